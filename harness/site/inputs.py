@@ -1,0 +1,135 @@
+"""Read what the site is built from: result records, models.yaml, reported.yaml, task YAMLs.
+
+Result files are many and written by machines, so a bad one is skipped with a warning
+naming it and the build goes on. models.yaml and reported.yaml are few and written by
+hand, so a mistake there raises one error that lists every problem and its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.results import FAILURE_SCHEMA, read_record
+from harness.spec import TaskSpec, discover, load_spec
+
+log = logging.getLogger(__name__)
+
+REPORTED_FIELDS = ("source", "model", "task", "metric", "value")
+
+
+class SiteInputError(ValueError):
+    """A hand-written input file the user must fix; the message names the file and the fix."""
+
+
+@dataclass
+class Results:
+    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (file, record)
+    failures: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (file, failure record)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+
+
+def load_results(results_dir: Path) -> Results:
+    """Every ``*.json`` under ``results_dir``; ``*.failed.json`` are failures, not records."""
+    out = Results()
+    for path in sorted(Path(results_dir).rglob("*.json")):
+        if path.name.endswith(".failed.json"):
+            failure = _read_failure(path)
+            if failure is None:
+                out.skipped.append((str(path), f"not a {FAILURE_SCHEMA} file"))
+            else:
+                out.failures.append((str(path), failure))
+            continue
+        try:
+            out.records.append((str(path), read_record(path)))
+        except ValueError as err:
+            reason = str(err).removeprefix(f"{path}: ")
+            out.skipped.append((str(path), reason))
+    for path, reason in out.skipped:
+        log.warning("skipped %s: %s (fix or remove the file; the site is built without it)", path, reason)
+    return out
+
+
+def _read_failure(path: Path) -> dict[str, Any] | None:
+    try:
+        failure = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(failure, dict) or failure.get("schema") != FAILURE_SCHEMA:
+        return None
+    if not isinstance(failure.get("model"), dict) or not isinstance(failure.get("task"), dict):
+        return None
+    return failure
+
+
+def load_models(models_file: Path) -> list[dict[str, Any]]:
+    """The entries of models.yaml (id, name, languages, params, links); [] when there is no file."""
+    models_file = Path(models_file)
+    if not models_file.exists():
+        return []
+    try:
+        data = yaml.safe_load(models_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise SiteInputError(f"{models_file}: not valid YAML: {err}") from err
+    entries = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise SiteInputError(f"{models_file}: expected a top-level 'models:' list of entries")
+    problems, seen = [], set()
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            problems.append(f"  models[{i}]: needs an 'id' (the hub id or path that `bench run --model` gets)")
+            continue
+        if entry["id"] in seen:
+            problems.append(f"  models[{i}]: id {entry['id']!r} is listed twice; remove one")
+        seen.add(entry["id"])
+        if not isinstance(entry.get("links", {}), dict):
+            problems.append(f"  models[{i}].links: a mapping of label -> URL")
+    if problems:
+        raise SiteInputError(f"{models_file}: invalid model list\n" + "\n".join(problems))
+    return entries
+
+
+def load_tasks(tasks_dir: Path) -> list[TaskSpec]:
+    return [load_spec(path, task_id) for task_id, path in discover(tasks_dir).items()]
+
+
+def load_reported(reported_file: Path, tasks: list[TaskSpec]) -> tuple[dict[str, dict], list[dict]]:
+    """reported.yaml -> (sources by key, one row per number); ({}, []) when there is no file."""
+    reported_file = Path(reported_file)
+    if not reported_file.exists():
+        return {}, []
+    try:
+        data = yaml.safe_load(reported_file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise SiteInputError(f"{reported_file}: not valid YAML: {err}") from err
+    sources, numbers = data.get("sources"), data.get("numbers")
+    if not isinstance(sources, dict) or not isinstance(numbers, list):
+        raise SiteInputError(f"{reported_file}: expected top-level 'sources:' (a mapping) and 'numbers:' (a list)")
+    metrics_of = {t.id: t.metrics.names for t in tasks}
+    problems = []
+    for key, source in sources.items():
+        if not isinstance(source, dict) or not source.get("title"):
+            problems.append(f"  sources.{key}: needs a 'title' (and ideally 'url' and 'notes')")
+    for i, row in enumerate(numbers):
+        where = f"  numbers[{i}]"
+        if not isinstance(row, dict) or set(row) != set(REPORTED_FIELDS):
+            problems.append(f"{where}: needs exactly the fields {', '.join(REPORTED_FIELDS)}")
+            continue
+        if row["source"] not in sources:
+            problems.append(f"{where}: source {row['source']!r} is not under 'sources:'; add it there")
+        if row["task"] not in metrics_of:
+            problems.append(f"{where}: unknown task {row['task']!r}; known: {', '.join(metrics_of)}")
+        elif row["metric"] not in metrics_of[row["task"]]:
+            problems.append(
+                f"{where}: {row['task']} has no metric {row['metric']!r}; use one of {', '.join(metrics_of[row['task']])}"
+            )
+        if not isinstance(row["value"], (int, float)) or isinstance(row["value"], bool):
+            problems.append(f"{where}: value must be a number (percent, 0-100)")
+    if problems:
+        raise SiteInputError(f"{reported_file}: invalid reported numbers\n" + "\n".join(problems))
+    return sources, numbers
