@@ -126,7 +126,9 @@ def select_split(dataset: Dataset, expr: SplitExpr) -> Dataset:
     if expr.is_whole:
         return dataset
     start, stop = expr.bounds(len(dataset))
-    return dataset.select(range(start, max(start, stop)))
+    if stop <= start:  # an empty slice; datasets' select rejects a range that starts at the end
+        return dataset.select([])
+    return dataset.select(range(start, stop))
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,369 @@
+"""harness/data.py on the real KLUE/GLUE files of ../shared/data, offline.
+
+Row counts are the official ones (../shared/data/MANIFEST.md). The hub is never
+contacted: its label mapping is tested on in-memory Datasets built like the hub's,
+and an unreachable hub is simulated with HF_DATASETS_OFFLINE=1.
+"""
+
+import json
+import re
+
+import datasets
+import pytest
+import yaml
+from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
+
+from harness import data
+from harness.data import DataError, DataUnavailable, SplitExpr, parse_split
+from harness.spec import load_spec, load_tasks
+
+
+def task(task_id):
+    return load_tasks([task_id])[0]
+
+
+def write_spec(tmp_path, base_id, **dataset_changes):
+    """A copy of a real task spec, with parts of its `dataset` section replaced, as a file."""
+    raw = task(base_id).model_dump(exclude={"id", "path", "sha256"}, exclude_none=True)
+    raw["dataset"].update(dataset_changes)
+    path = tmp_path / "tasks" / "test" / "custom.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return load_spec(path)
+
+
+# --------------------------------------------------------------------------------------
+# Split expressions
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expr, parsed",
+    [
+        ("train", SplitExpr("train")),
+        ("validation[:80%]", SplitExpr("validation", None, 80, percent=True)),
+        ("validation[80%:]", SplitExpr("validation", 80, None, percent=True)),
+        ("train[:1000]", SplitExpr("train", None, 1000)),
+        ("train[10%:20%]", SplitExpr("train", 10, 20, percent=True)),
+        ("train[-50:]", SplitExpr("train", -50, None)),
+    ],
+)
+def test_parse_split(expr, parsed):
+    assert parse_split(expr) == parsed
+    assert str(parsed) == expr  # the note in the result record repeats what the user wrote
+
+
+@pytest.mark.parametrize("expr", ["validation[:80%]", "validation[80%:]", "train[:1000]", "train[10%:20%]", "train[-50:]", "train[33%:67%]", "train[-10%:]"])
+@pytest.mark.parametrize("num_rows", [1, 7, 408, 519, 3000, 5463])
+def test_split_bounds_match_datasets_slicing(expr, num_rows):
+    """Same rows as `datasets`' own split slicing (closest rounding), on sizes that round differently."""
+    instruction = datasets.ReadInstruction.from_spec(expr).to_absolute({expr.split("[")[0]: num_rows})[0]
+    assert parse_split(expr).bounds(num_rows) == (instruction.from_, instruction.to)
+
+
+def test_select_split_is_a_contiguous_range():
+    ds = Dataset.from_dict({"x": list(range(10))})
+    assert data.select_split(ds, parse_split("train[20%:50%]"))["x"] == [2, 3, 4]
+    assert data.select_split(ds, parse_split("train[-3:]"))["x"] == [7, 8, 9]
+    assert data.select_split(ds, parse_split("train")) is ds
+
+
+@pytest.mark.parametrize("expr", ["train[:80%", "train[10%:20]", "train[:150%]", "", "train[1:2:3]", "validation[a:b]"])
+def test_parse_split_rejects_bad_expressions(expr):
+    with pytest.raises(DataError, match="split expression"):
+        parse_split(expr)
+
+
+# --------------------------------------------------------------------------------------
+# Every local format on the real files, with the official row counts
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "task_id, train_rows, validation_rows, carved",
+    [
+        ("klue/ynat", 45_678, 9_107, False),  # tsv (pandas quoting, header) + tsv without header
+        ("klue/sts", 11_668, 519, False),  # csv + klue-json with a nested label
+        ("klue/nli", 2_400, 600, True),  # klue-json, 3,000 dev rows carved 80/20
+        ("klue/ner", 4_000, 1_000, True),  # klue-ner-tsv, 5,000 dev sentences carved 80/20
+        ("glue/mrpc", 3_668, 408, False),  # glue-tsv; quoting on would lose rows
+        ("glue/stsb", 5_749, 1_500, False),
+        ("glue/sst2", 67_349, 872, False),
+        ("glue/qnli", 4_370, 1_093, True),  # 5,463 dev rows carved 80/20 (4,370.4 rounds to 4,370)
+    ],
+)
+def test_local_task_row_counts(shared_data, task_id, train_rows, validation_rows, carved):
+    loaded = data.load(task(task_id), shared_data)
+    assert (loaded.train_examples, loaded.validation_examples) == (train_rows, validation_rows)
+    assert {k: len(v) for k, v in loaded.dataset.items()} == {"train": train_rows, "validation": validation_rows}
+    assert loaded.source == f"local:{shared_data.resolve()}"
+    assert (loaded.note is not None) == carved
+
+
+@pytest.mark.parametrize(
+    "task_id, split, rows",
+    [("klue/nli", "validation", 3_000), ("klue/ner", "validation", 5_000), ("glue/qnli", "validation", 5_463)],
+)
+def test_whole_dev_files_of_carved_tasks(shared_data, task_id, split, rows):
+    assert len(data.read_local_file(task(task_id), split, shared_data)) == rows
+
+
+def test_carving_note_names_the_file_and_both_halves(shared_data):
+    loaded = data.load(task("klue/nli"), shared_data)
+    assert loaded.note == "train = validation[:80%] of klue/nli/klue-nli-v1.1_dev.json; scored on validation[80%:]"
+
+
+def test_canonical_schema_per_head(shared_data):
+    pair = data.load(task("glue/mrpc"), shared_data).dataset
+    assert pair["train"].features == Features({"text_a": Value("string"), "text_b": Value("string"), "label": Value("int64")})
+    single = data.load(task("glue/sst2"), shared_data).dataset
+    assert single["validation"].column_names == ["text_a", "label"]  # no text_b when the spec maps none
+    regression = data.load(task("glue/stsb"), shared_data).dataset
+    assert regression["validation"].features["label"] == Value("float64")
+    tokens = data.load(task("klue/ner"), shared_data).dataset
+    assert tokens["train"].features == Features({"tokens": List(Value("string")), "tags": List(Value("int64"))})
+
+
+def test_ynat_rows_and_labels_by_name(shared_data):
+    spec = task("klue/ynat")
+    ds = data.load(spec, shared_data).dataset
+    # the no-header dev file: row 0 is the hub's validation[0] (MANIFEST.md)
+    assert ds["validation"][0] == {"text_a": "5억원 무이자 융자는 되고 7천만원 이사비는 안된다", "label": spec.dataset.labels.index("사회")}
+    assert ds["train"][0] == {"text_a": "유튜브 내달 2일까지 크리에이터 지원 공간 운영", "label": spec.dataset.labels.index("생활문화")}
+    assert sorted(set(ds["train"]["label"])) == list(range(7))
+
+
+def test_klue_sts_scores_are_real_labels(shared_data):
+    ds = data.load(task("klue/sts"), shared_data).dataset
+    assert ds["validation"][0]["label"] == pytest.approx(4.857142857142857)  # labels.real-label, not labels.label (4.9)
+    assert ds["train"][0]["label"] == pytest.approx(3.7142857142)
+    assert 0.0 <= min(ds["train"]["label"]) and max(ds["train"]["label"]) <= 5.0
+
+
+def test_nli_labels_map_by_name(shared_data):
+    spec = task("klue/nli")
+    labels = spec.dataset.labels  # KLUE-baseline's order: entailment, contradiction, neutral
+    whole = data.read_local_file(spec, "validation", shared_data)
+    assert whole[0]["label"] == labels.index("contradiction") == 1
+    assert whole[2]["label"] == labels.index("neutral") == 2
+    assert [whole["label"].count(i) for i in range(3)] == [1000, 1000, 1000]
+
+
+def test_mrpc_keeps_rows_with_unbalanced_quotes(shared_data):
+    ds = data.load(task("glue/mrpc"), shared_data).dataset
+    odd_quotes = [row for row in ds["train"] if (row["text_a"] + row["text_b"]).count('"') % 2]
+    assert odd_quotes  # a quoting reader would have swallowed these with the rows after them
+    assert ds["train"][0]["label"] == 1 and ds["train"][0]["text_a"].startswith("Amrozi accused his brother")
+    assert sum(ds["validation"]["label"]) == 279  # GLUE MRPC dev: 279 paraphrases of 408
+
+
+def test_stsb_and_qnli_rows(shared_data):
+    stsb = data.load(task("glue/stsb"), shared_data).dataset["validation"][0]
+    assert stsb == {"text_a": "A man with a hard hat is dancing.", "text_b": "A man wearing a hard hat is dancing.", "label": 5.0}
+    spec = task("glue/qnli")
+    qnli = data.read_local_file(spec, "validation", shared_data)
+    assert qnli[0]["label"] == spec.dataset.labels.index("entailment")
+    assert qnli[1]["label"] == spec.dataset.labels.index("not_entailment")
+
+
+MARK = re.compile(r"<([^<>]+?):([A-Z]{2})>")  # '<경찰:OG>' in the sentence line of the NER file
+
+
+def test_ner_tokens_are_the_sentence_characters(shared_data):
+    spec = task("klue/ner")
+    records = data.READERS["klue-ner-tsv"](shared_data / "klue/ner/klue-ner-v1.1_dev.tsv", spec.dataset.local.files["validation"])
+    assert len(records) == 5_000
+    assert (records[0]["guid"], records[-1]["guid"]) == ("klue-ner-v1_dev_00000-wikitree", "klue-ner-v1_dev_04999-nsmc")
+    for record in records:  # every sentence, spaces included, once its entity marks are stripped
+        assert record["tokens"] == list(MARK.sub(r"\1", record["sentence"])), record["guid"]
+
+
+def test_ner_tags_follow_the_entity_marks(shared_data):
+    spec = task("klue/ner")
+    labels = spec.dataset.labels
+    ds = data.read_local_file(spec, "validation", shared_data)
+    # '<경찰:OG>은 또 성매매 알선 자금을 관리한 <박:PS>씨의 딸(<32:QT>)과 ...'
+    first = ds[0]
+    tags = [labels[i] for i in first["tags"]]
+    assert first["tokens"][:4] == ["경", "찰", "은", " "]
+    assert tags[:4] == ["B-OG", "I-OG", "O", "O"]
+    park = first["tokens"].index("박")
+    assert tags[park] == "B-PS" and tags[park + 1] == "O"
+    three = first["tokens"].index("3")
+    assert first["tokens"][three : three + 2] == ["3", "2"] and tags[three : three + 2] == ["B-QT", "I-QT"]
+    # the first sentence of the held-out fifth: '부산 동부경찰서는 ...', a space inside the entity is I-OG
+    held_out = data.load(spec, shared_data).dataset["validation"][0]
+    assert held_out["tokens"][:5] == ["부", "산", " ", "동", "부"]
+    assert [labels[i] for i in held_out["tags"][:5]] == ["B-OG", "I-OG", "I-OG", "I-OG", "I-OG"]
+
+
+def test_jsonl_reads_like_klue_json(shared_data, tmp_path):
+    rows = json.loads((shared_data / "klue/nli/klue-nli-v1.1_dev.json").read_text(encoding="utf-8"))[:50]
+    (tmp_path / "nli.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    local = task("klue/nli").dataset.local.model_dump()
+    local["files"]["validation"].update(path="nli.jsonl", format="jsonl")
+    spec = write_spec(tmp_path, "klue/nli", local=local)
+    from_jsonl = data.read_local_file(spec, "validation", tmp_path)
+    from_json = data.read_local_file(task("klue/nli"), "validation", shared_data).select(range(50))
+    assert from_jsonl.to_dict() == from_json.to_dict()
+
+
+# --------------------------------------------------------------------------------------
+# --train-split / --eval-split overrides
+# --------------------------------------------------------------------------------------
+
+
+def test_split_overrides_replace_the_spec(shared_data):
+    loaded = data.load(task("klue/nli"), shared_data, train_split="validation[:100]", eval_split="validation[-50:]")
+    assert (loaded.train_examples, loaded.validation_examples) == (100, 50)
+    whole = data.read_local_file(task("klue/nli"), "validation", shared_data)
+    assert loaded.dataset["validation"][0] == whole[2950]
+    assert loaded.note == "train = validation[:100] of klue/nli/klue-nli-v1.1_dev.json; scored on validation[-50:]"
+
+
+def test_overlapping_overrides_are_flagged(shared_data):
+    loaded = data.load(task("glue/mrpc"), shared_data, train_split="validation", eval_split="validation[:10%]")
+    assert "share 41 rows" in loaded.note
+
+
+def test_override_naming_an_unknown_split(shared_data):
+    with pytest.raises(DataError, match=r"'train'.*no file.*dataset\.local\.files.*validation"):
+        data.load(task("klue/ner"), shared_data, train_split="train")
+
+
+def test_empty_slice_is_an_error(shared_data):
+    with pytest.raises(DataError, match="selects no rows"):
+        data.load(task("glue/mrpc"), shared_data, eval_split="validation[100%:]")
+
+
+# --------------------------------------------------------------------------------------
+# The hub, without the network
+# --------------------------------------------------------------------------------------
+
+HUB_NLI_ORDER = ["entailment", "neutral", "contradiction"]  # klue/klue nli's ClassLabel
+HUB_NER_ORDER = ["B-DT", "I-DT", "B-LC", "I-LC", "B-OG", "I-OG", "B-PS", "I-PS", "B-QT", "I-QT", "B-TI", "I-TI", "O"]
+
+
+def fake_hub_nli(n=10):
+    features = Features({"premise": Value("string"), "hypothesis": Value("string"), "label": ClassLabel(names=HUB_NLI_ORDER)})
+    return Dataset.from_dict(
+        {"premise": [f"p{i}" for i in range(n)], "hypothesis": [f"h{i}" for i in range(n)], "label": [i % 3 for i in range(n)]},
+        features=features,
+    )
+
+
+def test_hub_class_labels_map_by_name_not_position():
+    spec = task("klue/nli")
+    ds = data.from_hub_dataset(fake_hub_nli(3), spec)
+    # hub 0 entailment -> 0; hub 1 neutral -> spec's 2; hub 2 contradiction -> spec's 1
+    assert ds["label"] == [0, 2, 1]
+    assert ds[0] == {"text_a": "p0", "text_b": "h0", "label": 0}
+
+
+def test_hub_token_tags_map_by_name():
+    spec = task("klue/ner")
+    features = Features({"tokens": List(Value("string")), "ner_tags": List(ClassLabel(names=HUB_NER_ORDER))})
+    hub = Dataset.from_dict({"tokens": [["박", "씨", " ", "내", "일"]], "ner_tags": [[6, 12, 12, 0, 1]]}, features=features)
+    ds = data.from_hub_dataset(hub, spec)
+    assert [spec.dataset.labels[i] for i in ds[0]["tags"]] == ["B-PS", "O", "O", "B-DT", "I-DT"]
+    assert ds[0]["tokens"] == ["박", "씨", " ", "내", "일"]
+
+
+def test_hub_nested_regression_label():
+    spec = task("klue/sts")  # label: labels.real-label
+    labels = {"label": Value("float64"), "real-label": Value("float64"), "binary-label": ClassLabel(names=["0", "1"])}
+    features = Features({"sentence1": Value("string"), "sentence2": Value("string"), "labels": labels})
+    hub = Dataset.from_dict(
+        {"sentence1": ["a"], "sentence2": ["b"], "labels": [{"label": 4.9, "real-label": 4.857142857142857, "binary-label": 1}]},
+        features=features,
+    )
+    assert data.from_hub_dataset(hub, spec)[0] == {"text_a": "a", "text_b": "b", "label": 4.857142857142857}
+
+
+def test_hub_load_slices_and_describes_its_source(monkeypatch):
+    calls = []
+
+    def fake_load_dataset(path, name=None, revision=None):
+        calls.append((path, name, revision))
+        return DatasetDict(train=fake_hub_nli(20), validation=fake_hub_nli(10))
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    loaded = data.load(task("klue/nli"))
+    assert calls == [("klue/klue", "nli", None)]
+    assert loaded.source == "hub:klue/klue/nli@main"
+    assert (loaded.train_examples, loaded.validation_examples, loaded.note) == (20, 10, None)
+    carved = data.load(task("klue/nli"), train_split="validation[:80%]", eval_split="validation[80%:]")
+    assert (carved.train_examples, carved.validation_examples) == (8, 2)
+    assert carved.note == "train = validation[:80%] of klue/klue/nli; scored on validation[80%:]"
+    assert carved.dataset["validation"]["text_a"] == ["p8", "p9"]
+    with pytest.raises(DataError, match="no split 'test'"):
+        data.load(task("klue/nli"), eval_split="test")
+
+
+def test_hub_split_without_gold_labels():
+    features = Features({"premise": Value("string"), "hypothesis": Value("string"), "label": ClassLabel(names=HUB_NLI_ORDER)})
+    test_split = Dataset.from_dict({"premise": ["p"], "hypothesis": ["h"], "label": [-1]}, features=features)
+    with pytest.raises(DataError, match="label -1 is not a class.*test split"):
+        data.from_hub_dataset(test_split, task("klue/nli"), where="klue/klue/nli test")
+
+
+def test_unreachable_hub_says_how_to_go_local(monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)  # datasets reads the variable at import
+    with pytest.raises(DataUnavailable) as err:
+        data.load(task("klue/ynat"))
+    message = str(err.value)
+    assert "could not reach the hub dataset klue/klue (config ynat)" in message
+    assert "--data-dir" in message and "klue/ynat/ynat_train.tsv" in message and "klue/ynat/ynat_test.tsv" in message
+    assert isinstance(err.value, DataError) and isinstance(err.value, ValueError)
+
+
+# --------------------------------------------------------------------------------------
+# Bad input: the message names the file or field, the value and the fix
+# --------------------------------------------------------------------------------------
+
+
+def test_unknown_label_names_file_value_and_known_labels(shared_data, tmp_path):
+    rows = [{"premise": "p", "hypothesis": "h", "gold_label": "entailment"}, {"premise": "p", "hypothesis": "h", "gold_label": "maybe"}]
+    (tmp_path / "bad.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    local = task("klue/nli").dataset.local.model_dump()
+    local["files"]["validation"].update(path="bad.jsonl", format="jsonl")
+    spec = write_spec(tmp_path, "klue/nli", local=local)
+    with pytest.raises(DataError) as err:
+        data.load(spec, tmp_path)
+    message = str(err.value)
+    assert "bad.jsonl" in message and "row 1" in message and "'maybe'" in message
+    assert "['entailment', 'contradiction', 'neutral']" in message and "dataset.labels" in message
+
+
+def test_label_map_miss_names_the_label_map(shared_data, tmp_path):
+    local = task("glue/sst2").dataset.local.model_dump()
+    local["files"]["validation"]["label_map"] = {"0": "negative"}  # '1' forgotten
+    spec = write_spec(tmp_path, "glue/sst2", local=local)
+    with pytest.raises(DataError, match=r"label '1' is not in the label_map.*dataset\.local\.files\.validation\.label_map"):
+        data.load(spec, shared_data)
+
+
+def test_missing_local_file_names_path_spec_and_field(tmp_path):
+    spec = task("glue/mrpc")
+    with pytest.raises(DataError) as err:
+        data.load(spec, tmp_path)
+    message = str(err.value)
+    assert str(tmp_path / "glue/MRPC/train.tsv") in message
+    assert spec.path in message and "dataset.local.files.train.path" in message
+
+
+def test_missing_column_lists_the_columns(shared_data, tmp_path):
+    local = task("glue/qnli").dataset.local.model_dump()
+    local["files"]["validation"]["columns"]["text_b"] = "passage"
+    spec = write_spec(tmp_path, "glue/qnli", local=local)
+    with pytest.raises(DataError, match=r"no column 'passage'; the row has: index, question, sentence, label"):
+        data.load(spec, shared_data)
+
+
+def test_glue_tsv_with_a_broken_row(tmp_path, shared_data):
+    (tmp_path / "glue/SST-2").mkdir(parents=True)
+    (tmp_path / "glue/SST-2/train.tsv").write_text("sentence\tlabel\ngood film\t1\nstray\ttab\t0\n", encoding="utf-8")
+    (tmp_path / "glue/SST-2/dev.tsv").write_bytes((shared_data / "glue/SST-2/dev.tsv").read_bytes())
+    with pytest.raises(DataError, match=r"train\.tsv:3: 3 fields"):
+        data.load(task("glue/sst2"), tmp_path)
