@@ -2,7 +2,8 @@
 
 KLUE-NER is tagged per character: a subword takes the tag of its first character,
 and after prediction every character takes back the tag of the subword that covers it
-(inside a subword, B-X continues as I-X), as KLUE-baseline scores it.
+(inside a subword, B-X continues as I-X), as KLUE-baseline scores it. Like KLUE-baseline,
+the scores leave out the space characters, which the official file tags too.
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ def chars_from_subwords(
     return tags
 
 
+def scored_positions(chars: Sequence[str]) -> list[int]:
+    """Indexes of the characters that are scored: all but spaces."""
+    return [i for i, ch in enumerate(chars) if not ch.isspace()]
+
+
 def _tokenizer_key(tokenizer) -> str:
     """Identifies a tokenizer by its full serialisation, so an edited vocabulary never reuses a stale cache."""
     backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
@@ -113,6 +119,7 @@ def _token_features(tokenizer, max_length: int):
         enc["labels"] = [subword_labels(tags, offs) for tags, offs in zip(batch["tags"], enc["offset_mapping"])]
         # kept to map predictions back to characters: the gold character tags and the subword spans
         enc["char_tags"] = batch["tags"]
+        enc["scored_chars"] = [scored_positions(tokens) for tokens in batch["tokens"]]
         enc["offsets"] = [[list(o) for o in offs] for offs in enc.pop("offset_mapping")]
         enc["length"] = [len(ids) for ids in enc["input_ids"]]
         return enc

@@ -74,11 +74,12 @@ def score(spec: TaskSpec, ds: datasets.Dataset, predictions: list[Any]) -> dict[
     options = {"labels": spec.dataset.labels, "binarize_threshold": spec.metrics.binarize_threshold}
     if spec.head == "token-classification":
         labels = spec.dataset.labels
-        char_preds = [
-            features.chars_from_subwords(p, offsets, len(gold), labels)
-            for p, offsets, gold in zip(predictions, ds["offsets"], ds["char_tags"])
-        ]
-        return metrics.compute(spec.metrics.names, char_preds, ds["char_tags"], **options)
+        char_preds, char_gold = [], []
+        for p, offsets, gold, scored in zip(predictions, ds["offsets"], ds["char_tags"], ds["scored_chars"]):
+            tags = features.chars_from_subwords(p, offsets, len(gold), labels)
+            char_preds.append([tags[i] for i in scored])
+            char_gold.append([gold[i] for i in scored])
+        return metrics.compute(spec.metrics.names, char_preds, char_gold, **options)
     references = np.asarray(ds["labels"])
     return metrics.compute(spec.metrics.names, np.asarray(predictions), references, **options)
 

@@ -33,8 +33,11 @@ def korean_sentences(data_dir: Path = SHARED_DATA, files: Iterable[str] = ("raw/
                     yield row[1].strip()
 
 
-def train_korean_wordpiece(texts: Iterable[str], out_dir: Path, vocab_size: int = 4000) -> Path:
-    """A cased BERT WordPiece tokenizer (like klue/bert-base's) saved as a HF tokenizer directory."""
+def train_korean_wordpiece(texts: Iterable[str], out_dir: Path, vocab_size: int = 4000, limit_alphabet: int = 2000) -> Path:
+    """A cased BERT WordPiece tokenizer (like klue/bert-base's) saved as a HF tokenizer directory.
+
+    A vocab_size below the alphabet's gives a character-level WordPiece: every character its own piece.
+    """
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertTokenizerFast
 
@@ -44,9 +47,9 @@ def train_korean_wordpiece(texts: Iterable[str], out_dir: Path, vocab_size: int 
     wp.train_from_iterator(
         list(texts),
         vocab_size=vocab_size,
-        min_frequency=2,
+        min_frequency=1 if vocab_size < limit_alphabet else 2,
         special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
-        limit_alphabet=2000,
+        limit_alphabet=limit_alphabet,
         show_progress=False,
     )
     wp.save_model(str(out_dir))

@@ -1,0 +1,89 @@
+"""KLUE-NER alignment: character tags -> subword labels -> character tags, on real dev sentences."""
+
+import re
+
+import pytest
+from transformers import AutoTokenizer
+
+from harness import features, metrics, spec, tiny
+
+NER = spec.load_tasks(["klue/ner"])[0]
+LABELS = NER.dataset.labels
+INDEX = {name: i for i, name in enumerate(LABELS)}
+
+
+def ner_dev(shared_data, limit=None):
+    """(characters, tag ids) per sentence of the official dev file, read independently of harness.data."""
+    sentences, current = [], []
+    for line in (shared_data / "klue/ner/klue-ner-v1.1_dev.tsv").read_text(encoding="utf-8").split("\n"):
+        if line.startswith("##"):
+            continue
+        if not line:
+            if current:
+                sentences.append(current)
+                current = []
+            continue
+        char, tag = line.split("\t")
+        current.append((char, INDEX[tag]))
+    return sentences[:limit]
+
+
+def round_trip(tokenizer, sentences):
+    texts = ["".join(c for c, _ in s) for s in sentences]
+    enc = tokenizer(texts, truncation=True, max_length=510, return_offsets_mapping=True)
+    gold, back = [], []
+    for s, offsets in zip(sentences, enc["offset_mapping"]):
+        tags = [t for _, t in s]
+        labels = features.subword_labels(tags, offsets)
+        as_predictions = [label if label >= 0 else INDEX["O"] for label in labels]
+        result = features.chars_from_subwords(as_predictions, offsets, len(tags), LABELS)
+        scored = features.scored_positions([c for c, _ in s])  # spaces are not scored, as in KLUE-baseline
+        back.append([result[i] for i in scored])
+        gold.append([tags[i] for i in scored])
+    return gold, back
+
+
+@pytest.fixture(scope="module")
+def char_tokenizer(tmp_path_factory, shared_data):
+    """A character-level Korean WordPiece (every syllable its own piece), as syllable tokenizers split."""
+    texts = [re.sub(r"<([^:<>]+):[A-Z]{2}>", r"\1", line.split("\t", 1)[1])
+             for line in (shared_data / "klue/ner/klue-ner-v1.1_dev.tsv").read_text(encoding="utf-8").splitlines()
+             if line.startswith("## klue-ner")]
+    return AutoTokenizer.from_pretrained(
+        tiny.train_korean_wordpiece(texts, tmp_path_factory.mktemp("char-wp"), vocab_size=10, limit_alphabet=100_000)
+    )
+
+
+def test_round_trip_is_lossless_on_every_dev_sentence(shared_data, char_tokenizer):
+    sentences = ner_dev(shared_data)
+    assert len(sentences) == 5000
+    gold, back = round_trip(char_tokenizer, sentences)
+    assert back == gold
+    assert metrics.entity_f1(back, gold, labels=LABELS) == 100.0
+    assert metrics.char_f1(back, gold, labels=LABELS) == 100.0
+
+
+def test_round_trip_with_word_pieces_loses_only_pieces_that_cross_an_entity_edge(shared_data, korean_tokenizer_dir):
+    """A piece such as '경찰은' (경찰 = organisation, 은 = particle) holds one label; KLUE-baseline has the same limit."""
+    tokenizer = AutoTokenizer.from_pretrained(korean_tokenizer_dir)
+    sentences = ner_dev(shared_data, 1000)
+    gold, back = round_trip(tokenizer, sentences)
+    texts = ["".join(c for c, _ in s) for s in sentences]
+    enc = tokenizer(texts, truncation=True, max_length=510, return_offsets_mapping=True)
+    for sentence, tags, result, offsets in zip(sentences, gold, back, enc["offset_mapping"]):
+        char_tags = [LABELS[t] for _, t in sentence]
+        crosses = any(
+            any(char_tags[c].startswith("B-") or char_tags[c][2:] != char_tags[start][2:] for c in range(start + 1, end))
+            for start, end in offsets if end - start > 1
+        )
+        if not crosses:
+            assert result == tags
+    f1 = metrics.entity_f1(back, gold, labels=LABELS)
+    assert 60.0 < f1 < 100.0
+
+
+def test_spaces_and_truncated_characters_become_O():
+    offsets = [(0, 0), (0, 2), (3, 4), (0, 0)]  # [CLS] "ab" "d" [SEP] over "ab d" + a truncated 5th char
+    preds = [INDEX["O"], INDEX["B-PS"], INDEX["B-LC"], INDEX["O"]]
+    tags = features.chars_from_subwords(preds, offsets, 5, LABELS)
+    assert [LABELS[t] for t in tags] == ["B-PS", "I-PS", "O", "B-LC", "O"]
