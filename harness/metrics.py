@@ -44,20 +44,34 @@ def binarized_f1(predictions: np.ndarray, references: np.ndarray, *, binarize_th
     return 100.0 * f1_score(np.asarray(references) >= binarize_threshold, np.asarray(predictions) >= binarize_threshold)
 
 
-def entity_f1(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]], *, labels: Sequence[str], **_) -> float:
-    """KLUE-NER entity F1: seqeval, strict IOB2, macro over entity types.
+def _klue_ner_sequence(sentences: Sequence[Sequence[int]], labels: Sequence[str]) -> list[int]:
+    """All sentences as one sequence, each wrapped in an O on both sides, as KLUE-baseline scores them.
 
-    As KLUE-baseline does, all sentences are concatenated into one sequence first.
+    KLUE-baseline (models/named_entity_recognition.py) scores, per sentence, the
+    prediction at [CLS], one per non-space character, and the prediction at the last
+    position, against gold O at both ends; both ends are trained as O, so O stands in
+    for the model's prediction there. The O between two sentences also keeps an entity
+    that ends one sentence from running into an I- tag that starts the next.
     """
-    pred_tags = [labels[i] for sentence in predictions for i in sentence]
-    gold_tags = [labels[i] for sentence in references for i in sentence]
+    outside = list(labels).index("O")
+    return [tag for sentence in sentences for tag in (outside, *sentence, outside)]
+
+
+def entity_f1(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]], *, labels: Sequence[str], **_) -> float:
+    """KLUE-NER entity F1: seqeval, strict IOB2, macro over the entity types seen in gold or predictions.
+
+    One sequence for the whole split, as KLUE-baseline's klue_ner_entity_macro_f1.
+    """
+    pred_tags = [labels[i] for i in _klue_ner_sequence(predictions, labels)]
+    gold_tags = [labels[i] for i in _klue_ner_sequence(references, labels)]
     return 100.0 * seqeval_f1([gold_tags], [pred_tags], average="macro", mode="strict", scheme=IOB2)
 
 
 def char_f1(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]], *, labels: Sequence[str], **_) -> float:
-    """KLUE-NER character F1: scikit-learn macro F1 over every tag, O included."""
-    pred = np.concatenate([np.asarray(s, dtype=np.int64) for s in predictions])
-    gold = np.concatenate([np.asarray(s, dtype=np.int64) for s in references])
+    """KLUE-NER character F1: scikit-learn macro F1 over every tag, O included; a tag never
+    predicted nor seen scores 1 (zero_division=1), as KLUE-baseline's klue_ner_char_macro_f1."""
+    pred = _klue_ner_sequence(predictions, labels)
+    gold = _klue_ner_sequence(references, labels)
     return 100.0 * f1_score(gold, pred, labels=list(range(len(labels))), average="macro", zero_division=1)
 
 
