@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
+from transformers.utils import logging as hf_logging
+
+# a fresh head over a pre-trained encoder always reports newly initialised weights: expected, not news
+hf_logging.set_verbosity_error()
 
 
 def build(head: str, model_path: str, labels: Optional[Sequence[str]]):

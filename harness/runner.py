@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-import torch
+import datasets
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -163,6 +163,7 @@ def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: 
     from transformers import AutoTokenizer
 
     console = console or Console()
+    datasets.disable_progress_bars()  # our own bars say what runs; one per map() call is noise
     tokenizer = AutoTokenizer.from_pretrained(model.path)
     outcomes = []
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
