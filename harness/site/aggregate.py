@@ -142,4 +142,6 @@ def failures_frame(failures: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
             error = ": ".join(str(error[k]) for k in ("type", "message") if k in error) or str(error)
         rows.append({"model_id": f["model"].get("id"), "task_id": f["task"].get("id"), "error": str(error),
                      "started_at": f.get("started_at"), "file": file})
-    return pd.DataFrame(rows, columns=["model_id", "task_id", "error", "started_at", "file"])
+    frame = pd.DataFrame(rows, columns=["model_id", "task_id", "error", "started_at", "file"])
+    frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True, errors="coerce", format="ISO8601")
+    return frame

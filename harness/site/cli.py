@@ -1,5 +1,72 @@
 """`bench site build|serve`."""
 
+from __future__ import annotations
+
+import functools
+import logging
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Optional
+
 import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from harness import paths
+from harness.site.build import DEFAULT_OUT, SiteBuildError, build_site
+from harness.site.inputs import SiteInputError
+from harness.spec import SpecError
 
 app = typer.Typer(help="The static leaderboard site built from reports/.", no_args_is_help=True)
+console = Console(stderr=True, soft_wrap=True)  # never break a file path across lines
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", handlers=[RichHandler(console=console, show_path=False)])
+    logging.getLogger("harness.site").setLevel(logging.INFO)
+
+
+def _build(reports: Path, out: Path, models: Path, tasks: Path, reported: Optional[Path] = None) -> Path:
+    try:
+        return build_site(reports_dir=reports, out_dir=out, models_file=models, tasks_dir=tasks, reported_file=reported)
+    except (SiteBuildError, SiteInputError, SpecError) as err:
+        console.print(f"[red]error:[/red] {err}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def build(
+    reports: Path = typer.Option(paths.REPORTS_DIR, help="Folder with results/**/*.json and reported.yaml."),
+    out: Path = typer.Option(DEFAULT_OUT, help="Where the static site goes (emptied first; only a folder built here)."),
+    models: Path = typer.Option(paths.MODELS_FILE, help="models.yaml: display names, languages, parameters, links."),
+    tasks: Path = typer.Option(paths.TASKS_DIR, help="Task YAMLs: names, metrics and protocols of the tasks."),
+    reported: Optional[Path] = typer.Option(None, help="Numbers published elsewhere (default: reported.yaml in --reports)."),
+) -> None:
+    """Build the leaderboard into --out; open its index.html from disk or serve the folder anywhere."""
+    _logging()
+    index = _build(reports, out, models, tasks, reported)
+    console.print(f"site built: open [bold]{index.as_uri()}[/bold]  (or: bench site serve)")
+    print(index)
+
+
+@app.command()
+def serve(
+    out: Path = typer.Option(DEFAULT_OUT, help="The built site folder."),
+    port: int = typer.Option(8000, help="TCP port to listen on."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind; 0.0.0.0 shows it to the network."),
+    rebuild: bool = typer.Option(True, "--build/--no-build", help="Build the site from the defaults first."),
+) -> None:
+    """Preview the built site over HTTP (Ctrl-C stops it)."""
+    _logging()
+    if rebuild:
+        _build(paths.REPORTS_DIR, out, paths.MODELS_FILE, paths.TASKS_DIR)
+    if not (out / "index.html").exists():
+        console.print(f"[red]error:[/red] {out}/index.html does not exist; run `bench site build` first")
+        raise typer.Exit(1)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
+    with ThreadingHTTPServer((host, port), handler) as server:
+        console.print(f"serving {out} at [bold]http://{host}:{server.server_address[1]}/[/bold] (Ctrl-C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass

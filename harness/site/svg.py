@@ -18,8 +18,13 @@ class Point:
     y: float
     href: str | None = None
     reported: bool = False  # a number published elsewhere, not measured here
-    partial: bool = False  # an average over fewer tasks than the group has
+    partial_x: bool = False  # an average over fewer tasks than its group has
+    partial_y: bool = False
     note: str = ""  # extra hover text
+
+    @property
+    def partial(self) -> bool:
+        return self.partial_x or self.partial_y
 
 
 def _axis(values: list[float]) -> tuple[float, float, float]:
@@ -78,7 +83,10 @@ def scatter(points: list[Point], x_label: str, y_label: str, title: str) -> str:
             shape = f'<circle cx="{cx}" cy="{cy}" r="5" fill="{fill}" stroke="{color}" stroke-width="2"/>'
         mark = f"<g><title>{escape(hover)}</title>{shape}"
         if len(points) <= LABEL_LIMIT:
-            mark += f'<text x="{cx + 8}" y="{cy - 6}" fill="{color}">{escape(p.label)}</text>'
+            # right-half labels grow leftwards so they stay inside; reported ones sit below, measured above
+            right = cx > LEFT + plot_w / 2
+            tx, anchor, ty = (cx - 8 if right else cx + 8), ("end" if right else "start"), (cy + 17 if p.reported else cy - 8)
+            mark += f'<text x="{tx}" y="{ty}" text-anchor="{anchor}" fill="{color}">{escape(p.label)}</text>'
         mark += "</g>"
         parts.append(f'<a href="{escape(p.href)}">{mark}</a>' if p.href else mark)
 

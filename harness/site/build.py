@@ -1,0 +1,159 @@
+"""`build_site`: result records -> one pandas frame -> jinja2 pages -> mkdocs-material, into site/build/.
+
+Reads only result records, models.yaml, reports/reported.yaml and the task YAMLs;
+it never imports the runner, so the site can be built from fixture records alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness import paths
+from harness.results import model_slug
+from harness.site import aggregate, inputs, render
+
+log = logging.getLogger(__name__)
+
+SITE_DIR = paths.REPO_ROOT / "site"  # mkdocs.yml, templates/, static/
+DEFAULT_OUT = SITE_DIR / "build"
+HOWTO_DIR = paths.REPO_ROOT / "docs"
+MARKER = ".koenbench-site"  # mkdocs empties site_dir first; only ever empty a dir we built
+
+
+class SiteBuildError(RuntimeError):
+    """The site could not be built; the message names the file or folder and the fix."""
+
+
+def build_site(
+    reports_dir: Path = paths.REPORTS_DIR,
+    out_dir: Path = DEFAULT_OUT,
+    models_file: Path = paths.MODELS_FILE,
+    tasks_dir: Path = paths.TASKS_DIR,
+    *,
+    reported_file: Path | None = None,
+) -> Path:
+    """Build the static leaderboard into ``out_dir``; returns the path of its index.html.
+
+    Records come from ``<reports_dir>/results/**/*.json``; numbers published elsewhere from
+    ``reported_file`` (default ``<reports_dir>/reported.yaml``; none when it does not exist).
+    """
+    reports_dir, out_dir = Path(reports_dir), Path(out_dir).resolve()
+    reported_file = Path(reported_file) if reported_file else reports_dir / "reported.yaml"
+    _check_out_dir(out_dir)
+    config = yaml.safe_load((SITE_DIR / "mkdocs.yml").read_text(encoding="utf-8"))
+    task_order = config.get("extra", {}).get("koenbench", {}).get("task_order", [])
+    start = time.perf_counter()
+    data = collect(reports_dir, models_file, tasks_dir, reported_file, task_order)
+    with tempfile.TemporaryDirectory(prefix="koenbench-site-") as tmp:
+        docs_dir = Path(tmp) / "docs"
+        render.write_docs(data, docs_dir, SITE_DIR / "templates", SITE_DIR / "static", HOWTO_DIR)
+        _mkdocs_build(docs_dir, out_dir, nav(data))
+    (out_dir / MARKER).write_text("built by `bench site build`; the next build empties this folder\n", encoding="utf-8")
+    log.info("built the site from %d records of %d models in %.1f s", len(data.latest), data.latest["model_id"].nunique(),
+             time.perf_counter() - start)
+    return out_dir / "index.html"
+
+
+def collect(reports_dir: Path, models_file: Path, tasks_dir: Path, reported_file: Path,
+            task_order: list[str] = ()) -> render.SiteData:
+    """Read every input and aggregate it into the frames the pages are made of."""
+    results = inputs.load_results(Path(reports_dir) / "results")
+    results = _relative_to(results, Path(reports_dir))
+    specs = inputs.load_tasks(tasks_dir)
+    if not specs:
+        raise SiteBuildError(f"{tasks_dir}: no task YAMLs found (expected tasks/<suite>/<name>.yaml)")
+    sources, numbers = inputs.load_reported(reported_file, specs)
+    tasks = aggregate.tasks_frame(specs, task_order)
+
+    latest = aggregate.latest_records(aggregate.records_frame(results.records))
+    for r in latest[latest["replaced"].map(len) > 0].itertuples():
+        log.info("%s · %s: %d older record(s) replaced by the newest, %s", r.model_id, r.task_id, len(r.replaced), r.file)
+    long = aggregate.scores_long(latest)
+    reported = aggregate.reported_long(numbers)
+    failures = aggregate.failures_frame(results.failures)
+    model_ids = [*latest["model_id"], *reported["model_id"], *failures["model_id"]]
+    return render.SiteData(
+        tasks=tasks,
+        models=model_table(inputs.load_models(models_file), model_ids, set(latest["model_id"])),
+        latest=latest,
+        long=long,
+        board=aggregate.leaderboard(long, tasks),
+        reported=reported,
+        reported_board=aggregate.leaderboard(reported, tasks, keys=["model_id", "source"]),
+        sources=sources,
+        failures=failures,
+        skipped=results.skipped,
+        built_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def model_table(entries: list[dict[str, Any]], seen_ids: list[str], measured: set[str]) -> dict[str, dict[str, Any]]:
+    """models.yaml entries first, then every other model id met in the inputs, each with a unique page slug."""
+    models: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        models[entry["id"]] = {"name": entry["id"], "languages": [], "params": None, "links": {}, **entry, "listed": True}
+    for model_id in seen_ids:
+        models.setdefault(model_id, {"id": model_id, "name": model_id, "languages": [], "params": None, "links": {},
+                                     "listed": False})
+    taken: set[str] = set()
+    for model_id, model in models.items():
+        slug, n = model_slug(model_id), 2
+        while slug in taken:  # two local paths can end in the same two folders
+            slug, n = f"{model_slug(model_id)}-{n}", n + 1
+        taken.add(slug)
+        model.update(slug=slug, measured=model_id in measured)
+    return models
+
+
+def _relative_to(results: inputs.Results, reports_dir: Path) -> inputs.Results:
+    """Pages name files as `results/...` under the reports dir: short, and the same on every machine."""
+    def short(file: str) -> str:
+        try:
+            return Path(file).relative_to(reports_dir).as_posix()
+        except ValueError:
+            return file
+
+    return inputs.Results(records=[(short(f), r) for f, r in results.records],
+                          failures=[(short(f), r) for f, r in results.failures],
+                          skipped=[(short(f), why) for f, why in results.skipped])
+
+
+def nav(data: render.SiteData) -> list[Any]:
+    suites = [{suite.upper(): f"{suite}.md"} for suite in data.tasks["suite"].unique()]
+    tasks = [{t.name: f"tasks/{t.Index.replace('/', '__')}.md"} for t in data.tasks.itertuples()]
+    return [
+        {"Leaderboard": "index.md"}, *suites, {"Tasks": tasks}, {"Models": "models/index.md"},
+        {"Korean vs English": f"{render.PLOT}.md"}, {"Reported numbers": "reported.md"},
+        {"How-to": [{"Add a model": "how-to/adding-a-model.md"}, {"Add a task": "how-to/adding-a-task.md"}]},
+    ]
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
+        raise SiteBuildError(
+            f"{out_dir} is not empty and was not built by `bench site build`, and building empties it; "
+            f"choose an empty or new folder with --out"
+        )
+
+
+def _mkdocs_build(docs_dir: Path, out_dir: Path, site_nav: list[Any]) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    config = load_config(config_file=str(SITE_DIR / "mkdocs.yml"), docs_dir=str(docs_dir), site_dir=str(out_dir),
+                         nav=site_nav)
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    except MkDocsException as err:
+        raise SiteBuildError(f"mkdocs could not build the site from {SITE_DIR / 'mkdocs.yml'}: {err}") from err
+    finally:
+        config.plugins.on_shutdown()

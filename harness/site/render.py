@@ -1,0 +1,286 @@
+"""SiteData -> the markdown pages, the SVG and the static assets of a mkdocs docs dir (jinja2)."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+
+from harness.site import svg
+from harness.site.aggregate import OVERALL, add_averages, language_groups, primary_wide
+from harness.site.tables import (
+    Cell, Column, Table, average, failed, fmt, fmt_reported, leaderboard_table, metric_label, missing, present,
+    reported, score, slug_of_task, text,
+)
+
+ASSETS = "assets/koenbench"  # where site/static lands inside the docs dir
+PLOT = "korean-vs-english"
+LANGUAGE_NAMES = {"ko": "Korean", "en": "English"}
+
+
+@dataclass
+class SiteData:
+    tasks: pd.DataFrame  # aggregate.tasks_frame
+    models: dict[str, dict[str, Any]]  # id -> models.yaml entry + name, slug
+    latest: pd.DataFrame  # aggregate.latest_records
+    long: pd.DataFrame  # aggregate.scores_long of latest
+    board: pd.DataFrame  # aggregate.leaderboard, index model id
+    reported: pd.DataFrame  # aggregate.reported_long
+    reported_board: pd.DataFrame  # aggregate.leaderboard, index (model id, source)
+    sources: dict[str, dict[str, Any]]
+    failures: pd.DataFrame  # aggregate.failures_frame
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    built_at: str = ""
+
+    @property
+    def groups(self) -> list[str]:
+        return [*self.tasks["suite"].unique(), OVERALL]
+
+    @property
+    def failure_map(self) -> dict[tuple[str, str], str]:
+        return {(f.model_id, f.task_id): f.error for f in self.failures.itertuples()}
+
+
+def environment(templates_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir), autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters.update(fmt=fmt, fmt_reported=fmt_reported, metric=metric_label, when=_when, duration=_duration,
+                       short=_short)
+    return env
+
+
+def write_docs(data: SiteData, docs_dir: Path, templates_dir: Path, static_dir: Path, howto_dir: Path) -> list[Path]:
+    """Write every page into ``docs_dir``; returns the markdown pages written."""
+    docs_dir = Path(docs_dir)
+    env = environment(templates_dir)
+    written: list[Path] = []
+
+    def page(template: str, out: str, **context: Any) -> None:
+        root = "../" * out.count("/")
+        path = docs_dir / out
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(env.get_template(template).render(data=data, root=root, **context), encoding="utf-8")
+        written.append(path)
+
+    page("home.md.j2", "index.md", **home_context(data))
+    for suite in data.tasks["suite"].unique():
+        page("suite.md.j2", f"{suite}.md", suite=suite, sections=suite_sections(data, suite, root=""))
+    for task_id in data.tasks.index:
+        page("task.md.j2", f"tasks/{slug_of_task(task_id)}.md", **task_context(data, task_id))
+    page("models.md.j2", "models/index.md", table=models_table(data, root="../"))
+    for model_id in data.models:
+        page("model.md.j2", f"models/{data.models[model_id]['slug']}.md", **model_context(data, model_id))
+    points = scatter_points(data)
+    plot = svg.scatter(points, "Korean average (KLUE primary scores)", "English average (GLUE primary scores)",
+                       "Korean against English average, one point per model")
+    (docs_dir / f"{PLOT}.svg").write_text(plot, encoding="utf-8")
+    page("plot.md.j2", f"{PLOT}.md", svg=plot, table=points_table(points))
+    page("reported.md.j2", "reported.md")
+    for name in ("adding-a-model.md", "adding-a-task.md"):
+        (docs_dir / "how-to").mkdir(exist_ok=True)
+        shutil.copyfile(Path(howto_dir) / name, docs_dir / "how-to" / name)
+    shutil.copytree(static_dir, docs_dir / ASSETS, dirs_exist_ok=True)
+    return written
+
+
+def home_context(data: SiteData) -> dict[str, Any]:
+    measured = leaderboard_table("leaderboard", data.board, data.tasks, data.groups, data.models, "",
+                                 failures=data.failure_map)
+    others = leaderboard_table("reported-leaderboard", data.reported_board, data.tasks, data.groups, data.models, "",
+                               by_source=True)
+    replaced = data.latest[data.latest["replaced"].map(len) > 0]
+    return {"measured": measured, "others": others, "replaced": replaced}
+
+
+def suite_sections(data: SiteData, suite: str, root: str) -> list[dict[str, Any]]:
+    """One section per task of the suite: a measured table and a reported table, every metric."""
+    tasks = data.tasks[data.tasks["suite"] == suite]
+    return [{"task_id": task_id, "task": task.to_dict(), "href": f"{root}tasks/{slug_of_task(task_id)}.md",
+             "measured": measured_table(data, task_id, root), "reported": reported_table(data, task_id, root)}
+            for task_id, task in tasks.iterrows()]
+
+
+def measured_table(data: SiteData, task_id: str, root: str) -> Table:
+    """Every model measured on the task: each metric's mean ± std, seeds, date; best primary first."""
+    task = data.tasks.loc[task_id]
+    records = data.latest[data.latest["task_id"] == task_id]
+    primary = records["scores"].map(lambda s: s.get(task["primary"], float("nan")))
+    records = records.assign(_primary=primary).sort_values("_primary", ascending=False, na_position="last")
+    columns = [Column("Model", kind="text")]
+    columns += [Column(metric_label(m), sub="primary" if m == task["primary"] else "") for m in task["metrics"]]
+    columns += [Column("Seeds"), Column("Date", kind="text")]
+    table = Table(f"measured-{slug_of_task(task_id)}", columns)
+    for r in records.itertuples():
+        table.rows.append([
+            _model_cell(data, r.model_id, root),
+            *[score(r.scores.get(m), r.std.get(m), r.n_seeds, missing_title=f"the record has no {m}")
+              for m in task["metrics"]],
+            Cell(str(r.n_seeds), sort=str(r.n_seeds)),
+            text(_when(r.started_at), sub="newest of %d records" % (len(r.replaced) + 1) if r.replaced else ""),
+        ])
+    return table
+
+
+def reported_table(data: SiteData, task_id: str, root: str) -> Table | None:
+    task = data.tasks.loc[task_id]
+    rows = data.reported[data.reported["task_id"] == task_id]
+    if rows.empty:
+        return None
+    wide = rows.pivot_table(index=["model_id", "source"], columns="metric", values="mean", aggfunc="first")
+    columns = [Column("Model", kind="text"), Column("Source", kind="text", href=f"{root}reported.html")]
+    columns += [Column(metric_label(m)) for m in task["metrics"]]
+    table = Table(f"reported-{slug_of_task(task_id)}", columns)
+    for (model_id, source), row in wide.iterrows():
+        table.rows.append([
+            _model_cell(data, model_id, root),
+            text(source, href=f"{root}reported.html#source-{source.lower()}"),
+            *[reported(row.get(m), source) for m in task["metrics"]],
+        ])
+    return table
+
+
+def task_context(data: SiteData, task_id: str) -> dict[str, Any]:
+    replaced = data.latest[(data.latest["task_id"] == task_id) & (data.latest["replaced"].map(len) > 0)]
+    return {"task_id": task_id, "task": data.tasks.loc[task_id].to_dict(), "measured": measured_table(data, task_id, "../"),
+            "reported": reported_table(data, task_id, "../"), "replaced": replaced}
+
+
+def model_context(data: SiteData, model_id: str) -> dict[str, Any]:
+    root = "../"
+    model = data.models[model_id]
+    records = data.latest[data.latest["model_id"] == model_id].set_index("task_id")
+    failures = data.failures[data.failures["model_id"] == model_id]
+    failure_of = dict(zip(failures["task_id"], failures["error"]))
+
+    scores = Table("model-scores", [Column("Task", kind="text"), Column("Suite", kind="text"),
+                                    Column("Primary score"), Column("Other metrics", kind="text"), Column("Seeds")])
+    for task_id, task in data.tasks.iterrows():
+        task_cell = text(task["name"], href=f"{root}tasks/{slug_of_task(task_id)}.html", sub=metric_label(task["primary"]))
+        if task_id not in records.index:
+            gone = failed(failure_of[task_id]) if task_id in failure_of else missing()
+            scores.rows.append([task_cell, text(task["suite"].upper()), gone, text(""), missing()])
+            continue
+        r = records.loc[task_id]
+        others = "; ".join(
+            f"{metric_label(m)} {fmt(r.scores[m])}" + (f" ± {fmt(r['std'][m])}" if r.n_seeds > 1 and m in r["std"] else "")
+            for m in task["metrics"] if m != task["primary"] and m in r.scores
+        )
+        scores.rows.append([
+            task_cell, text(task["suite"].upper()),
+            score(r.scores.get(task["primary"]), r["std"].get(task["primary"]), r.n_seeds),
+            text(others), Cell(str(r.n_seeds), sort=str(r.n_seeds)),
+        ])
+
+    provenance = Table("model-provenance", [Column(h, kind="text") for h in (
+        "Task", "Model revision", "Harness", "Git commit", "Hardware", "Precision", "Date", "Wall time", "Data")])
+    for task_id, r in records.iterrows():
+        name = data.tasks["name"].get(task_id, task_id)
+        provenance.rows.append([
+            text(name, sub="newest of %d records" % (len(r.replaced) + 1) if r.replaced else ""),
+            text(_short(r.revision), title=str(r.revision)), text(str(r.harness or "?")),
+            text(_short(r.git), title=str(r.git)), text(str(r.device or "?")), text(str(r.precision or "?")),
+            text(_when(r.started_at)), Cell(_duration(r.wall_s), sort=repr(float(r.wall_s))),
+            text(str(r.data_source or "?")),
+        ])
+
+    averages = None
+    if model_id in data.board.index:
+        row = data.board.loc[model_id]
+        averages = [(g, average(row, g, "overall" if g == OVERALL else g.upper())) for g in data.groups]
+    extra = sorted(set(records.index) - set(data.tasks.index))  # records of tasks no longer in tasks/
+    own_reported = data.reported[data.reported["model_id"] == model_id]
+    return {"model_id": model_id, "model": model, "scores": scores, "provenance": provenance, "averages": averages,
+            "replaced": records[records["replaced"].map(len) > 0], "failures": failures, "extra_tasks": extra,
+            "own_reported": own_reported}
+
+
+def models_table(data: SiteData, root: str) -> Table:
+    n_tasks = len(data.tasks)
+    measured = data.latest[data.latest["task_id"].isin(data.tasks.index)].groupby("model_id")["task_id"].nunique()
+    sources = data.reported.groupby("model_id")["source"].agg(lambda s: ", ".join(sorted(set(s))))
+    table = Table("models", [Column("Model", kind="text"), Column("Languages", kind="text"), Column("Parameters", kind="text"),
+                             Column("Tasks measured"), Column("Reported by", kind="text")])
+    for model_id, model in data.models.items():
+        n = int(measured.get(model_id, 0))
+        table.rows.append([
+            _model_cell(data, model_id, root), text(", ".join(model.get("languages") or []) or "?"),
+            text(str(model.get("params") or "?")),
+            Cell(f"{n}/{n_tasks}", sort=str(n), tier=0 if n else 2, css="" if n == n_tasks else "kb-partial"),
+            text(sources.get(model_id, "")),
+        ])
+    return table
+
+
+def scatter_points(data: SiteData) -> list[svg.Point]:
+    """Korean against English average of the primary scores, measured and reported, partial marked."""
+    groups = language_groups(data.tasks)
+    if "ko" not in groups or "en" not in groups:
+        return []
+    points = []
+    frames = [(False, data.long, ["model_id"]), (True, data.reported, ["model_id", "source"])]
+    for is_reported, long, keys in frames:
+        wide = add_averages(primary_wide(long, data.tasks, keys), groups)
+        for key, row in wide.iterrows():
+            if row["n:ko"] == 0 or row["n:en"] == 0:
+                continue
+            model_id, source = key if is_reported else (key, None)
+            partial = {g: row[f"n:{g}"] < row[f"of:{g}"] for g in ("ko", "en")}
+            note = ", ".join(f"{LANGUAGE_NAMES[g]} {int(row[f'n:{g}'])}/{int(row[f'of:{g}'])} tasks"
+                             for g in ("ko", "en") if partial[g])
+            label = data.models[model_id]["name"] + (f" [{source}]" if source else "")
+            points.append(svg.Point(label, float(row["avg:ko"]), float(row["avg:en"]),
+                                    href=f"models/{data.models[model_id]['slug']}.html", reported=is_reported,
+                                    partial_x=bool(partial["ko"]), partial_y=bool(partial["en"]),
+                                    note=f"partial: {note}" if note else ""))
+    return points
+
+
+def points_table(points: list[svg.Point]) -> Table:
+    table = Table("plot-points", [Column("Model", kind="text"), Column("Kind", kind="text"),
+                                  Column("Korean avg"), Column("English avg")])
+    def axis(value: float, partial: bool) -> Cell:
+        mark = dict(tier=1, css="kb-partial", sub="partial") if partial else {}
+        return Cell(fmt(value), sort=repr(value), **mark)
+
+    for p in sorted(points, key=lambda p: (p.partial, -(p.x + p.y))):
+        table.rows.append([text(p.label, href=p.href), text("reported" if p.reported else "measured", title=p.note),
+                           axis(p.x, p.partial_x), axis(p.y, p.partial_y)])
+    return table
+
+
+def _model_cell(data: SiteData, model_id: str, root: str) -> Cell:
+    model = data.models[model_id]
+    return text(model["name"], href=f"{root}models/{model['slug']}.html",
+                sub=model_id if model["name"] != model_id else "")
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, pd.Timestamp) and not pd.isna(value):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return "unknown date" if not isinstance(value, str) else value
+
+
+def _duration(seconds: Any) -> str:
+    if not present(seconds):
+        return "?"
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
+    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:02.0f} min"
+
+
+def _short(value: Any, n: int = 12) -> str:
+    """Hub commits and sha256 digests, shortened like git does; the full value is on hover."""
+    if value is None:
+        return "?"
+    value = str(value)
+    prefix, _, digest = value.rpartition(":")
+    return (prefix + ":" if prefix else "") + digest[:n]

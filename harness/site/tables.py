@@ -1,0 +1,159 @@
+"""Frames -> tables of display cells: the text, the sort key and the marks (partial, missing).
+
+Templates only print these; every formatting decision is here, where tests can see it.
+``tier`` keeps missing and partial values below complete ones whichever way a column is
+sorted (site/static/sort.js reads ``data-tier``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from harness.site.aggregate import OVERALL
+
+COMPLETE, PARTIAL, MISSING = 0, 1, 2
+METRIC_LABELS = {
+    "accuracy": "accuracy", "f1": "F1", "macro_f1": "macro F1", "pearson": "Pearson", "spearman": "Spearman",
+    "entity_f1": "entity F1", "char_f1": "char F1", "binarized_f1": "F1 (binarized)",
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    sort: str = ""  # data-sort: a number, or text for text columns
+    tier: int = COMPLETE
+    title: str = ""  # hover text
+    css: str = ""
+    href: str | None = None
+    sub: str = ""  # a smaller second line
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: str = "number"  # "number" sorts best-first on the first click, "text" A-Z
+    href: str | None = None
+    sub: str = ""
+    title: str = ""
+
+
+@dataclass
+class Table:
+    id: str
+    columns: list[Column]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+
+def metric_label(name: str) -> str:
+    return METRIC_LABELS.get(name, name)
+
+
+def present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def fmt(value: float, digits: int = 2) -> str:
+    return f"{value:.{digits}f}"
+
+
+def fmt_reported(value: float) -> str:
+    """As published: 91.0 stays 91.0, 85.73 stays 85.73 (no invented digits)."""
+    text = f"{value:.4f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+def score(mean: float | None, std: float | None = None, n_seeds: int = 1, *, missing_title: str = "") -> Cell:
+    if not present(mean):
+        return missing(missing_title)
+    spread = f"± {fmt(std)}" if present(std) and n_seeds > 1 else ""
+    return Cell(fmt(mean), sort=repr(float(mean)), sub=spread,
+                title=f"mean of {n_seeds} seeds" if n_seeds > 1 else "one seed")
+
+
+def reported(value: float | None, source: str) -> Cell:
+    if not present(value):
+        return missing(f"not reported by source {source}")
+    return Cell(fmt_reported(value), sort=repr(float(value)), css="kb-reported", title=f"reported by source {source}")
+
+
+def missing(title: str = "") -> Cell:
+    return Cell("—", tier=MISSING, css="kb-missing", title=title or "missing: no result record")
+
+
+def failed(error: str) -> Cell:
+    return Cell("failed", tier=MISSING, css="kb-missing kb-failed", title=f"the run failed: {error}")
+
+
+def text(value: str, href: str | None = None, sub: str = "", title: str = "") -> Cell:
+    return Cell(value, sort=value.lower(), href=href, sub=sub, title=title)
+
+
+def average(row: pd.Series, group: str, what: str) -> Cell:
+    """A group average; partial ones show how many tasks they cover and sort below complete ones."""
+    n, of = int(row[f"n:{group}"]), int(row[f"of:{group}"])
+    value = row[f"avg:{group}"]
+    if n == 0:
+        return missing(f"no {what} score yet")
+    if n < of:
+        return Cell(fmt(value), sort=repr(float(value)), tier=PARTIAL, css="kb-partial", sub=f"partial {n}/{of}",
+                    title=f"partial: mean over {n} of {of} {what} tasks, not comparable with complete averages")
+    return Cell(fmt(value), sort=repr(float(value)), title=f"mean over all {of} {what} tasks")
+
+
+def group_label(group: str) -> str:
+    return "Overall" if group == OVERALL else f"{group.upper()} avg"
+
+
+def leaderboard_table(
+    table_id: str,
+    board: pd.DataFrame,
+    tasks: pd.DataFrame,
+    groups: list[str],
+    models: dict[str, dict[str, Any]],
+    root: str,
+    *,
+    failures: dict[tuple[str, str], str] | None = None,
+    by_source: bool = False,
+) -> Table:
+    """Model, [source], the group averages, then each task's primary score."""
+    failures = failures or {}
+    columns = [Column("Model", kind="text")]
+    if by_source:
+        columns.append(Column("Source", kind="text", href=f"{root}reported.html"))
+    columns += [Column(group_label(g), title=_group_title(g, tasks)) for g in groups]
+    columns += [Column(t.name, href=f"{root}tasks/{slug_of_task(t.Index)}.html", sub=metric_label(t.primary))
+                for t in tasks.itertuples()]
+    table = Table(table_id, columns)
+    for key, row in board.iterrows():
+        model_id, source = key if by_source else (key, None)
+        model = models[model_id]
+        cells = [text(model["name"], href=f"{root}models/{model['slug']}.html",
+                      sub=model_id if model["name"] != model_id else "")]
+        if by_source:
+            cells.append(text(source, href=f"{root}reported.html#source-{source.lower()}", title=f"source {source}"))
+        cells += [average(row, g, "overall" if g == OVERALL else g.upper()) for g in groups]
+        for task_id in tasks.index:
+            if by_source:
+                cells.append(reported(row[task_id], source))
+            elif present(row[task_id]):
+                cells.append(score(row[task_id]))
+            elif (model_id, task_id) in failures:
+                cells.append(failed(failures[(model_id, task_id)]))
+            else:
+                cells.append(missing())
+        table.rows.append(cells)
+    return table
+
+
+def _group_title(group: str, tasks: pd.DataFrame) -> str:
+    names = tasks["name"] if group == OVERALL else tasks.loc[tasks["suite"] == group, "name"]
+    return "mean of the primary scores of " + ", ".join(names)
+
+
+def slug_of_task(task_id: str) -> str:
+    return task_id.replace("/", "__")
