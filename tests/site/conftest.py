@@ -1,0 +1,54 @@
+"""The site tests share one build of the fixture reports (tests/data/records), made once per session."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from harness.paths import MODELS_FILE, TASKS_DIR
+from harness.site.build import build_site
+
+FIXTURE_REPORTS = Path(__file__).resolve().parents[1] / "data" / "records"
+
+
+@dataclass
+class BuiltSite:
+    index: Path
+    warnings: list[logging.LogRecord] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.index.parent
+
+    def page(self, relative: str) -> str:
+        return (self.root / relative).read_text(encoding="utf-8")
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(scope="session")
+def fixture_reports() -> Path:
+    return FIXTURE_REPORTS
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> BuiltSite:
+    handler = _Collect()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        index = build_site(reports_dir=FIXTURE_REPORTS, out_dir=tmp_path_factory.mktemp("site") / "build",
+                           models_file=MODELS_FILE, tasks_dir=TASKS_DIR)
+    finally:
+        root.removeHandler(handler)
+    return BuiltSite(index=index, warnings=handler.records)
