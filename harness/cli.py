@@ -65,9 +65,12 @@ def run(
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     output: Path = typer.Option(paths.RESULTS_DIR, "--output", "-o", help="Where result records go."),
     force: bool = typer.Option(False, "--force", help="Rerun tasks whose records already exist."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Concurrent runs per GPU, each in its own process; default from GPU memory (1 on CPU)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Run shard i/n of the (task, seed) grid, e.g. 0/4 for a SLURM array."),
+    compile_: str = typer.Option("auto", "--compile", help="torch.compile the model: on, off, or auto (CUDA and long enough to pay back)."),
 ) -> None:
     """Fine-tune and score a model on KLUE and GLUE tasks; one result record per task."""
-    from harness import data, models, runner, spec
+    from harness import data, grid, models, runner, spec
 
     try:
         specs = spec.load_tasks(tasks.split(",") if tasks else [suite])
@@ -79,12 +82,21 @@ def run(
         fail(str(err))
     if data_dir is not None and not data_dir.is_dir():
         fail(f"--data-dir {data_dir}: no such directory")
+    if compile_ not in ("on", "off", "auto"):
+        fail(f"--compile {compile_!r}: use on, off or auto")
+    if jobs is not None and jobs < 1:
+        fail(f"--jobs {jobs}: give 1 or more")
+    try:
+        shard_range = grid.parse_shard(shard) if shard else None
+    except ValueError as err:
+        fail(str(err))
     opts = runner.RunOptions(seeds=parse_seeds(seeds), output_dir=output, data_dir=data_dir, train_split=train_split,
-                             eval_split=eval_split, overrides=overrides, device=device, force=force)
+                             eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_)
+    jobs = jobs or grid.default_jobs_per_gpu()
     console.print(f"[bold]{resolved.id}[/bold] (revision {resolved.revision[:19]}) on {len(specs)} task(s), "
                   f"seeds {opts.seeds}, data: {data_dir or 'the hub'}")
     try:
-        outcomes = runner.run(specs, resolved, opts, console)
+        outcomes = runner.run(specs, resolved, opts, console, jobs=jobs, shard=shard_range)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: finished records and seeds are kept; rerun the same command to resume[/yellow]")
         raise typer.Exit(code=130)
@@ -94,6 +106,8 @@ def run(
     console.print(f"records in {output}")
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(code=1)
+    if any(o.status == "pending" for o in outcomes):
+        console.print("some tasks wait for other shards: rerun any shard, or the command without --shard, once all finish")
 
 
 @app.command("tasks")

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from harness import models, runner, spec, tiny
-from harness.paths import REPO_ROOT
+from harness.paths import REPO_ROOT, REPORTS_DIR
 
 SAMPLES_DIR = REPO_ROOT / "samples"
 DEMO_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -24,5 +24,5 @@ def run_demo(output: Path, console: Console, seeds: list[int] = [42]) -> tuple[l
     console.print(runner.summary_table(model.id, outcomes, specs))
     from harness.site.build import build_site
 
-    index = build_site(reports_dir=output, out_dir=output / "site")
+    index = build_site(reports_dir=output, out_dir=output / "site", reported_file=REPORTS_DIR / "reported.yaml")
     return outcomes, index

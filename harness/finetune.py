@@ -28,6 +28,15 @@ class TrainingDiverged(RuntimeError):
     """The loss stopped being a finite number."""
 
 
+COMPILE_MIN_STEPS = 1000  # below this many steps the compile time (tens of seconds) is not won back
+
+
+def should_compile(mode: str, device: torch.device, total_steps: int) -> bool:
+    if mode not in ("on", "off", "auto"):
+        raise ValueError(f"--compile {mode!r}: use on, off or auto")
+    return mode == "on" or (mode == "auto" and device.type == "cuda" and total_steps >= COMPILE_MIN_STEPS)
+
+
 def _collator(spec: TaskSpec, tokenizer):
     if spec.head == "token-classification":
         return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=features.IGNORE_INDEX)
@@ -93,11 +102,17 @@ def finetune(
     seed: int,
     device: torch.device,
     on_step: Optional[Callable[[dict[str, Any]], None]] = None,
+    compile: str = "off",
 ) -> dict[str, Any]:
     """Train for ``hp.epochs``, score each epoch; returns the seed's result with the epoch the spec selects."""
+    began = time.time()
     set_seed(seed)
     model = heads.build(spec.head, model_path, spec.dataset.labels).to(device)
     train = data["train"]
+    steps_per_epoch = math.ceil(len(train) / hp.batch_size)
+    if should_compile(compile, device, hp.epochs * steps_per_epoch):
+        # dynamic shapes: length-bucketed batches differ in length, and one graph must serve them all
+        model.compile(dynamic=True)
     sampler = LengthGroupedSampler(hp.batch_size, lengths=train["length"], generator=torch.Generator().manual_seed(seed))
     loader = DataLoader(_inputs_only(train), batch_size=hp.batch_size, sampler=sampler, collate_fn=_collator(spec, tokenizer))
     total_steps = hp.epochs * len(loader)
@@ -142,4 +157,6 @@ def finetune(
         "epochs": epochs,
         "train_s": round(train_s, 2),
         "examples_per_s": round(hp.epochs * len(train) / max(train_s, 1e-9), 1),
+        "wall_s": round(time.time() - began, 2),
+        "ran": {"start": began, "end": time.time(), "device": str(device)},
     }

@@ -9,6 +9,7 @@ from transformers.utils import logging as hf_logging
 
 # a fresh head over a pre-trained encoder always reports newly initialised weights: expected, not news
 hf_logging.set_verbosity_error()
+hf_logging.disable_progress_bar()
 
 
 def build(head: str, model_path: str, labels: Optional[Sequence[str]]):

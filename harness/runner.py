@@ -10,7 +10,7 @@ import hashlib
 import json
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -38,6 +38,7 @@ class RunOptions:
     overrides: dict[str, Any] = field(default_factory=dict)  # --set key=value
     device: str = "auto"
     force: bool = False
+    compile: str = "off"  # torch.compile the model: on | off | auto (CUDA and enough steps to pay back)
 
 
 @dataclass
@@ -87,43 +88,88 @@ def _finished_record(path: Path, key: str, seeds: list[int]) -> Optional[dict[st
     return record if same_seeds and record.get("run_key") == key else None
 
 
+def _prepare(spec: TaskSpec, model: ResolvedModel, opts: RunOptions):
+    hp = hyperparameters(spec, opts.overrides)
+    loaded = data_module.load(spec, opts.data_dir, opts.train_split, opts.eval_split)
+    key = _run_key(model, spec, hp, loaded.source, (opts.train_split, opts.eval_split, loaded.note))
+    return hp, loaded, key
+
+
+def prepare_features(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tokenizer) -> None:
+    """Load and tokenize a task into the on-disk cache (errors surface later, in the task's own run)."""
+    try:
+        hp, loaded, _ = _prepare(spec, model, opts)
+        features.tokenize(loaded.dataset, tokenizer, spec.head, hp.max_length, spec.sha256, loaded.source)
+    except Exception:
+        pass
+
+
+def missing_seeds(spec: TaskSpec, model: ResolvedModel, opts: RunOptions) -> list[int]:
+    """Seeds of ``opts.seeds`` not yet in the seed cache (all of them if the task cannot even load)."""
+    try:
+        _, _, key = _prepare(spec, model, opts)
+    except Exception:
+        return list(opts.seeds)
+    return [seed for seed in opts.seeds if opts.force or not _seed_cache(opts, model, spec, key, seed).exists()]
+
+
+def finished(spec: TaskSpec, model: ResolvedModel, opts: RunOptions) -> bool:
+    if opts.force:
+        return False
+    try:
+        _, _, key = _prepare(spec, model, opts)
+    except Exception:
+        return False
+    return _finished_record(results.record_path(opts.output_dir, model.id, spec.id), key, opts.seeds) is not None
+
+
+class MissingSeeds(RuntimeError):
+    """Seeds that a worker was meant to compute are not in the cache (the worker failed)."""
+
+
 def run_task(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tokenizer, progress: Optional[Progress] = None,
-             console: Optional[Console] = None) -> TaskOutcome:
-    """All seeds of one task, then its record; any error becomes this task's failure, never the grid's."""
+             console: Optional[Console] = None, *, device: Optional[str] = None, train: bool = True,
+             assemble: bool = True, skip_finished: Optional[bool] = None) -> TaskOutcome:
+    """All seeds of one task, then its record; any error becomes this task's failure, never the grid's.
+
+    ``train=False`` only assembles seeds that other processes computed; ``assemble=False`` only
+    computes seeds into the cache (what a --jobs worker does).
+    """
     console = console or Console()
     started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     started = time.perf_counter()
     record_path = results.record_path(opts.output_dir, model.id, spec.id)
     failure_path = results.failure_path(opts.output_dir, model.id, spec.id)
     try:
-        hp = hyperparameters(spec, opts.overrides)
-        loaded = data_module.load(spec, opts.data_dir, opts.train_split, opts.eval_split)
-        key = _run_key(model, spec, hp, loaded.source, (opts.train_split, opts.eval_split, loaded.note))
-        record = None if opts.force else _finished_record(record_path, key, opts.seeds)
+        hp, loaded, key = _prepare(spec, model, opts)
+        skip = (not opts.force) if skip_finished is None else skip_finished
+        record = _finished_record(record_path, key, opts.seeds) if skip and assemble else None
         if record is not None:
             return TaskOutcome(spec.id, "skipped", record["scores"], record["std"], record_path)
-        encoded = features.tokenize(loaded.dataset, tokenizer, spec.head, hp.max_length, spec.sha256, loaded.source)
-        device = environment.pick_device(opts.device)
-        seed_results = []
-        for seed in opts.seeds:
-            cache = _seed_cache(opts, model, spec, key, seed)
-            if cache.exists() and not opts.force:
-                seed_results.append(json.loads(cache.read_text(encoding="utf-8")))
-                continue
+        torch_device = environment.pick_device(device or opts.device)
+        caches = {seed: _seed_cache(opts, model, spec, key, seed) for seed in opts.seeds}
+        todo = [seed for seed, cache in caches.items() if (opts.force and train) or not cache.exists()]
+        if todo and not train:
+            raise MissingSeeds(f"seeds {todo} did not finish")
+        if todo:
+            encoded = features.tokenize(loaded.dataset, tokenizer, spec.head, hp.max_length, spec.sha256, loaded.source)
+        for seed in todo:
             bar = progress.add_task(f"{spec.id} seed {seed}", total=None) if progress else None
 
-            def on_step(s: dict[str, Any], bar=bar) -> None:
+            def on_step(s: dict[str, Any], bar=bar, seed=seed) -> None:
                 if progress is not None:
                     progress.update(bar, total=s["steps"], completed=s["step"],
                                     description=f"{spec.id} seed {seed} epoch {s['epoch']}/{hp.epochs} "
                                                 f"{s['examples_per_s']:.0f} ex/s loss {s['loss']:.3f}")
 
-            result = finetune(spec, model.path, tokenizer, encoded, hp, seed, device, on_step)
+            result = finetune(spec, model.path, tokenizer, encoded, hp, seed, torch_device, on_step, opts.compile)
             if progress is not None:
                 progress.remove_task(bar)
             console.print(f"  {spec.id} seed {seed}: {result['scores']} (epoch {result['epoch']}, {result['train_s']:.0f} s)")
-            results.write_json_atomic(cache, result)
-            seed_results.append(result)
+            results.write_json_atomic(caches[seed], result)
+        if not assemble:
+            return TaskOutcome(spec.id, "seeds-done", wall_s=time.perf_counter() - started)
+        seed_results = [json.loads(caches[seed].read_text(encoding="utf-8")) for seed in opts.seeds]
         record = results.build_record(
             model=model.as_record(),
             task={"id": spec.id, "spec_sha256": spec.sha256, "primary_metric": spec.metrics.primary},
@@ -134,9 +180,10 @@ def run_task(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tokenizer, 
                   "train_split": opts.train_split or _default_split(spec, opts, "train"),
                   "validation_split": opts.eval_split or _default_split(spec, opts, "validation"),
                   "note": loaded.note},
-            env=environment.describe(device),
+            env=environment.describe(torch_device),
             started_at=started_at,
-            wall_s=time.perf_counter() - started,
+            # seeds trained elsewhere (--jobs workers) took their own time; this process only gathered them
+            wall_s=(time.perf_counter() - started) if todo else sum(r.get("wall_s", r["train_s"]) for r in seed_results),
         )
         record["run_key"] = key
         path = results.write_record(opts.output_dir, record)
@@ -159,19 +206,55 @@ def _default_split(spec: TaskSpec, opts: RunOptions, split: str) -> str:
     return getattr(source, split) if source else split
 
 
-def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: Optional[Console] = None) -> list[TaskOutcome]:
+def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: Optional[Console] = None,
+        jobs: int = 1, shard: Optional[tuple[int, int]] = None) -> list[TaskOutcome]:
+    """Every task of ``specs`` with every seed: in this process, or in ``jobs`` processes per GPU, or one shard of the grid."""
     from transformers import AutoTokenizer
 
     console = console or Console()
     datasets.disable_progress_bars()  # our own bars say what runs; one per map() call is noise
-    tokenizer = AutoTokenizer.from_pretrained(model.path)
+    if jobs == 1 and shard is None:
+        tokenizer = AutoTokenizer.from_pretrained(model.path)
+        outcomes = []
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+        with Progress(*columns, console=console, transient=True) as progress:
+            tasks_bar = progress.add_task(f"{model.id}: tasks", total=len(specs))
+            for spec in specs:
+                outcomes.append(run_task(spec, model, opts, tokenizer, progress, console))
+                progress.advance(tasks_bar)
+        return outcomes
+    return _run_grid(specs, model, opts, console, jobs, shard)
+
+
+def _run_grid(specs, model, opts, console, jobs, shard) -> list[TaskOutcome]:
+    from harness import grid
+
+    planned = grid.plan(specs, opts.seeds)
+    if shard is not None:
+        planned = grid.shard(planned, *shard)
+        console.print(f"shard {shard[0]}/{shard[1]}: {len(planned)} of {len(specs) * len(opts.seeds)} (task, seed) runs")
+    by_id = {spec.id: spec for spec in specs}
+    done_tasks = {spec.id for spec in specs if finished(spec, model, opts)}
+    missing = {spec.id: set(missing_seeds(spec, model, opts)) for spec in specs if spec.id not in done_tasks}
+    todo = [job for job in planned if job.task_id in missing and job.seed in missing[job.task_id]]
+    console.print(f"{len(todo)} run(s) to do in {jobs} process(es) per device")
+    job_outcomes = grid.run_parallel(specs, model, opts, todo, jobs, console) if todo else {}
+    errors = {job.task_id: o.error for job, o in job_outcomes.items() if o.status == "failed"}
+
+    gathered = replace(opts, force=False)  # the seeds are fresh now; only gather them
     outcomes = []
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=console, transient=True) as progress:
-        tasks_bar = progress.add_task(f"{model.id}: tasks", total=len(specs))
-        for spec in specs:
-            outcomes.append(run_task(spec, model, opts, tokenizer, progress, console))
-            progress.advance(tasks_bar)
+    for spec in specs:
+        mine = {job.task_id for job in planned}
+        if spec.id not in mine and spec.id not in done_tasks:
+            continue  # another shard's task
+        if spec.id not in errors and missing_seeds(spec, model, gathered):
+            outcomes.append(TaskOutcome(spec.id, "pending", error="seeds of other shards not finished yet"))
+            continue
+        if spec.id in errors:  # the worker wrote this task's failure record
+            outcomes.append(TaskOutcome(spec.id, "failed", error=errors[spec.id]))
+            continue
+        outcomes.append(run_task(spec, model, gathered, None, console=console, train=False,
+                                 skip_finished=not opts.force and spec.id in done_tasks))
     return outcomes
 
 
@@ -182,8 +265,9 @@ def summary_table(model_id: str, outcomes: list[TaskOutcome], specs: list[TaskSp
         table.add_column(column, justify="right" if column in ("score", "± std", "wall s") else "left")
     for o in outcomes:
         primary = by_id[o.task_id].metrics.primary
-        if o.status == "failed":
-            table.add_row(o.task_id, "[red]failed[/red]", primary, "-", "-", o.error or "", f"{o.wall_s:.0f}")
+        if o.status in ("failed", "pending"):
+            status = "[red]failed[/red]" if o.status == "failed" else "[yellow]pending[/yellow]"
+            table.add_row(o.task_id, status, primary, "-", "-", o.error or "", f"{o.wall_s:.0f}")
             continue
         others = ", ".join(f"{k} {v:.2f}" for k, v in o.scores.items() if k != primary)
         table.add_row(o.task_id, o.status, primary, f"{o.scores[primary]:.2f}", f"{o.std.get(primary, 0):.2f}", others,

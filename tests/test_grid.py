@@ -1,0 +1,79 @@
+"""The (task, seed) grid: shards, concurrent jobs in processes, failure isolation, equal scores."""
+
+from pathlib import Path
+
+import pytest
+
+from harness import grid, models, results, runner, spec
+from harness.demo import SAMPLES_DIR
+
+
+def test_shards_partition_the_grid_exactly():
+    specs = spec.load_tasks(["all"])
+    jobs = grid.plan(specs, [42, 43, 44])
+    assert len(jobs) == 24
+    for count in (1, 2, 3, 5, 24, 30):
+        shards = [grid.shard(jobs, i, count) for i in range(count)]
+        flat = [job for s in shards for job in s]
+        assert sorted(flat, key=repr) == sorted(jobs, key=repr) and len(flat) == len(set(flat))
+        assert max(map(len, shards)) - min(map(len, shards)) <= 1  # balanced
+    assert grid.parse_shard("3/8") == (3, 8)
+    for bad in ("8/8", "-1/2", "1", "a/b"):
+        with pytest.raises(ValueError, match="--shard"):
+            grid.parse_shard(bad)
+
+
+@pytest.fixture(scope="module")
+def model(tiny_english_bert) -> models.ResolvedModel:
+    return models.resolve(str(tiny_english_bert))
+
+
+def _opts(output: Path, **changes) -> runner.RunOptions:
+    base = dict(seeds=[1, 2], output_dir=output, data_dir=SAMPLES_DIR, overrides={"epochs": 1}, device="cpu")
+    return runner.RunOptions(**{**base, **changes})
+
+
+def _scores(output: Path) -> dict:
+    return {p.name: results.read_record(p)["seeds"] for p in sorted(output.glob("*/*.json")) if ".failed" not in p.name}
+
+
+@pytest.fixture(scope="module")
+def sequential(tmp_path_factory, model):
+    output = tmp_path_factory.mktemp("jobs1")
+    outcomes = runner.run(spec.load_tasks(["glue/stsb", "glue/sst2"]), model, _opts(output), jobs=1)
+    assert [o.status for o in outcomes] == ["done", "done"]
+    return output
+
+
+def test_two_jobs_overlap_and_score_as_one(tmp_path, model, sequential):
+    specs = spec.load_tasks(["glue/stsb", "glue/sst2"])
+    outcomes = runner.run(specs, model, _opts(tmp_path), jobs=2)
+    assert [o.status for o in outcomes] == ["done", "done"]
+    runs = sorted((s["ran"]["start"], s["ran"]["end"]) for seeds in _scores(tmp_path).values() for s in seeds)
+    assert len(runs) == 4
+    assert any(runs[i + 1][0] < runs[i][1] for i in range(len(runs) - 1)), f"no two runs overlapped: {runs}"
+    parallel, serial = _scores(tmp_path), _scores(sequential)
+    assert {k: [s["scores"] for s in v] for k, v in parallel.items()} == {k: [s["scores"] for s in v] for k, v in serial.items()}
+
+
+def test_a_failing_job_leaves_the_others_intact(tmp_path, model):
+    good = spec.load_tasks(["glue/sst2"])[0]
+    raw = spec.load_tasks(["glue/mrpc"])[0].model_dump()
+    raw["dataset"]["local"]["files"]["train"]["path"] = "glue/MRPC/missing.tsv"
+    broken = spec.TaskSpec.model_validate(raw)
+    outcomes = runner.run([broken, good], model, _opts(tmp_path, seeds=[1]), jobs=2)
+    assert [(o.task_id, o.status) for o in outcomes] == [("glue/mrpc", "failed"), ("glue/sst2", "done")]
+    assert "missing.tsv" in outcomes[0].error
+    assert list(_scores(tmp_path)) == ["glue__sst2.json"]
+    assert next(tmp_path.glob("*/glue__mrpc.failed.json")).exists()
+
+
+def test_shards_merge_into_whole_records(tmp_path, model, sequential):
+    specs = spec.load_tasks(["glue/stsb", "glue/sst2"])
+    first = runner.run(specs, model, _opts(tmp_path), jobs=1, shard=(0, 2))
+    assert {o.status for o in first} == {"pending"}  # each task still misses the other shard's seed
+    assert not _scores(tmp_path)
+    second = runner.run(specs, model, _opts(tmp_path), jobs=1, shard=(1, 2))
+    assert [o.status for o in second] == ["done", "done"]
+    assert {k: [s["scores"] for s in v] for k, v in _scores(tmp_path).items()} == \
+        {k: [s["scores"] for s in v] for k, v in _scores(sequential).items()}
