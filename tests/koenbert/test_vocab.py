@@ -1,0 +1,102 @@
+"""Vocabulary extension on the real vocabularies: bert-base-uncased's and a Korean WordPiece."""
+
+import json
+from collections import Counter
+
+import pytest
+from tokenizers import Tokenizer, models, pre_tokenizers
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+from harness.koenbert import vocab as V
+
+
+@pytest.fixture(scope="module")
+def specs(korean_tokenizer_dir, english_model_dir):
+    ko = V.wordpiece_json(AutoTokenizer.from_pretrained(korean_tokenizer_dir), "ko")
+    en = V.wordpiece_json(AutoTokenizer.from_pretrained(english_model_dir), "en")
+    return ko, en
+
+
+@pytest.fixture(scope="module")
+def korean_text(shared_data):
+    sentences = V.korean_sentences(shared_data)
+    assert len(sentences) > 100_000  # ynat, sts, nli, ner and raw/ko: every Korean sentence there
+    return sentences
+
+
+def test_added_pieces_in_english_order_and_stable(specs):
+    ko, en = specs
+    a = V.extend_vocab(ko, en, policy="all")
+    b = V.extend_vocab(ko, en, policy="all")
+    assert a.added == b.added and json.dumps(a.spec) == json.dumps(b.spec)
+    en_vocab, ko_vocab = en["model"]["vocab"], ko["model"]["vocab"]
+    assert [en_vocab[p] for p in a.added] == sorted(en_vocab[p] for p in a.added)
+    assert not any(p.startswith("[unused") or p in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]") for p in a.added)
+    assert set(a.added) == {p for p in en_vocab if p not in ko_vocab and not V.UNUSED.fullmatch(p)} - V.special_pieces(en)
+    ext_vocab = a.spec["model"]["vocab"]
+    assert all(ext_vocab[p] == i for p, i in ko_vocab.items())  # Korean ids 0..N-1 unchanged
+    assert [ext_vocab[p] for p in a.added] == list(range(len(ko_vocab), len(ko_vocab) + len(a.added)))
+    assert a.size == len(ko_vocab) + len(a.added) == len(ext_vocab)
+    assert a.spec["normalizer"] == ko["normalizer"] and a.spec["pre_tokenizer"] == ko["pre_tokenizer"]
+    assert a.spec["added_tokens"] == ko["added_tokens"]  # pieces go into the WordPiece vocab, not added_tokens
+
+
+def test_korean_safe_keeps_every_korean_sentence_unchanged(specs, korean_text):
+    ko, en = specs
+    reference = V.KoreanReference(ko, korean_text)
+    ext = V.extend_vocab(ko, en, policy="korean-safe", reference=reference)
+    assert ext.check["sentences_changed_if_all_added"] > 0  # adding all would change some: see vocab.py
+    assert 0 < len(ext.excluded) < len(ext.candidates) // 10
+    assert reference.changed(ext.spec) == []  # every sentence again, through a tokenizer built from the new JSON
+    assert "2013" in ext.excluded and "…" in ext.excluded  # "2013년" and "…" occur in the Korean text
+
+
+def test_korean_safe_drops_only_what_conflicts(specs):
+    ko, en = specs
+    sentences = ["2013년 서울모터쇼 참가", "관객 175만명을 넘어섰다"]
+    ext = V.extend_vocab(ko, en, policy="korean-safe", reference=V.KoreanReference(ko, sentences))
+    assert "2013" in ext.excluded and "the" in ext.added
+    assert all(p[:1].isdigit() or p.startswith("##") for p in ext.excluded)
+    assert V.KoreanReference(ko, sentences).changed(ext.spec) == []
+
+
+def test_python_greedy_split_matches_the_tokenizers_library(specs, korean_text, shared_data):
+    ko, en = specs
+    ext = V.extend_vocab(ko, en, policy="all")
+    tok = V.backend(ext.spec)
+    words = set()
+    for s in korean_text[::50] + list(V.sst2_words(shared_data))[:3000]:
+        words.update(w for w, _ in tok.pre_tokenizer.pre_tokenize_str(tok.normalizer.normalize_str(s)))
+    words = sorted(words)
+    vocab = ext.spec["model"]["vocab"]
+    for word, enc in zip(words, tok.encode_batch([[w] for w in words], is_pretokenized=True, add_special_tokens=False)):
+        pieces, ok = V.greedy_wordpiece(word, vocab)
+        assert (pieces if ok else ["[UNK]"]) == enc.tokens, word
+
+
+def test_case_options_measure_split_agreement(specs, korean_text):
+    ko, en = specs
+    ext = V.extend_vocab(ko, en, policy="all")
+    reference = V.KoreanReference(ko, korean_text[:2000])
+    lower = Counter({"the": 3, "movie": 2, "wonderfully": 1})
+    cased = Counter({"The": 3, "Movie": 2, "wonderfully": 1})
+    options = V.case_options(en, ext.spec, lower, cased, reference, cased_changed=0)
+    assert options["cased"]["sst2_split_agreement"] == 1.0
+    assert options["cased"]["cased_english_split_agreement"] == pytest.approx(1 / 6, abs=1e-3)
+    assert options["lowercase"]["cased_english_split_agreement"] == 1.0
+    assert options["lowercase"]["korean_sentences_changed"] > 0  # capital Latin letters in Korean text
+
+
+def test_not_wordpiece_is_refused(tmp_path):
+    bpe = Tokenizer(models.BPE(vocab={"a": 0, "b": 1, "ab": 2, "[UNK]": 3}, merges=[("a", "b")], unk_token="[UNK]"))
+    bpe.pre_tokenizer = pre_tokenizers.Whitespace()
+    with pytest.raises(V.ExtendError, match="not 'WordPiece'"):
+        V.wordpiece_json(PreTrainedTokenizerFast(tokenizer_object=bpe), "--ko x")
+    wp = Tokenizer(models.WordPiece(vocab={"a": 0, "b": 1, "[UNK]": 2}, unk_token="[UNK]", continuing_subword_prefix="@@"))
+    with pytest.raises(V.ExtendError, match="continuation pieces"):
+        V.wordpiece_json(PreTrainedTokenizerFast(tokenizer_object=wp), "--ko x")
+
+
+def test_unknown_policy(specs):
+    with pytest.raises(V.ExtendError, match="korean-safe"):
+        V.extend_vocab(*specs, policy="some")
