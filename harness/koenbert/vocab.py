@@ -52,7 +52,7 @@ from typing import Iterable, Optional
 
 from tokenizers import Tokenizer
 
-POLICIES = ("korean-safe", "all")
+POLICIES = ("all", "korean-safe")
 DEFAULT_POLICY = "all"
 UNUSED = re.compile(r"\[unused\d+\]")
 HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")

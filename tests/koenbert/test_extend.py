@@ -1,0 +1,124 @@
+"""`bench koenbert extend` end to end on tiny models built around the real vocabularies."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from tokenizers import Tokenizer, models, pre_tokenizers
+from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer, PreTrainedTokenizerFast
+from typer.testing import CliRunner
+
+from harness.cli import app
+from harness.koenbert import init as I
+from harness.koenbert import vocab as V
+from harness.koenbert.extend import REPORT_NAME
+
+runner = CliRunner()
+
+
+def bench(*args):
+    result = runner.invoke(app, ["koenbert", "extend", *map(str, args)])
+    return result, result.output + (result.stderr if result.stderr_bytes is not None else "")
+
+
+@pytest.fixture(scope="module")
+def extended(tmp_path_factory, tiny_korean_bert, tiny_english_bert, shared_data):
+    out = tmp_path_factory.mktemp("extend") / "koen"
+    result, text = bench("--ko", tiny_korean_bert, "--en", tiny_english_bert, "--out", out, "--data-dir", shared_data)
+    assert result.exit_code == 0, text
+    return out, text, json.loads((out / REPORT_NAME).read_text(encoding="utf-8"))
+
+
+def test_cli_end_to_end_report(extended):
+    out, text, report = extended
+    for words in ("Korean pieces", "shared pieces", "added pieces", "final vocab size", "case handling",
+                  "held-out fit", "ridge", "subword-mean"):
+        assert words in text
+    v = report["vocab"]
+    assert report["schema"] == "koenbench.koenbert-extend/1"
+    assert report["korean"]["pieces"] == 4000 and report["english"]["pieces"] == 30522
+    assert v["policy"] == "all" and v["excluded"] == 0
+    assert v["added"] == v["english_missing"] and v["final_size"] == 4000 + v["added"]
+    assert v["shared"] + v["added"] == 30522 - 999  # bert-base-uncased: 994 [unusedN] and 5 specials
+    assert 0.99 < report["case_handling"]["sst2_split_agreement"] <= 1.0
+    assert set(report["init"]["heldout"]["mean_cosine"]) == set(I.METHODS)
+    assert report["init"]["method"] == I.DEFAULT_INIT
+
+
+def test_saved_model_reloads_and_runs(extended, tiny_korean_bert, tiny_english_bert):
+    out, _, report = extended
+    tok = AutoTokenizer.from_pretrained(out)
+    model = AutoModelForMaskedLM.from_pretrained(out).eval()
+    size = report["vocab"]["final_size"]
+    assert len(tok) == size == model.config.vocab_size
+    batch = tok(["한국어 문장입니다.", "the movie was wonderfully bleak"], padding=True, return_tensors="pt")
+    assert all(i < size for i in batch.input_ids.flatten().tolist())
+    with torch.no_grad():
+        logits = model(**batch).logits
+    assert logits.shape == (2, batch.input_ids.shape[1], size) and torch.isfinite(logits).all()
+    english_tok = AutoTokenizer.from_pretrained(tiny_english_bert)
+    assert tok.tokenize("the movie was wonderfully bleak") == english_tok.tokenize("the movie was wonderfully bleak")
+
+    korean = AutoModelForMaskedLM.from_pretrained(tiny_korean_bert)
+    english = AutoModel.from_pretrained(tiny_english_bert)
+    rows = model.get_input_embeddings().weight.detach().numpy()
+    assert np.array_equal(rows[:4000], korean.get_input_embeddings().weight.detach().numpy())
+    assert model.get_output_embeddings().weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
+    assert model.get_output_embeddings().bias.shape[0] == size
+    # the new rows are the default method's prediction, fitted on every shared piece
+    ko_spec = V.wordpiece_json(AutoTokenizer.from_pretrained(tiny_korean_bert), "ko")
+    en_spec = V.wordpiece_json(AutoTokenizer.from_pretrained(tiny_english_bert), "en")
+    shared, added = V.candidate_pieces(ko_spec, en_spec)
+    ko_table = korean.get_input_embeddings().weight.detach().double().numpy()
+    en_table = english.get_input_embeddings().weight.detach().double().numpy()
+    en_vocab, ko_vocab = en_spec["model"]["vocab"], ko_spec["model"]["vocab"]
+    expected = I.new_rows(I.DEFAULT_INIT, en_table[[en_vocab[p] for p in shared]], ko_table[[ko_vocab[p] for p in shared]],
+                          en_table[[en_vocab[p] for p in added]], added, I.KoreanSide(ko_table, ko_vocab))
+    assert np.allclose(rows[4000:], expected, atol=1e-6)
+
+
+def test_korean_tokenization_changes_only_through_added_pieces(extended, tiny_korean_bert, shared_data):
+    """Every Korean sentence of the shared KLUE files: identical, or an added piece won a longest match."""
+    out, _, report = extended
+    sentences = V.korean_sentences(shared_data)
+    korean = V.backend(json.loads(AutoTokenizer.from_pretrained(tiny_korean_bert).backend_tokenizer.to_str()))
+    saved = V.backend(json.loads(AutoTokenizer.from_pretrained(out).backend_tokenizer.to_str()))
+    a = korean.encode_batch_fast(sentences, add_special_tokens=False)
+    b = saved.encode_batch_fast(sentences, add_special_tokens=False)
+    unk = korean.token_to_id("[UNK]")
+    changed = 0
+    for x, y in zip(a, b):
+        if x.ids != y.ids:
+            changed += 1
+            assert any(i >= 4000 for i in y.ids) or unk in x.ids or unk in y.ids, (x.tokens, y.tokens)
+    assert changed == report["vocab"]["korean_check"]["sentences_changed"]
+    assert 0 < changed < len(sentences) / 2  # see vocab.py: digits, "…" and English words in Korean text
+
+
+def test_existing_out_dir_needs_force(tmp_path, tiny_korean_bert, tiny_english_bert):
+    out = tmp_path / "taken"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result, text = bench("--ko", tiny_korean_bert, "--en", tiny_english_bert, "--out", out)
+    assert result.exit_code == 1 and "--force" in text and "Traceback" not in text
+    result, text = bench("--ko", tiny_korean_bert, "--en", tiny_english_bert, "--out", out, "--force")
+    assert result.exit_code == 1 and "not an earlier extend output" in text
+    assert (out / "keep.txt").read_text() == "mine" and sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+
+
+def test_not_wordpiece_model_is_refused(tmp_path, tiny_english_bert):
+    bpe = Tokenizer(models.BPE(vocab={"a": 0, "b": 1, "ab": 2, "[UNK]": 3}, merges=[("a", "b")], unk_token="[UNK]"))
+    bpe.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="[UNK]").save_pretrained(tmp_path / "bpe")
+    result, text = bench("--ko", tmp_path / "bpe", "--en", tiny_english_bert, "--out", tmp_path / "out")
+    assert result.exit_code == 1 and "WordPiece" in text and "Traceback" not in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_options_are_listed_together_and_hub_ids_explained(tmp_path, tiny_english_bert):
+    result, text = bench("--ko", "x", "--en", "y", "--out", tmp_path, "--init", "lasso", "--heldout-fraction", "1.5")
+    assert result.exit_code == 1
+    assert "--init 'lasso'" in text and "--heldout-fraction" in text and "--force" in text
+    result, text = bench("--ko", "klue/bert-base", "--en", tiny_english_bert, "--out", tmp_path / "o")
+    assert result.exit_code == 1 and "hub" in text and "--ko DIR" in text and "Traceback" not in text
