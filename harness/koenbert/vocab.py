@@ -55,7 +55,6 @@ from tokenizers import Tokenizer
 POLICIES = ("all", "korean-safe")
 DEFAULT_POLICY = "all"
 UNUSED = re.compile(r"\[unused\d+\]")
-HANGUL = re.compile("[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
 
 class ExtendError(ValueError):
@@ -297,20 +296,18 @@ def split_agreement(en_spec: dict, ext_spec: dict, words: Counter) -> float:
 def case_options(en_spec: dict, ext_spec: dict, sst2_words: Counter, cased_words: Counter,
                  reference: KoreanReference, cased_changed: int) -> dict:
     """Split agreement and Korean changes for the case handlings considered (module doc)."""
+
+    def measure(spec: dict, korean_changed: int) -> dict:
+        return {"sst2_split_agreement": round(split_agreement(en_spec, spec, sst2_words), 4),
+                "cased_english_split_agreement": round(split_agreement(en_spec, spec, cased_words), 4),
+                "korean_sentences_changed": korean_changed}
+
+    options = {"cased": measure(ext_spec, cased_changed)}
     lower = copy.deepcopy(ext_spec)
-    normalizer = lower.get("normalizer") or {}
-    if normalizer.get("type") != "BertNormalizer":
-        return {"cased": {"sst2_split_agreement": split_agreement(en_spec, ext_spec, sst2_words),
-                          "cased_english_split_agreement": split_agreement(en_spec, ext_spec, cased_words)}}
-    normalizer["lowercase"] = True
-    normalizer["strip_accents"] = False  # accent stripping decomposes Hangul syllables into jamo
-    options = {}
-    for name, spec in (("cased", ext_spec), ("lowercase", lower)):
-        options[name] = {
-            "sst2_split_agreement": round(split_agreement(en_spec, spec, sst2_words), 4),
-            "cased_english_split_agreement": round(split_agreement(en_spec, spec, cased_words), 4),
-            "korean_sentences_changed": cased_changed if spec is ext_spec else len(reference.changed(spec)),
-        }
+    if (lower.get("normalizer") or {}).get("type") == "BertNormalizer":
+        lower["normalizer"]["lowercase"] = True
+        lower["normalizer"]["strip_accents"] = False  # stripping accents decomposes Hangul syllables into jamo
+        options["lowercase"] = measure(lower, len(reference.changed(lower)))
     return options
 
 

@@ -122,3 +122,40 @@ def test_bad_options_are_listed_together_and_hub_ids_explained(tmp_path, tiny_en
     assert "--init 'lasso'" in text and "--heldout-fraction" in text and "--force" in text
     result, text = bench("--ko", "klue/bert-base", "--en", tiny_english_bert, "--out", tmp_path / "o")
     assert result.exit_code == 1 and "hub" in text and "--ko DIR" in text and "Traceback" not in text
+
+
+@pytest.fixture()
+def small_data(tmp_path, shared_data):
+    """A few lines of the shared data in its layout: enough for the report, fast to tokenize."""
+    root = tmp_path / "data"
+    for name, lines in (("raw/ko/train-raw-sent.tsv", 300), ("glue/SST-2/train.tsv", 300)):
+        (root / name).parent.mkdir(parents=True)
+        with open(shared_data / name, encoding="utf-8") as f:
+            (root / name).write_text("".join(next(f) for _ in range(lines)), encoding="utf-8")
+    return root
+
+
+def test_different_hidden_sizes(tmp_path, small_data, tiny_korean_bert, english_model_dir):
+    from harness import tiny
+    from harness.koenbert.extend import extend_model
+
+    wide = tiny.tiny_bert(english_model_dir, tmp_path / "en48", hidden_size=48, heads=2)
+    report = extend_model(tiny_korean_bert, wide, tmp_path / "out", init="procrustes", data_dir=small_data)
+    assert (report["korean"]["hidden_size"], report["english"]["hidden_size"]) == (32, 48)
+    model = AutoModelForMaskedLM.from_pretrained(tmp_path / "out")
+    assert model.get_input_embeddings().weight.shape == (report["vocab"]["final_size"], 32)
+    # the real all-MiniLM-L6-v2 (384 wide) as the English side, into the same 32-wide Korean model
+    report = extend_model(tiny_korean_bert, english_model_dir, tmp_path / "out", init="ols", force=True, data_dir=small_data)
+    assert report["english"]["hidden_size"] == 384 and report["init"]["method"] == "ols"
+
+
+def test_missing_embeddings_are_refused(tmp_path, small_data, tiny_korean_bert, tiny_english_bert):
+    from safetensors.torch import load_file, save_file
+
+    broken = tmp_path / "no-emb"
+    AutoTokenizer.from_pretrained(tiny_english_bert).save_pretrained(broken)
+    AutoModelForMaskedLM.from_pretrained(tiny_english_bert).config.save_pretrained(broken)
+    weights = load_file(tiny_english_bert / "model.safetensors")
+    save_file({k: v for k, v in weights.items() if "word_embeddings" not in k}, broken / "model.safetensors")
+    result, text = bench("--ko", tiny_korean_bert, "--en", broken, "--out", tmp_path / "out", "--data-dir", small_data)
+    assert result.exit_code == 1 and "no input embeddings" in text and "Traceback" not in text
