@@ -44,3 +44,90 @@ def extend(
 
 
 # --- distill and build (step 2) --------------------------------------------
+from pathlib import Path  # noqa: E402  (this section's imports stay in this section)
+from typing import List, Optional  # noqa: E402
+
+from harness.koenbert.distill import DistillConfig  # noqa: E402  (pydantic only; torch loads when a command runs)
+
+_D = DistillConfig.model_fields  # the defaults shown by --help are the koenbert-base recipe's
+
+
+def _distill_fail(message: str) -> None:
+    """A user's mistake: a clean message, exit status 1, no traceback."""
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code=1)
+
+
+def _user_errors() -> tuple:
+    from pydantic import ValidationError
+
+    from harness.koenbert.corpus import CorpusError
+    from harness.koenbert.distill import DistillError
+    from harness.koenbert.minilm import AttentionError
+    from harness.koenbert.recipe import RecipeError
+
+    return (CorpusError, DistillError, AttentionError, RecipeError, ValidationError)
+
+
+@app.command()
+def distill(
+    student: str = typer.Option(..., "--student", help="Step 1's output: the Korean model whose vocabulary holds every English piece."),
+    ko_teacher: str = typer.Option(..., "--ko-teacher", help="Korean teacher (hub id or directory), e.g. klue/bert-base."),
+    en_teacher: str = typer.Option(..., "--en-teacher", help="English teacher (hub id or directory), e.g. bert-base-uncased."),
+    ko_corpus: List[str] = typer.Option(..., "--ko-corpus", help="Korean UTF-8 text, one text per line; a file or a directory of *.txt (repeatable)."),
+    en_corpus: List[str] = typer.Option(..., "--en-corpus", help="English UTF-8 text, one text per line; a file or a directory of *.txt (repeatable)."),
+    out: str = typer.Option(..., "--out", help="Output model directory (checkpoints, chunk cache and log.jsonl go inside)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its newest checkpoint (or start it)."),
+    seq_len: int = typer.Option(_D["seq_len"].default, help="Tokens per chunk, [CLS] and [SEP] included."),
+    batch_size: int = typer.Option(_D["batch_size"].default, help="Chunks per process per micro-step."),
+    grad_accum: int = typer.Option(_D["grad_accum"].default, help="Micro-steps per optimizer step."),
+    steps: int = typer.Option(_D["steps"].default, help="Optimizer steps."),
+    lr: float = typer.Option(_D["lr"].default, help="Peak learning rate (AdamW)."),
+    betas: tuple[float, float] = typer.Option(_D["betas"].default, help="AdamW beta1 beta2."),
+    weight_decay: float = typer.Option(_D["weight_decay"].default, help="Weight decay; never on biases and LayerNorm."),
+    warmup: float = typer.Option(_D["warmup"].default, help="Share of steps with linear warm-up, then linear decay."),
+    clip: float = typer.Option(_D["clip"].default, help="Max global gradient norm."),
+    p_ko: float = typer.Option(_D["p_ko"].default, help="Probability that a micro-step is Korean, else English."),
+    relation_heads: int = typer.Option(_D["relation_heads"].default, help="MiniLMv2 relation heads; must divide both hidden sizes."),
+    teacher_layer: int = typer.Option(_D["teacher_layer"].default, help="Teachers' attention layer to mimic (-1: last)."),
+    student_layer: int = typer.Option(_D["student_layer"].default, help="Student's attention layer that learns it (-1: last)."),
+    seed: int = typer.Option(_D["seed"].default, help="Seed of language coins, chunk order and dropout."),
+    save_every: int = typer.Option(_D["save_every"].default, help="Optimizer steps between checkpoints."),
+    keep_checkpoints: int = typer.Option(_D["keep_checkpoints"].default, help="Newest checkpoints kept on disk."),
+    log_every: int = typer.Option(_D["log_every"].default, help="Optimizer steps per line of log.jsonl."),
+    precision: str = typer.Option(_D["precision"].default, help="auto (bf16 on a GPU, fp32 on CPU), bf16 or fp32."),
+    stop_at: Optional[int] = typer.Option(None, help="Checkpoint and stop after this step; --resume goes on."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+) -> None:
+    """MiniLMv2 distillation of the extended student from a Korean and an English teacher at once (step 2)."""
+    from pydantic import ValidationError
+
+    from harness.koenbert.distill import distill as run_distill
+    from harness.koenbert.recipe import describe
+
+    settings = {k: v for k, v in locals().items() if k in _D}
+    try:
+        cfg = DistillConfig(**settings)
+    except ValidationError as err:
+        _distill_fail("invalid options\n" + describe(err, as_flags=True))
+    try:
+        run_distill(cfg, resume=resume, show_progress=progress)
+    except _user_errors() as err:
+        _distill_fail(str(err))
+
+
+@app.command()
+def build(
+    recipe: Path = typer.Option(..., "--recipe", help="A recipe YAML, e.g. harness/koenbert/recipes/koenbert-base.yaml."),
+    resume: bool = typer.Option(False, "--resume", help="Reuse step 1's finished output and continue step 2 from its newest checkpoint."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+) -> None:
+    """Step 1 (extend) then step 2 (distill) from one recipe file."""
+    from harness.koenbert.recipe import build_from_recipe
+
+    try:
+        build_from_recipe(recipe, resume=resume, show_progress=progress)
+    except _user_errors() as err:
+        _distill_fail(str(err))

@@ -1,0 +1,220 @@
+"""The distillation loop (harness/koenbert/distill.py) on tiny models with real vocabularies and real text:
+it learns, it resumes exactly, two processes agree with one, and bad input stops it before any step."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, GPT2Config, GPT2Model
+from typer.testing import CliRunner
+
+from harness import tiny
+from harness.koenbert.corpus import CorpusError
+from harness.koenbert.distill import DistillConfig, DistillError, distill
+from harness.koenbert.minilm import AttentionError
+
+from test_corpus import sst2_sentences, union_tokenizer  # noqa: E402  (tests/koenbert is on sys.path under pytest)
+
+
+def bert(tokenizer_dir, out, seed, init_range=0.02, dropout=0.1, hidden=32, layers=2, heads=4):
+    """A random tiny BERT (MLM head included) saved with its tokenizer."""
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                        intermediate_size=4 * hidden, max_position_embeddings=128, initializer_range=init_range,
+                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(seed)
+    BertForMaskedLM(config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def extended(ko_dir, union_dir, out, dropout=0.1):
+    """The Korean model with the union vocabulary: its weights, its Korean embedding rows, random new
+    rows; what step 1 makes (with a plainer init), built here so these tests do not depend on step 1."""
+    ko = BertForMaskedLM.from_pretrained(ko_dir)
+    c = ko.config
+    bert(union_dir, out, seed=5, hidden=c.hidden_size, layers=c.num_hidden_layers, heads=c.num_attention_heads, dropout=dropout)
+    student = BertForMaskedLM.from_pretrained(out)
+    shared = {k: v for k, v in ko.state_dict().items() if "word_embeddings" not in k and "predictions" not in k}
+    student.load_state_dict(shared, strict=False)
+    with torch.no_grad():
+        student.bert.embeddings.word_embeddings.weight[: c.vocab_size] = ko.bert.embeddings.word_embeddings.weight
+    student.save_pretrained(out)
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, korean_tokenizer_dir, english_model_dir, shared_data):
+    """Students, teachers and corpora, as in koenbert: the student is the Korean teacher with the union
+    vocabulary. The English teacher is the real all-MiniLM-L6-v2 (6 x 384); the Korean teacher is a tiny
+    random BERT whose larger initialisation (0.1) gives its attention some structure to keep."""
+    root = tmp_path_factory.mktemp("distill-world")
+    union = union_tokenizer(korean_tokenizer_dir, english_model_dir, root / "union-tokenizer")
+    (root / "ko.txt").write_text("\n".join(list(tiny.korean_sentences(shared_data))[:1500]) + "\n", encoding="utf-8")
+    (root / "en.txt").write_text("\n".join(sst2_sentences(shared_data, 2000)) + "\n", encoding="utf-8")
+    ko_teacher = bert(korean_tokenizer_dir, root / "ko-teacher", seed=2, init_range=0.1)
+    return {
+        "root": root,
+        "student": extended(ko_teacher, union, root / "student"),
+        "student_no_dropout": extended(ko_teacher, union, root / "student-no-dropout", dropout=0.0),
+        "ko_teacher": ko_teacher,
+        "ko_only": bert(korean_tokenizer_dir, root / "ko-only", seed=3),
+        "en_teacher": str(english_model_dir),
+        "ko_corpus": [str(root / "ko.txt")],
+        "en_corpus": [str(root / "en.txt")],
+    }
+
+
+def config(world, out, **overrides) -> DistillConfig:
+    settings = dict(student=world["student"], ko_teacher=world["ko_teacher"], en_teacher=world["en_teacher"],
+                    ko_corpus=world["ko_corpus"], en_corpus=world["en_corpus"], out=str(out),
+                    seq_len=32, batch_size=4, steps=30, lr=1e-2, relation_heads=4, log_every=1, save_every=10)
+    return DistillConfig(**{**settings, **overrides})
+
+
+def log(out):
+    return [json.loads(line) for line in (Path(out) / "log.jsonl").read_text().splitlines()]
+
+
+def test_thirty_steps_lower_the_loss_and_leave_a_model_that_bench_run_can_load(world, tmp_path):
+    out = tmp_path / "run"
+    summary = distill(config(world, out), show_progress=False)
+    records = log(out)
+    assert [r["step"] for r in records] == list(range(1, 31)) and summary["finished"]
+    losses = {lang: [r[f"loss_{lang}"] for r in records if r[f"loss_{lang}"] is not None] for lang in ("ko", "en")}
+    first, last = {}, {}
+    for lang, values in losses.items():
+        first[lang], last[lang] = sum(values[:3]) / 3, sum(values[-3:]) / 3
+        print(f"\n{lang}: {len(values)} steps, loss {first[lang]:.4f} (mean of first 3) -> {last[lang]:.4f} (last 3)")
+    assert last["en"] < 0.9 * first["en"]  # it learns English from the English teacher ...
+    assert max(losses["ko"]) < 0.25 * first["en"]  # ... and stays close to the Korean teacher it started as
+    print(f"tokens/s (CPU, last step): {records[-1]['tokens_per_s']:,.0f}; whole run {summary['wall_s']:.1f} s")
+    assert records[-1]["tokens"] == 30 * 4 * 32
+
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(out, num_labels=2)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    batch = tokenizer(["a charming film .", "한국어 문장도 읽는다."], padding=True, return_tensors="pt")
+    assert model(**batch).logits.shape == (2, 2)
+    assert len(tokenizer) == len(AutoTokenizer.from_pretrained(world["student"]))
+
+
+def test_resume_follows_the_uninterrupted_loss_curve(world, tmp_path):
+    """Dropout is on: the resumed run must also restore every RNG, not only weights and data position."""
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    distill(config(world, whole, steps=12, save_every=4), show_progress=False)
+    distill(config(world, parts, steps=12, save_every=4, stop_at=10), show_progress=False)
+    assert not (parts / "model.safetensors").exists()  # stopped early: no final model yet
+    assert sorted(p.name for p in (parts / "checkpoints").iterdir()) == ["step-00000008", "step-00000010"]
+    shutil.rmtree(parts / "checkpoints" / "step-00000010")  # a crash after step 10, before its checkpoint
+    summary = distill(config(world, parts, steps=12, save_every=4), resume=True, show_progress=False)
+    assert summary["finished"]
+    a, b = log(whole), log(parts)
+    assert [r["step"] for r in b] == list(range(1, 13))  # lines 9-10 of the crashed run were rewritten
+    for x, y in zip(a, b):
+        assert y["loss"] == pytest.approx(x["loss"], abs=1e-6) and y["lr"] == x["lr"]
+    wa, wb = load_file(whole / "model.safetensors"), load_file(parts / "model.safetensors")
+    assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-6
+
+
+def test_two_processes_agree_with_one(world, tmp_path):
+    """Two gloo processes with batch 4 each read the same global batch as one process with batch 8:
+    "agree" means the same loss at every step (to float rounding) and the same weights at the end.
+    Dropout is off: two processes draw different dropout masks than one does."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    settings = dict(student=world["student_no_dropout"], steps=6, save_every=3)
+    distill(config(world, one, batch_size=8, **settings), show_progress=False)
+    cfg = config(world, two, batch_size=4, **settings)
+    bench = Path(sys.executable).parent / "bench"
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29517", str(bench), "koenbert", "distill",
+           "--student", cfg.student, "--ko-teacher", cfg.ko_teacher, "--en-teacher", cfg.en_teacher,
+           "--ko-corpus", cfg.ko_corpus[0], "--en-corpus", cfg.en_corpus[0], "--out", cfg.out, "--no-progress"]
+    for key in ("seq_len", "batch_size", "steps", "lr", "relation_heads", "log_every", "save_every"):
+        cmd += [f"--{key.replace('_', '-')}", str(getattr(cfg, key))]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "2 process(es)" in done.stderr
+    assert sorted(p.name for p in (two / "checkpoints" / "step-00000006").glob("random_states_*")) == [
+        "random_states_0.pkl", "random_states_1.pkl"]
+    a, b = log(one), log(two)
+    assert [r["tokens"] for r in a] == [r["tokens"] for r in b]  # 8 chunks of 32 tokens per step in both
+    for x, y in zip(a, b, strict=True):
+        assert y["loss"] == pytest.approx(x["loss"], rel=1e-5)
+        assert (x["loss_ko"] is None) == (y["loss_ko"] is None)  # the same language at every step
+    # Weights: Adam divides by sqrt(v), so float rounding in near-zero gradients shows up at ~1e-4 of lr;
+    # "the same weights" = differences under 1% of how far 6 steps moved them.
+    w0, wa, wb = (load_file(Path(d) / "model.safetensors") for d in (world["student_no_dropout"], one, two))
+    moved = max((wa[k] - w0[k]).abs().max().item() for k in wa)
+    differ = max((wa[k] - wb[k]).abs().max().item() for k in wa)
+    print(f"\nweights moved up to {moved:.2e}; one vs two processes differ by up to {differ:.2e}")
+    assert moved > 1e-2 and differ < 0.01 * moved
+
+
+def assert_nothing_trained(out):
+    assert not (Path(out) / "log.jsonl").exists() and not (Path(out) / "checkpoints").exists()
+
+
+def test_bad_input_stops_before_any_step(world, tmp_path):
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"--ko-corpus .*blank.txt: empty"):
+        distill(config(world, tmp_path / "a", ko_corpus=[str(blank)]), show_progress=False)
+    assert_nothing_trained(tmp_path / "a")
+    # fixed, the same command runs in the same --out: a run without a checkpoint is simply started over
+    distill(config(world, tmp_path / "a", steps=1), show_progress=False)
+
+    with pytest.raises(CorpusError, match=r"--en-corpus .*missing.txt: no such file"):
+        distill(config(world, tmp_path / "b", en_corpus=[str(tmp_path / "missing.txt")]), show_progress=False)
+    assert not (tmp_path / "b").exists()
+
+    with pytest.raises(CorpusError, match=r"the student --student .*ko-only lacks [\d,]+ of the 30,522 pieces of the teacher --en-teacher"):
+        distill(config(world, tmp_path / "c", student=world["ko_only"]), show_progress=False)
+    assert_nothing_trained(tmp_path / "c")
+
+    fused = tmp_path / "gpt2-teacher"  # fused c_attn: no separate q/k/v projections
+    GPT2Model(GPT2Config(n_embd=32, n_layer=2, n_head=2, vocab_size=30522)).save_pretrained(fused)
+    AutoTokenizer.from_pretrained(world["en_teacher"]).save_pretrained(fused)
+    with pytest.raises(AttentionError, match="--en-teacher .*gpt2-teacher: its attention has no separate query/key/value"):
+        distill(config(world, tmp_path / "d", en_teacher=str(fused)), show_progress=False)
+    assert_nothing_trained(tmp_path / "d")
+
+    with pytest.raises(AttentionError, match="--ko-teacher .*: relation_heads=5 does not divide its hidden size 32"):
+        distill(config(world, tmp_path / "e", relation_heads=5), show_progress=False)
+
+    with pytest.raises(DistillError, match="has 128 positions, fewer than --seq-len 256"):
+        distill(config(world, tmp_path / "f", seq_len=256), show_progress=False)
+
+
+def test_an_existing_run_is_continued_only_with_resume_and_the_same_settings(world, tmp_path):
+    out = tmp_path / "run"
+    distill(config(world, out, steps=2, save_every=2), show_progress=False)
+    with pytest.raises(DistillError, match="exists and is not empty; pass --resume"):
+        distill(config(world, out, steps=2), show_progress=False)
+    with pytest.raises(DistillError, match=r"the settings differ from the run's .*lr: 0.01 -> 0.001"):
+        distill(config(world, out, steps=2, lr=1e-3), resume=True, show_progress=False)
+
+
+def test_the_command_line_prints_a_clean_error_and_exits_1(world, tmp_path):
+    from harness.cli import app
+
+    base = ["koenbert", "distill", "--student", world["student"], "--ko-teacher", world["ko_teacher"],
+            "--en-teacher", world["en_teacher"], "--ko-corpus", world["ko_corpus"][0], "--out", str(tmp_path / "x")]
+    result = CliRunner().invoke(app, base + ["--en-corpus", str(tmp_path / "nope.txt")])
+    assert result.exit_code == 1
+    assert re.search(r"error: --en-corpus \S*nope.txt: no such file or directory", result.output.replace("\n", ""))
+    assert "Traceback" not in result.output
+
+    result = CliRunner().invoke(app, base + ["--en-corpus", world["en_corpus"][0], "--p-ko", "1.5", "--steps", "0"])
+    assert result.exit_code == 1
+    assert "--p-ko: Input should be less than or equal to 1" in result.output
+    assert "--steps: Input should be greater than or equal to 1" in result.output  # every bad flag at once
