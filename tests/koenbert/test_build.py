@@ -1,0 +1,101 @@
+"""`bench koenbert build --recipe FILE`: the recipe schema (harness/koenbert/recipe.py) and step 1 then
+step 2 end to end on tiny models with real vocabularies."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+from typer.testing import CliRunner
+
+from harness import tiny
+from harness.cli import app
+from harness.koenbert.corpus import piece_map
+from harness.koenbert.minilm import QKVTap, minilm_loss
+from harness.koenbert.recipe import RecipeError, load_recipe
+
+from test_corpus import sst2_sentences  # noqa: E402  (tests/koenbert is on sys.path under pytest)
+from test_distill import bert  # noqa: E402
+
+SHIPPED = Path(__file__).resolve().parents[2] / "harness" / "koenbert" / "recipes" / "koenbert-base.yaml"
+
+
+def test_the_shipped_recipe_holds_the_original_settings():
+    recipe = load_recipe(SHIPPED)
+    assert (recipe.extend.ko, recipe.extend.en) == ("klue/bert-base", "bert-base-uncased")
+    d = recipe.distill
+    assert (d.ko_teacher, d.en_teacher) == ("klue/bert-base", "bert-base-uncased")
+    assert (d.seq_len, d.batch_size, d.grad_accum, d.steps) == (256, 16, 1, 100_000)
+    assert (d.lr, d.betas, d.weight_decay, d.warmup, d.clip, d.p_ko) == (5e-5, (0.9, 0.98), 0.01, 0.01, 1.0, 0.5)
+    assert 768 % d.relation_heads == 0 and (d.teacher_layer, d.student_layer) == (-1, -1)
+    assert d.for_student(recipe.extend.out).student == recipe.extend.out
+
+
+def test_a_bad_recipe_names_the_file_and_every_bad_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({
+        "extend": {"ko": "k", "en": "e", "out": "x", "heldout_fraction": 2},
+        "distill": {"ko_teacher": "k", "en_teacher": "e", "ko_corpus": ["a"], "en_corpus": ["b"], "out": "y",
+                    "lr": "fast", "batchsize": 8},
+    }))
+    with pytest.raises(RecipeError) as err:
+        load_recipe(bad)
+    message = str(err.value)
+    assert message.startswith(f"{bad}: invalid recipe")
+    assert "extend.heldout_fraction: Input should be less than 1 (got 2)" in message
+    assert "distill.lr: Input should be a valid number" in message
+    assert "distill.batchsize: unknown key; remove it or check its spelling" in message
+
+    bad.write_text("distill: {student: s}\nextend: {}\n")
+    with pytest.raises(RecipeError, match="distill.student: the student is step 1's output"):
+        load_recipe(bad)
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(RecipeError, match="a recipe is a YAML mapping"):
+        load_recipe(bad)
+    with pytest.raises(RecipeError, match="no such file"):
+        load_recipe(tmp_path / "missing.yaml")
+
+
+def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korean_tokenizer_dir, english_model_dir, shared_data):
+    pytest.importorskip("harness.koenbert.extend", reason="step 1 (issue 4) has not landed")
+    ko_model = bert(korean_tokenizer_dir, tmp_path / "ko-bert", seed=2, init_range=0.1, dropout=0.0)
+    (tmp_path / "ko.txt").write_text("\n".join(list(tiny.korean_sentences(shared_data))[:800]) + "\n")
+    (tmp_path / "en.txt").write_text("\n".join(sst2_sentences(shared_data, 1000)) + "\n")
+    recipe = {
+        "name": "tiny",
+        "extend": {"ko": ko_model, "en": str(english_model_dir), "out": str(tmp_path / "extended")},
+        "distill": {"ko_teacher": ko_model, "en_teacher": str(english_model_dir), "ko_corpus": [str(tmp_path / "ko.txt")],
+                    "en_corpus": [str(tmp_path / "en.txt")], "out": str(tmp_path / "koenbert"), "seq_len": 32,
+                    "batch_size": 4, "steps": 6, "lr": 1e-2, "relation_heads": 4, "save_every": 3, "log_every": 1},
+    }
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+
+    result = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "koenbert"
+    assert json.loads((out / "distill.json").read_text())["finished"]
+    model = AutoModelForSequenceClassification.from_pretrained(out, num_labels=3)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    assert model(**tokenizer(["a fine film", "좋은 영화"], padding=True, return_tensors="pt")).logits.shape == (2, 3)
+
+    # Step 1 keeps the Korean model whole, so before any distillation the student reads the Korean
+    # corpus exactly as its Korean teacher: the loss is 0. This checks both steps' ids fit together.
+    student, teacher = AutoModel.from_pretrained(tmp_path / "extended").eval(), AutoModel.from_pretrained(ko_model).eval()
+    table = torch.as_tensor(piece_map(AutoTokenizer.from_pretrained(ko_model), AutoTokenizer.from_pretrained(tmp_path / "extended"), "ko", "student"))
+    ids = torch.as_tensor(np.load(out / "chunks" / "ko.npy")[:8].astype(np.int64))
+    s_tap, t_tap = QKVTap(student), QKVTap(teacher)
+    with torch.no_grad():
+        student(input_ids=table[ids])
+        teacher(input_ids=ids)
+    assert minilm_loss(t_tap.take(), s_tap.take(), torch.ones_like(ids), 4).item() == pytest.approx(0, abs=1e-6)
+
+    again = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress"])
+    assert again.exit_code == 1 and "exists and is not empty; pass --resume" in again.output.replace("\n", "")
+    assert "Traceback" not in again.output
+    resumed = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--resume", "--no-progress"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "step 1: reusing" in resumed.output and "at step 6 of 6" in resumed.output.replace("\n", "")
