@@ -73,12 +73,13 @@ def piece_map(teacher_tokenizer, student_tokenizer, teacher_name: str, student_n
     """
     student_vocab = student_tokenizer.get_vocab()
     teacher_vocab = teacher_tokenizer.get_vocab()
+    specials = set(teacher_tokenizer.all_special_tokens)  # mapped by role below
     table = np.full(max(teacher_vocab.values()) + 1, -1, dtype=np.int64)
     missing = []
     for piece, tid in sorted(teacher_vocab.items(), key=lambda kv: kv[1]):
         if piece in student_vocab:
             table[tid] = student_vocab[piece]
-        elif not NEVER_PRODUCED.match(piece) and piece not in teacher_tokenizer.all_special_tokens:
+        elif not NEVER_PRODUCED.match(piece) and piece not in specials:
             missing.append(piece)
     for role in ("cls_token", "sep_token", "pad_token", "unk_token", "mask_token"):
         t, s = getattr(teacher_tokenizer, role, None), getattr(student_tokenizer, role, None)
@@ -93,7 +94,7 @@ def piece_map(teacher_tokenizer, student_tokenizer, teacher_name: str, student_n
             f"the student {student_name} lacks {len(missing):,} of the {len(teacher_vocab):,} pieces of the teacher "
             f"{teacher_name} (e.g. {examples}); student and teacher must see the same tokens, so the student's "
             "vocabulary must hold every teacher piece: make the student with `bench koenbert extend` from these "
-            "teachers, or pass the teacher it was extended with"
+            "teachers (with --vocab all: korean-safe leaves pieces out), or pass the teacher it was extended with"
         )
     return table
 

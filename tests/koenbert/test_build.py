@@ -23,6 +23,15 @@ from test_distill import bert  # noqa: E402
 SHIPPED = Path(__file__).resolve().parents[2] / "harness" / "koenbert" / "recipes" / "koenbert-base.yaml"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models on shared cores: one thread avoids oversubscription (2 threads ran 20x slower beside other jobs)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_the_shipped_recipe_holds_the_original_settings():
     recipe = load_recipe(SHIPPED)
     assert (recipe.extend.ko, recipe.extend.en) == ("klue/bert-base", "bert-base-uncased")

@@ -23,6 +23,15 @@ from harness.koenbert.minilm import AttentionError
 from test_corpus import sst2_sentences, union_tokenizer  # noqa: E402  (tests/koenbert is on sys.path under pytest)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models on shared cores: one thread avoids oversubscription (2 threads ran 20x slower beside other jobs)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def bert(tokenizer_dir, out, seed, init_range=0.02, dropout=0.1, hidden=32, layers=2, heads=4):
     """A random tiny BERT (MLM head included) saved with its tokenizer."""
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
