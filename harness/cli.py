@@ -14,6 +14,7 @@ from rich.table import Table
 from harness import paths
 from harness.koenbert.cli import app as koenbert_app
 from harness.site.cli import app as site_app
+from harness.userfacing import fail
 
 app = typer.Typer(
     help="koenbench: fine-tune and score encoders on KLUE and GLUE, build the leaderboard, build koenbert.",
@@ -24,12 +25,6 @@ app.add_typer(site_app, name="site")
 app.add_typer(koenbert_app, name="koenbert")
 # wide tables in CI logs too, where rich would otherwise assume 80 columns
 console = Console() if sys.stdout.isatty() else Console(width=160)
-
-
-def fail(message: str) -> None:
-    """A user's mistake: say what to change, no traceback."""
-    console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
-    raise typer.Exit(code=2)
 
 
 def parse_overrides(items: list[str]) -> dict:

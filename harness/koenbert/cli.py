@@ -1,15 +1,19 @@
 """`bench koenbert extend|distill|build`."""
 
+from pathlib import Path
+from typing import List, Optional
+
 import typer
+
+from harness.koenbert.distill import DistillConfig  # pydantic only; torch loads when a command runs
+from harness.koenbert.init import DEFAULT_INIT, METHODS  # numpy only
+from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES
+from harness.paths import SHARED_DATA
+from harness.userfacing import fail
 
 app = typer.Typer(help="The koenbert recipe: vocabulary extension, then MiniLMv2 distillation.", no_args_is_help=True)
 
 # --- extend (step 1) -------------------------------------------------------
-from pathlib import Path  # noqa: E402  (this section's imports stay in this section)
-
-from harness.koenbert.init import DEFAULT_INIT, METHODS  # noqa: E402  (numpy only; torch loads when it runs)
-from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES  # noqa: E402
-from harness.paths import SHARED_DATA  # noqa: E402
 
 
 @app.command()
@@ -38,26 +42,13 @@ def extend(
         report = extend_model(ko, en, out, init=init, force=force, seed=seed, heldout_fraction=heldout_fraction,
                               policy=vocab, data_dir=data_dir, log=lambda m: console.log(m, highlight=False))
     except ExtendError as err:
-        console.print(f"[bold red]error:[/bold red] {err}", highlight=False)
-        raise typer.Exit(code=1)
+        fail(str(err))
     Console().print(render_report(report))
 
 
 # --- distill and build (step 2) --------------------------------------------
-from pathlib import Path  # noqa: E402  (this section's imports stay in this section)
-from typing import List, Optional  # noqa: E402
-
-from harness.koenbert.distill import DistillConfig  # noqa: E402  (pydantic only; torch loads when a command runs)
 
 _D = DistillConfig.model_fields  # the defaults shown by --help are the koenbert-base recipe's
-
-
-def _distill_fail(message: str) -> None:
-    """A user's mistake: a clean message, exit status 1, no traceback."""
-    from rich.console import Console
-
-    Console(stderr=True).print(f"[bold red]error:[/bold red] {message}", highlight=False)
-    raise typer.Exit(code=1)
 
 
 def _user_errors() -> tuple:
@@ -111,11 +102,11 @@ def distill(
     try:
         cfg = DistillConfig(**settings)
     except ValidationError as err:
-        _distill_fail("invalid options\n" + describe(err, as_flags=True))
+        fail("invalid options\n" + describe(err, as_flags=True))
     try:
         run_distill(cfg, resume=resume, show_progress=progress)
     except _user_errors() as err:
-        _distill_fail(str(err))
+        fail(str(err))
 
 
 @app.command()
@@ -130,4 +121,4 @@ def build(
     try:
         build_from_recipe(recipe, resume=resume, show_progress=progress)
     except _user_errors() as err:
-        _distill_fail(str(err))
+        fail(str(err))

@@ -64,9 +64,9 @@ def extend_model(
         problems.append(f"--out {out} is not an earlier extend output (no {REPORT_NAME} in it); "
                         "--force only replaces those: remove it yourself or choose another directory")
     missing = vocabmod.data_files_missing(data_dir)
-    if missing:
-        problems.append(f"--data-dir {data_dir}: {', '.join(missing)} not found (Korean reference text and SST-2 "
-                        "train); point --data-dir or KOENBENCH_SHARED_DATA at the shared data folder")
+    if missing and policy == "korean-safe":
+        problems.append(f"--data-dir {data_dir}: {', '.join(missing)} not found; --vocab korean-safe needs the Korean "
+                        "reference text: point --data-dir or KOENBENCH_SHARED_DATA at the shared data folder")
     if problems:
         raise ExtendError(problems[0] if len(problems) == 1 else "\n  - ".join(["fix these options:", *problems]))
 
@@ -83,16 +83,26 @@ def extend_model(
     en_table = _embeddings(en_model, f"--en {en}", len(en_spec["model"]["vocab"]))
 
     # --- vocabulary ---
-    log("reading and tokenizing the Korean reference text")
-    reference = vocabmod.KoreanReference(ko_spec, vocabmod.korean_sentences(data_dir))
-    log(f"extending the vocabulary ({policy}) and checking {len(reference.sentences):,} Korean sentences")
+    # the measurements need the shared data's Korean and English text; without it the model is built all the same
+    measured = not missing
+    reference = None
+    if measured:
+        log("reading and tokenizing the Korean reference text")
+        reference = vocabmod.KoreanReference(ko_spec, vocabmod.korean_sentences(data_dir))
+    else:
+        log(f"{data_dir}: {', '.join(missing)} not found; the report's tokenization measurements are skipped")
+    log(f"extending the vocabulary ({policy})")
     ext = vocabmod.extend_vocab(ko_spec, en_spec, policy, reference)
 
-    log("measuring case handling on SST-2 train and cased English")
-    sst2, cased = vocabmod.sst2_words(data_dir), vocabmod.cased_english_words(data_dir)
-    options = vocabmod.case_options(en_spec, ext.spec, sst2, cased, reference, ext.check.get("sentences_changed", 0))
-    all_spec = vocabmod.with_pieces(ko_spec, ext.candidates)[0]
-    sst2_if_all = round(vocabmod.split_agreement(en_spec, all_spec, sst2), 4) if ext.excluded else None
+    options, sst2_if_all, measured_on = {}, None, None
+    if measured:
+        log("measuring case handling on SST-2 train and cased English")
+        sst2, cased = vocabmod.sst2_words(data_dir), vocabmod.cased_english_words(data_dir)
+        options = vocabmod.case_options(en_spec, ext.spec, sst2, cased, reference, ext.check.get("sentences_changed", 0))
+        all_spec = vocabmod.with_pieces(ko_spec, ext.candidates)[0]
+        sst2_if_all = round(vocabmod.split_agreement(en_spec, all_spec, sst2), 4) if ext.excluded else None
+        measured_on = {"sst2_train_words": sum(sst2.values()), "cased_english_words": sum(cased.values()),
+                       "korean_sentences": len(reference.sentences)}
 
     # --- embeddings ---
     en_vocab, ko_vocab = en_spec["model"]["vocab"], ko_spec["model"]["vocab"]
@@ -127,10 +137,9 @@ def extend_model(
         "case_handling": {
             "choice": "cased",
             "why": CASE_WHY,
-            "sst2_split_agreement": options["cased"]["sst2_split_agreement"],
+            "sst2_split_agreement": options["cased"]["sst2_split_agreement"] if measured else None,
             "options": options,
-            "measured_on": {"sst2_train_words": sum(sst2.values()), "cased_english_words": sum(cased.values()),
-                            "korean_sentences": len(reference.sentences)},
+            "measured_on": measured_on or f"not measured: {data_dir} lacks {', '.join(missing)}",
         },
         "init": {"method": init, "default": DEFAULT_INIT, "heldout": heldout, "mlm_bias_new": mlm_bias},
         "output": {"dir": str(out), "vocab_size": ext.size,
@@ -254,6 +263,10 @@ def render_report(report: dict):
     vocab.add_row("added pieces", f"{v['added']:,}  (policy {v['policy']}; {v['excluded']:,} left out)")
     vocab.add_row("final vocab size", f"{v['final_size']:,}")
     check = v["korean_check"]
+    if not check:  # no reference text was at hand
+        vocab.add_row("Korean sentences changed", "not measured")
+        vocab.add_row("case handling", f"{c['choice']} ({c['measured_on']})")
+        return Group(vocab, _fit_table(i))
     vocab.add_row("Korean sentences changed", f"{check.get('sentences_changed', 0):,} of "
                   f"{check.get('reference_sentences', 0):,}  (adding all: {check.get('sentences_changed_if_all_added', 0):,})")
     vocab.add_row("case handling", f"{c['choice']}: SST-2 split agreement {c['sst2_split_agreement']:.2%}")
@@ -268,6 +281,12 @@ def render_report(report: dict):
     if v.get("sst2_split_agreement_if_all_added") is not None:
         case.caption = f"adding every missing piece instead: SST-2 {v['sst2_split_agreement_if_all_added']:.2%}"
 
+    return Group(vocab, case, _fit_table(i))
+
+
+def _fit_table(i: dict):
+    from rich.table import Table
+
     h = i["heldout"]
     fit = Table(title=f"held-out fit: mean cosine on {h['heldout_pieces']} of "
                       f"{h['heldout_pieces'] + h['fitted_pieces']} shared pieces (seed {h['seed']})")
@@ -277,4 +296,4 @@ def render_report(report: dict):
         tags = [t for t, on in (("used", method == i["method"]), ("default", method == i["default"]),
                                 ("best", method == h["best"])) if on]
         fit.add_row(method + (f"  ({', '.join(tags)})" if tags else ""), f"{score:.4f}")
-    return Group(vocab, case, fit)
+    return fit

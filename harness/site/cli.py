@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from harness import paths
+from harness.userfacing import fail
 from harness.site.build import DEFAULT_OUT, SiteBuildError, build_site
 from harness.site.inputs import SiteInputError
 from harness.spec import SpecError
@@ -30,8 +31,7 @@ def _build(reports: Path, out: Path, models: Path, tasks: Path, reported: Option
     try:
         return build_site(reports_dir=reports, out_dir=out, models_file=models, tasks_dir=tasks, reported_file=reported)
     except (SiteBuildError, SiteInputError, SpecError) as err:
-        console.print(f"[red]error:[/red] {err}", markup=True, highlight=False)
-        raise typer.Exit(1) from None
+        fail(str(err))
 
 
 @app.command()
@@ -61,8 +61,7 @@ def serve(
     if rebuild:
         _build(paths.REPORTS_DIR, out, paths.MODELS_FILE, paths.TASKS_DIR)
     if not (out / "index.html").exists():
-        console.print(f"[red]error:[/red] {out}/index.html does not exist; run `bench site build` first")
-        raise typer.Exit(1)
+        fail(f"{out}/index.html does not exist; run `bench site build` first")
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))
     with ThreadingHTTPServer((host, port), handler) as server:
         console.print(f"serving {out} at [bold]http://{host}:{server.server_address[1]}/[/bold] (Ctrl-C stops)")

@@ -103,7 +103,7 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     assert minilm_loss(t_tap.take(), s_tap.take(), torch.ones_like(ids), 4).item() == pytest.approx(0, abs=1e-6)
 
     again = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress"])
-    assert again.exit_code == 1 and "exists and is not empty; pass --resume" in again.output.replace("\n", "")
+    assert again.exit_code == 2 and "exists and is not empty; pass --resume" in again.output.replace("\n", "")
     assert "Traceback" not in again.output
     resumed = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--resume", "--no-progress"])
     assert resumed.exit_code == 0, resumed.output

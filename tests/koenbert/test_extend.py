@@ -1,6 +1,7 @@
 """`bench koenbert extend` end to end on tiny models built around the real vocabularies."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -92,8 +93,18 @@ def test_korean_tokenization_changes_only_through_added_pieces(extended, tiny_ko
         if x.ids != y.ids:
             changed += 1
             assert any(i >= 4000 for i in y.ids) or unk in x.ids or unk in y.ids, (x.tokens, y.tokens)
+    # a word written in Hangul syllables alone never changes: no English piece holds a syllable
+    words = sorted({w for sentence in sentences for w, _ in korean.pre_tokenizer.pre_tokenize_str(sentence)
+                    if HANGUL_WORD.fullmatch(w)})
+    before = korean.encode_batch_fast(words, add_special_tokens=False)
+    after = saved.encode_batch_fast(words, add_special_tokens=False)
+    assert len(words) > 100_000
+    assert [w for w, x, y in zip(words, before, after) if x.ids != y.ids] == []
     assert changed == report["vocab"]["korean_check"]["sentences_changed"]
     assert 0 < changed < len(sentences) / 2  # see vocab.py: digits, "…" and English words in Korean text
+
+
+HANGUL_WORD = re.compile("[\uac00-\ud7a3]+")  # precomposed Hangul syllables only
 
 
 def test_existing_out_dir_needs_force(tmp_path, tiny_korean_bert, tiny_english_bert):
@@ -101,9 +112,9 @@ def test_existing_out_dir_needs_force(tmp_path, tiny_korean_bert, tiny_english_b
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     result, text = bench("--ko", tiny_korean_bert, "--en", tiny_english_bert, "--out", out)
-    assert result.exit_code == 1 and "--force" in text and "Traceback" not in text
+    assert result.exit_code == 2 and "--force" in text and "Traceback" not in text
     result, text = bench("--ko", tiny_korean_bert, "--en", tiny_english_bert, "--out", out, "--force")
-    assert result.exit_code == 1 and "not an earlier extend output" in text
+    assert result.exit_code == 2 and "not an earlier extend output" in text
     assert (out / "keep.txt").read_text() == "mine" and sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
 
@@ -112,16 +123,16 @@ def test_not_wordpiece_model_is_refused(tmp_path, tiny_english_bert):
     bpe.pre_tokenizer = pre_tokenizers.Whitespace()
     PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="[UNK]").save_pretrained(tmp_path / "bpe")
     result, text = bench("--ko", tmp_path / "bpe", "--en", tiny_english_bert, "--out", tmp_path / "out")
-    assert result.exit_code == 1 and "WordPiece" in text and "Traceback" not in text
+    assert result.exit_code == 2 and "WordPiece" in text and "Traceback" not in text
     assert not (tmp_path / "out").exists()
 
 
 def test_bad_options_are_listed_together_and_hub_ids_explained(tmp_path, tiny_english_bert):
     result, text = bench("--ko", "x", "--en", "y", "--out", tmp_path, "--init", "lasso", "--heldout-fraction", "1.5")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--init 'lasso'" in text and "--heldout-fraction" in text and "--force" in text
     result, text = bench("--ko", "klue/bert-base", "--en", tiny_english_bert, "--out", tmp_path / "o")
-    assert result.exit_code == 1 and "hub" in text and "--ko DIR" in text and "Traceback" not in text
+    assert result.exit_code == 2 and "hub" in text and "--ko DIR" in text and "Traceback" not in text
 
 
 @pytest.fixture()
@@ -158,4 +169,16 @@ def test_missing_embeddings_are_refused(tmp_path, small_data, tiny_korean_bert, 
     weights = load_file(tiny_english_bert / "model.safetensors")
     save_file({k: v for k, v in weights.items() if "word_embeddings" not in k}, broken / "model.safetensors")
     result, text = bench("--ko", tiny_korean_bert, "--en", broken, "--out", tmp_path / "out", "--data-dir", small_data)
-    assert result.exit_code == 1 and "no input embeddings" in text and "Traceback" not in text
+    assert result.exit_code == 2 and "no input embeddings" in text and "Traceback" not in text
+
+
+def test_extend_without_the_shared_data_builds_the_model_and_says_what_was_not_measured(tmp_path, tiny_korean_bert,
+                                                                                          tiny_english_bert):
+    result, text = bench("--ko", tiny_korean_bert, "--en", tiny_english_bert, "--out", tmp_path / "out",
+                         "--data-dir", tmp_path / "nothing-here")
+    assert result.exit_code == 0, text
+    report = json.loads((tmp_path / "out" / REPORT_NAME).read_text(encoding="utf-8"))
+    assert report["vocab"]["added"] == 29_299 and report["vocab"]["korean_check"] == {}
+    assert report["case_handling"]["measured_on"].startswith("not measured")
+    assert "not measured" in text
+    AutoModelForMaskedLM.from_pretrained(tmp_path / "out")

@@ -163,7 +163,7 @@ def test_cli_reports_a_bad_input_file_without_a_traceback(tmp_path):
     from harness.cli import app
 
     result = CliRunner().invoke(app, ["site", "build", "--reports", str(reports), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "reported.yaml" in result.output and "numbers[0]" in result.output
     assert "Traceback" not in result.output
 

@@ -1,0 +1,13 @@
+"""How every `bench` command reports a user's mistake: one message saying what to change, no traceback."""
+
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+USER_ERROR = 2  # bad input (a flag, a file, a model id); 1 is kept for work that ran and failed
+
+
+def fail(message: str) -> NoReturn:
+    Console(stderr=True).print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code=USER_ERROR)
