@@ -35,9 +35,14 @@ class Results:
 
 
 def load_results(results_dir: Path) -> Results:
-    """Every ``*.json`` under ``results_dir``; ``*.failed.json`` are failures, not records."""
+    """Every ``*.json`` under ``results_dir``; ``*.failed.json`` are failures, not records.
+
+    Hidden folders are not read: ``bench run`` keeps its per-seed resume cache in ``<model>/.seeds/``.
+    """
     out = Results()
     for path in sorted(Path(results_dir).rglob("*.json")):
+        if any(part.startswith(".") for part in path.relative_to(results_dir).parts[:-1]):
+            continue
         if path.name.endswith(".failed.json"):
             failure = _read_failure(path)
             if failure is None:
