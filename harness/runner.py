@@ -233,7 +233,6 @@ def _run_grid(specs, model, opts, console, jobs, shard) -> list[TaskOutcome]:
     if shard is not None:
         planned = grid.shard(planned, *shard)
         console.print(f"shard {shard[0]}/{shard[1]}: {len(planned)} of {len(specs) * len(opts.seeds)} (task, seed) runs")
-    by_id = {spec.id: spec for spec in specs}
     done_tasks = {spec.id for spec in specs if finished(spec, model, opts)}
     missing = {spec.id: set(missing_seeds(spec, model, opts)) for spec in specs if spec.id not in done_tasks}
     todo = [job for job in planned if job.task_id in missing and job.seed in missing[job.task_id]]

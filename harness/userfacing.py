@@ -9,5 +9,6 @@ USER_ERROR = 2  # bad input (a flag, a file, a model id); 1 is kept for work tha
 
 
 def fail(message: str) -> NoReturn:
-    Console(stderr=True).print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    console = Console(stderr=True, soft_wrap=True)  # soft wrap: a file path in the message stays whole
+    console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
     raise typer.Exit(code=USER_ERROR)

@@ -1,32 +1,15 @@
 """Corpora -> chunks, and teacher pieces -> student ids (harness/koenbert/corpus.py), on real text and vocabularies."""
 
-import csv
 import re
 
 import numpy as np
 import pytest
-from transformers import AutoTokenizer, BertTokenizerFast
+from transformers import AutoTokenizer
 
 from harness import tiny
 from harness.koenbert.corpus import CorpusError, build_chunks, corpus_files, piece_map, student_ids
 
-
-def union_tokenizer(ko_dir, en_dir, out):
-    """A cased tokenizer whose vocabulary is the Korean one followed by every English piece it lacks:
-    what step 1 makes, built here directly so these tests do not depend on step 1."""
-    from tokenizers import BertWordPieceTokenizer
-
-    ko = (ko_dir / "vocab.txt").read_text(encoding="utf-8").splitlines()
-    en = (en_dir / "vocab.txt").read_text(encoding="utf-8").splitlines()
-    known = set(ko)
-    vocab = ko + [p for p in en if p not in known and not re.fullmatch(r"\[unused\d+\]", p)]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "vocab.txt").write_text("".join(p + "\n" for p in vocab), encoding="utf-8")
-    wordpiece = BertWordPieceTokenizer(str(out / "vocab.txt"), lowercase=False, strip_accents=False)
-    tokenizer = BertTokenizerFast(tokenizer_object=wordpiece._tokenizer, do_lower_case=False, strip_accents=False,
-                                  unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]")
-    tokenizer.save_pretrained(out)
-    return out
+from koenbert_helpers import sst2_sentences, union_tokenizer  # tests/koenbert is on sys.path under pytest
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +20,6 @@ def tokenizers(tmp_path_factory, korean_tokenizer_dir, english_model_dir):
         "en": AutoTokenizer.from_pretrained(english_model_dir),
         "student": AutoTokenizer.from_pretrained(student_dir),
     }
-
-
-def sst2_sentences(shared_data, n):
-    with open(shared_data / "glue/SST-2/train.tsv", encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-    return [r[0] for r in rows[1 : n + 1]]
 
 
 def korean_sentences(shared_data, n):

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 from safetensors.torch import load_file
-from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, GPT2Config, GPT2Model
+from transformers import AutoTokenizer, GPT2Config, GPT2Model
 from typer.testing import CliRunner
 
 from harness import tiny
@@ -20,43 +19,7 @@ from harness.koenbert.corpus import CorpusError
 from harness.koenbert.distill import DistillConfig, DistillError, distill
 from harness.koenbert.minilm import AttentionError
 
-from test_corpus import sst2_sentences, union_tokenizer  # noqa: E402  (tests/koenbert is on sys.path under pytest)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models on shared cores: one thread avoids oversubscription (2 threads ran 20x slower beside other jobs)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def bert(tokenizer_dir, out, seed, init_range=0.02, dropout=0.1, hidden=32, layers=2, heads=4):
-    """A random tiny BERT (MLM head included) saved with its tokenizer."""
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
-                        intermediate_size=4 * hidden, max_position_embeddings=128, initializer_range=init_range,
-                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout, pad_token_id=tokenizer.pad_token_id)
-    torch.manual_seed(seed)
-    BertForMaskedLM(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return str(out)
-
-
-def extended(ko_dir, union_dir, out, dropout=0.1):
-    """The Korean model with the union vocabulary: its weights, its Korean embedding rows, random new
-    rows; what step 1 makes (with a plainer init), built here so these tests do not depend on step 1."""
-    ko = BertForMaskedLM.from_pretrained(ko_dir)
-    c = ko.config
-    bert(union_dir, out, seed=5, hidden=c.hidden_size, layers=c.num_hidden_layers, heads=c.num_attention_heads, dropout=dropout)
-    student = BertForMaskedLM.from_pretrained(out)
-    shared = {k: v for k, v in ko.state_dict().items() if "word_embeddings" not in k and "predictions" not in k}
-    student.load_state_dict(shared, strict=False)
-    with torch.no_grad():
-        student.bert.embeddings.word_embeddings.weight[: c.vocab_size] = ko.bert.embeddings.word_embeddings.weight
-    student.save_pretrained(out)
-    return str(out)
+from koenbert_helpers import bert, extended, sst2_sentences, union_tokenizer  # tests/koenbert is on sys.path under pytest
 
 
 @pytest.fixture(scope="module")

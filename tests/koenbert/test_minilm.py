@@ -17,15 +17,6 @@ SENTENCES = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors on shared cores: one thread avoids oversubscription."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def reference_relation_kl(teacher, student, mask, heads):
     """The definition, one row at a time: padding is neither row nor column."""
     total, rows = 0.0, 0

@@ -17,19 +17,9 @@ from harness.koenbert.corpus import piece_map
 from harness.koenbert.minilm import QKVTap, minilm_loss
 from harness.koenbert.recipe import RecipeError, load_recipe
 
-from test_corpus import sst2_sentences  # noqa: E402  (tests/koenbert is on sys.path under pytest)
-from test_distill import bert  # noqa: E402
+from koenbert_helpers import bert, sst2_sentences  # tests/koenbert is on sys.path under pytest
 
 SHIPPED = Path(__file__).resolve().parents[2] / "harness" / "koenbert" / "recipes" / "koenbert-base.yaml"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models on shared cores: one thread avoids oversubscription (2 threads ran 20x slower beside other jobs)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_the_shipped_recipe_holds_the_original_settings():
