@@ -12,9 +12,10 @@ from harness.paths import REPO_ROOT, REPORTS_DIR
 SAMPLES_DIR = REPO_ROOT / "samples"
 DEMO_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # A few minutes on 2 CPU cores: 240 training rows a task leave the protocols' 3-5 epochs at lr 1e-5 or 5e-5
-# only 24-40 steps, too few to move off chance; two epochs at 1e-4 learn something in that time.
-# The records say so (hyperparameters); these are demo numbers, not leaderboard numbers.
-DEMO_OVERRIDES = {"epochs": 2, "learning_rate": 1e-4}
+# (batch 32) only 24-40 steps, too few to move off chance. Two epochs of batch 8 at 1e-4 (60 steps) learn
+# something in that time (SST-2 sample: 70.8% against 55.8% at 5e-5). The records carry these settings;
+# they are demo numbers, not leaderboard numbers.
+DEMO_OVERRIDES = {"epochs": 2, "learning_rate": 1e-4, "batch_size": 8}
 
 
 def run_demo(output: Path, console: Console, seeds: list[int] = [42]) -> tuple[list[runner.TaskOutcome], Path]:
