@@ -44,7 +44,7 @@ class RunOptions:
 @dataclass
 class TaskOutcome:
     task_id: str
-    status: str  # done | skipped | failed
+    status: str  # done | skipped | failed | pending (other shards' seeds) | seeds-done (a --jobs worker)
     scores: dict[str, float] = field(default_factory=dict)
     std: dict[str, float] = field(default_factory=dict)
     path: Optional[Path] = None
@@ -104,21 +104,23 @@ def prepare_features(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tok
         pass
 
 
-def missing_seeds(spec: TaskSpec, model: ResolvedModel, opts: RunOptions) -> list[int]:
-    """Seeds of ``opts.seeds`` not yet in the seed cache (all of them if the task cannot even load)."""
+def _task_key(spec: TaskSpec, model: ResolvedModel, opts: RunOptions) -> Optional[str]:
+    """The run key of a task, or None when it cannot even load (its run will then record why)."""
     try:
-        _, _, key = _prepare(spec, model, opts)
+        return _prepare(spec, model, opts)[2]
     except Exception:
+        return None
+
+
+def missing_seeds(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, key: Optional[str]) -> list[int]:
+    """Seeds of ``opts.seeds`` not yet in the seed cache (all of them if the task cannot load)."""
+    if key is None:
         return list(opts.seeds)
     return [seed for seed in opts.seeds if opts.force or not _seed_cache(opts, model, spec, key, seed).exists()]
 
 
-def finished(spec: TaskSpec, model: ResolvedModel, opts: RunOptions) -> bool:
-    if opts.force:
-        return False
-    try:
-        _, _, key = _prepare(spec, model, opts)
-    except Exception:
+def finished(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, key: Optional[str]) -> bool:
+    if opts.force or key is None:
         return False
     return _finished_record(results.record_path(opts.output_dir, model.id, spec.id), key, opts.seeds) is not None
 
@@ -233,27 +235,27 @@ def _run_grid(specs, model, opts, console, jobs, shard) -> list[TaskOutcome]:
     if shard is not None:
         planned = grid.shard(planned, *shard)
         console.print(f"shard {shard[0]}/{shard[1]}: {len(planned)} of {len(specs) * len(opts.seeds)} (task, seed) runs")
-    done_tasks = {spec.id for spec in specs if finished(spec, model, opts)}
-    missing = {spec.id: set(missing_seeds(spec, model, opts)) for spec in specs if spec.id not in done_tasks}
+    keys = {spec.id: _task_key(spec, model, opts) for spec in specs}  # loads each task's data once
+    done_tasks = {spec.id for spec in specs if finished(spec, model, opts, keys[spec.id])}
+    missing = {spec.id: set(missing_seeds(spec, model, opts, keys[spec.id])) for spec in specs if spec.id not in done_tasks}
     todo = [job for job in planned if job.task_id in missing and job.seed in missing[job.task_id]]
     console.print(f"{len(todo)} run(s) to do in {jobs} process(es) per device")
     job_outcomes = grid.run_parallel(specs, model, opts, todo, jobs, console) if todo else {}
     errors = {job.task_id: o.error for job, o in job_outcomes.items() if o.status == "failed"}
 
     gathered = replace(opts, force=False)  # the seeds are fresh now; only gather them
+    mine = {job.task_id for job in planned}
     outcomes = []
     for spec in specs:
-        mine = {job.task_id for job in planned}
         if spec.id not in mine and spec.id not in done_tasks:
             continue  # another shard's task
-        if spec.id not in errors and missing_seeds(spec, model, gathered):
-            outcomes.append(TaskOutcome(spec.id, "pending", error="seeds of other shards not finished yet"))
-            continue
         if spec.id in errors:  # the worker wrote this task's failure record
             outcomes.append(TaskOutcome(spec.id, "failed", error=errors[spec.id]))
-            continue
-        outcomes.append(run_task(spec, model, gathered, None, console=console, train=False,
-                                 skip_finished=not opts.force and spec.id in done_tasks))
+        elif missing_seeds(spec, model, gathered, keys[spec.id]):
+            outcomes.append(TaskOutcome(spec.id, "pending", error="seeds of other shards not finished yet"))
+        else:
+            outcomes.append(run_task(spec, model, gathered, None, console=console, train=False,
+                                     skip_finished=not opts.force and spec.id in done_tasks))
     return outcomes
 
 
