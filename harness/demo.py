@@ -7,9 +7,8 @@ from pathlib import Path
 from rich.console import Console
 
 from harness import models, runner, spec, tiny
-from harness.paths import REPO_ROOT, REPORTS_DIR
+from harness.paths import REPORTED_FILE, SAMPLES_DIR
 
-SAMPLES_DIR = REPO_ROOT / "samples"
 DEMO_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # A few minutes on 2 CPU cores: 240 training rows a task leave the protocols' 3-5 epochs at lr 1e-5 or 5e-5
 # (batch 32) only 24-40 steps, too few to move off chance. Two epochs of batch 8 at 1e-4 (60 steps) learn
@@ -30,5 +29,5 @@ def run_demo(output: Path, console: Console, seeds: list[int] = [42]) -> tuple[l
     console.print(runner.summary_table(model.id, outcomes, specs))
     from harness.site.build import build_site
 
-    index = build_site(reports_dir=output, out_dir=output / "site", reported_file=REPORTS_DIR / "reported.yaml")
+    index = build_site(reports_dir=output, out_dir=output / "site", reported_file=REPORTED_FILE)
     return outcomes, index

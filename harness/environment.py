@@ -10,11 +10,13 @@ import torch
 import transformers
 
 from harness import __version__
-from harness.paths import REPO_ROOT
+from harness.paths import FROM_CLONE, REPO_ROOT
 
 
 @lru_cache(maxsize=1)
 def git_commit() -> str:
+    if not FROM_CLONE:  # an installed package: git would answer for whatever repository holds the venv
+        return "unknown"
     try:
         commit = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True

@@ -21,9 +21,9 @@ from harness.site import aggregate, inputs, render
 
 log = logging.getLogger(__name__)
 
-SITE_DIR = paths.REPO_ROOT / "site"  # mkdocs.yml, templates/, static/
-DEFAULT_OUT = SITE_DIR / "build"
-HOWTO_DIR = paths.REPO_ROOT / "docs"
+SITE_DIR = paths.SITE_DIR  # mkdocs.yml, templates/, static/
+DEFAULT_OUT = paths.SITE_OUT
+HOWTO_DIR = paths.HOWTO_DIR
 MARKER = ".koenbench-site"  # mkdocs empties site_dir first; only ever empty a dir we built
 
 

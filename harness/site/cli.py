@@ -28,6 +28,8 @@ def _logging() -> None:
 
 
 def _build(reports: Path, out: Path, models: Path, tasks: Path, reported: Optional[Path] = None) -> Path:
+    if reported is None and reports == paths.REPORTS_DIR:  # installed: the shipped numbers, not ./reports'
+        reported = paths.REPORTED_FILE
     try:
         return build_site(reports_dir=reports, out_dir=out, models_file=models, tasks_dir=tasks, reported_file=reported)
     except (SiteBuildError, SiteInputError, SpecError) as err:
@@ -40,7 +42,7 @@ def build(
     out: Path = typer.Option(DEFAULT_OUT, help="Where the static site goes (emptied first; only a folder built here)."),
     models: Path = typer.Option(paths.MODELS_FILE, help="models.yaml: display names, languages, parameters, links."),
     tasks: Path = typer.Option(paths.TASKS_DIR, help="Task YAMLs: names, metrics and protocols of the tasks."),
-    reported: Optional[Path] = typer.Option(None, help="Numbers published elsewhere (default: reported.yaml in --reports)."),
+    reported: Optional[Path] = typer.Option(None, help="Numbers published elsewhere (default: reported.yaml in --reports; the shipped one for the default --reports)."),
 ) -> None:
     """Build the leaderboard into --out; open its index.html from disk or serve the folder anywhere."""
     _logging()
