@@ -7,6 +7,7 @@ metrics/functional.py for the KLUE tasks and GLUE's for the GLUE tasks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -75,15 +76,45 @@ def char_f1(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[
     return 100.0 * f1_score(gold, pred, labels=list(range(len(labels))), average="macro", zero_division=1)
 
 
-METRICS: dict[str, Callable[..., float]] = {
-    "accuracy": accuracy,
-    "f1": f1,
-    "macro_f1": macro_f1,
-    "pearson": pearson,
-    "spearman": spearman,
-    "binarized_f1": binarized_f1,
-    "entity_f1": entity_f1,
-    "char_f1": char_f1,
+@dataclass(frozen=True)
+class Metric:
+    """A registered metric: the function, the heads whose predictions it scores, and what it means."""
+
+    name: str
+    fn: Callable[..., float]
+    heads: tuple[str, ...]  # heads in harness/spec.py: a task whose head is not here cannot use it
+    description: str  # what it computes, in one line; `bench metrics` and the docs show it
+    reference: str  # the definition it follows
+
+    def __call__(self, predictions, references, **options) -> float:
+        return self.fn(predictions, references, **options)
+
+
+CLASSIFICATION, REGRESSION, TOKENS = ("sequence-classification",), ("regression",), ("token-classification",)
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("accuracy", accuracy, CLASSIFICATION, "share of examples whose predicted class is the gold class",
+               "sklearn.metrics.accuracy_score; GLUE and KLUE-baseline accuracy"),
+        Metric("f1", f1, CLASSIFICATION, "binary F1 of the positive class (the task's second label)",
+               "sklearn.metrics.f1_score(average='binary'); GLUE's MRPC/QQP F1"),
+        Metric("macro_f1", macro_f1, CLASSIFICATION, "F1 per class, averaged with equal weight per class",
+               "sklearn.metrics.f1_score(average='macro'); KLUE-baseline YNAT macro F1"),
+        Metric("pearson", pearson, REGRESSION, "Pearson correlation of predicted and gold scores",
+               "scipy.stats.pearsonr; GLUE STS-B and KLUE-STS Pearson r"),
+        Metric("spearman", spearman, REGRESSION, "Spearman rank correlation of predicted and gold scores",
+               "scipy.stats.spearmanr; GLUE STS-B Spearman rho"),
+        Metric("binarized_f1", binarized_f1, REGRESSION,
+               "F1 after cutting predicted and gold scores at metrics.binarize_threshold (>= is positive)",
+               "KLUE-baseline klue_sts_f1 (threshold 3.0)"),
+        Metric("entity_f1", entity_f1, TOKENS,
+               "F1 over whole entities (strict IOB2: type and both boundaries must match), macro over entity types",
+               "seqeval f1_score(mode='strict', scheme=IOB2, average='macro'); KLUE-baseline klue_ner_entity_macro_f1"),
+        Metric("char_f1", char_f1, TOKENS,
+               "F1 per tag over every token (character for KLUE-NER), O included, macro over all tags",
+               "sklearn f1_score(average='macro', zero_division=1); KLUE-baseline klue_ner_char_macro_f1"),
+    )
 }
 
 

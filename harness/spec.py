@@ -1,21 +1,32 @@
-"""TaskSpec: one typed schema for every task YAML under tasks/.
+"""TaskSpec: one typed schema for every task YAML, and the registry of task folders.
 
-The registry is the folder: ``tasks/klue/ynat.yaml`` is the task ``klue/ynat``.
-A malformed file raises ``SpecError`` naming the file, every bad field and what was
-expected; a bad file is never skipped quietly.
+The registry is the folder: ``<tasks dir>/klue/ynat.yaml`` is the task ``klue/ynat``, and its
+``suite:`` must be its folder. The search path is the built-in tasks, then
+``$KOENBENCH_TASKS_PATH``, then each ``--tasks-dir`` (``harness.paths.task_dirs``); an id found
+in two folders is an error naming both files.
+
+A task file may start from another: ``include: klue/ner`` takes that task's spec, then the keys
+given here (mappings merged key by key, any other value replaced), and validates the result as
+one spec; ``TaskSpec.includes`` and ``TaskSpec.changed_keys`` record what the variant changed.
+
+A malformed file raises ``SpecError`` naming the file, every bad field and what was expected.
+``Registry.load_all`` (``bench tasks``, the site) reports every bad file and goes on;
+``Registry.select`` (``bench run``) refuses if any selected task is bad.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Mapping, Optional, Sequence, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness.paths import TASKS_DIR
+from harness import paths
 
 HEADS = ("sequence-classification", "regression", "token-classification")
 CANONICAL_COLUMNS = {
@@ -23,6 +34,18 @@ CANONICAL_COLUMNS = {
     "regression": {"text_a", "text_b", "label"},
     "token-classification": {"tokens", "tags"},
 }
+FORMATS = ("klue-json", "klue-ner-tsv", "glue-tsv", "csv", "tsv", "jsonl", "conll")
+# A suite or task name: it becomes a folder, a file name and part of the site's URLs.
+NAME_PATTERN = r"[a-z0-9][a-z0-9_-]*"
+_NAME = re.compile(NAME_PATTERN + r"\Z")
+_TASK_ID = re.compile(NAME_PATTERN + "/" + NAME_PATTERN + r"\Z")
+# Fields the loader fills in; a task file that sets them is told so.
+_LOADER_FIELDS = ("id", "path", "sha256", "includes", "changed_keys")
+
+TASKS_DIR_HELP = (f"More task folders, each laid out like tasks/ (<suite>/<name>.yaml), searched after the built-in "
+                  f"tasks and ${paths.TASKS_PATH_ENV}; repeatable.")
+
+TasksDirs = Union[Path, Sequence[Path], None]  # one folder, a search path, or None for paths.task_dirs()
 
 
 class SpecError(ValueError):
@@ -44,11 +67,29 @@ class HubSource(_Strict):
 
 class LocalFile(_Strict):
     path: str  # relative to --data-dir
-    format: Literal["klue-json", "klue-ner-tsv", "glue-tsv", "csv", "tsv", "jsonl"]
-    columns: dict[str, str]
-    header: bool = True  # csv/tsv: does the first row name the columns?
-    names: Optional[list[str]] = None  # csv/tsv without header: the column names
+    format: Literal["klue-json", "klue-ner-tsv", "glue-tsv", "csv", "tsv", "jsonl", "conll"]
+    columns: dict[str, str]  # canonical name -> the reader's field (conll: defaults to tokens/tags)
+    header: bool = True  # csv/tsv/glue-tsv: does the first row name the columns?
+    names: Optional[list[str]] = None  # csv/tsv/glue-tsv without header: the column names
     label_map: Optional[dict[str, str]] = None  # raw label in the file -> label name of the spec
+    token_column: Optional[int] = None  # conll: the field holding the token (default 0, the first)
+    tag_column: Optional[int] = None  # conll: the field holding the tag (default -1, the last)
+    separator: Optional[str] = None  # conll: between fields (default: any run of spaces or tabs)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _conll_columns(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("format") == "conll" and "columns" not in data:
+            return {**data, "columns": {"tokens": "tokens", "tags": "tags"}}
+        return data
+
+    @model_validator(mode="after")
+    def _conll_options(self):
+        if self.format != "conll":
+            given = [n for n in ("token_column", "tag_column", "separator") if getattr(self, n) is not None]
+            if given:
+                raise ValueError(f"{', '.join(given)}: only for format conll; remove them")
+        return self
 
 
 class LocalSource(_Strict):
@@ -61,6 +102,14 @@ class DatasetSpec(_Strict):
     labels: Optional[list[str]] = None  # class or tag names, in the order the model's outputs use
     hub: Optional[HubSource] = None
     local: Optional[LocalSource] = None
+
+    @field_validator("labels")
+    @classmethod
+    def _unique_labels(cls, labels: Optional[list[str]]) -> Optional[list[str]]:
+        repeated = sorted({name for name in labels or [] if labels.count(name) > 1})
+        if repeated:
+            raise ValueError(f"label names must be unique; {repeated} appear more than once")
+        return labels
 
     @model_validator(mode="after")
     def _has_a_source(self):
@@ -101,37 +150,79 @@ class TaskSpec(_Strict):
     hyperparameters: Hyperparameters
     selection: Literal["best", "last"] = "last"
     path: Optional[str] = None  # where it was read from; set by load_spec
-    sha256: Optional[str] = None  # of the file's bytes; a changed spec reruns its tasks
+    sha256: Optional[str] = None  # of the file's bytes (and of what it includes); a changed spec reruns its tasks
+    includes: Optional[str] = None  # the task this one starts from (include:), if any
+    changed_keys: list[str] = Field(default_factory=list)  # dotted keys this file changes on top of `includes`
+
+    @field_validator("id")
+    @classmethod
+    def _plain_id(cls, value: str) -> str:
+        if not _TASK_ID.match(value):
+            raise ValueError(f"{value!r} is not <suite>/<name> with both parts matching {NAME_PATTERN} "
+                             "(lowercase letters, digits, '_' and '-'); rename the folder or the file")
+        return value
+
+    @field_validator("suite")
+    @classmethod
+    def _plain_suite(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"{value!r} is not a plain name matching {NAME_PATTERN} (no '/', '..' or spaces)")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self):
-        from harness.metrics import METRICS  # the metric registry owns the names
-
-        problems = []
-        for name in self.metrics.names:
-            if name not in METRICS:
-                problems.append(f"metrics: unknown metric {name!r}; known: {', '.join(sorted(METRICS))}")
+        problems = self._metric_problems() + self._column_problems()
         if self.head != "regression" and not self.dataset.labels:
             problems.append("dataset.labels: a classification task lists its label names")
         if self.head == "regression" and self.dataset.labels:
             problems.append("dataset.labels: a regression task has no label names; remove the list")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _metric_problems(self) -> list[str]:
+        from harness.metrics import METRICS  # the metric registry owns the names and the heads they fit
+
+        problems = []
+        labels = self.dataset.labels or []
+        for name in self.metrics.names:
+            metric = METRICS.get(name)
+            if metric is None:
+                problems.append(f"metrics: unknown metric {name!r}; known: {', '.join(sorted(METRICS))}")
+            elif self.head not in metric.heads:
+                fits = sorted(n for n, m in METRICS.items() if self.head in m.heads)
+                problems.append(f"metrics: {name!r} does not score a {self.head} task; use one of {', '.join(fits)}")
+        names = set(self.metrics.names)
+        if "binarized_f1" in names and self.metrics.binarize_threshold is None:
+            problems.append("metrics.binarize_threshold: binarized_f1 needs the score at which a pair counts as similar")
+        if "f1" in names and self.head == "sequence-classification" and len(labels) != 2:
+            problems.append(f"metrics: 'f1' is the F1 of the second of two labels, but there are {len(labels)}; "
+                            "use macro_f1")
+        if names & {"entity_f1", "char_f1"} and labels and "O" not in labels:
+            problems.append("dataset.labels: entity_f1 and char_f1 need the outside tag 'O' among the tags")
+        if "entity_f1" in names:
+            bad = [t for t in labels if t != "O" and not re.match(r"[BI]-.", t)]
+            if bad:
+                problems.append(f"dataset.labels: entity_f1 reads IOB2 tags (B-X, I-X, O); {bad} are not")
+        return problems
+
+    def _column_problems(self) -> list[str]:
         allowed = CANONICAL_COLUMNS[self.head]
+        required = {"tokens", "tags"} if self.head == "token-classification" else {"text_a", "label"}
         mappings = []
         if self.dataset.hub:
             mappings.append(("dataset.hub.columns", self.dataset.hub.columns))
         if self.dataset.local:
             for split, f in self.dataset.local.files.items():
                 mappings.append((f"dataset.local.files.{split}.columns", f.columns))
+        problems = []
         for where, columns in mappings:
             unknown = set(columns) - allowed
             if unknown:
                 problems.append(f"{where}: {sorted(unknown)} are not columns of a {self.head} task; use {sorted(allowed)}")
-            required = {"tokens", "tags"} if self.head == "token-classification" else {"text_a", "label"}
             if required - set(columns):
                 problems.append(f"{where}: missing {sorted(required - set(columns))}")
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
+        return problems
 
 
 def _format_validation_error(err: ValidationError) -> str:
@@ -147,61 +238,210 @@ def _format_validation_error(err: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_spec(path: Path, task_id: Optional[str] = None) -> TaskSpec:
-    path = Path(path)
-    raw_bytes = path.read_bytes()
+# --------------------------------------------------------------------------------------
+# One file: read, resolve include:, validate
+# --------------------------------------------------------------------------------------
+
+
+def _read_mapping(path: Path) -> tuple[dict[str, Any], bytes]:
     try:
+        raw_bytes = path.read_bytes()
         raw = yaml.safe_load(raw_bytes)
+    except OSError as err:
+        raise SpecError(f"{path}: cannot be read: {err.strerror}") from None
     except yaml.YAMLError as err:
-        raise SpecError(f"{path}: not valid YAML: {err}") from err
+        raise SpecError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a task file is a YAML mapping (key: value lines), got {type(raw).__name__}")
+    return raw, raw_bytes
+
+
+def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` on top: mappings merge key by key, any other value is replaced."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _changed_keys(base: dict[str, Any], changes: dict[str, Any], prefix: str = "") -> list[str]:
+    """The dotted keys whose value ``changes`` sets differently from ``base``."""
+    keys = []
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            keys += _changed_keys(base[key], value, f"{prefix}{key}.")
+        elif key not in base or base[key] != value:
+            keys.append(f"{prefix}{key}")
+    return keys
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    raw: dict[str, Any]  # the merged mapping, ready to validate
+    sha256: str  # over this file's bytes and those of everything it includes
+    includes: Optional[str] = None
+    changed_keys: tuple[str, ...] = ()
+
+
+def _resolve(path: Path, task_id: str, known: Mapping[str, Path], chain: tuple[str, ...] = ()) -> _Resolved:
+    raw, raw_bytes = _read_mapping(path)
+    set_by_loader = [k for k in _LOADER_FIELDS[1:] if k in raw]
+    if set_by_loader:
+        raise SpecError(f"{path}: {', '.join(set_by_loader)}: set by koenbench when it reads the file; remove them")
+    sha = hashlib.sha256(raw_bytes).hexdigest()
+    base_id = raw.pop("include", None)
+    if base_id is None:
+        return _Resolved(raw, sha)
+    if not isinstance(base_id, str):
+        raise SpecError(f"{path}: include: expected a task id such as klue/ner, got {base_id!r}")
+    if base_id in (*chain, task_id):
+        raise SpecError(f"{path}: include: {base_id!r} includes itself ({' -> '.join((*chain, task_id, base_id))}); break the loop")
+    if base_id not in known:
+        raise SpecError(f"{path}: include: unknown task {base_id!r}.{_did_you_mean(base_id, known)}")
+    base = _resolve(known[base_id], base_id, known, (*chain, task_id))
+    base_raw = {k: v for k, v in base.raw.items() if k != "id"}  # the id always comes from the path
+    changed = _changed_keys(base_raw, {k: v for k, v in raw.items() if k != "id"})
+    combined = hashlib.sha256(raw_bytes + b"\0include\0" + base.sha256.encode()).hexdigest()
+    return _Resolved(_deep_merge(base_raw, raw), combined, base_id, tuple(changed))
+
+
+def load_spec(path: Path, task_id: Optional[str] = None, known: Optional[Mapping[str, Path]] = None) -> TaskSpec:
+    """The task in ``path``; ``known`` (id -> file) resolves ``include:`` (default: the task search path)."""
+    path = Path(path)
     expected_id = task_id or f"{path.parent.name}/{path.stem}"
+    resolved = _resolve(path, expected_id, discover() if known is None else known)
+    raw = resolved.raw
     if raw.get("id") not in (None, expected_id):
         raise SpecError(f"{path}: id: is {raw.get('id')!r} but the file's place says {expected_id!r}; the id comes from the path")
-    raw = {**raw, "id": expected_id, "path": str(path), "sha256": hashlib.sha256(raw_bytes).hexdigest()}
+    folder = path.parent.name
+    if "suite" in raw and raw["suite"] != folder:
+        raise SpecError(f"{path}: suite: is {raw['suite']!r} but the file is in the folder {folder!r}; "
+                        f"the folder is the suite: set suite: {folder} or move the file")
+    raw = {**raw, "id": expected_id, "path": str(path), "sha256": resolved.sha256,
+           "includes": resolved.includes, "changed_keys": list(resolved.changed_keys)}
     try:
         return TaskSpec.model_validate(raw)
     except ValidationError as err:
-        raise SpecError(f"{path}: invalid task spec\n{_format_validation_error(err)}") from None
+        via = f" (after include: {resolved.includes})" if resolved.includes else ""
+        raise SpecError(f"{path}: invalid task spec{via}\n{_format_validation_error(err)}") from None
 
 
-def discover(tasks_dir: Path = TASKS_DIR) -> dict[str, Path]:
-    """Every task id under ``tasks_dir`` -> its YAML file."""
-    found: dict[str, Path] = {}
-    for path in sorted(Path(tasks_dir).glob("*/*.y*ml")):
+# --------------------------------------------------------------------------------------
+# The registry: task folders -> ids -> specs
+# --------------------------------------------------------------------------------------
+
+
+def _did_you_mean(name: str, candidates) -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=3)
+    return f" Did you mean {', '.join(close)}?" if close else ""
+
+
+def _as_dirs(tasks_dir: TasksDirs) -> list[Path]:
+    if tasks_dir is None:
+        return paths.task_dirs()
+    if isinstance(tasks_dir, (str, Path)):
+        return [Path(tasks_dir)]
+    return [Path(d) for d in tasks_dir]
+
+
+@dataclass
+class Registry:
+    """Every task id on a search path -> its file; ``misplaced`` are YAMLs that cannot be tasks there."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    misplaced: list[str] = field(default_factory=list)  # one message per file, naming it and the fix
+
+    @classmethod
+    def search(cls, tasks_dir: TasksDirs = None) -> "Registry":
+        registry = cls()
+        for folder in _as_dirs(tasks_dir):
+            if not folder.is_dir():
+                raise SpecError(f"task folder {folder} does not exist (from --tasks-dir or ${paths.TASKS_PATH_ENV})")
+            for path in sorted(folder.glob("*.y*ml")):
+                registry.misplaced.append(f"{path}: not in a suite folder; move it to {folder}/<suite>/{path.name}")
+            for path in sorted(folder.glob("*/*.y*ml")):
+                registry._add(path)
+        return registry
+
+    def _add(self, path: Path) -> None:
         task_id = f"{path.parent.name}/{path.stem}"
-        if task_id in found:
-            raise SpecError(f"task {task_id!r} is defined twice: {found[task_id]} and {path}; remove one")
-        found[task_id] = path
-    return found
-
-
-def resolve_task_ids(names: list[str], tasks_dir: Path = TASKS_DIR) -> list[str]:
-    """Accepts ids ('klue/ner') and suites ('klue', 'glue', 'all'); unknown names list the known ones."""
-    known = discover(tasks_dir)
-    suites = sorted({t.split("/")[0] for t in known})
-    ids: list[str] = []
-    errors = []
-    for name in names:
-        name = name.strip()
-        if not name:
-            continue
-        if name == "all":
-            ids.extend(known)
-        elif name in suites:
-            ids.extend(t for t in known if t.startswith(name + "/"))
-        elif name in known:
-            ids.append(name)
+        if not _TASK_ID.match(task_id):
+            self.misplaced.append(f"{path}: the id {task_id!r} comes from the folder and file name, and both must "
+                                  f"match {NAME_PATTERN} (lowercase letters, digits, '_' and '-'); rename it")
+        elif task_id in self.files:
+            raise SpecError(f"task {task_id!r} is defined twice: {self.files[task_id]} and {path}; "
+                            "rename or remove one (task ids are unique across all task folders)")
         else:
-            close = difflib.get_close_matches(name, list(known) + suites, n=3)
-            hint = f" Did you mean {', '.join(close)}?" if close else ""
-            errors.append(f"unknown task {name!r}.{hint}")
-    if errors:
-        raise SpecError("\n".join(errors) + f"\nKnown tasks: {', '.join(known)} (or a suite: {', '.join(suites)}, all)")
-    return list(dict.fromkeys(ids))
+            self.files[task_id] = path
+
+    @property
+    def suites(self) -> list[str]:
+        return sorted({t.split("/")[0] for t in self.files})
+
+    def load(self, task_id: str) -> TaskSpec:
+        return load_spec(self.files[task_id], task_id, self.files)
+
+    def load_all(self) -> tuple[list[TaskSpec], list[str]]:
+        """Every task that loads, and one message per file that does not (misplaced files included)."""
+        specs, problems = [], list(self.misplaced)
+        for task_id in self.files:
+            try:
+                specs.append(self.load(task_id))
+            except SpecError as err:
+                problems.append(str(err))
+        return specs, problems
+
+    def resolve(self, names: Sequence[str]) -> list[str]:
+        """Ids ('klue/ner') and suites ('klue', 'all') -> task ids; unknown names list the known ones."""
+        ids: list[str] = []
+        errors = []
+        for name in (n.strip() for n in names):
+            if not name:
+                continue
+            if name == "all":
+                ids.extend(self.files)
+            elif name in self.suites:
+                ids.extend(t for t in self.files if t.startswith(name + "/"))
+            elif name in self.files:
+                ids.append(name)
+            else:
+                errors.append(f"unknown task {name!r}.{_did_you_mean(name, [*self.files, *self.suites])}")
+        if errors or not ids:
+            if not errors:
+                errors.append(f"no task selected by {', '.join(map(repr, names)) or 'nothing'}; name task ids or a suite")
+            raise SpecError("\n".join(errors) + f"\n{self.known()}")
+        return list(dict.fromkeys(ids))
+
+    def known(self) -> str:
+        if not self.files:
+            return "No tasks found; task folders hold <suite>/<name>.yaml files."
+        return f"Known tasks: {', '.join(self.files)} (or a suite: {', '.join(self.suites)}, all)"
+
+    def select(self, names: Sequence[str]) -> list[TaskSpec]:
+        """The named tasks, all valid; one SpecError lists every bad one."""
+        specs, errors = [], []
+        for task_id in self.resolve(names):
+            try:
+                specs.append(self.load(task_id))
+            except SpecError as err:
+                errors.append(str(err))
+        if errors:
+            raise SpecError("\n".join(errors))
+        return specs
 
 
-def load_tasks(names: list[str], tasks_dir: Path = TASKS_DIR) -> list[TaskSpec]:
-    known = discover(tasks_dir)
-    return [load_spec(known[t], t) for t in resolve_task_ids(names, tasks_dir)]
+def discover(tasks_dir: TasksDirs = None) -> dict[str, Path]:
+    """Every task id on the search path (default: built-in tasks and $KOENBENCH_TASKS_PATH) -> its YAML file."""
+    return Registry.search(tasks_dir).files
+
+
+def resolve_task_ids(names: list[str], tasks_dir: TasksDirs = None) -> list[str]:
+    """Accepts ids ('klue/ner') and suites ('klue', 'glue', 'all'); unknown names list the known ones."""
+    return Registry.search(tasks_dir).resolve(names)
+
+
+def load_tasks(names: list[str], tasks_dir: TasksDirs = None) -> list[TaskSpec]:
+    return Registry.search(tasks_dir).select(names)

@@ -18,6 +18,7 @@ import yaml
 from harness import paths
 from harness.results import model_slug
 from harness.site import aggregate, inputs, render
+from harness.spec import TasksDirs
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def build_site(
     reports_dir: Path = paths.REPORTS_DIR,
     out_dir: Path = DEFAULT_OUT,
     models_file: Path = paths.MODELS_FILE,
-    tasks_dir: Path = paths.TASKS_DIR,
+    tasks_dir: TasksDirs = None,
     *,
     reported_file: Path | None = None,
 ) -> Path:
@@ -61,14 +62,17 @@ def build_site(
     return out_dir / "index.html"
 
 
-def collect(reports_dir: Path, models_file: Path, tasks_dir: Path, reported_file: Path,
+def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported_file: Path,
             task_order: list[str] = ()) -> render.SiteData:
     """Read every input and aggregate it into the frames the pages are made of."""
     results = inputs.load_results(Path(reports_dir) / "results")
     results = _relative_to(results, Path(reports_dir))
     specs = inputs.load_tasks(tasks_dir)
     if not specs:
-        raise SiteBuildError(f"{tasks_dir}: no task YAMLs found (expected tasks/<suite>/<name>.yaml)")
+        raise SiteBuildError(f"no valid task YAMLs found in {tasks_dir or 'the task search path'} "
+                             "(expected <tasks dir>/<suite>/<name>.yaml)")
+    for task_id in sorted(set(task_order) - {s.id for s in specs}):
+        log.warning("task_order in %s names %r, which is not a task; fix or remove it", SITE_DIR / "mkdocs.yml", task_id)
     sources, numbers = inputs.load_reported(reported_file, specs)
     tasks = aggregate.tasks_frame(specs, task_order)
 

@@ -11,12 +11,13 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.text import Text
 
 from harness import paths
-from harness.userfacing import fail
+from harness.userfacing import USER_ERROR, fail
 from harness.site.build import DEFAULT_OUT, SiteBuildError, build_site
 from harness.site.inputs import SiteInputError
-from harness.spec import SpecError
+from harness.spec import TASKS_DIR_HELP, Registry, SpecError
 
 app = typer.Typer(help="The static leaderboard site built from reports/.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)  # never break a file path across lines
@@ -27,7 +28,7 @@ def _logging() -> None:
     logging.getLogger("harness.site").setLevel(logging.INFO)
 
 
-def _build(reports: Path, out: Path, models: Path, tasks: Path, reported: Optional[Path] = None) -> Path:
+def _build(reports: Path, out: Path, models: Path, tasks: list[Path], reported: Optional[Path] = None) -> Path:
     if reported is None and reports == paths.REPORTS_DIR:  # installed: the shipped numbers, not ./reports'
         reported = paths.REPORTED_FILE
     try:
@@ -41,14 +42,27 @@ def build(
     reports: Path = typer.Option(paths.REPORTS_DIR, help="Folder with results/**/*.json and reported.yaml."),
     out: Path = typer.Option(DEFAULT_OUT, help="Where the static site goes (emptied first; only a folder built here)."),
     models: Path = typer.Option(paths.MODELS_FILE, help="models.yaml: display names, languages, parameters, links."),
-    tasks: Path = typer.Option(paths.TASKS_DIR, help="Task YAMLs: names, metrics and protocols of the tasks."),
+    tasks_dir: list[Path] = typer.Option([], "--tasks-dir", help=TASKS_DIR_HELP),
     reported: Optional[Path] = typer.Option(None, help="Numbers published elsewhere (default: reported.yaml in --reports; the shipped one for the default --reports)."),
 ) -> None:
-    """Build the leaderboard into --out; open its index.html from disk or serve the folder anywhere."""
+    """Build the leaderboard into --out; open its index.html from disk or serve the folder anywhere.
+
+    A bad task YAML is named and left out; the site is still built, and the exit status is then 2."""
     _logging()
-    index = _build(reports, out, models, tasks, reported)
+    dirs = paths.task_dirs(tasks_dir)
+    index = _build(reports, out, models, dirs, reported)
     console.print(f"site built: open [bold]{index.as_uri()}[/bold]  (or: bench site serve)")
     print(index)
+    _exit_if_bad_tasks(dirs)
+
+
+def _exit_if_bad_tasks(dirs: list[Path]) -> None:
+    _, problems = Registry.search(dirs).load_all()
+    if problems:
+        for problem in problems:
+            console.print(Text(f"skipped: {problem}", style="red"))
+        console.print(f"{len(problems)} task file(s) were left out of the site; fix them and build again")
+        raise typer.Exit(code=USER_ERROR)
 
 
 @app.command()
@@ -61,7 +75,7 @@ def serve(
     """Preview the built site over HTTP (Ctrl-C stops it)."""
     _logging()
     if rebuild:
-        _build(paths.REPORTS_DIR, out, paths.MODELS_FILE, paths.TASKS_DIR)
+        _build(paths.REPORTS_DIR, out, paths.MODELS_FILE, paths.task_dirs())
     if not (out / "index.html").exists():
         fail(f"{out}/index.html does not exist; run `bench site build` first")
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(out))

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from harness.results import FAILURE_SCHEMA, read_record
-from harness.spec import TaskSpec, discover, load_spec
+from harness.spec import Registry, TaskSpec, TasksDirs
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,12 @@ def load_models(models_file: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def load_tasks(tasks_dir: Path) -> list[TaskSpec]:
-    return [load_spec(path, task_id) for task_id, path in discover(tasks_dir).items()]
+def load_tasks(tasks_dir: TasksDirs) -> list[TaskSpec]:
+    """The tasks on the search path that load; each bad task file is logged, named, and left out."""
+    specs, problems = Registry.search(tasks_dir).load_all()
+    for problem in problems:
+        log.warning("skipped a task file: %s", problem)
+    return specs
 
 
 def load_reported(reported_file: Path, tasks: list[TaskSpec]) -> tuple[dict[str, dict], list[dict]]:
