@@ -10,11 +10,13 @@ import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from harness import paths
 from harness.koenbert.cli import app as koenbert_app
 from harness.site.cli import app as site_app
-from harness.userfacing import fail
+from harness.spec import TASKS_DIR_HELP
+from harness.userfacing import USER_ERROR, fail
 
 app = typer.Typer(
     help="koenbench: fine-tune and score encoders on KLUE and GLUE, build the leaderboard, build koenbert.",
@@ -25,6 +27,8 @@ app.add_typer(site_app, name="site")
 app.add_typer(koenbert_app, name="koenbert")
 # wide tables in CI logs too, where rich would otherwise assume 80 columns
 console = Console() if sys.stdout.isatty() else Console(width=160)
+err_console = Console(stderr=True, soft_wrap=True)  # soft wrap: a file path in a message stays whole
+SUITE_HELP = "A suite (a folder of the task search path: klue, glue, or one of yours) or all."
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -51,11 +55,14 @@ def parse_seeds(text: str) -> list[int]:
 def run(
     model: str = typer.Option(..., "--model", "-m", help="Hub id, local model directory, or a name from models.yaml."),
     tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help="Comma list of task ids, e.g. klue/ner,glue/mrpc."),
-    suite: str = typer.Option("all", "--suite", help="klue, glue or all; used when --tasks is not given."),
+    suite: str = typer.Option("all", "--suite", help=SUITE_HELP + " Used when --tasks is not given."),
+    tasks_dir: list[Path] = typer.Option([], "--tasks-dir", help=TASKS_DIR_HELP),
     seeds: str = typer.Option("42", "--seeds", help="Comma list of seeds; scores are mean ± std over them."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Local KLUE/GLUE files (offline); default: the hub."),
     train_split: Optional[str] = typer.Option(None, "--train-split", help="Override the train split, e.g. 'train[:1000]'."),
     eval_split: Optional[str] = typer.Option(None, "--eval-split", help="Override the scored split, e.g. 'validation[:80%]'."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Smoke run: train on the first N rows of each task's train split (after its carve); the record marks the run as a deviation."),
+    eval_limit: Optional[int] = typer.Option(None, "--eval-limit", min=1, help="Smoke run: score the first N rows of each task's validation split (after its carve)."),
     set_: list[str] = typer.Option([], "--set", help="Hyperparameter override key=value (repeatable), e.g. epochs=1."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     output: Path = typer.Option(paths.RESULTS_DIR, "--output", "-o", help="Where result records go."),
@@ -68,7 +75,7 @@ def run(
     from harness import data, grid, models, runner, spec
 
     try:
-        specs = spec.load_tasks(tasks.split(",") if tasks else [suite])
+        specs = spec.load_tasks(tasks.split(",") if tasks is not None else [suite], paths.task_dirs(tasks_dir))
         overrides = parse_overrides(set_)
         for s in specs:  # every bad override is reported before any training starts
             runner.hyperparameters(s, overrides)
@@ -86,7 +93,8 @@ def run(
     except ValueError as err:
         fail(str(err))
     opts = runner.RunOptions(seeds=parse_seeds(seeds), output_dir=output, data_dir=data_dir, train_split=train_split,
-                             eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_)
+                             eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_,
+                             limit=limit, eval_limit=eval_limit)
     jobs = jobs or grid.default_jobs_per_gpu()
     console.print(f"[bold]{resolved.id}[/bold] (revision {resolved.revision[:19]}) on {len(specs)} task(s), "
                   f"seeds {opts.seeds}, data: {data_dir or 'the hub'}")
@@ -106,21 +114,37 @@ def run(
 
 
 @app.command("tasks")
-def list_tasks() -> None:
-    """The tasks under tasks/, with their metric and protocol."""
-    from harness import spec
+def list_tasks(
+    task: Optional[str] = typer.Argument(None, help="A task id for its details (data, files, labels, metrics, protocol), or a suite."),
+    suite: Optional[str] = typer.Option(None, "--suite", help=SUITE_HELP),
+    tasks_dir: list[Path] = typer.Option([], "--tasks-dir", help=TASKS_DIR_HELP),
+) -> None:
+    """The tasks on the task search path, with their metrics and protocols; a bad task file is named (exit 2)."""
+    from harness import catalog, spec
 
-    table = Table(title="tasks")
-    for column in ("id", "name", "lang", "head", "metrics", "epochs", "lr", "batch", "max len", "selection"):
-        table.add_column(column)
     try:
-        for s in spec.load_tasks(["all"]):
-            hp = s.hyperparameters
-            table.add_row(s.id, s.name, s.language, s.head, ", ".join(s.metrics.names), str(hp.epochs),
-                          f"{hp.learning_rate:g}", str(hp.batch_size), str(hp.max_length), s.selection)
+        registry = spec.Registry.search(paths.task_dirs(tasks_dir))
+        if task is not None and task in registry.files:
+            console.print(catalog.task_detail(registry.load(task)))
+            return
+        wanted = None if task is None and suite is None else registry.resolve([task or suite])
     except spec.SpecError as err:
         fail(str(err))
-    console.print(table)
+    specs, problems = registry.load_all(wanted)
+    console.print(catalog.tasks_table(specs))
+    for problem in problems:
+        err_console.print(Text(f"skipped: {problem}", style="red"))
+    if problems:
+        err_console.print(f"{len(problems)} task file(s) could not be read; fix them (bench run refuses to start on them)")
+        raise typer.Exit(code=USER_ERROR)
+
+
+@app.command("metrics")
+def list_metrics() -> None:
+    """The metrics a task may name: what each computes, the heads it scores and the definition it follows."""
+    from harness import catalog
+
+    console.print(catalog.metrics_table())
 
 
 @app.command("models")

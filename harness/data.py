@@ -23,6 +23,7 @@ without a public train file carves train and validation out of the one split it 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import re
@@ -141,16 +142,52 @@ def load(
     data_dir: Optional[Path] = None,
     train_split: Optional[str] = None,
     eval_split: Optional[str] = None,
+    limit: Optional[int] = None,
+    eval_limit: Optional[int] = None,
 ) -> LoadedData:
     """Train and validation of ``spec`` in the canonical schema.
 
     ``data_dir`` None reads the hub (``spec.dataset.hub``); otherwise the spec's local
     files under ``data_dir``. ``train_split``/``eval_split`` (the CLI's
-    ``--train-split``/``--eval-split``) replace the spec's split expressions.
+    ``--train-split``/``--eval-split``) replace the spec's split expressions;
+    ``limit``/``eval_limit`` (``--limit``/``--eval-limit``) then keep the first rows of each.
     """
     if data_dir is None:
-        return _load_hub(spec, train_split, eval_split)
-    return _load_local(spec, Path(data_dir), train_split, eval_split)
+        loaded = _load_hub(spec, train_split, eval_split)
+    else:
+        loaded = _load_local(spec, Path(data_dir), train_split, eval_split)
+    return first_rows(loaded, limit, eval_limit)
+
+
+def first_rows(loaded: LoadedData, limit: Optional[int], eval_limit: Optional[int]) -> LoadedData:
+    """The first ``limit`` train and ``eval_limit`` validation rows, after the task's own carve (a smoke run).
+
+    One row count fits every task, where a split expression like 'train[:64]' names a split some
+    tasks do not have. The note says what was kept, so the run key and the record differ from a full run.
+    """
+    dataset, notes = DatasetDict(loaded.dataset), [loaded.note] if loaded.note else []
+    for split, n, flag in (("train", limit, "--limit"), ("validation", eval_limit, "--eval-limit")):
+        if n is None:
+            continue
+        if n < 1:
+            raise DataError(f"{flag} {n}: give 1 or more rows")
+        kept = min(n, len(dataset[split]))
+        dataset[split] = dataset[split].select(range(kept))
+        notes.append(f"{flag} {n}: the first {kept} of {len(loaded.dataset[split])} {split} rows")
+    if len(notes) == (1 if loaded.note else 0):
+        return loaded
+    return dataclasses.replace(loaded, dataset=dataset, train_examples=len(dataset["train"]),
+                               validation_examples=len(dataset["validation"]), note="; ".join(notes))
+
+
+def limit_deviations(limit: Optional[int], eval_limit: Optional[int]) -> list[str]:
+    """The protocol deviation of a smoke run, in words; [] for a full run."""
+    parts = []
+    if limit is not None:
+        parts.append(f"trained on at most the first {limit} train rows (--limit {limit})")
+    if eval_limit is not None:
+        parts.append(f"scored on at most the first {eval_limit} validation rows (--eval-limit {eval_limit})")
+    return [f"smoke run: {'; '.join(parts)}, not the task's full splits"] if parts else []
 
 
 def _carving_note(train: SplitExpr, train_from: str, evaluation: SplitExpr, eval_from: str, num_rows: dict) -> Optional[str]:
@@ -379,6 +416,41 @@ def _read_klue_ner_tsv(path: Path, file: LocalFile) -> list[dict]:
     return records
 
 
+def _read_conll(path: Path, file: LocalFile) -> list[dict]:
+    """CoNLL columns -> {tokens, tags} per sentence: one token a line, a blank line between sentences.
+
+    The token is field ``token_column`` (default 0) and the tag field ``tag_column`` (default -1,
+    the last), fields split by ``separator`` (default any run of spaces or tabs), as CoNLL-2003
+    writes 'EU NNP B-NP B-ORG'. '-DOCSTART-' lines (document breaks) are skipped.
+    """
+    token_at = 0 if file.token_column is None else file.token_column
+    tag_at = -1 if file.tag_column is None else file.tag_column
+    records: list[dict] = []
+    tokens: list[str] = []
+    tags: list[str] = []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.rstrip("\r\n")
+            fields = line.split(file.separator) if file.separator else line.split()
+            if not line.strip() or fields[0] == "-DOCSTART-":
+                if tokens:
+                    records.append({"tokens": tokens, "tags": tags})
+                tokens, tags = [], []
+                continue
+            try:
+                token, tag = fields[token_at], fields[tag_at]
+            except IndexError:
+                raise DataError(
+                    f"{path}:{number}: {len(fields)} field(s), but token_column is {token_at} and tag_column {tag_at} "
+                    f"(dataset.local.files.*: set them, or separator, to fit the file)"
+                ) from None
+            tokens.append(token)
+            tags.append(tag)
+    if tokens:
+        records.append({"tokens": tokens, "tags": tags})
+    return records
+
+
 def _read_glue_tsv(path: Path, file: LocalFile) -> list[dict]:
     """GLUE tsv, read with quoting OFF: MRPC holds unbalanced '"', which csv's quoting would
     swallow together with the following rows (MRPC train must stay at 3,668 rows)."""
@@ -430,6 +502,7 @@ READERS: dict[str, Callable[[Path, LocalFile], list[dict]]] = {
     "csv": _read_delimited(","),
     "tsv": _read_delimited("\t"),
     "jsonl": _read_jsonl,
+    "conll": _read_conll,
 }
 
 
@@ -563,7 +636,9 @@ __all__ = [
     "DataUnavailable",
     "LoadedData",
     "SplitExpr",
+    "first_rows",
     "from_hub_dataset",
+    "limit_deviations",
     "load",
     "parse_split",
     "read_local_file",

@@ -39,6 +39,12 @@ class RunOptions:
     device: str = "auto"
     force: bool = False
     compile: str = "off"  # torch.compile the model: on | off | auto (CUDA and enough steps to pay back)
+    limit: Optional[int] = None  # --limit: train on the first N rows of each task's train split (a smoke run)
+    eval_limit: Optional[int] = None  # --eval-limit: score the first N rows of its validation split
+
+    def limit_deviations(self) -> list[str]:
+        """How --limit/--eval-limit depart from every task's protocol, in words for the record."""
+        return data_module.limit_deviations(self.limit, self.eval_limit)
 
 
 @dataclass
@@ -90,7 +96,7 @@ def _finished_record(path: Path, key: str, seeds: list[int]) -> Optional[dict[st
 
 def _prepare(spec: TaskSpec, model: ResolvedModel, opts: RunOptions):
     hp = hyperparameters(spec, opts.overrides)
-    loaded = data_module.load(spec, opts.data_dir, opts.train_split, opts.eval_split)
+    loaded = data_module.load(spec, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit)
     key = _run_key(model, spec, hp, loaded.source, (opts.train_split, opts.eval_split, loaded.note))
     return hp, loaded, key
 

@@ -34,7 +34,6 @@ CANONICAL_COLUMNS = {
     "regression": {"text_a", "text_b", "label"},
     "token-classification": {"tokens", "tags"},
 }
-FORMATS = ("klue-json", "klue-ner-tsv", "glue-tsv", "csv", "tsv", "jsonl", "conll")
 # A suite or task name: it becomes a folder, a file name and part of the site's URLs.
 NAME_PATTERN = r"[a-z0-9][a-z0-9_-]*"
 _NAME = re.compile(NAME_PATTERN + r"\Z")
@@ -154,6 +153,10 @@ class TaskSpec(_Strict):
     includes: Optional[str] = None  # the task this one starts from (include:), if any
     changed_keys: list[str] = Field(default_factory=list)  # dotted keys this file changes on top of `includes`
 
+    def file_fields(self) -> dict[str, Any]:
+        """The spec as a task file would write it: without the fields the loader fills in."""
+        return self.model_dump(exclude=set(_LOADER_FIELDS), exclude_none=True)
+
     @field_validator("id")
     @classmethod
     def _plain_id(cls, value: str) -> str:
@@ -228,13 +231,15 @@ class TaskSpec(_Strict):
 def _format_validation_error(err: ValidationError) -> str:
     lines = []
     for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             msg = "unknown field; remove it or check its spelling"
         elif e["type"] == "missing":
             msg = "required field is missing"
-        lines.append(f"  {where}: {msg}")
+        if e["loc"]:
+            lines.append(f"  {'.'.join(str(p) for p in e['loc'])}: {msg}")
+        else:  # the whole-spec checks name their own fields, one problem a line
+            lines.extend(f"  {problem}" for problem in msg.splitlines())
     return "\n".join(lines)
 
 
@@ -302,8 +307,8 @@ def _resolve(path: Path, task_id: str, known: Mapping[str, Path], chain: tuple[s
     if base_id not in known:
         raise SpecError(f"{path}: include: unknown task {base_id!r}.{_did_you_mean(base_id, known)}")
     base = _resolve(known[base_id], base_id, known, (*chain, task_id))
-    base_raw = {k: v for k, v in base.raw.items() if k != "id"}  # the id always comes from the path
-    changed = _changed_keys(base_raw, {k: v for k, v in raw.items() if k != "id"})
+    changed = _changed_keys({k: v for k, v in base.raw.items() if k != "id"}, {k: v for k, v in raw.items() if k != "id"})
+    base_raw = {k: v for k, v in base.raw.items() if k not in ("id", "suite")}  # both come from the variant's place
     combined = hashlib.sha256(raw_bytes + b"\0include\0" + base.sha256.encode()).hexdigest()
     return _Resolved(_deep_merge(base_raw, raw), combined, base_id, tuple(changed))
 
@@ -313,10 +318,12 @@ def load_spec(path: Path, task_id: Optional[str] = None, known: Optional[Mapping
     path = Path(path)
     expected_id = task_id or f"{path.parent.name}/{path.stem}"
     resolved = _resolve(path, expected_id, discover() if known is None else known)
-    raw = resolved.raw
+    raw = dict(resolved.raw)
     if raw.get("id") not in (None, expected_id):
         raise SpecError(f"{path}: id: is {raw.get('id')!r} but the file's place says {expected_id!r}; the id comes from the path")
     folder = path.parent.name
+    if resolved.includes:
+        raw.setdefault("suite", folder)
     if "suite" in raw and raw["suite"] != folder:
         raise SpecError(f"{path}: suite: is {raw['suite']!r} but the file is in the folder {folder!r}; "
                         f"the folder is the suite: set suite: {folder} or move the file")
@@ -384,10 +391,12 @@ class Registry:
     def load(self, task_id: str) -> TaskSpec:
         return load_spec(self.files[task_id], task_id, self.files)
 
-    def load_all(self) -> tuple[list[TaskSpec], list[str]]:
-        """Every task that loads, and one message per file that does not (misplaced files included)."""
-        specs, problems = [], list(self.misplaced)
-        for task_id in self.files:
+    def load_all(self, task_ids: Optional[Sequence[str]] = None) -> tuple[list[TaskSpec], list[str]]:
+        """Every task (or those of ``task_ids``) that loads, and one message per file that does not.
+
+        Without ``task_ids``, the misplaced files are among the messages too."""
+        specs, problems = [], list(self.misplaced) if task_ids is None else []
+        for task_id in self.files if task_ids is None else task_ids:
             try:
                 specs.append(self.load(task_id))
             except SpecError as err:

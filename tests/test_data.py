@@ -24,9 +24,9 @@ def task(task_id):
 
 def write_spec(tmp_path, base_id, **dataset_changes):
     """A copy of a real task spec, with parts of its `dataset` section replaced, as a file."""
-    raw = task(base_id).model_dump(exclude={"id", "path", "sha256"}, exclude_none=True)
+    raw = task(base_id).file_fields()
     raw["dataset"].update(dataset_changes)
-    path = tmp_path / "tasks" / "test" / "custom.yaml"
+    path = tmp_path / "tasks" / raw["suite"] / "custom.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return load_spec(path)

@@ -1,0 +1,92 @@
+"""What `bench tasks` and `bench metrics` print: the task list, one task in detail, the metric registry.
+
+Every text that comes from a task file is wrapped in ``rich.text.Text``, so a label or a
+description with square brackets is shown as written, never read as console markup.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from harness.metrics import METRICS
+from harness.spec import TaskSpec
+
+
+def _cells(*values: object) -> list[Text]:
+    return [Text(str(v)) for v in values]
+
+
+def tasks_table(specs: list[TaskSpec], title: str = "tasks") -> Table:
+    table = Table(title=title)
+    for column in ("id", "name", "lang", "head", "metrics", "epochs", "lr", "batch", "max len", "selection", "includes"):
+        table.add_column(column)
+    for s in specs:
+        hp = s.hyperparameters
+        table.add_row(*_cells(s.id, s.name, s.language, s.head, ", ".join(s.metrics.names), hp.epochs,
+                              f"{hp.learning_rate:g}", hp.batch_size, hp.max_length, s.selection, s.includes or ""))
+    return table
+
+
+def _fields(title: str, rows: list[tuple[str, object]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left", box=None, padding=(0, 2, 0, 0))
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in rows:
+        table.add_row(*_cells(key, value))
+    return table
+
+
+def _sources(spec: TaskSpec) -> list[Table]:
+    tables = []
+    hub = spec.dataset.hub
+    if hub:
+        tables.append(_fields("data: the hub", [
+            ("dataset", f"{hub.path}" + (f" (config {hub.name})" if hub.name else "")),
+            ("revision", hub.revision or "main (not pinned)"),
+            ("train", hub.train), ("validation", hub.validation),
+            ("columns", ", ".join(f"{k} <- {v}" for k, v in hub.columns.items())),
+        ]))
+    local = spec.dataset.local
+    if local:
+        rows: list[tuple[str, object]] = [("train", local.train), ("validation", local.validation)]
+        for split, f in local.files.items():
+            options = [f"format {f.format}", "columns " + ", ".join(f"{k} <- {v}" for k, v in f.columns.items())]
+            if f.label_map:
+                options.append("label_map " + ", ".join(f"{k} -> {v}" for k, v in f.label_map.items()))
+            for name in ("names", "token_column", "tag_column", "separator"):
+                if getattr(f, name) is not None:
+                    options.append(f"{name} {getattr(f, name)!r}")
+            if not f.header:
+                options.append("no header row")
+            rows.append((f"file {split}", f"{f.path} ({'; '.join(options)})"))
+        tables.append(_fields("data: local files under --data-dir", rows))
+    return tables
+
+
+def task_detail(spec: TaskSpec) -> Group:
+    """One task: where it comes from, its data, labels, metrics and protocol."""
+    about = [("id", spec.id), ("name", spec.name), ("suite", spec.suite), ("language", spec.language),
+             ("description", spec.description), ("file", spec.path), ("head", spec.head)]
+    if spec.includes:
+        about.append(("includes", f"{spec.includes}; this file changes: {', '.join(spec.changed_keys) or 'nothing'}"))
+    labels = spec.dataset.labels
+    about.append(("labels", f"{len(labels)}: {', '.join(labels)}" if labels else "none (a score)"))
+    metric_rows = [(("primary " if name == spec.metrics.primary else "") + name, METRICS[name].description)
+                   for name in spec.metrics.names]
+    if spec.metrics.binarize_threshold is not None:
+        metric_rows.append(("binarize_threshold", spec.metrics.binarize_threshold))
+    hp = spec.hyperparameters
+    protocol = [*hp.model_dump().items(), ("selection", "best epoch on validation" if spec.selection == "best"
+                                           else "last epoch")]
+    return Group(_fields(spec.id, about), *_sources(spec), _fields("metrics", metric_rows), _fields("protocol", protocol))
+
+
+def metrics_table() -> Table:
+    table = Table(title="metrics (harness/metrics.py); scores are percentages, 0-100")
+    for column in ("name", "heads", "what it computes", "reference definition"):
+        table.add_column(column)
+    for m in METRICS.values():
+        table.add_row(*_cells(m.name, ", ".join(m.heads), m.description, m.reference))
+    return table
