@@ -1,69 +1,275 @@
-"""Resolve `--model`: a models.yaml name, a local directory, or a hub id -> what to load and its revision."""
+"""Resolve `--model` (a models.yaml name, a local directory, or a hub id) into a ``ResolvedModel``.
+
+A resolved model always knows three things, whichever way it was named:
+
+- ``revision``: the hub commit for a hub model; for a local model ``sha256:`` over the
+  content of every file that decides its outputs (weights, tokenizer files, config.json),
+  so replacing any of them in place reruns its tasks.
+- ``source``: ``"hub"`` or ``"local"``.
+- ``record_dir``: the folder name its result records go to, one per model identity. A hub
+  model gets its id (``org/name`` -> ``org__name``), readable and distinct for distinct ids;
+  a local model gets a readable slug of its name plus a short hash of the folder it lives
+  in, so two ``checkpoints/best`` folders of two experiments never share records.
+
+``ResolvedModel.conflict`` tells the record writer when a record already at that place
+belongs to another model, so it can refuse to write over it.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Mapping, Optional, Union
 
-import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
+from harness import checked
 from harness.paths import MODELS_FILE
 
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
+Source = Literal["hub", "local"]
+
+# What a local model folder must hold, and which of its files decide the model's outputs.
+WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "*.safetensors.index.json", "pytorch_model*.bin.index.json")
+# Without one of these, transformers silently builds a tokenizer of only the special tokens.
+VOCABULARY_PATTERNS = ("tokenizer.json", "vocab.txt", "vocab.json", "*.model")
+TOKENIZER_PATTERNS = (*VOCABULARY_PATTERNS, "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "merges.txt")
+IDENTITY_PATTERNS = ("config.json", *WEIGHT_PATTERNS, *TOKENIZER_PATTERNS)
+SHORT_HASH = 10  # hex digits of a record folder's identity hash: 40 bits, collisions need ~10^6 local models
 
 
-class ModelUnavailable(ValueError):
-    """The model could not be found or loaded; the message says how to point at local files."""
+class ModelUnavailable(checked.InputError):
+    """The model could not be found, read or trusted; the message says which file and what to do."""
+
+
+class RecordConflict(ModelUnavailable):
+    """A record at the place this model writes to belongs to another model."""
+
+
+# --------------------------------------------------------------------------------------
+# models.yaml
+# --------------------------------------------------------------------------------------
+
+
+class ModelEntry(BaseModel):
+    """One model on the leaderboard, as models.yaml lists it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: StrictStr = Field(min_length=1)  # a hub id, or a local folder (relative to the working folder or models.yaml)
+    name: Optional[StrictStr] = None  # the display name; `bench run --model NAME` accepts it too
+    languages: list[StrictStr] = Field(default_factory=list)
+    params: Optional[Union[StrictStr, int, float]] = None  # "110M"
+    links: dict[StrictStr, StrictStr] = Field(default_factory=dict)  # label -> URL
+
+
+class ModelsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[ModelEntry] = Field(default_factory=list)
+
+    @field_validator("models")
+    @classmethod
+    def _unique(cls, entries: list[ModelEntry]) -> list[ModelEntry]:
+        for field in ("id", "name"):
+            values = [getattr(e, field) for e in entries if getattr(e, field) is not None]
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"{field} {checked.shorten(repeated[0])} is listed twice; each {field} names one model")
+        return entries
+
+
+def load_model_entries(models_file: Path = MODELS_FILE) -> list[ModelEntry]:
+    """The entries of models.yaml, validated; [] when there is no file. Errors name the file and the field."""
+    models_file = Path(models_file)
+    if not models_file.exists():
+        return []
+    name = models_file.name if models_file == MODELS_FILE else str(models_file)
+    raw = checked.read_yaml(models_file, name=name, error=ModelUnavailable)
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        raise ModelUnavailable(f"{name}: expected a mapping with a top-level 'models:' list, got a YAML {type(raw).__name__}")
+    return checked.validate(ModelsFile, raw, name=name, what="model list", error=ModelUnavailable).models
+
+
+def leaderboard_models(models_file: Path = MODELS_FILE) -> list[dict[str, Any]]:
+    """models.yaml's entries as plain dicts (for tables and templates)."""
+    return [entry.model_dump(exclude_none=True) for entry in load_model_entries(models_file)]
+
+
+# --------------------------------------------------------------------------------------
+# The resolved model
+# --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    id: str  # what the record and the leaderboard call it
+    id: str  # what the record and the leaderboard call it; never this machine's absolute path
     path: str  # what from_pretrained loads: a hub id or a directory
-    revision: str  # hub commit, or sha256 of the local weight files
+    revision: str  # hub commit, or "sha256:..." over a local model's files (see local_revision)
+    source: Optional[Source] = None  # "hub" | "local"; left out, it is "local" when path is a directory
+
+    def __post_init__(self) -> None:
+        if self.source is None:
+            object.__setattr__(self, "source", "local" if Path(self.path).is_dir() else "hub")
+
+    @property
+    def record_dir(self) -> str:
+        """The folder name of this model's records: unique per model identity, readable, one path part."""
+        if self.source == "local":
+            return local_dir_name(self.id, Path(self.path))
+        return hub_dir_name(self.id)
 
     def as_record(self) -> dict[str, str]:
-        return {"id": self.id, "revision": self.revision}
+        """The record's ``model`` field."""
+        return {"id": self.id, "revision": self.revision, "source": str(self.source)}
 
+    def conflict(self, existing: Mapping[str, Any], where: str) -> Optional[str]:
+        """Why this model must not write over a record whose ``model`` field is ``existing``, or None.
 
-def leaderboard_models(models_file: Path = MODELS_FILE) -> list[dict[str, Any]]:
-    if not Path(models_file).exists():
-        return []
-    data = yaml.safe_load(Path(models_file).read_text(encoding="utf-8")) or {}
-    models = data.get("models", [])
-    if not isinstance(models, list) or not all(isinstance(m, dict) and "id" in m for m in models):
-        raise ModelUnavailable(f"{models_file}: 'models' must be a list of entries with an 'id'")
-    return models
-
-
-def local_weights_sha256(directory: Path) -> str:
-    digest = hashlib.sha256()
-    found = False
-    for name in WEIGHT_FILES:
-        path = Path(directory) / name
-        if path.exists():
-            found = True
-            with open(path, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(block)
-    if not found:
-        raise ModelUnavailable(f"{directory}: no weights found (expected one of {', '.join(WEIGHT_FILES)})")
-    return "sha256:" + digest.hexdigest()
+        The same model with another revision (weights replaced in place) may replace its
+        record; a record of another model id or source at the same place may not.
+        """
+        other_id, other_source = existing.get("id"), existing.get("source")
+        if other_id == self.id and other_source in (None, self.source):
+            return None
+        return (
+            f"{where} holds a record of the model {checked.shorten(other_id)} ({other_source or 'unknown source'}), "
+            f"not of {checked.shorten(self.id)} ({self.source}); refusing to write over it. "
+            "Move that record away or write to another --output folder."
+        )
 
 
 def resolve(name: str, models_file: Path = MODELS_FILE) -> ResolvedModel:
-    path = Path(name).expanduser()
-    if path.is_dir():
-        if not (path / "config.json").exists():
-            raise ModelUnavailable(f"{path}: not a model directory (no config.json); save one with model.save_pretrained(DIR)")
-        return ResolvedModel(id=name.rstrip("/"), path=str(path), revision=local_weights_sha256(path))
-    for entry in leaderboard_models(models_file):
-        if name in (entry["id"], entry.get("name")):
-            name = entry["id"]
-            break
-    return ResolvedModel(id=name, path=name, revision=_hub_revision(name))
+    """``--model`` -> the model: a models.yaml name or id, a local directory, or a hub id, in that order."""
+    entries = load_model_entries(models_file)
+    entry = next((e for e in entries if name in (e.id, e.name)), None)
+    target = entry.id if entry else name
+    directory = _existing_directory(target, models_file)
+    if directory is not None:
+        same_folder = next((e for e in entries if _existing_directory(e.id, models_file) == directory), None)
+        model_id = (entry or same_folder).id if (entry or same_folder) else portable_id(name)
+        return local_model(directory, model_id)
+    if _looks_like_a_path(target):
+        where = f"{models_file.name}: id {checked.shorten(target)}" if entry else f"--model {checked.shorten(target)}"
+        raise ModelUnavailable(f"{where}: no such model folder (a hub id has the form 'org/name')")
+    return ResolvedModel(id=target, path=target, revision=_hub_revision(target), source="hub")
+
+
+def local_model(directory: Path, model_id: Optional[str] = None) -> ResolvedModel:
+    """A model folder, checked and hashed; ``model_id`` defaults to a portable form of its path."""
+    directory = Path(directory)
+    _check_model_folder(directory)
+    model_id = model_id or portable_id(str(directory))
+    return ResolvedModel(id=model_id, path=str(directory), revision=local_revision(directory), source="local")
+
+
+def _existing_directory(target: str, models_file: Path) -> Optional[Path]:
+    """The folder ``target`` names, relative to the working folder or else to models.yaml's folder."""
+    for base in (Path.cwd(), Path(models_file).parent):
+        candidate = base / Path(target).expanduser()
+        if candidate.is_dir():
+            return candidate.resolve()
+    return None
+
+
+def _looks_like_a_path(target: str) -> bool:
+    """A hub id is 'name' or 'org/name'; anything with a leading './', '/', '~' or more parts is a folder."""
+    return target.startswith((".", "/", "~", "\\")) or target.count("/") > 1 or "\\" in target
+
+
+def portable_id(typed: str) -> str:
+    """A path as a record may show it, never this machine's layout.
+
+    A relative path inside the working folder stays as typed ('runs/exp1/best'); any
+    other (absolute, '~', climbing out with '..') becomes its last two parts after '.../'
+    ('.../checkpoints/best'). The record folder still tells two such models apart: its
+    hash is over where the folder really is.
+    """
+    normal = Path(os.path.normpath(Path(typed))).as_posix()
+    if not Path(typed).is_absolute() and not typed.startswith("~") and not normal.startswith(".."):
+        return normal
+    return ".../" + "/".join(Path(typed).expanduser().resolve().parts[-2:])
+
+
+# --------------------------------------------------------------------------------------
+# A local model's files
+# --------------------------------------------------------------------------------------
+
+
+def _matching(directory: Path, patterns: tuple[str, ...]) -> list[Path]:
+    return sorted({p for pattern in patterns for p in directory.glob(pattern) if p.is_file()})
+
+
+def _check_model_folder(directory: Path) -> None:
+    """Refuse a folder transformers would load wrongly or not at all, naming the file and the fix."""
+    shown = portable_id(str(directory))
+    config = checked.read_json(directory / "config.json", name=f"{shown}/config.json", error=ModelUnavailable)
+    if not isinstance(config, dict):
+        raise ModelUnavailable(f"{shown}/config.json: expected a JSON object (a model config), got {type(config).__name__}")
+    _check_config(directory, shown)
+    if not _matching(directory, WEIGHT_PATTERNS):
+        raise ModelUnavailable(
+            f"{shown}: no weights found (expected model.safetensors or pytorch_model.bin); save them with model.save_pretrained(DIR)"
+        )
+    if not _matching(directory, VOCABULARY_PATTERNS):
+        raise ModelUnavailable(
+            f"{shown}: no tokenizer vocabulary (tokenizer.json, vocab.txt, vocab.json or a sentencepiece *.model); "
+            "without one transformers silently builds a vocabulary of only the special tokens and every word "
+            "becomes [UNK]. Save the tokenizer into the folder: tokenizer.save_pretrained(DIR)"
+        )
+
+
+def _check_config(directory: Path, shown: str) -> None:
+    """config.json as transformers reads it: a wrong model_type or field fails here, before any training."""
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(directory)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ModelUnavailable(f"{shown}/config.json: transformers cannot read this model config ({type(err).__name__}); "
+                               "check model_type and the fields it names, or save it again with model.save_pretrained(DIR)") from None
+
+
+def local_revision(directory: Path) -> str:
+    """``sha256:`` over the name and content of every weight, tokenizer and config file of a model folder.
+
+    Files that do not change the model's outputs (README, optimizer state, training
+    logs) are left out, so resuming a training run does not look like a new model.
+    """
+    directory = Path(directory)
+    manifest = hashlib.sha256()
+    for path in _matching(directory, IDENTITY_PATTERNS):
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        manifest.update(f"{path.name}\0{digest.hexdigest()}\n".encode())
+    return "sha256:" + manifest.hexdigest()
+
+
+# Callers that build a ResolvedModel by hand (demo, benchmarks) use this older name; it covers
+# tokenizer and config files too, so a changed tokenizer changes the revision.
+local_weights_sha256 = local_revision
+
+
+def check_vocabulary(tokenizer: Any, model: ResolvedModel) -> None:
+    """Refuse a loaded tokenizer that is only special tokens (transformers' silent fallback)."""
+    ordinary = len(tokenizer) - len(set(getattr(tokenizer, "all_special_tokens", [])))
+    if ordinary < 10:
+        raise ModelUnavailable(
+            f"model {checked.shorten(model.id)}: its tokenizer has {len(tokenizer)} pieces, only special tokens; "
+            "the vocabulary files are missing, so every word would become [UNK]. Add the tokenizer's files."
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Hub models
+# --------------------------------------------------------------------------------------
 
 
 def _hub_revision(model_id: str) -> str:
@@ -77,4 +283,63 @@ def _hub_revision(model_id: str) -> str:
             f"Offline? Download it once elsewhere (huggingface-cli download {model_id} --local-dir DIR) "
             f"and pass --model DIR, or check the id against `bench models`."
         ) from None
-    return getattr(config, "_commit_hash", None) or "unknown"
+    commit = getattr(config, "_commit_hash", None)
+    if not commit:
+        raise ModelUnavailable(
+            f"model {model_id!r}: the hub did not say which commit it served, so a record could not name its revision; "
+            f"download it (huggingface-cli download {model_id} --local-dir DIR) and pass --model DIR"
+        )
+    return commit
+
+
+# --------------------------------------------------------------------------------------
+# Record folder names
+# --------------------------------------------------------------------------------------
+
+# A hub id part made of these maps to itself; '__' then appears only between org and name,
+# so distinct such ids give distinct folder names. Anything else (or longer) gets a hash of the whole id.
+_PLAIN_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*(?:_[A-Za-z0-9.-]+)*")
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:SHORT_HASH]
+
+
+def readable_slug(text: str, limit: int = 60) -> str:
+    """Letters (any script), digits, '.', '-' and '_' kept; '/' becomes '__'; other runs become '-'."""
+    text = unicodedata.normalize("NFC", text)
+    parts = [re.sub(r"[^\w.-]+", "-", p).strip("._-") for p in re.split(r"[\\/]+", text)]
+    slug = "__".join(p for p in parts if p)[:limit].strip("._-")
+    return slug or "model"
+
+
+def hub_dir_name(model_id: str) -> str:
+    """'org/bert-base' -> 'org__bert-base'; 'org/bert+base' -> 'org__bert-base-<hash>' (not the same folder)."""
+    parts = model_id.split("/")
+    if len(parts) <= 2 and len(model_id) <= 80 and all(_PLAIN_PART.fullmatch(p) for p in parts):
+        return "__".join(parts)
+    return f"{readable_slug(model_id)}-{short_hash(model_id)}"
+
+
+def local_dir_name(model_id: str, directory: Path) -> str:
+    """'exp1/checkpoints/best' -> 'checkpoints__best-<hash of the folder's real location>'."""
+    readable = readable_slug("/".join(Path(model_id).parts[-2:]))
+    return f"{readable}-{short_hash('local:' + str(Path(directory).resolve()))}"
+
+
+__all__ = [
+    "ModelEntry",
+    "ModelUnavailable",
+    "RecordConflict",
+    "ResolvedModel",
+    "check_vocabulary",
+    "hub_dir_name",
+    "leaderboard_models",
+    "load_model_entries",
+    "local_dir_name",
+    "local_model",
+    "local_revision",
+    "portable_id",
+    "readable_slug",
+    "resolve",
+]

@@ -1,0 +1,171 @@
+"""The one checked way to read a file a user gave us: models.yaml, data files, model configs.
+
+Every function here either returns what was asked or raises ``InputError`` (or the
+subclass the caller passes as ``error``) with a message that names the file, the field
+when there is one, and what to change. Messages never quote a file's content: at most
+the offending field's value, shortened. A file from someone else (a pull request, a
+shared folder) may hold anything, and our messages end up in published failure records.
+
+``name`` is how a message calls the file (e.g. its path relative to ``--data-dir``);
+it defaults to the path as given, so callers that must not leak this machine's
+layout pass a relative name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+from pathlib import Path, PurePosixPath
+from typing import Any, Optional, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class InputError(ValueError):
+    """A file or value the user must fix; the message names the file, the field and the fix."""
+
+
+def shorten(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters: enough to find the field, never a whole file."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def read_bytes(path: Path, *, name: Optional[str] = None, error: type[InputError] = InputError) -> bytes:
+    """The bytes of ``path``; a missing or unreadable file names itself."""
+    name = name or str(path)
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise error(f"{name}: is a folder, expected a file") from None
+    except OSError as err:
+        raise error(f"{name}: cannot be read ({err.strerror or type(err).__name__})") from None
+
+
+def decode_utf8(raw: bytes, *, name: str, error: type[InputError] = InputError) -> str:
+    """UTF-8 text (a leading byte-order mark dropped); other encodings are refused with the offset."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise error(
+            f"{name}: not UTF-8 text (byte {raw[err.start]:#04x} at offset {err.start}); save the file as UTF-8"
+        ) from None
+
+
+def read_text(path: Path, *, name: Optional[str] = None, error: type[InputError] = InputError) -> str:
+    name = name or str(path)
+    return decode_utf8(read_bytes(path, name=name, error=error), name=name, error=error)
+
+
+def parse_json(text: str, *, name: str, error: type[InputError] = InputError) -> Any:
+    """Standard JSON (NaN and Infinity refused); a syntax error gives its line and column, not the text."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise error(f"{name}: not valid JSON at line {err.lineno}, column {err.colno}: {err.msg} (a truncated file?)") from None
+    except ValueError as err:
+        raise error(f"{name}: not standard JSON: {err}") from None
+
+
+def _reject_constant(constant: str) -> float:
+    raise ValueError(f"{constant} is not a number in standard JSON")
+
+
+def read_json(path: Path, *, name: Optional[str] = None, error: type[InputError] = InputError) -> Any:
+    name = name or str(path)
+    return parse_json(read_text(path, name=name, error=error), name=name, error=error)
+
+
+def parse_yaml(text: str, *, name: str, error: type[InputError] = InputError) -> Any:
+    """Safe YAML; a syntax error gives its line and column. PyYAML's own message is not used: it quotes the line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise error(f"{name}: not valid YAML{where}: {err.problem or err.context or 'syntax error'}") from None
+    except yaml.YAMLError as err:
+        raise error(f"{name}: not valid YAML ({type(err).__name__})") from None
+
+
+def read_yaml(path: Path, *, name: Optional[str] = None, error: type[InputError] = InputError) -> Any:
+    name = name or str(path)
+    return parse_yaml(read_text(path, name=name, error=error), name=name, error=error)
+
+
+def field_name(loc: tuple) -> str:
+    """pydantic's ``('models', 2, 'name')`` -> ``models[2].name``."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "(top level)"
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """One ``  field: what is wrong`` line per problem; the offending values are not repeated."""
+    lines = []
+    for e in err.errors(include_input=False, include_url=False):
+        message = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            message = "unknown field; remove it or check its spelling"
+        elif e["type"] == "missing":
+            message = "required field is missing"
+        lines.append(f"  {field_name(e['loc'])}: {message}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def validate(model: type[Model], raw: Any, *, name: str, what: str, error: type[InputError] = InputError) -> Model:
+    """``raw`` as a ``model``; every problem listed with its field. ``what`` says what the file holds."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise error(f"{name}: invalid {what}\n{describe_validation_error(err)}") from None
+
+
+def relative_inside(base: Path, relative: str, *, field: str, error: type[InputError] = InputError) -> Path:
+    """``base / relative``, refused unless ``relative`` stays inside ``base``.
+
+    The check is on the written path, not on where symlinks lead: a user who wants data
+    from elsewhere links it into the folder, which is their explicit choice. Absolute
+    paths, drive letters and '..' that climbs out of ``base`` are refused.
+    """
+    text = str(relative).replace("\\", "/")
+    normal = posixpath.normpath(text) if text else ""
+    if (
+        not text
+        or PurePosixPath(text).is_absolute()
+        or re.match(r"^[A-Za-z]:", text)
+        or normal == ".."
+        or normal.startswith("../")
+    ):
+        raise error(
+            f"{field}: {shorten(relative)} must be a path relative to its folder that stays inside it "
+            "(no leading '/', drive letter or '..'); to use files from elsewhere, link them into the folder"
+        )
+    return Path(base) / normal
+
+
+def sha256_hex(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+__all__ = [
+    "InputError",
+    "decode_utf8",
+    "describe_validation_error",
+    "field_name",
+    "parse_json",
+    "parse_yaml",
+    "read_bytes",
+    "read_json",
+    "read_text",
+    "read_yaml",
+    "relative_inside",
+    "sha256_hex",
+    "shorten",
+    "validate",
+]

@@ -1,0 +1,239 @@
+"""harness/models.py: a model's revision, source and record folder, whichever way it is named.
+
+Tiny local models only (the hub is never contacted); a hub model's commit is tested
+through a stand-in for transformers' config loader.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness import models
+from harness.models import ModelUnavailable, ResolvedModel
+
+
+@pytest.fixture
+def model_copy(tmp_path, tiny_english_bert):
+    """A fresh copy of the tiny English BERT that a test may change in place."""
+
+    def copy(relative: str) -> Path:
+        target = tmp_path / relative
+        shutil.copytree(tiny_english_bert, target)
+        return target
+
+    return copy
+
+
+def write_models_file(tmp_path, entries) -> Path:
+    path = tmp_path / "models.yaml"
+    path.write_text(yaml.safe_dump({"models": entries}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# Revision: by name and by path, over weights, tokenizer and config
+# --------------------------------------------------------------------------------------
+
+
+def test_a_local_model_named_in_models_yaml_gets_a_content_revision(tmp_path, model_copy, monkeypatch):
+    folder = model_copy("work/my-model")
+    monkeypatch.chdir(tmp_path / "work")
+    models_file = write_models_file(tmp_path, [{"id": "my-model", "name": "fixture model A"}])
+    by_name = models.resolve("fixture model A", models_file)
+    by_path = models.resolve(str(folder), models_file)
+    assert by_name.revision.startswith("sha256:") and by_name.source == "local"
+    assert by_name == by_path  # same id, revision and folder, whichever way it was named
+    assert by_name.id == "my-model" and by_name.record_dir == by_path.record_dir
+
+
+def test_replacing_weights_in_place_changes_the_revision_by_name_and_by_path(tmp_path, model_copy, monkeypatch):
+    folder = model_copy("work/my-model")
+    monkeypatch.chdir(tmp_path / "work")
+    models_file = write_models_file(tmp_path, [{"id": "my-model", "name": "fixture model A"}])
+    before = models.resolve("fixture model A", models_file)
+    weights = folder / "model.safetensors"
+    raw = bytearray(weights.read_bytes())
+    raw[-1] ^= 0xFF  # one flipped bit in the last weight
+    weights.write_bytes(bytes(raw))
+    after_by_name = models.resolve("fixture model A", models_file)
+    after_by_path = models.resolve("my-model", models_file)
+    assert after_by_name.revision != before.revision
+    assert after_by_path.revision == after_by_name.revision
+    assert after_by_name.record_dir == before.record_dir  # the same model, rerun: its record is replaced
+
+
+@pytest.mark.parametrize("changed", ["tokenizer.json", "config.json", "tokenizer_config.json"])
+def test_tokenizer_and_config_are_part_of_the_revision(model_copy, changed):
+    folder = model_copy("m")
+    before = models.local_model(folder).revision
+    path = folder / changed
+    content = json.loads(path.read_text(encoding="utf-8"))
+    content["fixture_marker"] = 1  # a harmless extra key: a different file, still loadable
+    path.write_text(json.dumps(content), encoding="utf-8")
+    assert models.local_model(folder).revision != before
+
+
+def test_files_that_do_not_change_outputs_leave_the_revision_alone(model_copy):
+    folder = model_copy("m")
+    before = models.local_model(folder).revision
+    (folder / "README.md").write_text("notes", encoding="utf-8")
+    (folder / "trainer_state.json").write_text("{}", encoding="utf-8")
+    assert models.local_model(folder).revision == before
+
+
+def test_a_folder_without_tokenizer_files_is_refused(model_copy):
+    folder = model_copy("no-tokenizer")
+    for name in ("tokenizer.json", "vocab.txt", "special_tokens_map.json"):
+        (folder / name).unlink(missing_ok=True)
+    assert (folder / "tokenizer_config.json").exists()  # transformers would load a 5-piece tokenizer from this alone
+    with pytest.raises(ModelUnavailable, match="no tokenizer vocabulary.*tokenizer.save_pretrained"):
+        models.resolve(str(folder))
+
+
+def test_a_special_tokens_only_tokenizer_is_refused_after_loading(model_copy):
+    from transformers import AutoTokenizer
+
+    folder = model_copy("m")
+    resolved = models.local_model(folder)
+    models.check_vocabulary(AutoTokenizer.from_pretrained(folder), resolved)  # the real one passes
+    (folder / "tokenizer.json").unlink()
+    fallback = AutoTokenizer.from_pretrained(folder)
+    assert len(fallback) < 10  # what transformers does silently
+    with pytest.raises(ModelUnavailable, match="only special tokens"):
+        models.check_vocabulary(fallback, resolved)
+
+
+# --------------------------------------------------------------------------------------
+# Record folders: one per model identity
+# --------------------------------------------------------------------------------------
+
+
+def test_two_checkpoints_named_best_get_two_record_folders(model_copy, tmp_path, monkeypatch):
+    first, second = model_copy("exp1/checkpoints/best"), model_copy("exp2/checkpoints/best")
+    monkeypatch.chdir(tmp_path)
+    a, b = models.resolve("exp1/checkpoints/best"), models.resolve("exp2/checkpoints/best")
+    assert a.revision == b.revision  # identical files...
+    assert a.record_dir != b.record_dir  # ...but two models, two places
+    assert a.record_dir.startswith("checkpoints__best-") and b.record_dir.startswith("checkpoints__best-")
+    # named from elsewhere by absolute path, the folders stay apart and the ids hold no absolute path
+    monkeypatch.chdir(first.parent.parent.parent.parent)
+    far_a, far_b = models.resolve(str(first)), models.resolve(str(second))
+    assert far_a.record_dir == a.record_dir and far_b.record_dir == b.record_dir
+    monkeypatch.chdir("/")
+    assert models.resolve(str(first)).id == ".../checkpoints/best"
+
+
+def test_hub_ids_get_distinct_readable_folders():
+    assert models.hub_dir_name("respect5716/koenbert-base") == "respect5716__koenbert-base"
+    assert models.hub_dir_name("bert-base-uncased") == "bert-base-uncased"
+    plus, minus = models.hub_dir_name("org/bert+base"), models.hub_dir_name("org/bert-base")
+    assert plus != minus and plus.startswith("org__bert-base-")
+    assert models.hub_dir_name("a/b_c") != models.hub_dir_name("a_b/c")
+    assert models.hub_dir_name("a__b/c") != models.hub_dir_name("a/b__c")
+
+
+def test_korean_names_stay_readable_and_distinct(model_copy, tmp_path, monkeypatch):
+    model_copy("한국어모델")
+    model_copy("영어모델")
+    monkeypatch.chdir(tmp_path)
+    ko, en = models.resolve("한국어모델"), models.resolve("영어모델")
+    assert ko.record_dir.startswith("한국어모델-") and en.record_dir.startswith("영어모델-")
+    assert ko.record_dir != en.record_dir
+    assert models.hub_dir_name("org/한국어") != models.hub_dir_name("org/영어")
+
+
+@pytest.mark.parametrize("model_id", ["../../etc", "a/../../b", ".", "..", "/abs/path", "x" * 500, "a\\b", "<script>"])
+def test_record_folder_is_one_safe_path_part(model_id):
+    for name in (models.hub_dir_name(model_id), models.local_dir_name(model_id, Path("/tmp"))):
+        assert "/" not in name and "\\" not in name and not name.startswith(".") and 0 < len(name) <= 80
+        assert "<" not in name
+
+
+def test_conflict_names_the_other_model():
+    model = ResolvedModel(id="fixture/model-a", path="fixture/model-a", revision="abc", source="hub")
+    assert model.conflict({"id": "fixture/model-a", "revision": "older", "source": "hub"}, "x") is None
+    assert model.conflict({"id": "fixture/model-a", "revision": "older"}, "x") is None  # records before sources
+    message = model.conflict({"id": "fixture/model+a", "source": "hub"}, "fixture__model-a-123")
+    assert "fixture/model+a" in message and "refusing" in message
+    assert model.conflict({"id": "fixture/model-a", "source": "local"}, "x") is not None
+
+
+def test_as_record_carries_the_source():
+    model = ResolvedModel(id="fixture/model-a", path="fixture/model-a", revision="0" * 40)
+    assert model.as_record() == {"id": "fixture/model-a", "revision": "0" * 40, "source": "hub"}
+
+
+def test_hub_model_revision_is_the_commit(monkeypatch):
+    from transformers import AutoConfig
+
+    class Config:
+        _commit_hash = "c" * 40
+
+    monkeypatch.setattr(AutoConfig, "from_pretrained", lambda model_id: Config())
+    resolved = models.resolve("fixture/model-a", Path("/nonexistent/models.yaml"))
+    assert (resolved.revision, resolved.source, resolved.record_dir) == ("c" * 40, "hub", "fixture__model-a")
+    Config._commit_hash = None
+    with pytest.raises(ModelUnavailable, match="which commit"):
+        models.resolve("fixture/model-a", Path("/nonexistent/models.yaml"))
+
+
+def test_a_missing_path_is_not_sent_to_the_hub(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelUnavailable, match="no such model folder"):
+        models.resolve("./runs/missing")
+
+
+# --------------------------------------------------------------------------------------
+# Broken files name themselves
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("models: [\n  - id: a\n  name: [", r"models.yaml: not valid YAML at line \d+, column \d+"),
+        ("models:\n  - id: fixture/model-a\n    name: 123\n", r"models.yaml: invalid model list\n  models\[0\].name: Input should be a valid string"),
+        ("models: {id: fixture/model-a}\n", r"models.yaml: invalid model list\n  models: Input should be a valid list"),
+        ("- id: fixture/model-a\n", r"models.yaml: expected a mapping with a top-level 'models:' list"),
+        ("models:\n  - name: no id\n", r"models\[0\].id: required field is missing"),
+        ("models:\n  - id: a\n  - id: a\n", r"id 'a' is listed twice"),
+        ("models:\n  - id: a\n    nmae: typo\n", r"models\[0\].nmae: unknown field"),
+        (b"models:\n  - id: \xff\xfe\n", r"models.yaml: not UTF-8 text \(byte 0xff at offset \d+\)"),
+    ],
+)
+def test_malformed_models_yaml_names_file_and_field(tmp_path, content, message):
+    path = tmp_path / "models.yaml"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(ModelUnavailable, match=message):
+        models.resolve("fixture/model-a", path)
+
+
+def test_models_yaml_errors_do_not_quote_the_file(tmp_path):
+    path = tmp_path / "models.yaml"
+    path.write_text("models:\n  - id: fixture/model-a\n    secret: SECRET-LINE-CONTENT [\n", encoding="utf-8")
+    with pytest.raises(ModelUnavailable) as err:
+        models.resolve("fixture/model-a", path)
+    assert "SECRET-LINE-CONTENT" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"model_type": "bert", "hidden_size": 3', r"config.json: not valid JSON at line 1, column \d+"),
+        ("[1, 2]", r"config.json: expected a JSON object"),
+        ('{"model_type": "no-such-architecture"}', r"config.json: transformers cannot read this model config"),
+    ],
+)
+def test_broken_config_json_names_the_file(model_copy, content, message):
+    folder = model_copy("broken")
+    (folder / "config.json").write_text(content, encoding="utf-8")
+    with pytest.raises(ModelUnavailable, match=message):
+        models.resolve(str(folder))
+
+
+def test_the_repository_models_yaml_is_valid():
+    entries = models.load_model_entries()
+    assert entries and all(e.name for e in entries)
