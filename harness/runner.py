@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from harness import data as data_module
-from harness import environment, features, results
+from harness import environment, features, records, results
 from harness.finetune import finetune
 from harness.models import ResolvedModel
 from harness.spec import Hyperparameters, SpecError, TaskSpec
@@ -183,7 +183,7 @@ def run_task(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tokenizer, 
             task={"id": spec.id, "spec_sha256": spec.sha256, "primary_metric": spec.metrics.primary},
             seed_results=seed_results,
             hyperparameters=hp.model_dump(),
-            data={"source": loaded.source, "train_examples": loaded.train_examples,
+            data={"source": "local" if loaded.source.startswith("local:") else loaded.source, "train_examples": loaded.train_examples,
                   "validation_examples": loaded.validation_examples,
                   "train_split": opts.train_split or _default_split(spec, opts, "train"),
                   "validation_split": opts.eval_split or _default_split(spec, opts, "validation"),
@@ -201,10 +201,11 @@ def run_task(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tokenizer, 
         raise
     except Exception as err:  # one task's failure must not stop the others
         message = f"{type(err).__name__}: {err}"
-        results.write_json_atomic(failure_path, {
-            "schema": results.FAILURE_SCHEMA, "model": model.as_record(), "task": {"id": spec.id},
-            "error": message, "traceback": traceback.format_exc(), "started_at": started_at,
-        })
+        failure = records.FailureRecord(model=model.as_record(), task={"id": spec.id},
+                                        error={"type": type(err).__name__, "message": str(err)},
+                                        started_at=started_at, seeds=opts.seeds)
+        records.write(failure_path, failure)
+        traceback.print_exc()
         console.print(f"[red]  {spec.id} failed: {message}[/red]")
         return TaskOutcome(spec.id, "failed", error=message, wall_s=time.perf_counter() - started)
 

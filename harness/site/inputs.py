@@ -7,7 +7,6 @@ hand, so a mistake there raises one error that lists every problem and its fix.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import Any
 
 import yaml
 
-from harness.results import FAILURE_SCHEMA, read_record
+from harness.records import FAILURE_SCHEMA, RecordError, read_failure, to_json
+from harness.results import read_record
 from harness.spec import Registry, TaskSpec, TasksDirs
 
 log = logging.getLogger(__name__)
@@ -62,14 +62,9 @@ def load_results(results_dir: Path) -> Results:
 
 def _read_failure(path: Path) -> dict[str, Any] | None:
     try:
-        failure = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        return to_json(read_failure(path))
+    except RecordError:
         return None
-    if not isinstance(failure, dict) or failure.get("schema") != FAILURE_SCHEMA:
-        return None
-    if not isinstance(failure.get("model"), dict) or not isinstance(failure.get("task"), dict):
-        return None
-    return failure
 
 
 def load_models(models_file: Path) -> list[dict[str, Any]]:
