@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 from seqeval.metrics import f1_score as seqeval_f1
-from seqeval.scheme import IOB2
+from seqeval.scheme import IOB2, Entities
 
 from harness import bootstrap, data, metrics
 from harness.spec import load_tasks
@@ -113,6 +113,25 @@ def test_ner_sentence_statistics_reproduce_seqeval_on_the_klue_dev_file(klue_ner
     some = slice(0, 400)
     sliced = bootstrap.entity_f1_statistic(pred[some], gold[some], labels=LABELS)
     assert sliced.scores(np.ones((1, 400)))[0] == pytest.approx(metrics.entity_f1(pred[some], gold[some], labels=LABELS), abs=1e-9)
+
+
+def test_entity_extraction_matches_seqeval_strict_iob2_on_tag_soup():
+    """Random tags: I- without a B-, B- inside entities, types switching mid-run; the entities are seqeval's."""
+    rng = np.random.default_rng(12)
+    sentences = [rng.integers(0, len(LABELS), int(rng.integers(0, 25))).tolist() for _ in range(300)]
+    sentence, keys, types = bootstrap.strict_iob2_entities(sentences, LABELS)
+    tagged = [["O", *(LABELS[t] for t in s), "O"] for s in sentences]
+    expected = Entities(tagged, scheme=IOB2).entities
+    assert np.bincount(sentence, minlength=300).tolist() == [len(e) for e in expected]
+    entity_types = sorted({name[2:] for name in LABELS if name != "O"})
+    found = sorted(zip(sentence.tolist(), [entity_types[t] for t in types]))
+    assert found == sorted((e.sent_id, e.tag) for per_sentence in expected for e in per_sentence)
+    assert len(set(keys.tolist())) == len(keys)
+
+
+def test_entity_f1_refuses_tags_that_are_not_iob2():
+    with pytest.raises(ValueError, match="IOB2"):
+        bootstrap.entity_f1_statistic([[0]], [[0]], labels=["S-PS", "O"])
 
 
 def test_ner_character_statistics_reproduce_char_f1_on_the_klue_dev_file(klue_ner_dev):
