@@ -6,6 +6,7 @@ it never imports the runner, so the site can be built from fixture records alone
 
 from __future__ import annotations
 
+import html
 import logging
 import tempfile
 import time
@@ -19,6 +20,7 @@ from harness import paths
 from harness.results import model_slug
 from harness.site import aggregate, inputs, render
 from harness.spec import TasksDirs
+from harness.site.tables import slug_of_task
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +132,9 @@ def _relative_to(results: inputs.Results, reports_dir: Path) -> inputs.Results:
 
 
 def nav(data: render.SiteData) -> list[Any]:
-    suites = [{suite.upper(): f"{suite}.md"} for suite in data.tasks["suite"].unique()]
-    tasks = [{t.name: f"tasks/{t.Index.replace('/', '__')}.md"} for t in data.tasks.itertuples()]
+    # the theme prints nav titles unescaped
+    suites = [{html.escape(suite.upper()): f"{suite}.md"} for suite in data.tasks["suite"].unique()]
+    tasks = [{html.escape(t.name): f"tasks/{slug_of_task(t.Index)}.md"} for t in data.tasks.itertuples()]
     return [
         {"Leaderboard": "index.md"}, *suites, {"Tasks": tasks}, {"Models": "models/index.md"},
         {"Korean vs English": f"{render.PLOT}.md"}, {"Reported numbers": "reported.md"},
@@ -140,6 +143,8 @@ def nav(data: render.SiteData) -> list[Any]:
 
 
 def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SiteBuildError(f"--out {out_dir} is a file, not a folder; choose an empty or new folder with --out")
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
         raise SiteBuildError(
             f"{out_dir} is not empty and was not built by `bench site build`, and building empties it; "

@@ -10,7 +10,8 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from harness.site import svg
+from harness.site import escape, svg
+from harness.site.inputs import SiteInputError
 from harness.site.aggregate import OVERALL, add_averages, language_groups, primary_wide
 from harness.site.tables import (
     Cell, Column, Table, average, failed, fmt, fmt_reported, leaderboard_table, metric_label, missing, present,
@@ -49,9 +50,12 @@ def environment(templates_dir: Path) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir), autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        finalize=escape.text,  # every printed value is escaped for markdown and HTML unless it is Markup already
     )
     env.filters.update(fmt=fmt, fmt_reported=fmt_reported, metric=metric_label, when=_when, duration=_duration,
-                       short=_short)
+                       short=_short, url=escape.safe_url, anchor=escape.anchor,
+                       page_title=escape.page_title)
+    env.globals.update(link=escape.link)
     return env
 
 
@@ -64,6 +68,8 @@ def write_docs(data: SiteData, docs_dir: Path, templates_dir: Path, static_dir: 
     def page(template: str, out: str, **context: Any) -> None:
         root = "../" * out.count("/")
         path = docs_dir / out
+        if not path.resolve().is_relative_to(docs_dir.resolve()):  # names come from input files
+            raise SiteInputError(f"refusing to write the page {out!r}: it would land outside the site folder")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(env.get_template(template).render(data=data, root=root, **context), encoding="utf-8")
         written.append(path)
@@ -139,7 +145,7 @@ def reported_table(data: SiteData, task_id: str, root: str) -> Table | None:
     for (model_id, source), row in wide.iterrows():
         table.rows.append([
             _model_cell(data, model_id, root),
-            text(source, href=f"{root}reported.html#source-{source.lower()}"),
+            text(source, href=f"{root}reported.html#source-{escape.anchor(source)}"),
             *[reported(row.get(m), source) for m in task["metrics"]],
         ])
     return table

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from harness.site.aggregate import OVERALL
+from harness.site.escape import anchor
 
 COMPLETE, PARTIAL, MISSING = 0, 1, 2
 METRIC_LABELS = {
@@ -135,7 +136,7 @@ def leaderboard_table(
         cells = [text(model["name"], href=f"{root}models/{model['slug']}.html",
                       sub=model_id if model["name"] != model_id else "")]
         if by_source:
-            cells.append(text(source, href=f"{root}reported.html#source-{source.lower()}", title=f"source {source}"))
+            cells.append(text(source, href=f"{root}reported.html#source-{anchor(source)}", title=f"source {source}"))
         cells += [average(row, g, "overall" if g == OVERALL else g.upper()) for g in groups]
         for task_id in tasks.index:
             if by_source:

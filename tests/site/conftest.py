@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,12 @@ class BuiltSite:
     def root(self) -> Path:
         return self.index.parent
 
-    def page(self, relative: str) -> str:
+    def raw(self, relative: str) -> str:
         return (self.root / relative).read_text(encoding="utf-8")
+
+    def page(self, relative: str) -> str:
+        """The page with character references decoded (the pages write markdown syntax in text as ``&#N;``)."""
+        return html.unescape(self.raw(relative))
 
 
 class _Collect(logging.Handler):
