@@ -67,9 +67,7 @@ def write_docs(data: SiteData, docs_dir: Path, templates_dir: Path, static_dir: 
 
     def page(template: str, out: str, **context: Any) -> None:
         root = "../" * out.count("/")
-        path = docs_dir / out
-        if not path.resolve().is_relative_to(docs_dir.resolve()):  # names come from input files
-            raise SiteInputError(f"refusing to write the page {out!r}: it would land outside the site folder")
+        path = page_path(docs_dir, out)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(env.get_template(template).render(data=data, root=root, **context), encoding="utf-8")
         written.append(path)
@@ -93,6 +91,14 @@ def write_docs(data: SiteData, docs_dir: Path, templates_dir: Path, static_dir: 
         shutil.copyfile(Path(howto_dir) / name, docs_dir / "how-to" / name)
     shutil.copytree(static_dir, docs_dir / ASSETS, dirs_exist_ok=True)
     return written
+
+
+def page_path(docs_dir: Path, name: str) -> Path:
+    """``docs_dir / name``, refused when it would land outside ``docs_dir`` (names come from input files)."""
+    path = Path(docs_dir) / name
+    if not path.resolve().is_relative_to(Path(docs_dir).resolve()):
+        raise SiteInputError(f"refusing to write the page {name!r}: it would land outside the site folder")
+    return path
 
 
 def home_context(data: SiteData) -> dict[str, Any]:

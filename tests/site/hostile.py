@@ -94,7 +94,7 @@ def hostile_world(root: Path, tasks_dir: Path, strings: Iterable[str], urls: Ite
             write_record(results, record)
     write_json_atomic(failure_path(results, model_ids[1], specs[-1].id), {
         "schema": FAILURE_SCHEMA, "model": {"id": model_ids[1]}, "task": {"id": specs[-1].id},
-        "error": next(say), "started_at": next(say)})
+        "error": next(say), "started_at": "2026-11-27T10:00:00Z"})
     write_json_atomic(failure_path(results, model_ids[2], specs[-1].id), {
         "schema": FAILURE_SCHEMA, "model": {"id": model_ids[2]}, "task": {"id": specs[-1].id},
         "error": {"type": next(say), "message": next(say)}, "started_at": "2026-11-27T10:00:00Z"})
@@ -130,7 +130,7 @@ def copy_tasks(tasks_dir: Path, out: Path) -> Path:
 
 
 def _cycle(strings: Iterable[str]) -> Iterator[str]:
-    items = list(strings)
+    items = [s if s.strip() else f"{s}x" for s in strings]  # records refuse empty names
     return itertools.cycle(items or ["x"])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from harness.site.inputs import SiteInputError
 from harness.site.render import write_docs
 
 SITE = Path(__file__).resolve().parents[2] / "site"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 HOSTILE_ALPHABET = "<>\"'&[](){}:;=#*_`|!\\/ \n\tjavascriptonerrorxss가é\u2028"
 hostile_text = st.lists(st.one_of(st.sampled_from(ATTACKS), st.text(HOSTILE_ALPHABET, max_size=16)),
                         min_size=1, max_size=3).map("".join)
@@ -87,8 +89,8 @@ def test_only_http_and_relative_urls_survive(value):
     url = escape.safe_url(value)
     if url is None:
         return
-    scheme = str(url).split(":", 1)[0].lower() if ":" in str(url).split("/", 1)[0] else ""
-    assert scheme in ("", "http", "https")
+    head = re.split(r"[/?#]", str(url), maxsplit=1)[0]
+    assert ":" not in head or head.split(":", 1)[0].lower() in ("http", "https")
     assert not set(str(url)) & set("<>\"'() \t\n[]")
 
 
@@ -100,28 +102,47 @@ def test_links_keep_their_query_and_drop_script_urls():
 
 # --- paths ---------------------------------------------------------------------------------------------------
 
-def test_a_suite_that_is_a_path_is_refused_and_nothing_is_written_outside(tmp_path):
+def _path_suite_task(root: Path, suite: str) -> Path:
+    """tasks/evil/t.yaml: a copy of MRPC whose suite is a path."""
+    spec = yaml.safe_load((TASKS_DIR / "glue/mrpc.yaml").read_text(encoding="utf-8"))
+    spec["suite"] = suite
+    target = root / "evil" / "t.yaml"
+    target.parent.mkdir(parents=True)
+    target.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return target
+
+
+def test_a_suite_that_is_a_path_is_left_out_by_name_and_nothing_lands_outside(tmp_path, caplog):
     tasks = copy_tasks(TASKS_DIR, tmp_path / "tasks")
-    spec = yaml.safe_load((tasks / "glue/mrpc.yaml").read_text(encoding="utf-8"))
-    spec["suite"] = "../../../escaped"
-    (tasks / "glue/mrpc.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
+    _path_suite_task(tasks, "../../../escaped")
     out = tmp_path / "deep" / "er" / "site"
-    with pytest.raises(SiteInputError, match=r"mrpc\.yaml: suite '\.\./\.\./\.\./escaped' is not a plain name"):
-        build_site(reports_dir=tmp_path / "reports", out_dir=out, models_file=MODELS_FILE, tasks_dir=tasks)
+    with caplog.at_level("WARNING"):
+        index = build_site(reports_dir=tmp_path / "reports", out_dir=out, models_file=MODELS_FILE, tasks_dir=tasks)
+    assert any("evil/t.yaml" in r.getMessage() and "suite" in r.getMessage() for r in caplog.records)
     assert not list(tmp_path.rglob("escaped*"))
+    assert sorted(p.name for p in (index.parent / "tasks").glob("*.html")) == [
+        f"{t.replace('/', '__')}.html" for t in sorted(FUZZ_TASKS)]
 
 
-def test_cli_refuses_a_path_suite_without_a_traceback(tmp_path):
+def test_a_page_name_that_leaves_the_site_folder_is_refused(tmp_path):
+    from harness.site.render import page_path
+
+    assert page_path(tmp_path, "tasks/klue__ynat.md") == tmp_path / "tasks" / "klue__ynat.md"
+    for name in ("../outside.md", "tasks/../../outside.md", "/etc/x.md"):
+        with pytest.raises(SiteInputError, match="outside the site folder"):
+            page_path(tmp_path / "docs", name)
+
+
+def test_cli_names_a_task_whose_suite_is_a_path_without_a_traceback(tmp_path):
     from harness.cli import app
 
-    tasks = copy_tasks(TASKS_DIR, tmp_path / "tasks")
-    spec = yaml.safe_load((tasks / "glue/sst2.yaml").read_text(encoding="utf-8"))
-    spec["suite"] = "../x"
-    (tasks / "glue/sst2.yaml").write_text(yaml.safe_dump(spec), encoding="utf-8")
-    result = CliRunner().invoke(app, ["site", "build", "--reports", str(tmp_path / "r"), "--tasks", str(tasks),
+    tasks = tmp_path / "tasks"
+    _path_suite_task(tasks, "../x")
+    result = CliRunner().invoke(app, ["site", "build", "--reports", str(tmp_path / "r"), "--tasks-dir", str(tasks),
                                       "--out", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
-    assert "sst2.yaml" in result.output and "not a plain name" in result.output and "Traceback" not in result.output
+    assert "t.yaml" in result.output and "suite" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x.html").exists() and not (tmp_path / "x.md").exists()
 
 
 def test_out_pointing_at_a_file_is_a_clear_error(tmp_path):
@@ -190,7 +211,7 @@ def test_corrupt_records_are_skipped_with_a_warning_never_a_traceback(tmp_path_f
         target.write_text(_mutate(record, rng, value), encoding="utf-8")
         corrupted.append(target)
     data = collect(reports, MODELS_FILE, TASKS_DIR, fixture_reports / "reported.yaml")
-    write_docs(data, root / "docs", SITE / "templates", SITE / "static", Path(__file__).resolve().parents[2] / "docs")
+    write_docs(data, root / "docs", SITE / "templates", SITE / "static", DOCS)
     used = set(data.latest["file"]) | set(data.failures["file"]) | {f for f, _ in data.skipped}
     shown_or_skipped = {str(p.relative_to(reports)) for p in corrupted}
     # every corrupted file was either read (the corruption was harmless) or skipped by name
