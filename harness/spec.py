@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Sequence, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness import paths
+from harness import checked, paths
 
 HEADS = ("sequence-classification", "regression", "token-classification")
 CANONICAL_COLUMNS = {
@@ -47,7 +46,7 @@ TASKS_DIR_HELP = (f"More task folders, each laid out like tasks/ (<suite>/<name>
 TasksDirs = Union[Path, Sequence[Path], None]  # one folder, a search path, or None for paths.task_dirs()
 
 
-class SpecError(ValueError):
+class SpecError(checked.InputError):
     """A task file or task id the user must fix; the message says where and how."""
 
 
@@ -249,13 +248,8 @@ def _format_validation_error(err: ValidationError) -> str:
 
 
 def _read_mapping(path: Path) -> tuple[dict[str, Any], bytes]:
-    try:
-        raw_bytes = path.read_bytes()
-        raw = yaml.safe_load(raw_bytes)
-    except OSError as err:
-        raise SpecError(f"{path}: cannot be read: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path}: not valid YAML: {err}") from None
+    raw_bytes = checked.read_bytes(path, error=SpecError)
+    raw = checked.parse_yaml(checked.decode_utf8(raw_bytes, name=str(path), error=SpecError), name=str(path), error=SpecError)
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a task file is a YAML mapping (key: value lines), got {type(raw).__name__}")
     return raw, raw_bytes
