@@ -176,5 +176,32 @@ def demo(
         raise typer.Exit(code=1)
 
 
+@app.command("compare")
+def compare_models(
+    model_a: str = typer.Argument(..., metavar="A", help="A model id (its records under --results) or a folder of one model's records."),
+    model_b: str = typer.Argument(..., metavar="B", help="The model compared with A; the table shows B - A."),
+    tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help="Comma list of task ids; default: every task either model has."),
+    suite: str = typer.Option("all", "--suite", help="klue, glue or all; used when --tasks is not given."),
+    results: Path = typer.Option(paths.RESULTS_DIR, "--results", help="Where model ids are looked up."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write compare.json and compare.md here."),
+    resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap resamples per task."),
+) -> None:
+    """Per task, B - A with its 95% interval, p-value and verdict (paired bootstrap); and per suite average."""
+    from harness import compare
+
+    if resamples < 100:
+        fail(f"--resamples {resamples}: give at least 100 (10,000 for final numbers)")
+    try:
+        a, b = compare.find_side(model_a, results), compare.find_side(model_b, results)
+        chosen = compare.select_tasks(a, b, tasks.split(",") if tasks else None, suite)
+    except compare.CompareError as err:
+        fail(str(err))
+    result = compare.compare(a, b, chosen, resamples)
+    console.print(compare.table(result))
+    if output is not None:
+        written = compare.write(result, output)
+        console.print(f"wrote {', '.join(str(p) for p in written)}", markup=False, highlight=False)
+
+
 def main() -> None:
     app()

@@ -1,0 +1,249 @@
+"""`bench compare A B`: which differences between two models are real, per task and per suite average.
+
+Per task, the paired bootstrap of B - A on the primary metric (the same validation
+examples resampled for both, each model's seeds resampled on their own), its 95% interval,
+a p-value and a verdict; then the same for each suite's average, by averaging the tasks'
+paired draws. Records may come from different machines: what must match is the
+fingerprint of the validation split, which each predictions file carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from harness import bootstrap, predictions, records
+
+
+class CompareError(ValueError):
+    """A usage mistake (no such model, a folder of several models); the message says what to change."""
+
+
+@dataclass
+class Side:
+    """One model's records, by task id, with the file each came from."""
+
+    model_id: str
+    records: dict[str, tuple[Path, records.ResultRecord]]
+
+
+@dataclass
+class TaskComparison:
+    task_id: str
+    metric: str
+    score_a: Optional[float] = None
+    score_b: Optional[float] = None
+    difference: Optional[bootstrap.Difference] = None
+    problem: Optional[str] = None  # why there is no difference: missing predictions, different validation splits
+    notes: list[str] = field(default_factory=list)
+    draws: Optional[np.ndarray] = field(default=None, repr=False)  # B - A bootstrap draws, for the averages
+
+
+@dataclass
+class AverageComparison:
+    suite: str
+    tasks: list[str]  # the tasks the average covers
+    of: int  # tasks of this suite that either model has
+    difference: bootstrap.Difference
+
+
+@dataclass
+class Comparison:
+    model_a: str
+    model_b: str
+    tasks: list[TaskComparison]
+    averages: list[AverageComparison]
+    resamples: int
+
+    def to_json(self) -> dict:
+        tasks = [{k: v for k, v in asdict(t).items() if k != "draws"} for t in self.tasks]
+        return {"model_a": self.model_a, "model_b": self.model_b, "resamples": self.resamples,
+                "tasks": tasks, "averages": [asdict(a) for a in self.averages]}
+
+
+def _is_record_file(path: Path) -> bool:
+    return path.suffix == ".json" and not path.name.endswith(".failed.json") and not path.name.startswith(".")
+
+
+def _read_folder(folder: Path) -> list[tuple[Path, records.ResultRecord]]:
+    found = []
+    for path in sorted(folder.glob("*.json")):
+        if _is_record_file(path):
+            try:
+                found.append((path, records.read_result(path)))
+            except records.RecordError:
+                continue  # a failure record or another JSON file; the site build reports bad records
+    return found
+
+
+def find_side(ref: str, results_dir: Path) -> Side:
+    """A model's records: ``ref`` is a folder of one model's records, or a model id found under ``results_dir``."""
+    folder = Path(ref)
+    if folder.is_dir() and any(_is_record_file(p) for p in folder.glob("*.json")):
+        found = _read_folder(folder)
+        ids = sorted({r.model.id for _, r in found})
+        if len(ids) != 1:
+            raise CompareError(f"{ref}: holds records of {len(ids)} models ({', '.join(ids) or 'none readable'}); "
+                               f"give one model's record folder or a model id")
+        return Side(ids[0], {r.task.id: (p, r) for p, r in found})
+    results_dir = Path(results_dir)
+    found = [(p, r) for sub in [results_dir, *sorted(d for d in results_dir.iterdir() if d.is_dir() and not d.name.startswith("."))]
+             for p, r in _read_folder(sub)] if results_dir.is_dir() else []
+    mine = [(p, r) for p, r in found if r.model.id == ref]
+    if not mine:
+        known = sorted({r.model.id for _, r in found})
+        hint = f"models with records there: {', '.join(known)}" if known else "there are no records there"
+        raise CompareError(f"{ref!r}: not a folder of records, and no records of that model under {results_dir} "
+                           f"({hint}); give a record folder, a model id, or --results DIR")
+    return Side(ref, {r.task.id: (p, r) for p, r in mine})
+
+
+def select_tasks(a: Side, b: Side, tasks: Optional[Sequence[str]], suite: str) -> list[str]:
+    """Task ids of either model, narrowed by --tasks or --suite, in a stable order (suite, then name)."""
+    known = sorted(set(a.records) | set(b.records))
+    if tasks:
+        unknown = [t for t in tasks if t not in known]
+        if unknown:
+            raise CompareError(f"--tasks {','.join(unknown)}: neither model has a record of it; "
+                               f"records exist for {', '.join(known)}")
+        return list(tasks)
+    if suite != "all":
+        chosen = [t for t in known if t.split("/")[0] == suite]
+        if not chosen:
+            raise CompareError(f"--suite {suite}: no records of that suite; suites with records: "
+                               f"{', '.join(sorted({t.split('/')[0] for t in known}))}")
+        return chosen
+    return known
+
+
+def _load_predictions(path: Path, record: records.ResultRecord) -> Optional[predictions.TaskPredictions]:
+    if record.predictions is None:
+        return None
+    return predictions.load(path.parent / record.predictions.path, record.predictions.sha256)
+
+
+def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0) -> TaskComparison:
+    """B - A on one task's primary metric, or the reason it cannot be compared."""
+    (path_a, rec_a), (path_b, rec_b) = a.records[task_id], b.records[task_id]
+    metric = rec_a.task.primary_metric
+    row = TaskComparison(task_id, metric, rec_a.scores.get(metric), rec_b.scores.get(metric))
+    if rec_b.task.primary_metric != metric:
+        row.problem = f"primary metrics differ ({metric} vs {rec_b.task.primary_metric})"
+        return row
+    if rec_a.task.spec_sha256 != rec_b.task.spec_sha256:
+        row.notes.append("task specs differ (hyperparameters or protocol); the examples are the same")
+    try:
+        pred_a, pred_b = _load_predictions(path_a, rec_a), _load_predictions(path_b, rec_b)
+    except predictions.PredictionsError as err:
+        row.problem = str(err)
+        return row
+    missing = [name for name, p in ((a.model_id, pred_a), (b.model_id, pred_b)) if p is None]
+    if missing:
+        row.problem = (f"no per-example predictions for {' and '.join(missing)} (record written before they were kept); "
+                       f"rerun with `bench run --force`")
+        return row
+    if pred_a.validation_fingerprint != pred_b.validation_fingerprint:
+        row.problem = (f"different validation examples (fingerprint {pred_a.validation_fingerprint[:12]} vs "
+                       f"{pred_b.validation_fingerprint[:12]}, {len(pred_a.references)} vs {len(pred_b.references)} examples): "
+                       f"not comparable; score both on the same split (--data-dir, --eval-split)")
+        return row
+    # one stream of resamples per task, so a task's row does not depend on which other tasks are compared
+    rng = np.random.default_rng([seed, *task_id.encode()])
+    draws = bootstrap.bootstrap_draws([pred_a.for_bootstrap(), pred_b.for_bootstrap()], metric, resamples, rng)
+    row.draws = draws[1] - draws[0]
+    observed = pred_b.for_bootstrap().point(metric) - pred_a.for_bootstrap().point(metric)
+    row.difference = bootstrap.summarize_difference(observed, row.draws)
+    return row
+
+
+def suite_averages(rows: list[TaskComparison], a: Side, b: Side) -> list[AverageComparison]:
+    """Per suite, B - A of the average primary score over the tasks both models could be compared on."""
+    out = []
+    for suite in sorted({r.task_id.split("/")[0] for r in rows}):
+        in_suite = [r for r in rows if r.task_id.split("/")[0] == suite]
+        usable = [r for r in in_suite if r.draws is not None]
+        if len(usable) < 2:
+            continue  # an average of one task is that task
+        draws = np.mean([r.draws for r in usable], axis=0)
+        observed = float(np.mean([r.difference.difference for r in usable]))
+        out.append(AverageComparison(suite, [r.task_id for r in usable], len(in_suite),
+                                     bootstrap.summarize_difference(observed, draws)))
+    return out
+
+
+def compare(a: Side, b: Side, task_ids: Sequence[str], resamples: int = bootstrap.RESAMPLES) -> Comparison:
+    rows = []
+    for task_id in task_ids:
+        missing = [side.model_id for side in (a, b) if task_id not in side.records]
+        if missing:
+            rows.append(TaskComparison(task_id, "-", problem=f"no record for {' and '.join(missing)}"))
+        else:
+            rows.append(compare_task(task_id, a, b, resamples))
+    return Comparison(a.model_id, b.model_id, rows, suite_averages(rows, a, b), resamples)
+
+
+# ---------------------------------------------------------------------------------------------
+# output
+
+
+def _cells(d: bootstrap.Difference) -> list[str]:
+    return [f"{d.difference:+.2f}", f"[{d.low:+.2f}, {d.high:+.2f}]", f"{d.p_value:.3f}", d.verdict]
+
+
+def table(result: Comparison):
+    """The comparison as a rich table; ids and problems are data, never markup."""
+    from rich.table import Table
+    from rich.text import Text
+
+    title = Text(f"B - A, paired bootstrap ({result.resamples} resamples, 95% percentile intervals)\n"
+                 f"A = {result.model_a}   B = {result.model_b}")
+    out = Table(title=title)
+    for column in ("task", "metric", "A", "B", "B - A", "95% interval", "p", "verdict"):
+        out.add_column(column, justify="right" if column in ("A", "B", "B - A", "p") else "left")
+    style = {"B better": "green", "A better": "red", "no detectable difference": ""}
+    for row in result.tasks:
+        scores = [f"{s:.2f}" if s is not None else "-" for s in (row.score_a, row.score_b)]
+        if row.difference is None:
+            out.add_row(Text(row.task_id), row.metric, *scores, "-", "-", "-", Text(row.problem or "", style="yellow"))
+            continue
+        *numbers, verdict = _cells(row.difference)
+        notes = f" ({'; '.join(row.notes)})" if row.notes else ""
+        out.add_row(Text(row.task_id), row.metric, *scores, *numbers, Text(verdict + notes, style=style[verdict]))
+    for avg in result.averages:
+        *numbers, verdict = _cells(avg.difference)
+        label = f"{avg.suite} average ({len(avg.tasks)} of {avg.of} tasks)"
+        out.add_row(Text(label, style="bold"), "primary", "", "", *numbers, Text(verdict, style=style[verdict]))
+    return out
+
+
+def markdown(result: Comparison) -> str:
+    """The same table in markdown, for a report or an issue; ids escaped for markdown tables."""
+
+    def esc(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;")
+
+    lines = [f"B - A, paired bootstrap ({result.resamples} resamples, 95% percentile intervals); "
+             f"A = {esc(result.model_a)}, B = {esc(result.model_b)}", "",
+             "| task | metric | A | B | B - A | 95% interval | p | verdict |", "|---|---|---:|---:|---:|---|---:|---|"]
+    for row in result.tasks:
+        scores = [f"{s:.2f}" if s is not None else "-" for s in (row.score_a, row.score_b)]
+        cells = _cells(row.difference) if row.difference else ["-", "-", "-", esc(row.problem or "")]
+        lines.append("| " + " | ".join([esc(row.task_id), row.metric, *scores, *cells]) + " |")
+    for avg in result.averages:
+        label = f"**{esc(avg.suite)} average** ({len(avg.tasks)} of {avg.of} tasks)"
+        lines.append("| " + " | ".join([label, "primary", "", "", *_cells(avg.difference)]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write(result: Comparison, output: Path) -> list[Path]:
+    """compare.json (every number) and compare.md under ``output``."""
+    from harness.records import write_json_atomic
+
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    md = output / "compare.md"
+    md.write_text(markdown(result), encoding="utf-8")
+    return [write_json_atomic(output / "compare.json", result.to_json()), md]

@@ -1,0 +1,120 @@
+"""`bench compare` on synthetic records: models fixture/model-a and fixture/model-b, predictions drawn at known accuracies."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from harness import compare, metrics, predictions, records
+from harness.cli import app
+
+FINGERPRINT = "a" * 64
+
+
+def _write(folder, model_id, task_id, seed_predictions, gold, fingerprint=FINGERPRINT, keep_predictions=True):
+    """A synthetic record of ``model_id`` on ``task_id`` (primary: accuracy) with its predictions file."""
+    seeds = [records.SeedResult(seed=42 + i, scores={"accuracy": round(metrics.accuracy(p, gold), 4)}, epoch=1, train_s=1.0)
+             for i, p in enumerate(seed_predictions)]
+    path = folder / f"{task_id.replace('/', '__')}.json"
+    ref = None
+    if keep_predictions:
+        kept = predictions.TaskPredictions(task_id, "label", fingerprint, [s.seed for s in seeds], gold, seed_predictions)
+        digest = predictions.save(predictions.file_for(path), kept)
+        ref = records.PredictionsRef(path=predictions.file_for(path).name, sha256=digest)
+    record = records.ResultRecord.from_seeds(
+        seeds, model=records.ModelIdentity(id=model_id, revision="synthetic", source="local"),
+        task=records.TaskIdentity(id=task_id, spec_sha256="s" * 8, primary_metric="accuracy"),
+        hyperparameters={}, data=records.DataProvenance(source="local", train_examples=1, validation_examples=len(gold)),
+        env={}, started_at="2026-11-28T10:00:00Z", wall_s=1.0, synthetic=True, predictions=ref)
+    records.write(path, record)
+    return path
+
+
+def _draw(rng, gold, accuracy):
+    return np.where(rng.random(len(gold)) < accuracy, gold, 1 - gold)
+
+
+@pytest.fixture
+def two_models(tmp_path):
+    """B is clearly better on klue/x (95% vs 70%), the same on klue/y and glue/z (80%), on 600 examples, 3 seeds."""
+    rng = np.random.default_rng(0)
+    accuracy = {"klue/x": (0.70, 0.95), "klue/y": (0.8, 0.8), "glue/z": (0.8, 0.8)}
+    for task_id, (acc_a, acc_b) in accuracy.items():
+        gold = rng.integers(0, 2, 600)
+        for model, acc in (("model-a", acc_a), ("model-b", acc_b)):
+            (tmp_path / model).mkdir(exist_ok=True)
+            _write(tmp_path / model, f"fixture/{model}", task_id, [_draw(rng, gold, acc) for _ in range(3)], gold)
+    return tmp_path
+
+
+def test_verdicts_follow_the_truth(two_models):
+    a = compare.find_side(str(two_models / "model-a"), two_models)
+    b = compare.find_side("fixture/model-b", two_models)  # by id, looked up under the results folder
+    result = compare.compare(a, b, compare.select_tasks(a, b, None, "all"), resamples=2000)
+    rows = {r.task_id: r for r in result.tasks}
+    assert rows["klue/x"].difference.verdict == "B better"
+    assert rows["klue/x"].difference.low > 15 and rows["klue/x"].difference.p_value < 0.01
+    assert rows["klue/y"].difference.verdict == "no detectable difference"
+    assert rows["klue/x"].score_b - rows["klue/x"].score_a == pytest.approx(rows["klue/x"].difference.difference, abs=1e-3)
+    (klue,) = result.averages  # glue has one task: its average is that task
+    assert klue.suite == "klue" and klue.tasks == ["klue/x", "klue/y"] and klue.of == 2
+    expected = np.mean([rows["klue/x"].difference.difference, rows["klue/y"].difference.difference])
+    assert klue.difference.difference == pytest.approx(expected)
+    assert klue.difference.verdict == "B better"
+
+
+def test_different_validation_splits_are_not_compared(tmp_path):
+    rng = np.random.default_rng(1)
+    gold = rng.integers(0, 2, 100)
+    for model, fingerprint in (("model-a", "a" * 64), ("model-b", "b" * 64)):
+        (tmp_path / model).mkdir()
+        _write(tmp_path / model, f"fixture/{model}", "glue/z", [_draw(rng, gold, 0.8)], gold, fingerprint=fingerprint)
+    a, b = compare.find_side(str(tmp_path / "model-a"), tmp_path), compare.find_side(str(tmp_path / "model-b"), tmp_path)
+    (row,) = compare.compare(a, b, ["glue/z"], resamples=200).tasks
+    assert row.difference is None
+    assert "different validation examples" in row.problem and "not comparable" in row.problem
+
+
+def test_records_without_predictions_say_how_to_get_them(tmp_path):
+    rng = np.random.default_rng(2)
+    gold = rng.integers(0, 2, 100)
+    for model, keep in (("model-a", True), ("model-b", False)):
+        (tmp_path / model).mkdir()
+        _write(tmp_path / model, f"fixture/{model}", "glue/z", [_draw(rng, gold, 0.8)], gold, keep_predictions=keep)
+    a, b = compare.find_side(str(tmp_path / "model-a"), tmp_path), compare.find_side(str(tmp_path / "model-b"), tmp_path)
+    (row,) = compare.compare(a, b, ["glue/z"], resamples=200).tasks
+    assert "no per-example predictions for fixture/model-b" in row.problem and "--force" in row.problem
+
+
+def test_cli_prints_the_table_and_writes_json(two_models, tmp_path):
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(app, ["compare", "fixture/model-a", "fixture/model-b", "--results", str(two_models),
+                                      "--suite", "klue", "--resamples", "500", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "klue/x" in result.output and "B better" in result.output and "klue average (2 of 2 tasks)" in result.output
+    assert "glue/z" not in result.output
+    written = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    assert written["model_a"] == "fixture/model-a" and [t["task_id"] for t in written["tasks"]] == ["klue/x", "klue/y"]
+    assert "| klue/x | accuracy |" in (out / "compare.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["fixture/nobody", "fixture/model-b"], "no records of that model"),
+     (["fixture/model-a", "fixture/model-b", "--tasks", "klue/q"], "neither model has a record of it"),
+     (["fixture/model-a", "fixture/model-b", "--suite", "kor"], "no records of that suite"),
+     (["fixture/model-a", "fixture/model-b", "--resamples", "5"], "at least 100")],
+)
+def test_usage_mistakes_exit_2_with_the_fix(two_models, args, message):
+    result = CliRunner().invoke(app, ["compare", *args, "--results", str(two_models)])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_a_folder_of_several_models_is_refused(two_models):
+    with pytest.raises(compare.CompareError, match="holds records of 2 models"):
+        for model in ("model-a", "model-b"):
+            for path in (two_models / model).iterdir():
+                path.rename(two_models / f"{model}-{path.name}")
+        compare.find_side(str(two_models), two_models)
