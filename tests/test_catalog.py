@@ -104,3 +104,14 @@ def test_site_build_leaves_out_bad_task_files_names_them_and_exits_2(user_tasks,
     assert not list(out.glob("tasks/*broken*")) and not list(out.glob("tasks/*sst2_copy*"))
     assert "broken.yaml" in result.stderr and "sst2_copy.yaml" in result.stderr
     assert "2 task file(s) were left out of the site" in result.stderr
+
+
+def test_site_warns_about_task_order_ids_that_are_not_tasks(tmp_path, caplog):
+    from harness.site.build import collect
+
+    with caplog.at_level("WARNING", logger="harness.site"):
+        data = collect(tmp_path / "no-reports", paths.MODELS_FILE, paths.TASKS_DIR, tmp_path / "none.yaml",
+                       task_order=["klue/ynat", "klue/nope"])
+    assert list(data.tasks.index)[0] == "klue/ynat"
+    assert "task_order" in caplog.text and "'klue/nope', which is not a task" in caplog.text
+    assert "klue/ynat'" not in caplog.text
