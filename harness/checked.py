@@ -114,7 +114,10 @@ def describe_validation_error(err: ValidationError) -> str:
             message = "unknown field; remove it or check its spelling"
         elif e["type"] == "missing":
             message = "required field is missing"
-        lines.append(f"  {field_name(e['loc'])}: {message}")
+        if e["loc"]:
+            lines.append(f"  {field_name(e['loc'])}: {message}")
+        else:  # a whole-model check names its own fields, one problem a line
+            lines.extend(f"  {problem}" for problem in message.splitlines())
     return "\n".join(dict.fromkeys(lines))
 
 

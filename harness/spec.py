@@ -227,21 +227,6 @@ class TaskSpec(_Strict):
         return problems
 
 
-def _format_validation_error(err: ValidationError) -> str:
-    lines = []
-    for e in err.errors():
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field; remove it or check its spelling"
-        elif e["type"] == "missing":
-            msg = "required field is missing"
-        if e["loc"]:
-            lines.append(f"  {'.'.join(str(p) for p in e['loc'])}: {msg}")
-        else:  # the whole-spec checks name their own fields, one problem a line
-            lines.extend(f"  {problem}" for problem in msg.splitlines())
-    return "\n".join(lines)
-
-
 # --------------------------------------------------------------------------------------
 # One file: read, resolve include:, validate
 # --------------------------------------------------------------------------------------
@@ -327,7 +312,7 @@ def load_spec(path: Path, task_id: Optional[str] = None, known: Optional[Mapping
         return TaskSpec.model_validate(raw)
     except ValidationError as err:
         via = f" (after include: {resolved.includes})" if resolved.includes else ""
-        raise SpecError(f"{path}: invalid task spec{via}\n{_format_validation_error(err)}") from None
+        raise SpecError(f"{path}: invalid task spec{via}\n{checked.describe_validation_error(err)}") from None
 
 
 # --------------------------------------------------------------------------------------
