@@ -1,6 +1,7 @@
 """`bench tasks` and `bench metrics`; bad task files are named and skipped by `tasks` and `site build`,
 and stop `run` before any training."""
 
+import html
 import shutil
 from pathlib import Path
 
@@ -100,7 +101,9 @@ def test_site_build_leaves_out_bad_task_files_names_them_and_exits_2(user_tasks,
                    "--tasks-dir", str(user_tasks))
     assert result.exit_code == 2
     assert (out / "index.html").exists()
-    assert (out / "tasks" / "klue__ner_long.html").exists()
+    variant_page = html.unescape((out / "tasks" / "klue__ner_long.html").read_text(encoding="utf-8"))
+    assert "Variant of" in variant_page and "klue/ner</code>, changing hyperparameters.max_length" in variant_page
+    assert "Variant of" not in (out / "tasks" / "klue__ner.html").read_text(encoding="utf-8")
     assert not list(out.glob("tasks/*broken*")) and not list(out.glob("tasks/*sst2_copy*"))
     assert "broken.yaml" in result.stderr and "sst2_copy.yaml" in result.stderr
     assert "2 task file(s) were left out of the site" in result.stderr

@@ -28,12 +28,12 @@ def tasks_frame(tasks: Iterable[TaskSpec], order: Iterable[str] = ()) -> pd.Data
         {
             "task_id": t.id, "name": t.name, "suite": t.suite, "language": t.language, "description": t.description,
             "primary": t.metrics.primary, "metrics": t.metrics.names, "head": t.head, "selection": t.selection,
-            "hyperparameters": t.hyperparameters.model_dump(),
+            "hyperparameters": t.hyperparameters.model_dump(), "includes": t.includes or "", "changed_keys": t.changed_keys,
         }
         for t in tasks
     ]
     frame = pd.DataFrame(rows, columns=["task_id", "name", "suite", "language", "description", "primary", "metrics",
-                                        "head", "selection", "hyperparameters"])
+                                        "head", "selection", "hyperparameters", "includes", "changed_keys"])
     frame["rank"] = [rank.get(t, len(rank)) for t in frame["task_id"]]
     return frame.sort_values(["rank", "task_id"]).drop(columns="rank").set_index("task_id")
 
