@@ -119,12 +119,6 @@ def select_tasks(a: Side, b: Side, tasks: Optional[Sequence[str]], suite: str) -
     return known
 
 
-def _load_predictions(path: Path, record: records.ResultRecord) -> Optional[predictions.TaskPredictions]:
-    if record.predictions is None:
-        return None
-    return predictions.load(path.parent / record.predictions.path, record.predictions.sha256)
-
-
 def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0) -> TaskComparison:
     """B - A on one task's primary metric, or the reason it cannot be compared."""
     (path_a, rec_a), (path_b, rec_b) = a.records[task_id], b.records[task_id]
@@ -136,7 +130,7 @@ def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0) 
     if rec_a.task.spec_sha256 != rec_b.task.spec_sha256:
         row.notes.append("task specs differ (hyperparameters or protocol); the examples are the same")
     try:
-        pred_a, pred_b = _load_predictions(path_a, rec_a), _load_predictions(path_b, rec_b)
+        pred_a, pred_b = predictions.for_record(path_a, rec_a.predictions), predictions.for_record(path_b, rec_b.predictions)
     except predictions.PredictionsError as err:
         row.problem = str(err)
         return row
@@ -152,11 +146,15 @@ def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0) 
         return row
     # one stream of resamples per task, so a task's row does not depend on which other tasks are compared
     rng = np.random.default_rng([seed, *task_id.encode()])
-    draws = bootstrap.bootstrap_draws([pred_a.for_bootstrap(), pred_b.for_bootstrap()], metric, resamples, rng)
-    row.draws = draws[1] - draws[0]
-    observed = pred_b.for_bootstrap().point(metric) - pred_a.for_bootstrap().point(metric)
-    row.difference = bootstrap.summarize_difference(observed, row.draws)
+    row.difference, row.draws = _paired(pred_a.for_bootstrap(), pred_b.for_bootstrap(), metric, resamples, rng)
     return row
+
+
+def _paired(a: bootstrap.SeedPredictions, b: bootstrap.SeedPredictions, metric: str, resamples: int,
+            rng: np.random.Generator) -> tuple[bootstrap.Difference, np.ndarray]:
+    """B - A summarised, and its bootstrap draws."""
+    draws = bootstrap.bootstrap_draws([a, b], metric, resamples, rng)
+    return bootstrap.summarize_difference(b.point(metric) - a.point(metric), draws[1] - draws[0]), draws[1] - draws[0]
 
 
 def suite_averages(rows: list[TaskComparison], a: Side, b: Side) -> list[AverageComparison]:
@@ -183,6 +181,62 @@ def compare(a: Side, b: Side, task_ids: Sequence[str], resamples: int = bootstra
         else:
             rows.append(compare_task(task_id, a, b, resamples))
     return Comparison(a.model_id, b.model_id, rows, suite_averages(rows, a, b), resamples)
+
+
+# ---------------------------------------------------------------------------------------------
+# for the leaderboard: intervals of a record's scores, and which models are tied with the best
+
+
+def record_intervals(path: Path, record: records.ResultRecord, resamples: int = bootstrap.RESAMPLES) -> dict[str, bootstrap.Interval]:
+    """The 95% interval of every score of a record (seeds and examples resampled); {} when it kept no predictions."""
+    kept = predictions.for_record(path, record.predictions)
+    if kept is None:
+        return {}
+    model = kept.for_bootstrap()
+    return {metric: bootstrap.score_interval(model, metric, resamples) for metric in record.scores}
+
+
+@dataclass
+class Ties:
+    """On one task: the best model by the metric, the models no test can tell from it, and those that were not tested."""
+
+    best: str
+    tied: list[str]
+    untested: list[str]  # no predictions, or scored on other examples than the best: neither tied nor different
+
+
+def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric: str,
+                   resamples: int = bootstrap.RESAMPLES) -> Optional[Ties]:
+    """Which models' scores on ``metric`` are statistically tied with the best one's (paired bootstrap, 95%).
+
+    ``entries``: model id -> (record file, record), all of one task. None when the best
+    model kept no predictions (nothing can be tested against it).
+    """
+    if not entries:
+        return None
+    best = max(entries, key=lambda m: entries[m][1].scores[metric])
+    best_kept = predictions.for_record(*_ref(entries[best]))
+    if best_kept is None:
+        return None
+    best_model = best_kept.for_bootstrap()
+    tied, untested = [], []
+    for model_id, entry in entries.items():
+        if model_id == best:
+            continue
+        kept = predictions.for_record(*_ref(entry))
+        if kept is None or kept.validation_fingerprint != best_kept.validation_fingerprint:
+            untested.append(model_id)
+            continue
+        rng = np.random.default_rng([0, *model_id.encode()])
+        difference, _ = _paired(best_model, kept.for_bootstrap(), metric, resamples, rng)
+        if difference.verdict == "no detectable difference":
+            tied.append(model_id)
+    return Ties(best, sorted(tied), sorted(untested))
+
+
+def _ref(entry: tuple[Path, records.ResultRecord]):
+    path, record = entry
+    return path, record.predictions
 
 
 # ---------------------------------------------------------------------------------------------

@@ -167,3 +167,11 @@ def _from_arrays(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> TaskPre
 def file_for(record_path: Path) -> Path:
     """Where a record's predictions go: ``klue__ner.json`` -> ``klue__ner.predictions.npz``, same folder."""
     return Path(record_path).with_suffix(".predictions.npz")
+
+
+def for_record(record_path: Path, reference: Any) -> Optional[TaskPredictions]:
+    """The predictions a record names (its ``predictions`` field: path beside it and sha256); None when it names none."""
+    if reference is None:
+        return None
+    return load(Path(record_path).parent / reference.path, reference.sha256)
+

@@ -118,3 +118,29 @@ def test_a_folder_of_several_models_is_refused(two_models):
             for path in (two_models / model).iterdir():
                 path.rename(two_models / f"{model}-{path.name}")
         compare.find_side(str(two_models), two_models)
+
+
+def test_record_intervals_cover_every_score(two_models):
+    path = two_models / "model-a" / "klue__x.json"
+    record = records.read_result(path)
+    intervals = compare.record_intervals(path, record, resamples=1000)
+    assert set(intervals) == {"accuracy"}
+    interval = intervals["accuracy"]
+    assert interval.low < record.scores["accuracy"] < interval.high
+    assert interval.score == pytest.approx(record.scores["accuracy"], abs=1e-3)
+    assert 2 < interval.high - interval.low < 15  # 600 examples at 70%: about +-3.7 points
+
+
+def test_ties_with_the_best(tmp_path):
+    """On 1,000 examples: C at 90% is best, B at 89.5% is tied with it, A at 75% is not, D kept no predictions."""
+    rng = np.random.default_rng(3)
+    gold = rng.integers(0, 2, 1000)
+    entries = {}
+    for model, accuracy, keep in (("a", 0.75, True), ("b", 0.895, True), ("c", 0.90, True), ("d", 0.5, False)):
+        (tmp_path / model).mkdir()
+        path = _write(tmp_path / model, f"fixture/model-{model}", "glue/z", [_draw(rng, gold, accuracy)], gold,
+                      keep_predictions=keep)
+        entries[f"fixture/model-{model}"] = (path, records.read_result(path))
+    ties = compare.tied_with_best(entries, "accuracy", resamples=2000)
+    assert ties.best == "fixture/model-c"
+    assert ties.tied == ["fixture/model-b"] and ties.untested == ["fixture/model-d"]
