@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,7 +149,7 @@ class TaskSpec(_Strict):
     hyperparameters: Hyperparameters
     selection: Literal["best", "last"] = "last"
     path: Optional[str] = None  # where it was read from; set by load_spec
-    sha256: Optional[str] = None  # of the file's bytes (and of what it includes); a changed spec reruns its tasks
+    sha256: Optional[str] = None  # spec_sha256: of the parsed spec, after include:; a changed value reruns its tasks
     includes: Optional[str] = None  # the task this one starts from (include:), if any
     changed_keys: list[str] = Field(default_factory=list)  # dotted keys this file changes on top of `includes`
 
@@ -232,12 +233,11 @@ class TaskSpec(_Strict):
 # --------------------------------------------------------------------------------------
 
 
-def _read_mapping(path: Path) -> tuple[dict[str, Any], bytes]:
-    raw_bytes = checked.read_bytes(path, error=SpecError)
-    raw = checked.parse_yaml(checked.decode_utf8(raw_bytes, name=str(path), error=SpecError), name=str(path), error=SpecError)
+def _read_mapping(path: Path) -> dict[str, Any]:
+    raw = checked.read_yaml(path, error=SpecError)
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: a task file is a YAML mapping (key: value lines), got {type(raw).__name__}")
-    return raw, raw_bytes
+    return raw
 
 
 def _deep_merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -265,20 +265,18 @@ def _changed_keys(base: dict[str, Any], changes: dict[str, Any], prefix: str = "
 @dataclass(frozen=True)
 class _Resolved:
     raw: dict[str, Any]  # the merged mapping, ready to validate
-    sha256: str  # over this file's bytes and those of everything it includes
     includes: Optional[str] = None
     changed_keys: tuple[str, ...] = ()
 
 
 def _resolve(path: Path, task_id: str, known: Mapping[str, Path], chain: tuple[str, ...] = ()) -> _Resolved:
-    raw, raw_bytes = _read_mapping(path)
+    raw = _read_mapping(path)
     set_by_loader = [k for k in _LOADER_FIELDS[1:] if k in raw]
     if set_by_loader:
         raise SpecError(f"{path}: {', '.join(set_by_loader)}: set by koenbench when it reads the file; remove them")
-    sha = hashlib.sha256(raw_bytes).hexdigest()
     base_id = raw.pop("include", None)
     if base_id is None:
-        return _Resolved(raw, sha)
+        return _Resolved(raw)
     if not isinstance(base_id, str):
         raise SpecError(f"{path}: include: expected a task id such as klue/ner, got {base_id!r}")
     if base_id in (*chain, task_id):
@@ -288,8 +286,7 @@ def _resolve(path: Path, task_id: str, known: Mapping[str, Path], chain: tuple[s
     base = _resolve(known[base_id], base_id, known, (*chain, task_id))
     changed = _changed_keys({k: v for k, v in base.raw.items() if k != "id"}, {k: v for k, v in raw.items() if k != "id"})
     base_raw = {k: v for k, v in base.raw.items() if k not in ("id", "suite")}  # both come from the variant's place
-    combined = hashlib.sha256(raw_bytes + b"\0include\0" + base.sha256.encode()).hexdigest()
-    return _Resolved(_deep_merge(base_raw, raw), combined, base_id, tuple(changed))
+    return _Resolved(_deep_merge(base_raw, raw), base_id, tuple(changed))
 
 
 def load_spec(path: Path, task_id: Optional[str] = None, known: Optional[Mapping[str, Path]] = None) -> TaskSpec:
@@ -306,13 +303,24 @@ def load_spec(path: Path, task_id: Optional[str] = None, known: Optional[Mapping
     if "suite" in raw and raw["suite"] != folder:
         raise SpecError(f"{path}: suite: is {raw['suite']!r} but the file is in the folder {folder!r}; "
                         f"the folder is the suite: set suite: {folder} or move the file")
-    raw = {**raw, "id": expected_id, "path": str(path), "sha256": resolved.sha256,
+    raw = {**raw, "id": expected_id, "path": str(path),
            "includes": resolved.includes, "changed_keys": list(resolved.changed_keys)}
     try:
-        return TaskSpec.model_validate(raw)
+        spec = TaskSpec.model_validate(raw)
     except ValidationError as err:
         via = f" (after include: {resolved.includes})" if resolved.includes else ""
         raise SpecError(f"{path}: invalid task spec{via}\n{checked.describe_validation_error(err)}") from None
+    return spec.model_copy(update={"sha256": spec_sha256(spec)})
+
+
+def spec_sha256(spec: TaskSpec) -> str:
+    """sha256 over the parsed spec (includes resolved, defaults filled) in one canonical JSON form.
+
+    Comments, key order and YAML quoting do not change it, so they retrain no one; any
+    value does. The fields the loader sets (where the file lies, what it includes) are left out.
+    """
+    content = spec.model_dump(mode="json", exclude=set(_LOADER_FIELDS) - {"id"})
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------------------
