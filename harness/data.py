@@ -1,4 +1,4 @@
-"""One canonical DatasetDict per task, from the hub or from local files.
+"""One canonical DatasetDict per task, from the hub or from local files, with its fingerprint.
 
 ``load(spec)`` returns ``train`` and ``validation`` in one schema per head, whatever
 the source:
@@ -8,6 +8,10 @@ the source:
 - token tasks: ``tokens`` (list of str; KLUE-NER: characters, spaces included, as in
   the official file) and ``tags`` (list of int indexes into ``spec.dataset.labels``)
 
+and what a record needs to say where they came from: the sha256 of every local file
+read (named relative to ``--data-dir``) or the hub dataset's commit, one ``fingerprint``
+over all of it, the label counts of both sides, and warnings about the scored split.
+
 Labels are mapped by NAME, never by position: the hub's ClassLabel ints become names
 through the dataset's features, a local file's raw values go through the spec's
 ``label_map`` (if any), and the name is then looked up in the spec's label list. The
@@ -16,25 +20,37 @@ silently wrong.
 
 A split expression is a split name with an optional slice, the same grammar and
 rounding as ``datasets``' split slicing: ``train``, ``validation[:80%]``,
-``train[:1000]``, ``validation[80%:]``, ``train[10%:20%]``. That is how a task
-without a public train file carves train and validation out of the one split it has.
+``train[:1000]``, ``validation[80%:]``, ``train[10%:20%]``. When a task's own spec
+carves train and validation out of one split, the slices are taken from a seeded,
+stratified order of its rows (``harness.carving``), never from file order. A user's
+``--train-split``/``--eval-split`` keeps the ``datasets`` meaning: rows in file order.
+
+Local files are read through ``harness.checked``: their paths must stay inside
+``--data-dir``, and a file that is missing, not UTF-8 or not parseable is named
+(relative to ``--data-dir``) in the error, which never quotes its content.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
+import io
 import json
 import math
+import posixpath
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 import datasets
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
+from rich.console import Console
+from rich.text import Text
 
+from harness import carving, checked
 from harness.paths import SHARED_DATA
 from harness.spec import LocalFile, TaskSpec
 
@@ -42,7 +58,7 @@ from harness.spec import LocalFile, TaskSpec
 csv.field_size_limit(sys.maxsize)
 
 
-class DataError(ValueError):
+class DataError(checked.InputError):
     """Data the user must fix or point at: the message names the file or dataset, the field and the fix."""
 
 
@@ -51,13 +67,25 @@ class DataUnavailable(DataError):
 
 
 @dataclass(frozen=True)
+class FileDigest:
+    path: str  # relative to --data-dir, with '/' separators: the same on every machine
+    sha256: str  # 64 hex digits over the file's bytes
+
+
+@dataclass(frozen=True)
 class LoadedData:
     dataset: DatasetDict  # keys "train" and "validation", canonical schema
-    source: str  # "hub:klue/klue/ynat@main" or "local:/abs/data/dir"; goes into the result record
+    source: str  # "hub:klue/klue/ynat@<commit>" or "local" (the files are in `files`); goes into the record
     train_examples: int
     validation_examples: int
-    note: Optional[str] = None  # how train/validation were carved, when they were; None for the plain splits
-
+    note: Optional[str] = None  # how train/validation were carved or cut, when they were; None for the plain splits
+    splits: tuple[str, str] = ("train", "validation")  # the split expressions read for train and for validation
+    files: tuple[FileDigest, ...] = ()  # every local file read
+    hub_revision: Optional[str] = None  # the commit of the hub dataset that was read
+    fingerprint: str = ""  # sha256 over the files or hub commit, the splits and the carve: equal fingerprints, equal rows
+    label_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # split -> label -> rows (token tasks: tokens)
+    warnings: tuple[str, ...] = ()  # for the console and the record: what a reader of the score must know
+    carved: bool = False  # train and validation came from one split in a seeded, stratified order
 
 # --------------------------------------------------------------------------------------
 # Split expressions: "validation[80%:]" -> which rows of which split
@@ -144,19 +172,67 @@ def load(
     eval_split: Optional[str] = None,
     limit: Optional[int] = None,
     eval_limit: Optional[int] = None,
+    *,
+    allow_single_class: bool = False,
+    warn: Optional[Callable[[str], None]] = None,
 ) -> LoadedData:
-    """Train and validation of ``spec`` in the canonical schema.
+    """Train and validation of ``spec`` in the canonical schema, with their provenance.
 
     ``data_dir`` None reads the hub (``spec.dataset.hub``); otherwise the spec's local
     files under ``data_dir``. ``train_split``/``eval_split`` (the CLI's
     ``--train-split``/``--eval-split``) replace the spec's split expressions;
     ``limit``/``eval_limit`` (``--limit``/``--eval-limit``) then keep the first rows of each.
+
+    A classification task whose scored split holds one label only is refused (any score
+    on it is meaningless) unless ``allow_single_class``. Each warning goes to ``warn``
+    (default: the console, on stderr) and into ``LoadedData.warnings``.
     """
     if data_dir is None:
         loaded = _load_hub(spec, train_split, eval_split)
     else:
         loaded = _load_local(spec, Path(data_dir), train_split, eval_split)
-    return first_rows(loaded, limit, eval_limit)
+    loaded = _checked(first_rows(loaded, limit, eval_limit), spec, allow_single_class)
+    for message in loaded.warnings:
+        (warn or _print_warning)(message)
+    return loaded
+
+
+def _print_warning(message: str) -> None:
+    Console(stderr=True, soft_wrap=True).print(Text(f"warning: {message}", style="yellow"))
+
+
+def _checked(loaded: LoadedData, spec: TaskSpec, allow_single_class: bool) -> LoadedData:
+    """Label counts, warnings about the scored split, the single-class refusal and the fingerprint."""
+    train, scored = loaded.dataset["train"], loaded.dataset["validation"]
+    counts = {split: carving.label_counts(ds, spec.head, spec.dataset.labels) for split, ds in loaded.dataset.items()}
+    counts = {split: c for split, c in counts.items() if c}
+    where = loaded.splits[1]
+    if spec.head == "sequence-classification" and not allow_single_class:
+        only = carving.single_class(counts["validation"])
+        if only is not None:
+            raise DataError(
+                f"task {spec.id}: the scored split ({where}, {len(scored)} rows) holds only the label {checked.shorten(only)}, "
+                "so its score would mean nothing; score on a split with several labels, or opt in with "
+                "`bench run --allow-single-class` if that is what you want"
+            )
+    shared = carving.rows_also_in_train(train, scored, spec.head)
+    warnings = [*loaded.warnings, *carving.scored_split_warnings(counts, shared, len(scored), where)]
+    loaded = dataclasses.replace(loaded, label_counts=counts, warnings=tuple(warnings))
+    return dataclasses.replace(loaded, fingerprint=fingerprint(loaded))
+
+
+def fingerprint(loaded: LoadedData) -> str:
+    """sha256 over everything that decides which rows were loaded: equal fingerprints, equal data."""
+    payload = {
+        "source": loaded.source,
+        "files": [[f.path, f.sha256] for f in loaded.files],
+        "hub_revision": loaded.hub_revision,
+        "splits": list(loaded.splits),
+        "carve": carving.CARVE_METHOD if loaded.carved else None,
+        "note": loaded.note,  # --limit and --eval-limit are said here
+        "rows": [loaded.train_examples, loaded.validation_examples],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def first_rows(loaded: LoadedData, limit: Optional[int], eval_limit: Optional[int]) -> LoadedData:
@@ -190,20 +266,39 @@ def limit_deviations(limit: Optional[int], eval_limit: Optional[int]) -> list[st
     return [f"smoke run: {'; '.join(parts)}, not the task's full splits"] if parts else []
 
 
-def _carving_note(train: SplitExpr, train_from: str, evaluation: SplitExpr, eval_from: str, num_rows: dict) -> Optional[str]:
+def _splits_note(train: SplitExpr, train_from: str, evaluation: SplitExpr, eval_from: str, carved: bool, labelled: bool) -> Optional[str]:
     """Say how train and validation were made, unless they are two whole, different splits."""
     if train.is_whole and evaluation.is_whole and (train.split, train_from) != (evaluation.split, eval_from):
         return None
     note = f"train = {train} of {train_from}; scored on {evaluation}"
     if eval_from != train_from:
         note += f" of {eval_from}"
-    if (train.split, train_from) == (evaluation.split, eval_from):
-        n = num_rows[train.split]
-        (a, b), (c, d) = train.bounds(n), evaluation.bounds(n)
-        shared = max(0, min(b, d) - max(a, c))
-        if shared:  # a user may want this for a smoke test, but the score then measures memory
-            note += f"; WARNING: train and validation share {shared} rows"
+    if carved:
+        note += f" ({'stratified by label, ' if labelled else ''}after a seeded shuffle: {carving.CARVE_METHOD})"
     return note
+
+
+def _shared_rows_warning(train: SplitExpr, evaluation: SplitExpr, num_rows: int) -> list[str]:
+    """Two slices of one split that overlap: a user may want this for a smoke test, but the score then measures memory."""
+    (a, b), (c, d) = train.bounds(num_rows), evaluation.bounds(num_rows)
+    shared = max(0, min(b, d) - max(a, c))
+    return [f"train ({train}) and the scored split ({evaluation}) share {shared} rows"] if shared else []
+
+
+def _carve(whole: Dataset, spec: TaskSpec, train: SplitExpr, evaluation: SplitExpr) -> tuple[Dataset, Dataset]:
+    """Both sides of a spec's own carve of one split, sliced from its seeded (stratified) order."""
+    strata = whole["label"] if spec.head == "sequence-classification" else None
+    order = carving.carve_order(len(whole), strata)
+    sides = []
+    for expr in (train, evaluation):
+        start, stop = expr.bounds(len(whole))
+        sides.append(whole.select(order[start:stop]))
+    return sides[0], sides[1]
+
+
+def _is_carve(train: SplitExpr, evaluation: SplitExpr, overridden: bool) -> bool:
+    """The spec's own split expressions cut one split in two: carve it, rather than take file order."""
+    return not overridden and train.split == evaluation.split and not (train.is_whole and evaluation.is_whole)
 
 
 def _check_nonempty(dataset: DatasetDict, where: dict[str, str]) -> None:
@@ -227,31 +322,41 @@ def _load_hub(spec: TaskSpec, train_split: Optional[str], eval_split: Optional[s
     train_expr = parse_split(train_split or hub.train)
     eval_expr = parse_split(eval_split or hub.validation)
     name = f"{hub.path}/{hub.name}" if hub.name else hub.path
-    raw = _load_hub_dataset(spec)
+    raw, commit = _load_hub_dataset(spec)
     for expr in (train_expr, eval_expr):
         if expr.split not in raw:
             raise DataError(f"{name} has no split {expr.split!r} (asked for {str(expr)!r}); it has {', '.join(raw)}")
-    # Slice first, then convert: a quick run on train[:1000] should not convert 100k rows.
-    dataset = DatasetDict(
-        train=from_hub_dataset(select_split(raw[train_expr.split], train_expr), spec, where=f"{name} {train_expr}"),
-        validation=from_hub_dataset(select_split(raw[eval_expr.split], eval_expr), spec, where=f"{name} {eval_expr}"),
-    )
+    carved = _is_carve(train_expr, eval_expr, overridden=bool(train_split or eval_split))
+    if carved:  # stratifying needs the labels of the whole split
+        whole = from_hub_dataset(raw[train_expr.split], spec, where=f"{name} {train_expr.split}")
+        train, validation = _carve(whole, spec, train_expr, eval_expr)
+    else:  # slice first, then convert: a quick run on train[:1000] should not convert 100k rows
+        train = from_hub_dataset(select_split(raw[train_expr.split], train_expr), spec, where=f"{name} {train_expr}")
+        validation = from_hub_dataset(select_split(raw[eval_expr.split], eval_expr), spec, where=f"{name} {eval_expr}")
+    dataset = DatasetDict(train=train, validation=validation)
     _check_nonempty(dataset, {"train": f"{name} {train_expr}", "validation": f"{name} {eval_expr}"})
-    num_rows = {split: len(ds) for split, ds in raw.items()}
+    same_split = train_expr.split == eval_expr.split
     return LoadedData(
         dataset=dataset,
-        source=f"hub:{name}@{hub.revision or 'main'}",
-        train_examples=len(dataset["train"]),
-        validation_examples=len(dataset["validation"]),
-        note=_carving_note(train_expr, name, eval_expr, name, num_rows),
+        source=f"hub:{name}@{commit}",
+        train_examples=len(train),
+        validation_examples=len(validation),
+        note=_splits_note(train_expr, name, eval_expr, name, carved, spec.head == "sequence-classification"),
+        splits=(str(train_expr), str(eval_expr)),
+        hub_revision=commit,
+        warnings=tuple(_shared_rows_warning(train_expr, eval_expr, len(raw[train_expr.split])) if same_split else []),
+        carved=carved,
     )
 
 
-def _load_hub_dataset(spec: TaskSpec) -> DatasetDict:
+def _load_hub_dataset(spec: TaskSpec) -> tuple[DatasetDict, str]:
+    """The hub dataset and the commit it was read at (what ``datasets`` resolved ``revision`` to)."""
     hub = spec.dataset.hub
     name = f"{hub.path} (config {hub.name})" if hub.name else hub.path
     try:
-        return datasets.load_dataset(hub.path, hub.name, revision=hub.revision)
+        builder = datasets.load_dataset_builder(hub.path, hub.name, revision=hub.revision)
+        builder.download_and_prepare()
+        return builder.as_dataset(), builder.hash or hub.revision or "unknown"
     except (ConnectionError, OSError) as err:  # offline mode, no network, hub down: all land here
         raise DataUnavailable(
             f"could not reach the hub dataset {name}, revision {hub.revision or 'main'}: {err}\n"
@@ -326,58 +431,72 @@ def _load_local(spec: TaskSpec, data_dir: Path, train_split: Optional[str], eval
                 f"{spec.path}: dataset.local.files (it has: {', '.join(local.files)})"
             )
     # Each file is read and converted once, even when train and validation are carved from it.
-    whole = {split: read_local_file(spec, split, data_dir) for split in dict.fromkeys([train_expr.split, eval_expr.split])}
-    dataset = DatasetDict(
-        train=select_split(whole[train_expr.split], train_expr),
-        validation=select_split(whole[eval_expr.split], eval_expr),
-    )
-    train_file, eval_file = local.files[train_expr.split].path, local.files[eval_expr.split].path
+    read = {split: _read_local(spec, split, data_dir) for split in dict.fromkeys([train_expr.split, eval_expr.split])}
+    whole = {split: ds for split, (ds, _) in read.items()}
+    carved = _is_carve(train_expr, eval_expr, overridden=bool(train_split or eval_split))
+    if carved:
+        train, validation = _carve(whole[train_expr.split], spec, train_expr, eval_expr)
+    else:
+        train, validation = select_split(whole[train_expr.split], train_expr), select_split(whole[eval_expr.split], eval_expr)
+    dataset = DatasetDict(train=train, validation=validation)
+    train_file, eval_file = (read[expr.split][1].path for expr in (train_expr, eval_expr))
     _check_nonempty(dataset, {"train": f"{train_expr} of {train_file}", "validation": f"{eval_expr} of {eval_file}"})
+    same_split = train_expr.split == eval_expr.split
     return LoadedData(
         dataset=dataset,
-        source=f"local:{data_dir.resolve()}",
-        train_examples=len(dataset["train"]),
-        validation_examples=len(dataset["validation"]),
-        note=_carving_note(train_expr, train_file, eval_expr, eval_file, {s: len(d) for s, d in whole.items()}),
+        source="local",
+        train_examples=len(train),
+        validation_examples=len(validation),
+        note=_splits_note(train_expr, train_file, eval_expr, eval_file, carved, spec.head == "sequence-classification"),
+        splits=(str(train_expr), str(eval_expr)),
+        files=tuple(digest for _, digest in read.values()),
+        warnings=tuple(_shared_rows_warning(train_expr, eval_expr, len(whole[train_expr.split])) if same_split else []),
+        carved=carved,
     )
 
 
 def read_local_file(spec: TaskSpec, split: str, data_dir: Path) -> Dataset:
     """The whole file of ``dataset.local.files.<split>`` in the canonical schema."""
+    return _read_local(spec, split, data_dir)[0]
+
+
+def _read_local(spec: TaskSpec, split: str, data_dir: Path) -> tuple[Dataset, FileDigest]:
+    """A local file, read once through the checked path: its rows in the canonical schema and its digest."""
     file = spec.dataset.local.files[split]
-    path = data_dir / file.path
-    where = f"{path} (dataset.local.files.{split})"
+    field = f"dataset.local.files.{split}.path"
+    path = checked.relative_inside(Path(data_dir), file.path, field=f"{spec.path}: {field}", error=DataError)
+    name = posixpath.normpath(file.path.replace("\\", "/"))  # relative to --data-dir: what messages and records show
     if not path.is_file():
-        raise DataError(
-            f"{path}: file not found; task {spec.id} names it in {spec.path}: dataset.local.files.{split}.path "
-            f"(relative to --data-dir {data_dir})"
-        )
-    records = READERS[file.format](path, file)
+        raise DataError(f"{name}: file not found under --data-dir; task {spec.id} names it in {spec.path}: {field}")
+    raw = checked.read_bytes(path, name=name, error=DataError)
+    text = checked.decode_utf8(raw, name=name, error=DataError)
+    records = READERS[file.format](text, name, file)
+    where = f"{name} (dataset.local.files.{split})"
     data = {canonical: [_lookup(r, column, where, i) for i, r in enumerate(records)] for canonical, column in file.columns.items()}
-    return _canonical(data, spec, where, label_map=file.label_map, label_map_field=f"dataset.local.files.{split}.label_map")
+    dataset = _canonical(data, spec, where, label_map=file.label_map, label_map_field=f"dataset.local.files.{split}.label_map")
+    return dataset, FileDigest(name, checked.sha256_hex(raw))
 
 
-def _read_klue_json(path: Path, file: LocalFile) -> list[dict]:
+def _read_klue_json(text: str, name: str, file: LocalFile) -> list[dict]:
     """Official KLUE json: one list of example objects."""
-    records = json.loads(path.read_text(encoding="utf-8-sig"))
+    records = checked.parse_json(text, name=name, error=DataError)
     if not isinstance(records, list):
-        raise DataError(f"{path}: a klue-json file holds a list of examples, got {type(records).__name__}")
+        raise DataError(f"{name}: a klue-json file holds a list of examples, got a JSON {type(records).__name__}")
     return records
 
 
-def _read_jsonl(path: Path, file: LocalFile) -> list[dict]:
+def _read_jsonl(text: str, name: str, file: LocalFile) -> list[dict]:
     records = []
-    with path.open(encoding="utf-8-sig") as fh:
-        for number, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as err:
-                    raise DataError(f"{path}:{number}: not a JSON object: {err}") from None
+    for number, line in enumerate(io.StringIO(text, newline=""), 1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise DataError(f"{name}:{number}: not a JSON object (column {err.colno}: {err.msg})") from None
     return records
 
 
-def _read_klue_ner_tsv(path: Path, file: LocalFile) -> list[dict]:
+def _read_klue_ner_tsv(text: str, name: str, file: LocalFile) -> list[dict]:
     """Official KLUE-NER char tsv -> {guid, sentence, tokens, tags} per sentence, tags as names.
 
     The file opens with '## ' comment lines; each sentence is a '## guid<TAB>marked sentence'
@@ -397,26 +516,25 @@ def _read_klue_ner_tsv(path: Path, file: LocalFile) -> list[dict]:
             records.append({"guid": guid, "sentence": sentence, "tokens": tokens, "tags": tags})
         header, tokens, tags = None, [], []
 
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for number, line in enumerate(fh, 1):
-            line = line.rstrip("\r\n")  # never strip more: ' \tO' is a space character
-            if not line.strip():  # KLUE-baseline also accepts a lone tab as the blank line
-                finish()
-            elif line.startswith("## ") and not tokens:
-                header = line[3:]
-            else:
-                parts = line.split("\t")
-                if len(parts) != 2 or len(parts[0]) != 1 or header is None:
-                    raise DataError(
-                        f"{path}:{number}: expected 'char<TAB>TAG' after a '## guid<TAB>sentence' line, got {line!r}"
-                    )
-                tokens.append(parts[0])
-                tags.append(parts[1])
+    for number, line in enumerate(io.StringIO(text, newline=""), 1):  # lines as a file opened with newline=""
+        line = line.rstrip("\r\n")  # never strip more: ' \tO' is a space character
+        if not line.strip():  # KLUE-baseline also accepts a lone tab as the blank line
+            finish()
+        elif line.startswith("## ") and not tokens:
+            header = line[3:]
+        else:
+            parts = line.split("\t")
+            if len(parts) != 2 or len(parts[0]) != 1 or header is None:
+                found = "no '## guid<TAB>sentence' line before it" if header is None else (
+                    f"{len(parts)} tab-separated field(s), the first {len(parts[0])} character(s) long")
+                raise DataError(f"{name}:{number}: expected 'char<TAB>TAG' after a '## guid<TAB>sentence' line; found {found}")
+            tokens.append(parts[0])
+            tags.append(parts[1])
     finish()
     return records
 
 
-def _read_conll(path: Path, file: LocalFile) -> list[dict]:
+def _read_conll(text: str, name: str, file: LocalFile) -> list[dict]:
     """CoNLL columns -> {tokens, tags} per sentence: one token a line, a blank line between sentences.
 
     The token is field ``token_column`` (default 0) and the tag field ``tag_column`` (default -1,
@@ -428,74 +546,75 @@ def _read_conll(path: Path, file: LocalFile) -> list[dict]:
     records: list[dict] = []
     tokens: list[str] = []
     tags: list[str] = []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for number, line in enumerate(fh, 1):
-            line = line.rstrip("\r\n")
-            fields = line.split(file.separator) if file.separator else line.split()
-            if not line.strip() or fields[0] == "-DOCSTART-":
-                if tokens:
-                    records.append({"tokens": tokens, "tags": tags})
-                tokens, tags = [], []
-                continue
-            try:
-                token, tag = fields[token_at], fields[tag_at]
-            except IndexError:
-                raise DataError(
-                    f"{path}:{number}: {len(fields)} field(s), but token_column is {token_at} and tag_column {tag_at} "
-                    f"(dataset.local.files.*: set them, or separator, to fit the file)"
-                ) from None
-            tokens.append(token)
-            tags.append(tag)
+    for number, line in enumerate(io.StringIO(text, newline=""), 1):
+        line = line.rstrip("\r\n")
+        fields = line.split(file.separator) if file.separator else line.split()
+        if not line.strip() or fields[0] == "-DOCSTART-":
+            if tokens:
+                records.append({"tokens": tokens, "tags": tags})
+            tokens, tags = [], []
+            continue
+        try:
+            token, tag = fields[token_at], fields[tag_at]
+        except IndexError:
+            raise DataError(
+                f"{name}:{number}: {len(fields)} field(s), but token_column is {token_at} and tag_column {tag_at} "
+                f"(dataset.local.files.*: set them, or separator, to fit the file)"
+            ) from None
+        tokens.append(token)
+        tags.append(tag)
     if tokens:
         records.append({"tokens": tokens, "tags": tags})
     return records
 
 
-def _read_glue_tsv(path: Path, file: LocalFile) -> list[dict]:
+def _read_glue_tsv(text: str, name: str, file: LocalFile) -> list[dict]:
     """GLUE tsv, read with quoting OFF: MRPC holds unbalanced '"', which csv's quoting would
     swallow together with the following rows (MRPC train must stay at 3,668 rows)."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:  # MRPC dev starts with a BOM
-        rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
-    return _rows_to_records(path, file, rows)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE))
+    return _rows_to_records(name, file, rows)
 
 
-def _rows_to_records(path: Path, file: LocalFile, rows: list[list[str]]) -> list[dict]:
+def _rows_to_records(name: str, file: LocalFile, rows: list[list[str]]) -> list[dict]:
     if file.header:
         names, rows, first = file.names or rows[0], rows[1:], 2
     elif file.names:
         names, first = file.names, 1
     else:
-        raise DataError(f"{path}: header is false, so list the column names in the spec's 'names' field")
+        raise DataError(f"{name}: header is false, so list the column names in the spec's 'names' field")
     records = []
     for number, row in enumerate(rows, first):
         if len(row) != len(names):
-            raise DataError(f"{path}:{number}: {len(row)} fields, but the columns are {names}")
+            raise DataError(f"{name}:{number}: {len(row)} fields, but the columns are {names}")
         records.append(dict(zip(names, row)))
     return records
 
 
-def _read_delimited(sep: str) -> Callable[[Path, LocalFile], list[dict]]:
-    def read(path: Path, file: LocalFile) -> list[dict]:
+def _read_delimited(sep: str) -> Callable[[str, str, LocalFile], list[dict]]:
+    def read(text: str, name: str, file: LocalFile) -> list[dict]:
         """Generic csv/tsv with ordinary quoting (pandas writes these: YNAT's train file quotes fields)."""
         import pandas as pd
 
         if not file.header and not file.names:
-            raise DataError(f"{path}: header is false, so list the column names in the spec's 'names' field")
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            header=0 if file.header else None,
-            names=file.names,
-            dtype=str,  # labels stay raw strings until mapped; regression scores are parsed below
-            keep_default_na=False,  # a sentence reading "NA" or "null" is text, not a missing value
-            encoding="utf-8-sig",
-        )
+            raise DataError(f"{name}: header is false, so list the column names in the spec's 'names' field")
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                header=0 if file.header else None,
+                names=file.names,
+                dtype=str,  # labels stay raw strings until mapped; regression scores are parsed below
+                keep_default_na=False,  # a sentence reading "NA" or "null" is text, not a missing value
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:  # their messages give line numbers, not text
+            raise DataError(f"{name}: not a readable {'csv' if sep == ',' else 'tsv'} file: {err}".rstrip()) from None
         return frame.to_dict("records")
 
     return read
 
 
-READERS: dict[str, Callable[[Path, LocalFile], list[dict]]] = {
+# Each reader gets a file's decoded text, its name for messages (relative to --data-dir) and its spec entry.
+READERS: dict[str, Callable[[str, str, LocalFile], list[dict]]] = {
     "klue-json": _read_klue_json,
     "klue-ner-tsv": _read_klue_ner_tsv,
     "glue-tsv": _read_glue_tsv,
@@ -522,7 +641,10 @@ def _lookup(record: Any, path: str, where: str, row: int) -> Any:
         for i, char in enumerate(path):
             if char == "." and isinstance(record.get(path[:i]), dict):
                 return _lookup(record[path[:i]], path[i + 1 :], where, row)
-    keys = ", ".join(map(str, record)) if isinstance(record, dict) else type(record).__name__
+    if isinstance(record, dict):  # the column names, shortened: a hostile file's keys could be anything
+        keys = ", ".join(checked.shorten(str(k), 40).strip("'\"") for k in list(record)[:20])
+    else:
+        keys = f"no columns (a JSON {type(record).__name__}, not an object)"
     raise DataError(f"{where}, row {row}: no column {path!r}; the row has: {keys} (fix the spec's columns mapping)")
 
 
@@ -590,17 +712,17 @@ def _label_indexer(
         elif label_map is not None:
             if str(raw) not in label_map:
                 raise DataError(
-                    f"{where}, row {row}: label {raw!r} is not in the label_map of {spec.path} ({label_map_field}); "
+                    f"{where}, row {row}: label {checked.shorten(raw)} is not in the label_map of {spec.path} ({label_map_field}); "
                     f"it maps {sorted(label_map)}"
                 )
             name = label_map[str(raw)]
         else:
             name = str(raw)
         if name not in index:
-            via = f" (raw value {raw!r})" if name != raw else ""
+            via = f" (raw value {checked.shorten(raw)})" if name != raw else ""
             fix = f", or add it to {label_map_field} to map it" if label_map_field else ""
             raise DataError(
-                f"{where}, row {row}: label {name!r}{via} is not one of the task's labels {labels}; "
+                f"{where}, row {row}: label {checked.shorten(name)}{via} is not one of the task's labels {labels}; "
                 f"check {spec.path}: dataset.labels{fix}"
             )
         cache[key] = index[name]
@@ -611,13 +733,13 @@ def _label_indexer(
 
 def _text(value: Any, where: str, row: int, column: str) -> str:
     if not isinstance(value, str):
-        raise DataError(f"{where}, row {row}: {column} is {value!r}, expected text")
+        raise DataError(f"{where}, row {row}: {column} is {checked.shorten(value)}, expected text")
     return value
 
 
 def _tokens(value: Any, where: str, row: int) -> list[str]:
     if not isinstance(value, (list, tuple)) or not all(isinstance(t, str) for t in value):
-        raise DataError(f"{where}, row {row}: tokens must be a list of strings, got {value!r:.80}")
+        raise DataError(f"{where}, row {row}: tokens must be a list of strings, got {checked.shorten(value)}")
     return list(value)
 
 
@@ -627,15 +749,17 @@ def _score(value: Any, where: str, row: int) -> float:
     except (TypeError, ValueError):
         score = math.nan
     if not math.isfinite(score):
-        raise DataError(f"{where}, row {row}: the regression label {value!r} is not a number")
+        raise DataError(f"{where}, row {row}: the regression label {checked.shorten(value)} is not a number")
     return score
 
 
 __all__ = [
     "DataError",
     "DataUnavailable",
+    "FileDigest",
     "LoadedData",
     "SplitExpr",
+    "fingerprint",
     "first_rows",
     "from_hub_dataset",
     "limit_deviations",

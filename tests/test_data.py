@@ -5,6 +5,7 @@ contacted: its label mapping is tested on in-memory Datasets built like the hub'
 and an unreachable hub is simulated with HF_DATASETS_OFFLINE=1.
 """
 
+import hashlib
 import json
 import re
 
@@ -13,7 +14,7 @@ import pytest
 import yaml
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
 
-from harness import data
+from harness import carving, data
 from harness.data import DataError, DataUnavailable, SplitExpr, parse_split
 from harness.spec import load_spec, load_tasks
 
@@ -96,8 +97,11 @@ def test_local_task_row_counts(shared_data, task_id, train_rows, validation_rows
     loaded = data.load(task(task_id), shared_data)
     assert (loaded.train_examples, loaded.validation_examples) == (train_rows, validation_rows)
     assert {k: len(v) for k, v in loaded.dataset.items()} == {"train": train_rows, "validation": validation_rows}
-    assert loaded.source == f"local:{shared_data.resolve()}"
-    assert (loaded.note is not None) == carved
+    assert loaded.source == "local" and loaded.carved == carved and (loaded.note is not None) == carved
+    for file in loaded.files:  # named relative to --data-dir, with the hash of the bytes read
+        assert file.path in {f.path for f in task(task_id).dataset.local.files.values()}
+        assert file.sha256 == hashlib.sha256((shared_data / file.path).read_bytes()).hexdigest()
+    assert len(loaded.files) == (1 if carved else 2) and len(loaded.fingerprint) == 64
 
 
 @pytest.mark.parametrize(
@@ -110,7 +114,10 @@ def test_whole_dev_files_of_carved_tasks(shared_data, task_id, split, rows):
 
 def test_carving_note_names_the_file_and_both_halves(shared_data):
     loaded = data.load(task("klue/nli"), shared_data)
-    assert loaded.note == "train = validation[:80%] of klue/nli/klue-nli-v1.1_dev.json; scored on validation[80%:]"
+    assert loaded.note == (
+        "train = validation[:80%] of klue/nli/klue-nli-v1.1_dev.json; scored on validation[80%:] "
+        "(stratified by label, after a seeded shuffle: stratified shuffle v1, seed 0)"
+    )
 
 
 def test_canonical_schema_per_head(shared_data):
@@ -171,7 +178,8 @@ MARK = re.compile(r"<([^<>]+?):([A-Z]{2})>")  # '<경찰:OG>' in the sentence li
 
 def test_ner_tokens_are_the_sentence_characters(shared_data):
     spec = task("klue/ner")
-    records = data.READERS["klue-ner-tsv"](shared_data / "klue/ner/klue-ner-v1.1_dev.tsv", spec.dataset.local.files["validation"])
+    text = (shared_data / "klue/ner/klue-ner-v1.1_dev.tsv").read_text(encoding="utf-8")
+    records = data.READERS["klue-ner-tsv"](text, "klue/ner/klue-ner-v1.1_dev.tsv", spec.dataset.local.files["validation"])
     assert len(records) == 5_000
     assert (records[0]["guid"], records[-1]["guid"]) == ("klue-ner-v1_dev_00000-wikitree", "klue-ner-v1_dev_04999-nsmc")
     for record in records:  # every sentence, spaces included, once its entity marks are stripped
@@ -192,7 +200,7 @@ def test_ner_tags_follow_the_entity_marks(shared_data):
     three = first["tokens"].index("3")
     assert first["tokens"][three : three + 2] == ["3", "2"] and tags[three : three + 2] == ["B-QT", "I-QT"]
     # the first sentence of the held-out fifth: '부산 동부경찰서는 ...', a space inside the entity is I-OG
-    held_out = data.load(spec, shared_data).dataset["validation"][0]
+    held_out = ds[4000]
     assert held_out["tokens"][:5] == ["부", "산", " ", "동", "부"]
     assert [labels[i] for i in held_out["tags"][:5]] == ["B-OG", "I-OG", "I-OG", "I-OG", "I-OG"]
 
@@ -222,8 +230,9 @@ def test_split_overrides_replace_the_spec(shared_data):
 
 
 def test_overlapping_overrides_are_flagged(shared_data):
-    loaded = data.load(task("glue/mrpc"), shared_data, train_split="validation", eval_split="validation[:10%]")
-    assert "share 41 rows" in loaded.note
+    loaded = data.load(task("glue/mrpc"), shared_data, train_split="validation", eval_split="validation[:10%]", warn=print)
+    assert "train (validation) and the scored split (validation[:10%]) share 41 rows" in loaded.warnings
+    assert "41 of 41 scored rows (validation[:10%]) also appear in train with the same text" in " ".join(loaded.warnings)
 
 
 def test_override_naming_an_unknown_split(shared_data):
@@ -280,24 +289,53 @@ def test_hub_nested_regression_label():
     assert data.from_hub_dataset(hub, spec)[0] == {"text_a": "a", "text_b": "b", "label": 4.857142857142857}
 
 
-def test_hub_load_slices_and_describes_its_source(monkeypatch):
-    calls = []
+class FakeHubBuilder:
+    """What datasets.load_dataset_builder returns, without the network: the commit it resolved and the splits."""
 
-    def fake_load_dataset(path, name=None, revision=None):
-        calls.append((path, name, revision))
+    commit = "f" * 40
+    calls: list = []
+
+    def __init__(self, path, name=None, revision=None):
+        FakeHubBuilder.calls.append((path, name, revision))
+        self.hash = self.commit
+
+    def download_and_prepare(self):
+        pass
+
+    def as_dataset(self):
         return DatasetDict(train=fake_hub_nli(20), validation=fake_hub_nli(10))
 
-    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+
+def test_hub_load_slices_and_describes_its_source(monkeypatch):
+    FakeHubBuilder.calls = []
+    monkeypatch.setattr(datasets, "load_dataset_builder", FakeHubBuilder)
     loaded = data.load(task("klue/nli"))
-    assert calls == [("klue/klue", "nli", None)]
-    assert loaded.source == "hub:klue/klue/nli@main"
+    assert FakeHubBuilder.calls == [("klue/klue", "nli", None)]
+    assert loaded.source == f"hub:klue/klue/nli@{'f' * 40}" and loaded.hub_revision == "f" * 40 and loaded.files == ()
     assert (loaded.train_examples, loaded.validation_examples, loaded.note) == (20, 10, None)
-    carved = data.load(task("klue/nli"), train_split="validation[:80%]", eval_split="validation[80%:]")
-    assert (carved.train_examples, carved.validation_examples) == (8, 2)
-    assert carved.note == "train = validation[:80%] of klue/klue/nli; scored on validation[80%:]"
-    assert carved.dataset["validation"]["text_a"] == ["p8", "p9"]
+    overridden = data.load(task("klue/nli"), train_split="validation[:80%]", eval_split="validation[80%:]")
+    assert (overridden.train_examples, overridden.validation_examples) == (8, 2)
+    assert overridden.note == "train = validation[:80%] of klue/klue/nli; scored on validation[80%:]"
+    assert overridden.dataset["validation"]["text_a"] == ["p8", "p9"]  # a user's split keeps file order
     with pytest.raises(DataError, match="no split 'test'"):
         data.load(task("klue/nli"), eval_split="test")
+
+
+def test_a_new_hub_commit_changes_the_fingerprint(monkeypatch):
+    monkeypatch.setattr(datasets, "load_dataset_builder", FakeHubBuilder)
+    before = data.load(task("klue/nli")).fingerprint
+    monkeypatch.setattr(FakeHubBuilder, "commit", "e" * 40)
+    assert data.load(task("klue/nli")).fingerprint != before
+
+
+def test_a_spec_carve_of_a_hub_split_is_stratified(monkeypatch, tmp_path):
+    monkeypatch.setattr(datasets, "load_dataset_builder", FakeHubBuilder)
+    hub = task("klue/nli").dataset.hub.model_dump()
+    spec = write_spec(tmp_path, "klue/nli", hub={**hub, "train": "validation[:70%]", "validation": "validation[70%:]"})
+    loaded = data.load(spec)
+    assert loaded.carved and "stratified by label" in loaded.note
+    assert loaded.label_counts == {"train": {"entailment": 3, "contradiction": 2, "neutral": 2},
+                                   "validation": {"entailment": 1, "contradiction": 1, "neutral": 1}}
 
 
 def test_hub_split_without_gold_labels():
@@ -349,7 +387,8 @@ def test_missing_local_file_names_path_spec_and_field(tmp_path):
     with pytest.raises(DataError) as err:
         data.load(spec, tmp_path)
     message = str(err.value)
-    assert str(tmp_path / "glue/MRPC/train.tsv") in message
+    assert message.startswith("glue/MRPC/train.tsv: file not found under --data-dir")
+    assert str(tmp_path) not in message  # named relative to --data-dir: failure records are published
     assert spec.path in message and "dataset.local.files.train.path" in message
 
 
@@ -367,3 +406,202 @@ def test_glue_tsv_with_a_broken_row(tmp_path, shared_data):
     (tmp_path / "glue/SST-2/dev.tsv").write_bytes((shared_data / "glue/SST-2/dev.tsv").read_bytes())
     with pytest.raises(DataError, match=r"train\.tsv:3: 3 fields"):
         data.load(task("glue/sst2"), tmp_path)
+
+
+# --------------------------------------------------------------------------------------
+# Carving one file: seeded, stratified, stable
+# --------------------------------------------------------------------------------------
+
+
+def sorted_csv_spec(tmp_path, rows_a=70, rows_b=30):
+    """A one-file sentence task whose csv is sorted by label (all 'negative' rows, then all 'positive')."""
+    lines = ["sentence,label"] + [f"negative text {i},0" for i in range(rows_a)] + [f"positive text {i},1" for i in range(rows_b)]
+    (tmp_path / "data").mkdir(exist_ok=True)
+    (tmp_path / "data" / "sorted.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    file = {"path": "sorted.csv", "format": "csv", "columns": {"text_a": "sentence", "label": "label"},
+            "label_map": {"0": "negative", "1": "positive"}}
+    local = {"files": {"train": file}, "train": "train[:80%]", "validation": "train[80%:]"}
+    return write_spec(tmp_path, "glue/sst2", local=local, hub=None)
+
+
+def test_a_label_sorted_file_carves_into_two_stratified_sides(tmp_path):
+    loaded = data.load(sorted_csv_spec(tmp_path), tmp_path / "data")
+    assert loaded.carved and (loaded.train_examples, loaded.validation_examples) == (80, 20)
+    # the same 70:30 proportions on both sides, where file order would score on 'positive' alone
+    assert loaded.label_counts == {"train": {"negative": 56, "positive": 24}, "validation": {"negative": 14, "positive": 6}}
+    train, scored = (set(loaded.dataset[s]["text_a"]) for s in ("train", "validation"))
+    assert not train & scored and len(train | scored) == 100
+    assert "stratified by label" in loaded.note
+
+
+@pytest.mark.parametrize("rows_a, rows_b", [(70, 30), (97, 3), (500, 500), (1, 9)])
+@pytest.mark.parametrize("cut", [10, 33, 80, 95])
+def test_every_prefix_of_the_carve_order_is_stratified(rows_a, rows_b, cut):
+    labels = [0] * rows_a + [1] * rows_b
+    order = carving.carve_order(len(labels), labels)
+    assert sorted(order) == list(range(len(labels)))
+    n = round(cut * len(labels) / 100)
+    for label, size in ((0, rows_a), (1, rows_b)):
+        assert abs(sum(labels[i] == label for i in order[:n]) - n * size / len(labels)) <= 1
+
+
+def test_the_carve_order_is_pinned():
+    """The order depends on sha256 and integers only; a change here reorders every carved task's rows."""
+    assert carving.carve_order(10, [0] * 6 + [1] * 4) == [4, 7, 3, 9, 2, 0, 8, 5, 6, 1]
+    assert carving.carve_order(6) == [4, 3, 2, 0, 5, 1]
+
+
+def test_the_official_carves_keep_every_label_in_proportion(shared_data):
+    for task_id in ("klue/nli", "glue/qnli"):
+        spec = task(task_id)
+        whole = carving.label_counts(data.read_local_file(spec, "validation", shared_data), spec.head, spec.dataset.labels)
+        counts = data.load(spec, shared_data).label_counts
+        scored_rows, total_rows = sum(counts["validation"].values()), sum(whole.values())
+        for name, total in whole.items():
+            assert counts["train"][name] + counts["validation"][name] == total
+            assert abs(counts["validation"][name] - total * scored_rows / total_rows) <= 1
+
+
+def test_a_user_split_keeps_file_order(tmp_path):
+    spec = sorted_csv_spec(tmp_path)
+    loaded = data.load(spec, tmp_path / "data", train_split="train[:80%]", eval_split="train[80%:]", allow_single_class=True)
+    assert not loaded.carved and loaded.dataset["validation"]["text_a"][0] == "positive text 10"
+
+
+def test_a_single_class_scored_split_is_refused_unless_asked(tmp_path):
+    spec = sorted_csv_spec(tmp_path)
+    with pytest.raises(DataError, match=r"scored split \(train\[80%:\], 20 rows\) holds only the label 'positive'.*--allow-single-class"):
+        data.load(spec, tmp_path / "data", train_split="train[:80%]", eval_split="train[80%:]")
+    warned = []
+    loaded = data.load(spec, tmp_path / "data", train_split="train[:80%]", eval_split="train[80%:]",
+                       allow_single_class=True, warn=warned.append)
+    assert loaded.label_counts["validation"] == {"negative": 0, "positive": 20}
+    assert warned == list(loaded.warnings) and "has no rows labelled negative" in warned[0]
+
+
+def test_scored_rows_that_repeat_train_text_are_warned(tmp_path):
+    spec = sorted_csv_spec(tmp_path)
+    path = tmp_path / "data" / "sorted.csv"
+    rows = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(rows + rows[1:]) + "\n", encoding="utf-8")  # every row twice
+    loaded = data.load(spec, tmp_path / "data", warn=lambda message: None)
+    assert any("also appear in train with the same text" in w for w in loaded.warnings)
+
+
+# --------------------------------------------------------------------------------------
+# Fingerprints: the data's content, not where it lies
+# --------------------------------------------------------------------------------------
+
+
+def test_editing_a_data_file_changes_the_fingerprint(tmp_path):
+    spec = sorted_csv_spec(tmp_path)
+    before = data.load(spec, tmp_path / "data")
+    assert before.files == (data.FileDigest("sorted.csv", hashlib.sha256((tmp_path / "data/sorted.csv").read_bytes()).hexdigest()),)
+    path = tmp_path / "data" / "sorted.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("negative text 3,", "negative text three,"), encoding="utf-8")
+    after = data.load(spec, tmp_path / "data")
+    assert after.fingerprint != before.fingerprint and after.files[0].sha256 != before.files[0].sha256
+
+
+def test_the_same_files_elsewhere_have_the_same_fingerprint(tmp_path):
+    spec = sorted_csv_spec(tmp_path)
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "sorted.csv").write_bytes((tmp_path / "data" / "sorted.csv").read_bytes())
+    here, there = data.load(spec, tmp_path / "data"), data.load(spec, tmp_path / "copy")
+    assert here.fingerprint == there.fingerprint and here.files == there.files
+    assert str(tmp_path) not in repr((here.source, here.files, here.note, here.warnings))
+
+
+def test_splits_and_limits_change_the_fingerprint(shared_data):
+    spec = task("glue/mrpc")
+    prints = {
+        data.load(spec, shared_data).fingerprint,
+        data.load(spec, shared_data, train_split="train[:50%]").fingerprint,
+        data.load(spec, shared_data, limit=100).fingerprint,
+    }
+    assert len(prints) == 3
+
+
+# --------------------------------------------------------------------------------------
+# Hostile and broken files
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["../../../../etc/passwd", "/etc/passwd", "a/../../outside.csv", "C:\\Windows\\win.ini"])
+def test_local_paths_stay_inside_the_data_dir(tmp_path, path):
+    local = task("glue/sst2").dataset.local.model_dump()
+    local["files"]["validation"]["path"] = path
+    spec = write_spec(tmp_path, "glue/sst2", local=local)
+    (tmp_path / "data").mkdir()
+    with pytest.raises(DataError, match=r"dataset.local.files.validation.path: .* must be a path relative to its folder"):
+        data.read_local_file(spec, "validation", tmp_path / "data")
+
+
+def test_a_link_inside_the_data_dir_is_the_users_choice(tmp_path, shared_data):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "glue").symlink_to(shared_data / "glue")
+    assert len(data.read_local_file(task("glue/mrpc"), "validation", tmp_path / "data")) == 408
+
+
+def one_file_spec(tmp_path, name, fmt, columns=None, **extra):
+    local = task("klue/nli").dataset.local.model_dump()
+    local["files"]["validation"].update(path=name, format=fmt, **extra)
+    if columns:
+        local["files"]["validation"]["columns"] = columns
+    return write_spec(tmp_path, "klue/nli", local=local)
+
+
+def test_truncated_klue_json_names_the_file(tmp_path, shared_data):
+    raw = (shared_data / "klue/nli/klue-nli-v1.1_dev.json").read_bytes()
+    (tmp_path / "nli.json").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(DataError, match=r"^nli.json: not valid JSON at line \d+, column \d+: .*truncated"):
+        data.read_local_file(one_file_spec(tmp_path, "nli.json", "klue-json"), "validation", tmp_path)
+
+
+def test_klue_json_that_is_not_utf8_names_the_file(tmp_path, shared_data):
+    text = (shared_data / "klue/nli/klue-nli-v1.1_dev.json").read_text(encoding="utf-8")
+    (tmp_path / "nli.json").write_bytes(text[:5000].encode("cp949", errors="replace"))
+    with pytest.raises(DataError, match=r"^nli.json: not UTF-8 text \(byte 0x[0-9a-f]{2} at offset \d+\); save the file as UTF-8"):
+        data.read_local_file(one_file_spec(tmp_path, "nli.json", "klue-json"), "validation", tmp_path)
+
+
+def test_errors_quote_at_most_the_offending_field(tmp_path):
+    secret = "root:x:0:0:SECRET-CONTENT:/root:/bin/bash"
+    (tmp_path / "ner.tsv").write_text(f"## guid\tsentence\n{secret}\n", encoding="utf-8")
+    spec = write_spec(tmp_path, "klue/ner")
+    local = spec.dataset.local.model_dump()
+    local["files"]["validation"]["path"] = "ner.tsv"
+    spec = write_spec(tmp_path, "klue/ner", local=local)
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "validation", tmp_path)
+    assert str(err.value).startswith("ner.tsv:2: expected 'char<TAB>TAG'") and "SECRET" not in str(err.value)
+    long_label = "x" * 5000
+    (tmp_path / "bad.jsonl").write_text(json.dumps({"premise": "p", "hypothesis": "h", "gold_label": long_label}) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        data.read_local_file(one_file_spec(tmp_path, "bad.jsonl", "jsonl"), "validation", tmp_path)
+    assert "bad.jsonl" in str(err.value) and len(str(err.value)) < 600
+
+
+def test_a_broken_csv_names_the_file(tmp_path):
+    (tmp_path / "bad.csv").write_text('premise,hypothesis,gold_label\n"unclosed,h,entailment\n', encoding="utf-8")
+    columns = {"text_a": "premise", "text_b": "hypothesis", "label": "gold_label"}
+    with pytest.raises(DataError, match=r"^bad.csv: not a readable csv file"):
+        data.read_local_file(one_file_spec(tmp_path, "bad.csv", "csv", columns), "validation", tmp_path)
+
+
+def test_the_spec_hash_ignores_comments_and_key_order_but_not_values(tmp_path):
+    original = task("glue/mrpc")
+    raw = yaml.safe_load(open(original.path, encoding="utf-8"))
+    folder = tmp_path / "tasks" / "glue"
+    folder.mkdir(parents=True)
+
+    def spec_from(text):
+        (folder / "mrpc.yaml").write_text(text, encoding="utf-8")
+        return load_spec(folder / "mrpc.yaml").sha256
+
+    plain = spec_from(yaml.safe_dump(raw, allow_unicode=True, sort_keys=True))
+    assert plain == original.sha256  # the file as shipped, re-serialised: the same spec
+    reordered = yaml.safe_dump(dict(reversed(list(raw.items()))), allow_unicode=True, sort_keys=False)
+    assert spec_from("# a comment a reader added\n" + reordered) == plain
+    raw["hyperparameters"]["epochs"] += 1
+    assert spec_from(yaml.safe_dump(raw, allow_unicode=True)) != plain
