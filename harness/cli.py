@@ -63,6 +63,7 @@ def run(
     eval_split: Optional[str] = typer.Option(None, "--eval-split", help="Override the scored split, e.g. 'validation[:80%]'."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Smoke run: train on the first N rows of each task's train split (after its carve); the record marks the run as a deviation."),
     eval_limit: Optional[int] = typer.Option(None, "--eval-limit", min=1, help="Smoke run: score the first N rows of each task's validation split (after its carve)."),
+    allow_single_class: bool = typer.Option(False, "--allow-single-class", help="Score a classification split that holds one label only (refused by default: its score means nothing)."),
     set_: list[str] = typer.Option([], "--set", help="Hyperparameter override key=value (repeatable), e.g. epochs=1."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     output: Path = typer.Option(paths.RESULTS_DIR, "--output", "-o", help="Where result records go."),
@@ -94,7 +95,7 @@ def run(
         fail(str(err))
     opts = runner.RunOptions(seeds=parse_seeds(seeds), output_dir=output, data_dir=data_dir, train_split=train_split,
                              eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_,
-                             limit=limit, eval_limit=eval_limit)
+                             limit=limit, eval_limit=eval_limit, allow_single_class=allow_single_class)
     jobs = jobs or grid.default_jobs_per_gpu()
     console.print(f"[bold]{resolved.id}[/bold] (revision {resolved.revision[:19]}) on {len(specs)} task(s), "
                   f"seeds {opts.seeds}, data: {data_dir or 'the hub'}")
@@ -155,8 +156,12 @@ def list_models() -> None:
     table = Table(title="models.yaml")
     for column in ("id", "name", "languages", "params"):
         table.add_column(column)
-    for m in models.leaderboard_models():
-        table.add_row(m["id"], m.get("name", ""), ", ".join(m.get("languages", [])), str(m.get("params", "")))
+    try:
+        entries = models.load_model_entries(paths.MODELS_FILE)
+    except models.ModelUnavailable as err:
+        fail(str(err))
+    for m in entries:  # Text: a name from the file is shown as written, never read as console markup
+        table.add_row(*(Text(v) for v in (m.id, m.name or "", ", ".join(m.languages), "" if m.params is None else str(m.params))))
     console.print(table)
 
 

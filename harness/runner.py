@@ -41,6 +41,7 @@ class RunOptions:
     compile: str = "off"  # torch.compile the model: on | off | auto (CUDA and enough steps to pay back)
     limit: Optional[int] = None  # --limit: train on the first N rows of each task's train split (a smoke run)
     eval_limit: Optional[int] = None  # --eval-limit: score the first N rows of its validation split
+    allow_single_class: bool = False  # --allow-single-class: score a split that holds one label only
 
     def limit_deviations(self) -> list[str]:
         """How --limit/--eval-limit depart from every task's protocol, in words for the record."""
@@ -96,8 +97,9 @@ def _finished_record(path: Path, key: str, seeds: list[int]) -> Optional[dict[st
 
 def _prepare(spec: TaskSpec, model: ResolvedModel, opts: RunOptions):
     hp = hyperparameters(spec, opts.overrides)
-    loaded = data_module.load(spec, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit)
-    key = _run_key(model, spec, hp, loaded.source, (opts.train_split, opts.eval_split, loaded.note))
+    loaded = data_module.load(spec, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit,
+                              allow_single_class=opts.allow_single_class)
+    key = _run_key(model, spec, hp, loaded.fingerprint, (opts.train_split, opts.eval_split, loaded.note))
     return hp, loaded, key
 
 
@@ -105,7 +107,7 @@ def prepare_features(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tok
     """Load and tokenize a task into the on-disk cache (errors surface later, in the task's own run)."""
     try:
         hp, loaded, _ = _prepare(spec, model, opts)
-        features.tokenize(loaded.dataset, tokenizer, spec.head, hp.max_length, spec.sha256, loaded.source)
+        features.tokenize(loaded.dataset, tokenizer, spec.head, hp.max_length, spec.sha256, loaded.fingerprint)
     except Exception:
         pass
 
@@ -160,7 +162,7 @@ def run_task(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tokenizer, 
         if todo and not train:
             raise MissingSeeds(f"seeds {todo} did not finish")
         if todo:
-            encoded = features.tokenize(loaded.dataset, tokenizer, spec.head, hp.max_length, spec.sha256, loaded.source)
+            encoded = features.tokenize(loaded.dataset, tokenizer, spec.head, hp.max_length, spec.sha256, loaded.fingerprint)
         for seed in todo:
             bar = progress.add_task(f"{spec.id} seed {seed}", total=None) if progress else None
 
