@@ -237,3 +237,17 @@ def test_broken_config_json_names_the_file(model_copy, content, message):
 def test_the_repository_models_yaml_is_valid():
     entries = models.load_model_entries()
     assert entries and all(e.name for e in entries)
+
+
+def test_bench_models_shows_names_as_written_and_names_a_broken_file(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from harness import paths
+    from harness.cli import app
+
+    monkeypatch.setattr(paths, "MODELS_FILE", write_models_file(tmp_path, [{"id": "fixture/model-a", "name": "[bold]model[/x] A"}]))
+    shown = CliRunner().invoke(app, ["models"])
+    assert shown.exit_code == 0 and "[bold]model[/x] A" in shown.output  # printed as written, not read as markup
+    paths.MODELS_FILE.write_text("models:\n  - id: fixture/model-a\n    name: [/x]\n", encoding="utf-8")
+    failed = CliRunner().invoke(app, ["models"])
+    assert failed.exit_code == 2 and "models.yaml: invalid model list" in failed.output and "models[0].name" in failed.output
