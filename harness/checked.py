@@ -152,6 +152,19 @@ def relative_inside(base: Path, relative: str, *, field: str, error: type[InputE
     return Path(base) / normal
 
 
+def shown_path(path: Path | str) -> str:
+    """A file as a message names it without this machine's layout: relative to the working
+    folder when inside it ('tasks/klue/nli.yaml'), else '.../<folder>/<name>'."""
+    resolved = Path(path).expanduser().resolve()
+    here = Path.cwd().resolve()
+    if here != Path(here.anchor):
+        try:
+            return resolved.relative_to(here).as_posix()
+        except ValueError:
+            pass
+    return ".../" + "/".join(resolved.parts[-2:])
+
+
 def sha256_hex(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
@@ -170,5 +183,6 @@ __all__ = [
     "relative_inside",
     "sha256_hex",
     "shorten",
+    "shown_path",
     "validate",
 ]

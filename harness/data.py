@@ -38,6 +38,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import posixpath
 import re
 import sys
@@ -316,7 +317,7 @@ def _load_hub(spec: TaskSpec, train_split: Optional[str], eval_split: Optional[s
     hub = spec.dataset.hub
     if hub is None:
         raise DataError(
-            f"task {spec.id} has no hub source ({spec.path}: dataset.hub); "
+            f"task {spec.id} has no hub source ({_spec_file(spec)}: dataset.hub); "
             f"pass --data-dir DIR with its local files{_local_file_list(spec)}"
         )
     train_expr = parse_split(train_split or hub.train)
@@ -365,17 +366,23 @@ def _load_hub_dataset(spec: TaskSpec) -> tuple[DatasetDict, str]:
     except Exception as err:  # a wrong config name or revision: the spec, not the network
         raise DataError(
             f"could not load the hub dataset {name}, revision {hub.revision or 'main'} "
-            f"({spec.path}: dataset.hub): {type(err).__name__}: {err}"
+            f"({_spec_file(spec)}: dataset.hub): {type(err).__name__}: {err}"
         ) from err
+
+
+def _spec_file(spec: TaskSpec) -> str:
+    """The task file as messages name it; they can end up in published failure records."""
+    return checked.shown_path(spec.path) if spec.path else f"the spec of {spec.id}"
 
 
 def _local_file_list(spec: TaskSpec) -> str:
     """': validation -> klue/ner/...tsv (e.g. the KLUE/GLUE files of ../shared/data: --data-dir ...)'."""
     local = spec.dataset.local
     if local is None:
-        return f"; but {spec.path} lists none: add a dataset.local section"
+        return f"; but {_spec_file(spec)} lists none: add a dataset.local section"
     files = ", ".join(f"{split} -> {f.path}" for split, f in local.files.items())
-    hint = f" (e.g. the KLUE/GLUE files of {SHARED_DATA}: --data-dir {SHARED_DATA})" if SHARED_DATA.is_dir() else ""
+    shared = os.path.relpath(SHARED_DATA) if SHARED_DATA.anchor == Path.cwd().anchor else checked.shown_path(SHARED_DATA)
+    hint = f" (e.g. the KLUE/GLUE files of {shared}: --data-dir {shared})" if SHARED_DATA.is_dir() else ""
     return f": {files}{hint}"
 
 
@@ -419,7 +426,7 @@ def _class_names(features: Features, path: str) -> Optional[list[str]]:
 def _load_local(spec: TaskSpec, data_dir: Path, train_split: Optional[str], eval_split: Optional[str]) -> LoadedData:
     local = spec.dataset.local
     if local is None:
-        raise DataError(f"task {spec.id} has no local files ({spec.path}: dataset.local); run it without --data-dir to use the hub")
+        raise DataError(f"task {spec.id} has no local files ({_spec_file(spec)}: dataset.local); run it without --data-dir to use the hub")
     if not data_dir.is_dir():
         raise DataError(f"--data-dir {data_dir}: no such folder")
     train_expr = parse_split(train_split or local.train)
@@ -428,7 +435,7 @@ def _load_local(spec: TaskSpec, data_dir: Path, train_split: Optional[str], eval
         if expr.split not in local.files:
             raise DataError(
                 f"task {spec.id}: split {str(expr)!r} names {expr.split!r}, which has no file in "
-                f"{spec.path}: dataset.local.files (it has: {', '.join(local.files)})"
+                f"{_spec_file(spec)}: dataset.local.files (it has: {', '.join(local.files)})"
             )
     # Each file is read and converted once, even when train and validation are carved from it.
     read = {split: _read_local(spec, split, data_dir) for split in dict.fromkeys([train_expr.split, eval_expr.split])}
@@ -464,10 +471,10 @@ def _read_local(spec: TaskSpec, split: str, data_dir: Path) -> tuple[Dataset, Fi
     """A local file, read once through the checked path: its rows in the canonical schema and its digest."""
     file = spec.dataset.local.files[split]
     field = f"dataset.local.files.{split}.path"
-    path = checked.relative_inside(Path(data_dir), file.path, field=f"{spec.path}: {field}", error=DataError)
+    path = checked.relative_inside(Path(data_dir), file.path, field=f"{_spec_file(spec)}: {field}", error=DataError)
     name = posixpath.normpath(file.path.replace("\\", "/"))  # relative to --data-dir: what messages and records show
     if not path.is_file():
-        raise DataError(f"{name}: file not found under --data-dir; task {spec.id} names it in {spec.path}: {field}")
+        raise DataError(f"{name}: file not found under --data-dir; task {spec.id} names it in {_spec_file(spec)}: {field}")
     raw = checked.read_bytes(path, name=name, error=DataError)
     text = checked.decode_utf8(raw, name=name, error=DataError)
     records = READERS[file.format](text, name, file)
@@ -712,7 +719,7 @@ def _label_indexer(
         elif label_map is not None:
             if str(raw) not in label_map:
                 raise DataError(
-                    f"{where}, row {row}: label {checked.shorten(raw)} is not in the label_map of {spec.path} ({label_map_field}); "
+                    f"{where}, row {row}: label {checked.shorten(raw)} is not in the label_map of {_spec_file(spec)} ({label_map_field}); "
                     f"it maps {sorted(label_map)}"
                 )
             name = label_map[str(raw)]
@@ -723,7 +730,7 @@ def _label_indexer(
             fix = f", or add it to {label_map_field} to map it" if label_map_field else ""
             raise DataError(
                 f"{where}, row {row}: label {checked.shorten(name)}{via} is not one of the task's labels {labels}; "
-                f"check {spec.path}: dataset.labels{fix}"
+                f"check {_spec_file(spec)}: dataset.labels{fix}"
             )
         cache[key] = index[name]
         return cache[key]

@@ -389,7 +389,7 @@ def test_missing_local_file_names_path_spec_and_field(tmp_path):
     message = str(err.value)
     assert message.startswith("glue/MRPC/train.tsv: file not found under --data-dir")
     assert str(tmp_path) not in message  # named relative to --data-dir: failure records are published
-    assert spec.path in message and "dataset.local.files.train.path" in message
+    assert "tasks/glue/mrpc.yaml: dataset.local.files.train.path" in message  # the task file, relative
 
 
 def test_missing_column_lists_the_columns(shared_data, tmp_path):
