@@ -92,12 +92,13 @@ def hostile_world(root: Path, tasks_dir: Path, strings: Iterable[str], urls: Ite
             record = make_record(model_id, spec, 50.0 + i, env=env, revision=next(say))
             record["data"]["source"] = next(say)
             write_record(results, record)
-    write_json_atomic(failure_path(results, model_ids[1], specs[-1].id), {
-        "schema": FAILURE_SCHEMA, "model": {"id": model_ids[1]}, "task": {"id": specs[-1].id},
+    write_json_atomic(failure_path(results, model_ids[1], specs[-1].id), {  # the old shape, read by migration
+        "schema": "koenbench.failure/1", "model": {"id": model_ids[1]}, "task": {"id": specs[-1].id},
         "error": next(say), "started_at": "2026-11-27T10:00:00Z"})
     write_json_atomic(failure_path(results, model_ids[2], specs[-1].id), {
-        "schema": FAILURE_SCHEMA, "model": {"id": model_ids[2]}, "task": {"id": specs[-1].id},
-        "error": {"type": next(say), "message": next(say)}, "started_at": "2026-11-27T10:00:00Z"})
+        "schema": FAILURE_SCHEMA, "model": {"id": model_ids[2], "revision": next(say), "source": "hub"},
+        "task": {"id": specs[-1].id}, "error": {"type": next(say), "message": next(say)},
+        "started_at": "2026-11-27T10:00:00Z"})
     odd = results / _file_name(next(say))  # a folder name shows on the page as part of a skipped file's name
     odd.mkdir(parents=True, exist_ok=True)
     (odd / "foreign.json").write_text(json.dumps({"schema": next(say)}), encoding="utf-8")

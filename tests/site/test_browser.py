@@ -36,12 +36,41 @@ def page():
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.set_default_timeout(15_000)
         page.problems = []
+        page.dialogs = []  # alert(), confirm(), prompt(): none of the site's pages opens one
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
         page.on("console", lambda m: page.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: page.problems.append(f"page error: {e}"))
         page.on("request", lambda r: None if r.url.startswith(("file:", "data:", "blob:", "about:"))
                 else page.problems.append(f"network request: {r.url}"))
         yield page
         browser.close()
+
+
+ACTIVE_IN_DOM = """() => {
+    const found = [];
+    for (const el of document.querySelectorAll('*')) {
+        for (const attr of el.attributes) {
+            const value = attr.value.replace(/[\\u0000-\\u0020]/g, '').toLowerCase();
+            if (attr.name.startsWith('on') || attr.name === 'autofocus' || attr.name === 'srcdoc')
+                found.push(`<${el.tagName} ${attr.name}>`);
+            if (['href', 'src', 'action', 'formaction', 'xlink:href'].includes(attr.name)
+                    && /^[a-z][a-z0-9+.-]*:/.test(value) && !/^(https?|file):/.test(value))
+                found.push(`<${el.tagName} ${attr.name}=${attr.value}>`);
+        }
+        if (['SCRIPT', 'STYLE', 'IFRAME', 'BASE'].includes(el.tagName) && /xss/i.test(el.outerHTML))
+            found.push(el.outerHTML.slice(0, 80));
+    }
+    return found;
+}"""
+
+
+POKE = """() => {  // what a reader's mouse and keyboard would do to every element
+    for (const el of document.querySelectorAll('body *')) {
+        for (const type of ['mouseover', 'mouseenter', 'focus', 'click'])
+            if (type !== 'click' || el.tagName !== 'A') el.dispatchEvent(new Event(type, {bubbles: true}));
+        if (el.focus) el.focus();
+    }
+}"""
 
 
 def _model_names(page) -> list[str]:
@@ -98,3 +127,52 @@ def test_search_works_from_disk(page, built_site):
     page.wait_for_selector(".md-search-result__item", timeout=15_000)
     assert page.locator(".md-search-result__item").count() > 0
     assert not page.problems
+
+
+def _catch_dialogs(page) -> list[str]:
+    """Every dialog the page opens from now on, dismissed (the one handler of the shared page)."""
+    page.dialogs.clear()
+    return page.dialogs
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    from hostile import ATTACKS, hostile_world
+
+    from harness.paths import TASKS_DIR
+    from harness.site.build import build_site
+
+    root = tmp_path_factory.mktemp("hostile")
+    world = hostile_world(root, TASKS_DIR, ATTACKS)
+    return build_site(reports_dir=world.reports, out_dir=root / "site", models_file=world.models, tasks_dir=world.tasks)
+
+
+def test_injected_text_stays_inert_in_the_browser(page, hostile_site):
+    dialogs = _catch_dialogs(page)
+    pages = sorted(hostile_site.parent.rglob("*.html"))
+    assert len(pages) > 10
+    for html_file in pages:
+        page.goto(html_file.as_uri())
+        page.wait_for_load_state("load")
+        page.evaluate(POKE)
+        assert page.evaluate(ACTIVE_IN_DOM) == [], html_file.name
+    home = hostile_site.as_uri()
+    page.goto(home)
+    assert "<script>alert('xss')</script>" in page.locator("#leaderboard").inner_text()  # shown as text
+    page.locator("input.md-search__input").click()
+    page.locator("input.md-search__input").press_sequentially("script", delay=20)
+    page.wait_for_selector(".md-search-result__item", timeout=15_000)
+    assert page.evaluate(ACTIVE_IN_DOM) == []
+    page.wait_for_timeout(500)  # a dialog from a late handler would land here
+    assert dialogs == []
+
+
+def test_the_inertness_check_sees_a_live_page(page, tmp_path):
+    live = tmp_path / "live.html"
+    live.write_text("<p title='t'>x</p><img src=x onerror=\"alert('xss')\"><a href='javascript:void(0)'>a</a>",
+                    encoding="utf-8")
+    dialogs = _catch_dialogs(page)
+    page.goto(live.as_uri())
+    page.wait_for_timeout(300)
+    assert dialogs == ["xss"]
+    assert len(page.evaluate(ACTIVE_IN_DOM)) == 2

@@ -227,3 +227,10 @@ def _is_object(path: Path) -> bool:
         return isinstance(json.loads(path.read_text(encoding="utf-8")), dict)
     except ValueError:
         return False
+
+
+def test_the_theme_never_turns_title_attributes_into_html():
+    # mkdocs-material's content.tooltips copies each title attribute into the page as HTML: a record's text
+    # in a cell's title would become elements on hover (found by the browser test)
+    config = yaml.safe_load((SITE / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert "content.tooltips" not in config["theme"].get("features", [])
