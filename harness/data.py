@@ -583,6 +583,8 @@ def _read_glue_tsv(text: str, name: str, file: LocalFile) -> list[dict]:
 
 
 def _rows_to_records(name: str, file: LocalFile, rows: list[list[str]]) -> list[dict]:
+    if file.header and not rows:
+        raise DataError(f"{name}: the file is empty; header is true, so its first line names the columns")
     if file.header:
         names, rows, first = file.names or rows[0], rows[1:], 2
     elif file.names:

@@ -71,6 +71,11 @@ class ModelsFile(BaseModel):
 
     models: list[ModelEntry] = Field(default_factory=list)
 
+    @field_validator("models", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value  # 'models:' with nothing under it
+
     @field_validator("models")
     @classmethod
     def _unique(cls, entries: list[ModelEntry]) -> list[ModelEntry]:

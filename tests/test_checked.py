@@ -1,0 +1,134 @@
+"""Broken and hostile input files: every corruption ends in an error that names the file, never a traceback.
+
+Property-based (hypothesis): small real files (models.yaml, one of each local data format)
+are truncated, overwritten and spliced with random bytes, then read through the checked
+path. Either the read succeeds or it raises the module's own input error; and no error
+message repeats a line of the file longer than a shortened field value.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness import checked, data, models
+from harness.spec import load_tasks
+
+fuzz = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def corrupted(draw, original: bytes) -> bytes:
+    """``original`` with a few random edits: cut short, bytes overwritten, random bytes spliced in."""
+    raw = bytearray(original)
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["truncate", "overwrite", "insert"]))
+        at = draw(st.integers(0, max(len(raw) - 1, 0)))
+        if kind == "truncate":
+            del raw[at:]
+        elif kind == "overwrite" and raw:
+            raw[at] = draw(st.integers(0, 255))
+        else:
+            raw[at:at] = draw(st.binary(min_size=1, max_size=8) | st.sampled_from([b"\t", b"\n", b'"', b"{", b"]", b"\xff", b"\xed\x95"]))
+    return bytes(raw)
+
+
+def quotes_the_file(message: str, raw: bytes) -> bool:
+    """Whether a message repeats a line of the file longer than a shortened field value (60 characters)."""
+    text = raw.decode("utf-8", errors="ignore")
+    return any(len(line) > 64 and line in message for line in text.splitlines())
+
+
+MODELS_YAML = (Path(__file__).parents[1] / "models.yaml").read_bytes()
+
+
+@fuzz
+@given(st.data())
+def test_a_corrupted_models_yaml_is_named_never_a_traceback(tmp_path, data_draw):
+    raw = data_draw.draw(corrupted(MODELS_YAML))
+    path = tmp_path / "models.yaml"
+    path.write_bytes(raw)
+    try:
+        models.load_model_entries(path)
+    except models.ModelUnavailable as err:
+        assert str(err).startswith(f"{path}: ") and not quotes_the_file(str(err), raw)
+
+
+@pytest.mark.parametrize("content", [b"", b"models:\n", b"models: []\n", b"# only a comment\n"])
+def test_an_empty_models_yaml_lists_no_models(tmp_path, content):
+    (tmp_path / "models.yaml").write_bytes(content)
+    assert models.load_model_entries(tmp_path / "models.yaml") == []
+
+
+# One small real file per local format: (task, split, how many bytes of the official file)
+FORMATS = [
+    ("klue/nli", "validation", 3000),  # klue-json
+    ("klue/ner", "validation", 3000),  # klue-ner-tsv
+    ("glue/mrpc", "validation", 3000),  # glue-tsv
+    ("klue/ynat", "train", 3000),  # tsv, pandas quoting
+    ("klue/sts", "train", 3000),  # csv
+]
+
+
+def small_file(shared_data, task_id, split, size):
+    """The task's spec, the file's path relative to --data-dir, and a valid small version of the file."""
+    spec = load_tasks([task_id])[0]
+    relative = spec.dataset.local.files[split].path
+    if relative.endswith(".json"):  # the first examples as a whole json list, not a cut
+        examples = json.loads((shared_data / relative).read_text(encoding="utf-8"))[:5]
+        return spec, relative, json.dumps(examples, ensure_ascii=False).encode()
+    return spec, relative, (shared_data / relative).read_bytes()[:size].rsplit(b"\n", 1)[0] + b"\n"  # whole lines
+
+
+@pytest.mark.parametrize("task_id, split, size", FORMATS)
+def test_a_corrupted_data_file_is_named_never_a_traceback(tmp_path_factory, shared_data, task_id, split, size):
+    spec, relative, original = small_file(shared_data, task_id, split, size)
+    folder = tmp_path_factory.mktemp("data")
+    (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+    (folder / relative).write_bytes(original)
+    assert len(data.read_local_file(spec, split, folder)) > 0  # the uncorrupted file reads
+
+    @fuzz
+    @given(raw=corrupted(original))
+    def read(raw):
+        (folder / relative).write_bytes(raw)
+        try:
+            data.read_local_file(spec, split, folder)
+        except data.DataError as err:
+            message = str(err)
+            assert relative in message and str(folder) not in message and not quotes_the_file(message, raw)
+
+    read()
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_a_path_accepted_inside_a_folder_stays_inside_it(relative):
+    base = Path("/data/dir")
+    try:
+        path = checked.relative_inside(base, relative, field="f")
+    except checked.InputError:
+        return
+    assert path == base or base in path.parents
+    assert ".." not in path.relative_to(base).parts
+
+
+def test_a_corrupted_model_config_is_named_never_a_traceback(tmp_path_factory, tiny_english_bert):
+    import shutil
+
+    folder = tmp_path_factory.mktemp("model") / "m"
+    shutil.copytree(tiny_english_bert, folder)
+    original = (folder / "config.json").read_bytes()
+
+    @settings(max_examples=25, deadline=None)
+    @given(raw=corrupted(original))
+    def resolve(raw):
+        (folder / "config.json").write_bytes(raw)
+        try:
+            models.local_model(folder)
+        except models.ModelUnavailable as err:
+            assert "config.json" in str(err) and str(folder) not in str(err) and not quotes_the_file(str(err), raw)
+
+    resolve()
