@@ -353,7 +353,7 @@ class Registry:
         registry = cls()
         for folder in _as_dirs(tasks_dir):
             if not folder.is_dir():
-                raise SpecError(f"task folder {folder} does not exist (from --tasks-dir or ${paths.TASKS_PATH_ENV})")
+                raise SpecError(f"task folder {folder} does not exist or is not a folder (from --tasks-dir or ${paths.TASKS_PATH_ENV})")
             for path in sorted(folder.glob("*.y*ml")):
                 registry.misplaced.append(f"{path}: not in a suite folder; move it to {folder}/<suite>/{path.name}")
             for path in sorted(folder.glob("*/*.y*ml")):
