@@ -196,6 +196,26 @@ def record_intervals(path: Path, record: records.ResultRecord, resamples: int = 
     return {metric: bootstrap.score_interval(model, metric, resamples) for metric in record.scores}
 
 
+def average_interval(entries: Sequence[tuple[Path, records.ResultRecord]],
+                     resamples: int = bootstrap.RESAMPLES) -> Optional[bootstrap.Interval]:
+    """The 95% interval of one model's average primary score over several tasks (each task resampled on its own).
+
+    None when any of the records kept no predictions: an interval over part of the average would mislead.
+    """
+    draws, points = [], []
+    for path, record in entries:
+        kept = predictions.for_record(path, record.predictions)
+        if kept is None:
+            return None
+        model, metric = kept.for_bootstrap(), record.task.primary_metric
+        rng = np.random.default_rng([0, *record.task.id.encode()])
+        draws.append(bootstrap.bootstrap_draws([model], metric, resamples, rng)[0])
+        points.append(model.point(metric))
+    if not draws:
+        return None
+    return bootstrap.percentile_interval(float(np.mean(points)), np.mean(draws, axis=0))
+
+
 @dataclass
 class Ties:
     """On one task: the best model by the metric, the models no test can tell from it, and those that were not tested."""

@@ -144,3 +144,15 @@ def test_ties_with_the_best(tmp_path):
     ties = compare.tied_with_best(entries, "accuracy", resamples=2000)
     assert ties.best == "fixture/model-c"
     assert ties.tied == ["fixture/model-b"] and ties.untested == ["fixture/model-d"]
+
+
+def test_average_interval_is_narrower_than_its_tasks(two_models):
+    entries = [(p, records.read_result(p)) for p in sorted((two_models / "model-b").glob("*.json"))]
+    average = compare.average_interval(entries, resamples=1000)
+    singles = [compare.record_intervals(p, r, resamples=1000)["accuracy"] for p, r in entries]
+    assert average.score == pytest.approx(np.mean([r.scores["accuracy"] for _, r in entries]), abs=1e-3)
+    assert average.low < average.score < average.high
+    assert average.high - average.low < min(s.high - s.low for s in singles)  # three independent tasks average out
+    _write(two_models / "model-b", "fixture/model-b", "glue/w", [np.zeros(10, int)], np.zeros(10, int), keep_predictions=False)
+    with_missing = entries + [(two_models / "model-b" / "glue__w.json", records.read_result(two_models / "model-b" / "glue__w.json"))]
+    assert compare.average_interval(with_missing, resamples=200) is None
