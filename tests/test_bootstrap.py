@@ -217,7 +217,7 @@ def test_three_seeds_pay_a_bounded_price_for_guarding_against_seed_effects():
     """Three seeds without any seed effect: more power than one seed, less than a test told there is no seed effect.
 
     With 3 seeds the seed effect's variance is estimated from 2 degrees of freedom and
-    clipped at 0, which widens the interval a little when seeds agree (measured: 0.60
+    clipped at 0, which widens the interval a little when seeds agree (measured: 0.67
     detected where a test that knew would find 0.72).
     """
     verdicts = _detections(np.random.default_rng(6), 300, 3, 0.75, 0.80)
