@@ -61,11 +61,18 @@ def _klue_ner_sequence(sentences: Sequence[Sequence[int]], labels: Sequence[str]
 def entity_f1(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]], *, labels: Sequence[str], **_) -> float:
     """KLUE-NER entity F1: seqeval, strict IOB2, macro over the entity types seen in gold or predictions.
 
-    One sequence for the whole split, as KLUE-baseline's klue_ner_entity_macro_f1.
+    KLUE-baseline's klue_ner_entity_macro_f1 scores the whole split as one sequence, each
+    sentence wrapped in O; no entity crosses an O, so seqeval's counts are the same with
+    one sequence per wrapped sentence, and seqeval's strict mode is quadratic in a
+    sequence's length (measured: 125 s for the 5,000 dev sentences as one sequence, 4 s
+    as sentences; equal to the last digit, tested).
     """
-    pred_tags = [labels[i] for i in _klue_ner_sequence(predictions, labels)]
-    gold_tags = [labels[i] for i in _klue_ner_sequence(references, labels)]
-    return 100.0 * seqeval_f1([gold_tags], [pred_tags], average="macro", mode="strict", scheme=IOB2)
+    outside = list(labels).index("O")
+
+    def wrapped(sentences: Sequence[Sequence[int]]) -> list[list[str]]:
+        return [[labels[outside], *(labels[i] for i in sentence), labels[outside]] for sentence in sentences]
+
+    return 100.0 * seqeval_f1(wrapped(references), wrapped(predictions), average="macro", mode="strict", scheme=IOB2)
 
 
 def char_f1(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]], *, labels: Sequence[str], **_) -> float:

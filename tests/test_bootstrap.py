@@ -109,10 +109,15 @@ def test_ner_sentence_statistics_reproduce_seqeval_on_the_klue_dev_file(klue_ner
     expected = 100.0 * seqeval_f1(wrap(gold), wrap(pred), average="macro", mode="strict", scheme=IOB2)
     assert 50 < expected < 99  # the perturbation leaves a real but imperfect tagger
     assert ours == pytest.approx(expected, abs=1e-9)
-    # and exactly as metrics.entity_f1 scores it (one sequence; quadratic in seqeval, so on a slice)
+    assert metrics.entity_f1(pred, gold, labels=LABELS) == pytest.approx(expected, abs=1e-9)
+    # and as KLUE-baseline scores it: the split as one sequence (quadratic in seqeval, so on a slice)
     some = slice(0, 400)
+    gold_sequence = [tag for sentence in wrap(gold[some]) for tag in sentence]
+    pred_sequence = [tag for sentence in wrap(pred[some]) for tag in sentence]
+    expected_slice = 100.0 * seqeval_f1([gold_sequence], [pred_sequence], average="macro", mode="strict", scheme=IOB2)
     sliced = bootstrap.entity_f1_statistic(pred[some], gold[some], labels=LABELS)
-    assert sliced.scores(np.ones((1, 400)))[0] == pytest.approx(metrics.entity_f1(pred[some], gold[some], labels=LABELS), abs=1e-9)
+    assert sliced.scores(np.ones((1, 400)))[0] == pytest.approx(expected_slice, abs=1e-9)
+    assert metrics.entity_f1(pred[some], gold[some], labels=LABELS) == pytest.approx(expected_slice, abs=1e-9)
 
 
 def test_entity_extraction_matches_seqeval_strict_iob2_on_tag_soup():
