@@ -28,7 +28,7 @@ from typing import Any, Literal, Mapping, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 from harness import checked
-from harness.paths import MODELS_FILE
+from harness import paths
 
 Source = Literal["hub", "local"]
 
@@ -87,12 +87,15 @@ class ModelsFile(BaseModel):
         return entries
 
 
-def load_model_entries(models_file: Path = MODELS_FILE) -> list[ModelEntry]:
-    """The entries of models.yaml, validated; [] when there is no file. Errors name the file and the field."""
-    models_file = Path(models_file)
+def load_model_entries(models_file: Optional[Path] = None) -> list[ModelEntry]:
+    """The entries of models.yaml (default: the project's), validated; [] when there is no file.
+
+    Errors name the file and the field.
+    """
+    models_file = Path(models_file or paths.MODELS_FILE)
     if not models_file.exists():
         return []
-    name = models_file.name if models_file == MODELS_FILE else str(models_file)
+    name = models_file.name if models_file == paths.MODELS_FILE else str(models_file)
     raw = checked.read_yaml(models_file, name=name, error=ModelUnavailable)
     if raw is None:
         return []
@@ -101,7 +104,7 @@ def load_model_entries(models_file: Path = MODELS_FILE) -> list[ModelEntry]:
     return checked.validate(ModelsFile, raw, name=name, what="model list", error=ModelUnavailable).models
 
 
-def leaderboard_models(models_file: Path = MODELS_FILE) -> list[dict[str, Any]]:
+def leaderboard_models(models_file: Optional[Path] = None) -> list[dict[str, Any]]:
     """models.yaml's entries as plain dicts (for tables and templates)."""
     return [entry.model_dump(exclude_none=True) for entry in load_model_entries(models_file)]
 
@@ -149,8 +152,9 @@ class ResolvedModel:
         )
 
 
-def resolve(name: str, models_file: Path = MODELS_FILE) -> ResolvedModel:
+def resolve(name: str, models_file: Optional[Path] = None) -> ResolvedModel:
     """``--model`` -> the model: a models.yaml name or id, a local directory, or a hub id, in that order."""
+    models_file = Path(models_file or paths.MODELS_FILE)
     entries = load_model_entries(models_file)
     entry = next((e for e in entries if name in (e.id, e.name)), None)
     target = entry.id if entry else name

@@ -251,3 +251,35 @@ def test_bench_models_shows_names_as_written_and_names_a_broken_file(tmp_path, m
     paths.MODELS_FILE.write_text("models:\n  - id: fixture/model-a\n    name: [/x]\n", encoding="utf-8")
     failed = CliRunner().invoke(app, ["models"])
     assert failed.exit_code == 2 and "models.yaml: invalid model list" in failed.output and "models[0].name" in failed.output
+
+
+def test_a_weight_swap_reruns_whichever_way_the_model_is_named(tmp_path, model_copy, monkeypatch):
+    """By name, swap the weights in place, by path: a rerun with the new revision; by name again: the same record."""
+    from typer.testing import CliRunner
+
+    from harness import paths
+    from harness.cli import app
+
+    folder = model_copy("work/my-model")
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setattr(paths, "MODELS_FILE", write_models_file(tmp_path, [{"id": "my-model", "name": "fixture-model-a"}]))
+    output = tmp_path / "results"
+
+    def run(model):
+        args = ["run", "--model", model, "--data-dir", str(paths.SAMPLES_DIR), "--tasks", "glue/sst2", "--set", "epochs=1",
+                "--limit", "16", "--eval-limit", "16", "--output", str(output)]
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        [record] = [json.loads(p.read_text(encoding="utf-8")) for p in output.glob("*/glue__sst2.json")]
+        return result.output, record
+
+    _, first = run("fixture-model-a")
+    weights = folder / "model.safetensors"
+    raw = bytearray(weights.read_bytes())
+    raw[-1] ^= 0xFF
+    weights.write_bytes(bytes(raw))
+    second_output, second = run(str(folder))
+    assert "skipped" not in second_output and second["model"]["revision"] != first["model"]["revision"]
+    assert second["model"]["id"] == first["model"]["id"] == "my-model"
+    third_output, third = run("fixture-model-a")
+    assert "skipped" in third_output and third["model"]["revision"] == second["model"]["revision"]
