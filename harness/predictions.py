@@ -18,7 +18,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional, Sequence
+from typing import Any, Iterable, Literal, Optional, Sequence
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class TaskPredictions:
                                self.binarize_threshold)
 
 
-def validation_fingerprint(rows: Sequence[dict[str, Any]]) -> str:
+def validation_fingerprint(rows: Iterable[dict[str, Any]]) -> str:
     """sha256 of the validation split's content, row after row: equal only for the same examples in the same order.
 
     Built from the canonical rows (text, tokens, label), not from file paths or hub
@@ -174,4 +174,35 @@ def for_record(record_path: Path, reference: Any) -> Optional[TaskPredictions]:
     if reference is None:
         return None
     return load(Path(record_path).parent / reference.path, reference.sha256)
+
+
+# ---------------------------------------------------------------------------------------------
+# what `bench run` does with them: one file per seed beside the seed cache, one per record
+
+
+def split_fingerprint(columns: dict[str, list]) -> str:
+    """``validation_fingerprint`` of a split given as columns (``datasets.Dataset.to_dict()``)."""
+    names = sorted(columns)
+    return validation_fingerprint(dict(zip(names, row)) for row in zip(*(columns[n] for n in names)))
+
+
+def seed_file(seed_cache: Path) -> Path:
+    """A seed's predictions beside its cached result: ``<key>-seed42.json`` -> ``<key>-seed42.predictions.npz``."""
+    return Path(seed_cache).with_suffix(".predictions.npz")
+
+
+def gather(seed_files: Sequence[Path], record_path: Path) -> Optional[tuple[str, str]]:
+    """Merge the seeds' files into the record's; (file name beside the record, sha256), or None if a seed has none.
+
+    A seed cached before predictions were kept has no file; its record then names none
+    (no interval, no comparison) rather than an interval over some of its seeds.
+    """
+    if not seed_files or not all(Path(f).exists() for f in seed_files):
+        Path(file_for(record_path)).unlink(missing_ok=True)  # an older run's file would not match the new record
+        return None
+    merged = load(seed_files[0])
+    for path in seed_files[1:]:
+        merged = merged.merge(load(path))
+    target = file_for(record_path)
+    return target.name, save(target, merged)
 

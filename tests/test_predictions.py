@@ -97,3 +97,25 @@ def test_bootstrap_of_a_loaded_file_matches_the_metric(tmp_path):
 
     expected = metrics.METRICS["char_f1"](original.predictions[0], original.references, labels=NER_LABELS)
     assert model.point("char_f1") == pytest.approx(expected, abs=1e-9)
+
+
+def test_split_fingerprint_of_columns_equals_that_of_rows():
+    columns = {"text_a": ["가나", "b"], "label": [0, 1]}
+    rows = [{"text_a": "가나", "label": 0}, {"text_a": "b", "label": 1}]
+    assert predictions.split_fingerprint(columns) == predictions.validation_fingerprint(rows)
+
+
+def test_gather_merges_the_seeds_or_names_none(tmp_path):
+    record = tmp_path / "glue__z.json"
+    files = []
+    for seed in (43, 42):
+        one = _sample("label", seeds=(seed,))
+        one.predictions = [np.full(30, seed % 3)]
+        files.append(predictions.seed_file(tmp_path / ".seeds" / f"k-seed{seed}.json"))
+        predictions.save(files[-1], one)
+    name, digest = predictions.gather(files, record)
+    assert name == "glue__z.predictions.npz"
+    merged = predictions.load(tmp_path / name, digest)
+    assert merged.seeds == [43, 42] and [p[0] for p in merged.predictions] == [1, 0]
+    assert predictions.gather([*files, tmp_path / "missing.npz"], record) is None
+    assert not (tmp_path / name).exists()  # a stale file never outlives the record it belonged to
