@@ -8,6 +8,7 @@ and an unreachable hub is simulated with HF_DATASETS_OFFLINE=1.
 import hashlib
 import json
 import re
+import shutil
 
 import datasets
 import pytest
@@ -605,3 +606,31 @@ def test_the_spec_hash_ignores_comments_and_key_order_but_not_values(tmp_path):
     assert spec_from("# a comment a reader added\n" + reordered) == plain
     raw["hyperparameters"]["epochs"] += 1
     assert spec_from(yaml.safe_dump(raw, allow_unicode=True)) != plain
+
+
+def test_bench_run_reruns_after_a_data_edit_but_not_after_a_comment(tmp_path, tiny_english_bert):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+    from harness.paths import SAMPLES_DIR
+
+    (tmp_path / "data/glue").mkdir(parents=True)
+    shutil.copytree(SAMPLES_DIR / "glue/SST-2", tmp_path / "data/glue/SST-2")
+    task_file = tmp_path / "tasks/mine/sst2.yaml"
+    task_file.parent.mkdir(parents=True)
+    task_file.write_text("include: glue/sst2\n", encoding="utf-8")
+
+    def run():
+        args = ["run", "--model", str(tiny_english_bert), "--tasks", "mine/sst2", "--tasks-dir", str(tmp_path / "tasks"),
+                "--data-dir", str(tmp_path / "data"), "--set", "epochs=1", "--limit", "16", "--eval-limit", "16",
+                "--output", str(tmp_path / "results")]
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "skipped" not in run()
+    task_file.write_text("# a note a reader added\ninclude: glue/sst2\n", encoding="utf-8")
+    assert "skipped" in run()  # a comment changes nothing
+    train = tmp_path / "data/glue/SST-2/train.tsv"
+    train.write_text(train.read_text(encoding="utf-8").replace("hide new secretions", "hide old secretions"), encoding="utf-8")
+    assert "skipped" not in run()  # the data did change
