@@ -51,22 +51,28 @@ def carve_order(num_rows: int, strata: Optional[Sequence[Hashable]] = None, seed
     return [row for _, _, row in placed]
 
 
+def column_values(dataset: Dataset, *names: str) -> list[list]:
+    """Whole columns as Python lists, in one batch (iterating ``dataset[name]`` row by row is ~100x slower)."""
+    batch = dataset.select_columns(list(names))[:]
+    return [batch[name] for name in names]
+
+
 def label_counts(dataset: Dataset, head: str, labels: Optional[Sequence[str]]) -> dict[str, int]:
     """Rows per label (sentence tasks) or tokens per tag (token tasks), every label listed; {} for regression."""
     if labels is None or head == "regression":
         return {}
     if head == "token-classification":
-        counts = Counter(tag for tags in dataset["tags"] for tag in tags)
+        counts = Counter(tag for tags in column_values(dataset, "tags")[0] for tag in tags)
     else:
-        counts = Counter(dataset["label"])
+        counts = Counter(column_values(dataset, "label")[0])
     return {name: counts.get(index, 0) for index, name in enumerate(labels)}
 
 
 def _row_texts(dataset: Dataset, head: str) -> list[tuple]:
     if head == "token-classification":
-        return [tuple(tokens) for tokens in dataset["tokens"]]
-    columns = [dataset["text_a"]] + ([dataset["text_b"]] if "text_b" in dataset.column_names else [])
-    return list(zip(*columns))
+        return [tuple(tokens) for tokens in column_values(dataset, "tokens")[0]]
+    names = ["text_a", "text_b"] if "text_b" in dataset.column_names else ["text_a"]
+    return list(zip(*column_values(dataset, *names)))
 
 
 def rows_also_in_train(train: Dataset, scored: Dataset, head: str) -> int:
@@ -94,5 +100,5 @@ def single_class(counts: dict[str, int]) -> Optional[str]:
     return present[0] if len(present) == 1 else None
 
 
-__all__ = ["CARVE_METHOD", "CARVE_SEED", "carve_order", "label_counts", "rows_also_in_train", "scored_split_warnings",
+__all__ = ["CARVE_METHOD", "CARVE_SEED", "carve_order", "column_values", "label_counts", "rows_also_in_train", "scored_split_warnings",
            "single_class"]

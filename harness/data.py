@@ -288,7 +288,7 @@ def _shared_rows_warning(train: SplitExpr, evaluation: SplitExpr, num_rows: int)
 
 def _carve(whole: Dataset, spec: TaskSpec, train: SplitExpr, evaluation: SplitExpr) -> tuple[Dataset, Dataset]:
     """Both sides of a spec's own carve of one split, sliced from its seeded (stratified) order."""
-    strata = whole["label"] if spec.head == "sequence-classification" else None
+    strata = carving.column_values(whole, "label")[0] if spec.head == "sequence-classification" else None
     order = carving.carve_order(len(whole), strata)
     sides = []
     for expr in (train, evaluation):
