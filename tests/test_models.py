@@ -283,3 +283,12 @@ def test_a_weight_swap_reruns_whichever_way_the_model_is_named(tmp_path, model_c
     assert second["model"]["id"] == first["model"]["id"] == "my-model"
     third_output, third = run("fixture-model-a")
     assert "skipped" in third_output and third["model"]["revision"] == second["model"]["revision"]
+
+
+def test_a_models_yaml_folder_id_is_found_beside_the_file(tmp_path, model_copy, monkeypatch):
+    model_copy("catalog/models/my-model")
+    models_file = write_models_file(tmp_path / "catalog", [{"id": "models/my-model", "name": "fixture-model-a"}])
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    resolved = models.resolve("fixture-model-a", models_file)
+    assert (resolved.id, resolved.source) == ("models/my-model", "local") and resolved.revision.startswith("sha256:")
