@@ -51,7 +51,7 @@ def test_bench_run_with_limit_on_all_eight_tasks(tiny_english_bert, tmp_path):
     for task_id, record in records.items():
         assert (record["data"]["train_examples"], record["data"]["validation_examples"]) == (16, 8), task_id
         assert "--limit 16: the first 16 of" in record["data"]["note"], task_id
-        deviations = record.get("protocol", {}).get("deviations")
+        deviations = (record.get("protocol") or {}).get("deviations")
         if deviations is not None:  # once records carry the protocol's deviations, the smoke run is one
             assert any("--limit 16" in d for d in deviations), task_id
 
