@@ -76,10 +76,16 @@ def _tokenizer_key(tokenizer) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
+def _code_key() -> str:
+    """Identifies the code that makes the features (this module's source), so an upgraded or edited
+    harness never reuses features that an older version of it made."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+
+
 def tokenize(dataset: datasets.DatasetDict, tokenizer, head: str, max_length: int, spec_sha256: str, source: str) -> datasets.DatasetDict:
     """input_ids / token_type_ids / attention_mask / labels for every split, cached on disk."""
     key = hashlib.sha256(
-        f"{_tokenizer_key(tokenizer)}|{spec_sha256}|{max_length}|{source}|{head}".encode()
+        f"{_tokenizer_key(tokenizer)}|{_code_key()}|{spec_sha256}|{max_length}|{source}|{head}".encode()
     ).hexdigest()[:20]
     out = {}
     for split, ds in dataset.items():

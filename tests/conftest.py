@@ -1,6 +1,9 @@
 """Shared fixtures: real data from ../shared/data, real vocabularies, tiny models; never the network."""
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# Every cache a test run writes lives in one temporary folder, removed at exit: never the user's
+# ~/.cache/koenbench (a warm cache there would hide a change to how features are made) nor their
+# Hugging Face caches. `datasets` reads HF_DATASETS_CACHE once, when it is first imported, so
+# this must run before anything below imports it; the values override whatever the shell set.
+TEST_CACHE = Path(tempfile.mkdtemp(prefix="koenbench-tests-"))
+atexit.register(shutil.rmtree, TEST_CACHE, ignore_errors=True)
+os.environ["KOENBENCH_CACHE"] = str(TEST_CACHE / "koenbench")
+os.environ["HF_HOME"] = str(TEST_CACHE / "hf-home")
+os.environ["HF_DATASETS_CACHE"] = str(TEST_CACHE / "hf-datasets")
 
 from harness import tiny  # noqa: E402
 from harness.paths import SHARED_DATA  # noqa: E402
@@ -22,12 +35,10 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _isolated_caches(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("hf-cache")
-    os.environ["HF_DATASETS_CACHE"] = str(cache / "datasets")
-    os.environ["HF_HOME"] = str(cache / "home")
-    yield
+@pytest.fixture(scope="session")
+def test_cache() -> Path:
+    """The temporary folder every cache of this test run lives in."""
+    return TEST_CACHE
 
 
 @pytest.fixture(scope="session")

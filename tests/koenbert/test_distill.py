@@ -176,7 +176,7 @@ def test_an_existing_run_is_continued_only_with_resume_and_the_same_settings(wor
         distill(config(world, out, steps=2, lr=1e-3), resume=True, show_progress=False)
 
 
-def test_the_command_line_prints_a_clean_error_and_exits_1(world, tmp_path):
+def test_the_command_line_prints_a_clean_error_and_exits_2(world, tmp_path):
     from harness.cli import app
 
     base = ["koenbert", "distill", "--student", world["student"], "--ko-teacher", world["ko_teacher"],
