@@ -1,0 +1,69 @@
+"""Baselines: the constant predictors' scores, from the data and the task's own metrics."""
+
+from collections import Counter
+
+import pytest
+from datasets import Dataset, DatasetDict
+
+from harness import baselines, data, spec
+from harness.demo import SAMPLES_DIR
+
+
+def task(task_id: str):
+    return spec.load_tasks([task_id])[0]
+
+
+def test_majority_class_comes_from_train_and_is_scored_on_validation():
+    mrpc = task("glue/mrpc")  # labels [not_equivalent, equivalent]; f1 is of class 1
+    dataset = DatasetDict(
+        train=Dataset.from_dict({"text_a": ["a"] * 5, "text_b": ["b"] * 5, "label": [0, 0, 0, 1, 1]}),
+        validation=Dataset.from_dict({"text_a": ["a"] * 4, "text_b": ["b"] * 4, "label": [1, 1, 1, 0]}),
+    )
+    result = baselines.compute(mrpc, dataset)
+    assert result.kind == "majority-class"
+    assert "not_equivalent" in result.predicts  # train's majority, although validation's is 'equivalent'
+    assert result.scores == {"f1": 0.0, "accuracy": 25.0}
+    assert result.validation_examples == 4
+
+
+def test_ties_go_to_the_lower_label_index():
+    sst2 = task("glue/sst2")
+    dataset = DatasetDict(
+        train=Dataset.from_dict({"text_a": ["x"] * 4, "label": [1, 0, 1, 0]}),
+        validation=Dataset.from_dict({"text_a": ["x"] * 2, "label": [0, 0]}),
+    )
+    assert baselines.compute(sst2, dataset).scores == {"accuracy": 100.0}
+
+
+def test_constant_mean_gives_zero_correlation_and_its_binarized_f1():
+    sts = task("klue/sts")  # pearson, binarized_f1 at 3.0
+    dataset = DatasetDict(
+        train=Dataset.from_dict({"text_a": ["x"] * 2, "text_b": ["y"] * 2, "label": [3.5, 4.5]}),  # mean 4.0 >= 3
+        validation=Dataset.from_dict({"text_a": ["x"] * 4, "text_b": ["y"] * 4, "label": [0.0, 1.0, 3.0, 5.0]}),
+    )
+    result = baselines.compute(sts, dataset)
+    assert result.kind == "constant-mean" and result.predicts.startswith("4.000")
+    assert result.scores["pearson"] == 0.0  # undefined for a constant: reported as 0.0
+    assert result.scores["binarized_f1"] == pytest.approx(100 * 2 * 0.5 * 1 / 1.5, abs=1e-3)  # P 2/4, R 2/2
+
+
+def test_all_o_on_real_ner_samples_scores_no_entity_and_skips_spaces():
+    ner = task("klue/ner")
+    loaded = data.load(ner, SAMPLES_DIR)
+    result = baselines.compute(ner, loaded.dataset)
+    assert result.kind == "all-O"
+    assert result.scores["entity_f1"] == 0.0
+    # character F1 is a macro over all 13 tags (zero_division=1): the O tag's F1 plus the tags absent from gold
+    validation = loaded.dataset["validation"]
+    gold = Counter(t for tokens, tags in zip(validation["tokens"], validation["tags"])
+                   for ch, t in zip(tokens, tags) if not ch.isspace())
+    assert 0.0 < result.scores["char_f1"] < 100.0
+    assert len(gold) > 1  # the samples hold entities, so all-O is not perfect
+
+
+def test_every_task_has_a_baseline_on_the_samples():
+    for task_spec in spec.load_tasks(["all"]):
+        loaded = data.load(task_spec, SAMPLES_DIR)
+        result = baselines.compute(task_spec, loaded.dataset)
+        assert set(result.scores) == set(task_spec.metrics.names)
+        assert result.validation_examples == loaded.validation_examples
