@@ -208,5 +208,35 @@ def compare_models(
         console.print(f"wrote {', '.join(str(p) for p in written)}", markup=False, highlight=False)
 
 
+@app.command()
+def export(
+    model: str = typer.Option(..., "--model", "-m", help="The model id its records carry (as `bench run` printed it)."),
+    format_: str = typer.Option("eval-results", "--format", "-f", help="eval-results, model-index, csv or json."),
+    out: Path = typer.Option(..., "--out", help="Folder the files go to (kept after a push)."),
+    results_dir: Path = typer.Option(paths.RESULTS_DIR, "--results", help="Where the result records are."),
+    push: Optional[str] = typer.Option(None, "--push", help="Model repo on the Hub to send the files to, e.g. org/model."),
+    create_pr: bool = typer.Option(False, "--create-pr", help="With --push: open a pull request instead of committing."),
+) -> None:
+    """A model's scores in the Hub's formats (.eval_results YAML, model-index card) or as CSV/JSON, one entry per (task, metric)."""
+    from harness import export as exporter
+    from harness.spec import SpecError
+
+    try:
+        written = exporter.export_model(model, format_, out, results_dir)
+    except (exporter.ExportError, SpecError) as err:
+        fail(str(err))
+    console.print(f"{len(written)} file(s) in {out} (values in percent, 0-100, as recorded)")
+    if push is None:
+        return
+    try:
+        url = exporter.push(written, out, push, create_pr)
+    except exporter.NoToken as err:
+        fail(f"{err}; the files are in {out}")
+    except exporter.PushError as err:  # the network or the Hub, not the user's input: exit 1
+        console.print(Text(f"push failed: {err}\nthe files are in {out}; push them later with --push", style="red"))
+        raise typer.Exit(code=1)
+    console.print(f"pushed to {push}: {url}")
+
+
 def main() -> None:
     app()

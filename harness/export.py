@@ -1,0 +1,314 @@
+"""`bench export`: one model's result records in the formats people read scores in.
+
+- ``eval-results``: the Hub's ``.eval_results/*.yaml`` files (one file per task and metric,
+  written with huggingface_hub's ``EvalResultEntry``), shown on the model page;
+- ``model-index``: the older ``model-index`` block of a model card's YAML front matter
+  (``ModelCardData``/``EvalResult``), in a README.md;
+- ``csv`` / ``json``: the same entries as a flat table, for pandas.
+
+Values are in percent (0-100), exactly as the records hold them: the unit of the KLUE and
+GLUE papers and of the leaderboard. The Hub shows a value as written, so a page then reads
+"86.5" like the papers; every entry's notes (and the metric name) say "percent".
+
+The Hub dataset and its config come from the task YAML's ``dataset.hub`` (``klue/klue`` +
+``ynat``, ``nyu-mll/glue`` + ``mrpc``), never from a table here. The ``.eval_results`` format
+has no metric field, so each file holds one metric and its notes name it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from harness import results
+from harness.spec import TaskSpec
+
+ExportFormat = Literal["eval-results", "model-index", "csv", "json"]
+FORMATS: tuple[str, ...] = ("eval-results", "model-index", "csv", "json")
+
+# The Hub's task type for each head (its model-index vocabulary has no regression task;
+# GLUE's STS-B cards use text-classification).
+HUB_TASK_TYPE = {
+    "sequence-classification": "text-classification",
+    "regression": "text-classification",
+    "token-classification": "token-classification",
+}
+# metric -> (the Hub's metric id, a readable name); the name carries the unit
+HUB_METRIC = {
+    "accuracy": ("accuracy", "accuracy (%)"),
+    "f1": ("f1", "F1 (%)"),
+    "macro_f1": ("f1", "macro F1 (%)"),
+    "pearson": ("pearsonr", "Pearson r (x100)"),
+    "spearman": ("spearmanr", "Spearman rho (x100)"),
+    "binarized_f1": ("f1", "F1 of similar/dissimilar at 3.0 (%)"),
+    "entity_f1": ("f1", "entity macro F1 (%)"),
+    "char_f1": ("f1", "character macro F1 (%)"),
+}
+
+
+class ExportError(ValueError):
+    """The user's model has no records here, or a record cannot be mapped to the Hub; the message says what to do."""
+
+
+class ExportEntry(BaseModel):
+    """One (task, metric) score of one model, with everything a reader needs to trust it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model_id: str
+    model_revision: str
+    task_id: str
+    task_name: str
+    task_type: str
+    dataset_id: str
+    dataset_config: Optional[str]
+    dataset_split: str
+    dataset_revision: Optional[str]  # the hub dataset commit the record used; None for local files
+    metric: str
+    metric_type: str
+    metric_name: str
+    value: float  # percent, as recorded
+    std: float
+    seeds: list[int]
+    date: str
+    protocol_followed: bool
+    notes: str
+
+
+def model_records(results_dir: Path, model_id: str) -> list[dict[str, Any]]:
+    """Every valid record of ``model_id`` under ``results_dir`` (seed caches and failures left out)."""
+    found, other_models = [], set()
+    for path in sorted(Path(results_dir).glob("*/*.json")):
+        if path.name.endswith(".failed.json"):
+            continue
+        try:
+            record = results.read_record(path)
+        except ValueError:
+            continue  # the site reports unreadable records; an export only needs the good ones
+        if record["model"]["id"] == model_id:
+            found.append(record)
+        else:
+            other_models.add(record["model"]["id"])
+    if not found:
+        known = ", ".join(sorted(other_models)) or "none"
+        raise ExportError(f"no result records of model {model_id!r} under {results_dir}; "
+                          f"records there are of: {known}. Run `bench run --model {model_id}` first, or pass --results DIR")
+    return found
+
+
+UNRECORDED_PROTOCOL = "the record does not say whether it followed the protocol (written before records said so)"
+
+
+def protocol_of(record: dict[str, Any]) -> tuple[bool, list[str]]:
+    """(followed, deviations) from the record's protocol field; a record without one is not taken as a protocol run."""
+    protocol = record.get("protocol")
+    if not isinstance(protocol, dict):
+        return False, [UNRECORDED_PROTOCOL]
+    deviations = [str(d) for d in protocol.get("deviations", [])]
+    return bool(protocol.get("followed")) and not deviations, deviations
+
+
+def dataset_revision(record: dict[str, Any]) -> Optional[str]:
+    """The hub dataset commit a record was scored on, or None when it used local files."""
+    data = record.get("data", {})
+    if data.get("revision"):
+        return str(data["revision"])
+    match = re.match(r"^hub:.+@(?P<revision>[^@]+)$", str(data.get("source", "")))
+    return match["revision"] if match else None
+
+
+def _notes(record: dict[str, Any], metric: str, followed: bool, deviations: list[str]) -> str:
+    seeds = [s["seed"] for s in record["seeds"]]
+    env = record.get("env", {})
+    parts = [
+        f"koenbench {env.get('koenbench', '?')} (git {env.get('git', '?')}), protocol of tasks/{record['task']['id']}.yaml",
+        f"{HUB_METRIC[metric][1]}: mean {record['scores'][metric]:.2f} ± {record['std'].get(metric, 0.0):.2f} "
+        f"(sample std) over {len(seeds)} seed(s) {','.join(map(str, seeds))}",
+        "values in percent (0-100)",
+    ]
+    if dataset_revision(record) is None:
+        parts.append("scored on local copies of the data files, not the hub dataset")  # a local path means nothing elsewhere
+    parts.append("protocol followed" if followed else "DEVIATES from the protocol: " + "; ".join(deviations))
+    return "; ".join(parts)
+
+
+def entries(records: list[dict[str, Any]], specs: dict[str, TaskSpec]) -> list[ExportEntry]:
+    """One entry per (task, metric) of ``records``, the primary metric first, tasks in ``specs`` order."""
+    order = {task_id: i for i, task_id in enumerate(specs)}
+    out = []
+    for record in sorted(records, key=lambda r: order.get(r["task"]["id"], len(order))):
+        task_id = record["task"]["id"]
+        spec = specs.get(task_id)
+        if spec is None or spec.dataset.hub is None:
+            raise ExportError(f"task {task_id!r} of a record of {record['model']['id']} has no task YAML with "
+                              "dataset.hub here, so its Hub dataset is unknown; export with the tasks it was run with")
+        followed, deviations = protocol_of(record)
+        primary = record["task"]["primary_metric"]
+        for metric in [primary, *(m for m in record["scores"] if m != primary)]:
+            metric_type, metric_name = HUB_METRIC[metric]
+            out.append(ExportEntry(
+                model_id=record["model"]["id"], model_revision=record["model"].get("revision", "unknown"),
+                task_id=task_id, task_name=spec.name, task_type=HUB_TASK_TYPE[spec.head],
+                dataset_id=spec.dataset.hub.path, dataset_config=spec.dataset.hub.name,
+                dataset_split=spec.dataset.hub.validation, dataset_revision=dataset_revision(record),
+                metric=metric, metric_type=metric_type, metric_name=metric_name,
+                value=record["scores"][metric], std=record["std"].get(metric, 0.0),
+                seeds=[s["seed"] for s in record["seeds"]], date=record["started_at"],
+                protocol_followed=followed, notes=_notes(record, metric, followed, deviations),
+            ))
+    return out
+
+
+def _file_stem(entry: ExportEntry) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{entry.task_id.replace('/', '-')}-{entry.metric}")
+
+
+def write_eval_results(items: list[ExportEntry], out_dir: Path) -> list[Path]:
+    """``.eval_results/<suite>-<task>-<metric>.yaml``: one file per score, as the Hub asks for variants."""
+    from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml
+
+    folder = Path(out_dir) / ".eval_results"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for entry in items:
+        hub_entry = EvalResultEntry(
+            dataset_id=entry.dataset_id, task_id=entry.dataset_config or "default", value=entry.value,
+            dataset_revision=entry.dataset_revision, date=entry.date, notes=entry.notes,
+        )
+        path = folder / f"{_file_stem(entry)}.yaml"
+        path.write_text(yaml.safe_dump(eval_result_entries_to_yaml([hub_entry]), allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def eval_results(items: list[ExportEntry]) -> list[Any]:
+    """huggingface_hub ``EvalResult``s for a model card's model-index."""
+    from huggingface_hub import EvalResult
+
+    return [
+        EvalResult(
+            task_type=e.task_type, task_name=e.task_name, dataset_type=e.dataset_id, dataset_name=e.task_name,
+            dataset_config=e.dataset_config, dataset_split=e.dataset_split, dataset_revision=e.dataset_revision,
+            metric_type=e.metric_type, metric_name=f"{e.metric_name}, {'protocol' if e.protocol_followed else 'NOT protocol'}",
+            metric_value=e.value,
+        )
+        for e in items
+    ]
+
+
+def card_body(items: list[ExportEntry]) -> str:
+    """The README text under the front matter: how every number was made."""
+    lines = [f"# {items[0].model_id}", "", "## Evaluation (koenbench)", "",
+             "Validation scores in percent (0-100), mean ± sample std over seeds, fine-tuned and scored by koenbench.", ""]
+    for e in items:
+        lines.append(f"- {e.task_name} ({e.dataset_id}, {e.dataset_config}), {e.metric_name}: {e.notes}")
+    return "\n".join(lines) + "\n"
+
+
+def write_model_index(items: list[ExportEntry], out_dir: Path) -> list[Path]:
+    """README.md whose YAML front matter holds the model-index (the body says how each number was made)."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    data = ModelCardData(model_name=items[0].model_id, eval_results=eval_results(items))
+    path = Path(out_dir) / "README.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ModelCard(f"---\n{data.to_yaml()}\n---\n\n{card_body(items)}").save(path)
+    return [path]
+
+
+def write_table(items: list[ExportEntry], out_dir: Path, fmt: Literal["csv", "json"]) -> list[Path]:
+    rows = [e.model_dump() for e in items]
+    path = Path(out_dir) / f"{results.model_slug(items[0].model_id)}.{fmt}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "json":
+        path.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows({**r, "seeds": " ".join(map(str, r["seeds"]))} for r in rows)
+    return [path]
+
+
+def write(items: list[ExportEntry], out_dir: Path, fmt: ExportFormat) -> list[Path]:
+    if fmt == "eval-results":
+        return write_eval_results(items, out_dir)
+    if fmt == "model-index":
+        return write_model_index(items, out_dir)
+    return write_table(items, out_dir, fmt)
+
+
+class PushError(RuntimeError):
+    """The files could not go to the Hub (no network, no rights); they stay in the output folder."""
+
+
+class NoToken(PushError):
+    """No Hugging Face token is configured: the user's set-up to fix before pushing."""
+
+
+def _token() -> Optional[str]:
+    from huggingface_hub import get_token
+
+    return get_token()
+
+
+def merged_model_card(api: Any, repo_id: str, local_card: Path) -> None:
+    """Put our model-index into the repo's own README.md (its text and other metadata kept), in place of ``local_card``.
+
+    Results on other datasets or configs stay; ours replace every result on a (dataset, config) we measured.
+    """
+    from huggingface_hub import ModelCard
+    from huggingface_hub.errors import EntryNotFoundError
+
+    ours = ModelCard.load(local_card)
+    try:
+        theirs = ModelCard.load(api.hf_hub_download(repo_id=repo_id, filename="README.md", repo_type="model"))
+    except EntryNotFoundError:
+        return  # the repo has no card yet: ours is the whole card
+    measured = {(r.dataset_type, r.dataset_config) for r in ours.data.eval_results}
+    kept = [r for r in (theirs.data.eval_results or []) if (r.dataset_type, r.dataset_config) not in measured]
+    theirs.data.eval_results = kept + list(ours.data.eval_results)
+    theirs.data.model_name = theirs.data.model_name or ours.data.model_name
+    theirs.save(local_card)
+
+
+def push(paths: list[Path], out_dir: Path, repo_id: str, create_pr: bool, api: Any = None) -> str:
+    """One commit (or pull request) adding ``paths`` (relative to ``out_dir``) to the model repo; returns its URL."""
+    from huggingface_hub import CommitOperationAdd, HfApi
+
+    if _token() is None:
+        raise NoToken("no Hugging Face token: run `hf auth login` or set HF_TOKEN, then push again")
+    api = api or HfApi()
+    try:
+        readme = [p for p in paths if p.name == "README.md" and p.parent == Path(out_dir)]
+        if readme:
+            merged_model_card(api, repo_id, readme[0])
+        operations = [CommitOperationAdd(path_in_repo=p.relative_to(out_dir).as_posix(), path_or_fileobj=str(p))
+                      for p in paths]
+        info = api.create_commit(
+            repo_id=repo_id, repo_type="model", operations=operations, create_pr=create_pr,
+            commit_message="Add koenbench evaluation results",
+            commit_description="KLUE and GLUE validation scores fine-tuned and scored by koenbench; "
+                               "each entry's notes give the protocol, seeds and mean ± std.",
+        )
+    except Exception as err:  # offline mode, no network, no write access: all leave the files where they are
+        raise PushError(f"could not push to {repo_id}: {type(err).__name__}: {err}") from err
+    return getattr(info, "pr_url", None) or str(info)
+
+
+def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path) -> list[Path]:
+    """Read ``model_id``'s records under ``results_dir`` and write them to ``out_dir`` as ``fmt``."""
+    from harness import spec
+
+    if fmt not in FORMATS:
+        raise ExportError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
+    records = model_records(results_dir, model_id)
+    specs = {s.id: s for s in spec.load_tasks(["all"])}
+    return write(entries(records, specs), out_dir, fmt)  # type: ignore[arg-type]

@@ -1,0 +1,160 @@
+"""`bench export`: a tiny model's records in the Hub's two formats, read back with huggingface_hub's own parsers;
+`--push` checked through the commit it would send (the Hub is unreachable here)."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from huggingface_hub import ModelCard, metadata_load, parse_eval_result_entries
+from huggingface_hub.errors import EntryNotFoundError
+from huggingface_hub.repocard_data import model_index_to_eval_results
+from typer.testing import CliRunner
+
+from harness import export, results
+from harness.cli import app
+from harness.demo import SAMPLES_DIR
+
+TASKS = "glue/mrpc,klue/ynat"
+
+
+def bench(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, tiny_english_bert) -> tuple[Path, str]:
+    """Two tasks, two seeds, one epoch on the bundled samples: real records of a tiny model."""
+    output = tmp_path_factory.mktemp("results")
+    result = bench("run", "--model", str(tiny_english_bert), "--tasks", TASKS, "--seeds", "42,43",
+                   "--data-dir", str(SAMPLES_DIR), "--set", "epochs=1", "--output", str(output))
+    assert result.exit_code == 0, result.output
+    record = results.read_record(next(output.glob("*/glue__mrpc.json")))
+    return output, record["model"]["id"]
+
+
+def records_by_task(output: Path) -> dict[str, dict]:
+    return {r["task"]["id"]: r for r in (results.read_record(p) for p in output.glob("*/*.json"))}
+
+
+def test_eval_results_files_parse_with_huggingface_hub(tiny_run, tmp_path):
+    output, model_id = tiny_run
+    result = bench("export", "--model", model_id, "--format", "eval-results", "--out", str(tmp_path), "--results", str(output))
+    assert result.exit_code == 0, result.output
+    files = sorted((tmp_path / ".eval_results").glob("*.yaml"))
+    # one file per (task, metric): MRPC f1 + accuracy, YNAT macro_f1 + accuracy
+    assert [f.name for f in files] == ["glue-mrpc-accuracy.yaml", "glue-mrpc-f1.yaml",
+                                       "klue-ynat-accuracy.yaml", "klue-ynat-macro_f1.yaml"]
+    recorded = records_by_task(output)
+    for file in files:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        assert isinstance(raw, list) and len(raw) == 1
+        assert set(raw[0]) <= {"dataset", "value", "verifyToken", "date", "source", "notes"}  # the documented fields
+        assert set(raw[0]["dataset"]) <= {"id", "task_id", "revision"}
+        (entry,) = parse_eval_result_entries(raw)
+        suite, task, metric = file.stem.split("-", 2)
+        record = recorded[f"{suite}/{task}"]
+        assert entry.value == record["scores"][metric]  # percent, exactly as recorded
+        assert entry.dataset_id == {"glue": "nyu-mll/glue", "klue": "klue/klue"}[suite]
+        assert entry.task_id == {"mrpc": "mrpc", "ynat": "ynat"}[task]
+        assert entry.dataset_revision is None  # the samples are local files, not a hub revision
+        assert entry.date == record["started_at"]
+        assert "seed(s) 42,43" in entry.notes and "percent" in entry.notes and "± " in entry.notes
+        assert f"koenbench {record['env']['koenbench']}" in entry.notes
+        assert "local copies" in entry.notes and str(SAMPLES_DIR.resolve()) not in entry.notes  # no path of this machine
+        assert "DEVIATES from the protocol" in entry.notes  # --set epochs=1
+
+
+def test_model_index_reads_back_through_model_card_and_metadata_load(tiny_run, tmp_path):
+    output, model_id = tiny_run
+    result = bench("export", "--model", model_id, "--format", "model-index", "--out", str(tmp_path), "--results", str(output))
+    assert result.exit_code == 0, result.output
+    card_path = tmp_path / "README.md"
+    metadata = metadata_load(card_path)
+    name, parsed = model_index_to_eval_results(metadata["model-index"])
+    assert name == model_id
+    card = ModelCard.load(card_path)
+    assert len(card.data.eval_results) == len(parsed) == 4
+    recorded = records_by_task(output)
+    by_key = {(r.dataset_type, r.dataset_config, r.metric_name.split(",")[0]): r for r in parsed}
+    ynat = by_key[("klue/klue", "ynat", "macro F1 (%)")]
+    assert ynat.task_type == "text-classification" and ynat.metric_type == "f1" and ynat.dataset_split == "validation"
+    assert ynat.metric_value == recorded["klue/ynat"]["scores"]["macro_f1"]
+    mrpc = by_key[("nyu-mll/glue", "mrpc", "F1 (%)")]
+    assert mrpc.metric_value == recorded["glue/mrpc"]["scores"]["f1"]
+    assert "seed(s) 42,43" in card.text  # the body says how each number was made
+
+
+def test_csv_and_json_hold_the_same_entries(tiny_run, tmp_path):
+    import pandas as pd
+
+    output, model_id = tiny_run
+    for fmt in ("csv", "json"):
+        assert bench("export", "--model", model_id, "--format", fmt, "--out", str(tmp_path), "--results", str(output)).exit_code == 0
+    slug = results.model_slug(model_id)
+    table = pd.read_csv(tmp_path / f"{slug}.csv")
+    rows = json.loads((tmp_path / f"{slug}.json").read_text(encoding="utf-8"))
+    assert len(table) == len(rows) == 4
+    assert list(table["value"]) == [r["value"] for r in rows]
+    assert set(table["dataset_id"]) == {"nyu-mll/glue", "klue/klue"}
+
+
+def test_a_hub_record_carries_its_dataset_revision_and_deviations():
+    record = {"data": {"source": "hub:klue/klue/ynat@0123abcd"}, "protocol": {"followed": False, "deviations": ["epochs 1 (protocol: 4)"]}}
+    assert export.dataset_revision(record) == "0123abcd"
+    assert export.dataset_revision({"data": {"source": "local:samples"}}) is None
+    assert export.protocol_of(record) == (False, ["epochs 1 (protocol: 4)"])
+
+
+def test_unknown_model_and_format_are_user_errors(tiny_run, tmp_path):
+    output, model_id = tiny_run
+    result = bench("export", "--model", "fixture/model-a", "--out", str(tmp_path), "--results", str(output))
+    assert result.exit_code == 2 and "no result records of model 'fixture/model-a'" in result.output
+    assert model_id in result.output  # says which models it has
+    result = bench("export", "--model", model_id, "--format", "yaml", "--out", str(tmp_path), "--results", str(output))
+    assert result.exit_code == 2 and "eval-results, model-index, csv, json" in result.output
+
+
+class FakeHubApi:
+    """Stands in for HfApi: records what would be sent; the model repo has no README yet."""
+
+    sent: list[dict] = []
+
+    def hf_hub_download(self, repo_id, filename, repo_type):
+        raise EntryNotFoundError(f"{repo_id} has no {filename}")
+
+    def create_commit(self, **kwargs):
+        FakeHubApi.sent.append(kwargs)
+        return type("CommitInfo", (), {"pr_url": f"https://huggingface.co/{kwargs['repo_id']}/discussions/1"})()
+
+
+def test_push_sends_every_file_as_one_pull_request(tiny_run, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    output, model_id = tiny_run
+    FakeHubApi.sent = []
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHubApi)
+    monkeypatch.setattr(export, "_token", lambda: "hf_fixture")
+    result = bench("export", "--model", model_id, "--format", "eval-results", "--out", str(tmp_path),
+                   "--results", str(output), "--push", "fixture/model-a", "--create-pr")
+    assert result.exit_code == 0, result.output
+    (commit,) = FakeHubApi.sent
+    assert commit["repo_id"] == "fixture/model-a" and commit["repo_type"] == "model" and commit["create_pr"] is True
+    sent = {op.path_in_repo: Path(op.path_or_fileobj).read_text(encoding="utf-8") for op in commit["operations"]}
+    local = {f".eval_results/{p.name}": p.read_text(encoding="utf-8") for p in (tmp_path / ".eval_results").glob("*.yaml")}
+    assert sent == local and len(sent) == 4
+    assert "discussions/1" in result.output
+
+
+def test_push_without_token_or_network_keeps_the_files(tiny_run, tmp_path, monkeypatch):
+    output, model_id = tiny_run
+    monkeypatch.setattr(export, "_token", lambda: None)
+    args = ["export", "--model", model_id, "--format", "model-index", "--out", str(tmp_path), "--results", str(output),
+            "--push", "fixture/model-a", "--create-pr"]
+    result = bench(*args)
+    assert result.exit_code == 2 and "no Hugging Face token" in result.output and "Traceback" not in result.output
+    assert (tmp_path / "README.md").exists()
+    monkeypatch.setattr(export, "_token", lambda: "hf_fixture")  # a token, but HF_HUB_OFFLINE=1: no network
+    result = bench(*args)
+    assert result.exit_code == 1 and "push failed" in result.output and "Traceback" not in result.output
+    assert (tmp_path / "README.md").exists()
