@@ -26,7 +26,8 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from harness import results
+from harness import records
+from harness.records import ResultRecord
 from harness.spec import TaskSpec
 
 ExportFormat = Literal["eval-results", "model-index", "csv", "json"]
@@ -81,20 +82,20 @@ class ExportEntry(BaseModel):
     notes: str
 
 
-def model_records(results_dir: Path, model_id: str) -> list[dict[str, Any]]:
+def model_records(results_dir: Path, model_id: str) -> list[ResultRecord]:
     """Every valid record of ``model_id`` under ``results_dir`` (seed caches and failures left out)."""
     found, other_models = [], set()
     for path in sorted(Path(results_dir).glob("*/*.json")):
         if path.name.endswith(".failed.json"):
             continue
         try:
-            record = results.read_record(path)
-        except ValueError:
+            record = records.read_result(path)
+        except records.RecordError:
             continue  # the site reports unreadable records; an export only needs the good ones
-        if record["model"]["id"] == model_id:
+        if record.model.id == model_id:
             found.append(record)
         else:
-            other_models.add(record["model"]["id"])
+            other_models.add(record.model.id)
     if not found:
         known = ", ".join(sorted(other_models)) or "none"
         raise ExportError(f"no result records of model {model_id!r} under {results_dir}; "
@@ -105,30 +106,27 @@ def model_records(results_dir: Path, model_id: str) -> list[dict[str, Any]]:
 UNRECORDED_PROTOCOL = "the record does not say whether it followed the protocol (written before records said so)"
 
 
-def protocol_of(record: dict[str, Any]) -> tuple[bool, list[str]]:
+def protocol_of(record: ResultRecord) -> tuple[bool, list[str]]:
     """(followed, deviations) from the record's protocol field; a record without one is not taken as a protocol run."""
-    protocol = record.get("protocol")
-    if not isinstance(protocol, dict):
+    if record.protocol is None:
         return False, [UNRECORDED_PROTOCOL]
-    deviations = [str(d) for d in protocol.get("deviations", [])]
-    return bool(protocol.get("followed")) and not deviations, deviations
+    return record.protocol.followed, list(record.protocol.deviations)
 
 
-def dataset_revision(record: dict[str, Any]) -> Optional[str]:
+def dataset_revision(record: ResultRecord) -> Optional[str]:
     """The hub dataset commit a record was scored on, or None when it used local files."""
-    data = record.get("data", {})
-    if data.get("revision"):
-        return str(data["revision"])
-    match = re.match(r"^hub:.+@(?P<revision>[^@]+)$", str(data.get("source", "")))
+    if record.data.hub_revision:
+        return record.data.hub_revision
+    match = re.match(r"^hub:.+@(?P<revision>[^@]+)$", record.data.source)
     return match["revision"] if match else None
 
 
-def _notes(record: dict[str, Any], metric: str, followed: bool, deviations: list[str]) -> str:
-    seeds = [s["seed"] for s in record["seeds"]]
-    env = record.get("env", {})
+def _notes(record: ResultRecord, metric: str, followed: bool, deviations: list[str]) -> str:
+    seeds = [s.seed for s in record.seeds]
     parts = [
-        f"koenbench {env.get('koenbench', '?')} (git {env.get('git', '?')}), protocol of tasks/{record['task']['id']}.yaml",
-        f"{HUB_METRIC[metric][1]}: mean {record['scores'][metric]:.2f} ± {record['std'].get(metric, 0.0):.2f} "
+        f"koenbench {record.env.get('koenbench', '?')} (git {record.env.get('git', '?')}), "
+        f"protocol of tasks/{record.task.id}.yaml",
+        f"{HUB_METRIC[metric][1]}: mean {record.scores[metric]:.2f} ± {record.std[metric]:.2f} "
         f"(sample std) over {len(seeds)} seed(s) {','.join(map(str, seeds))}",
         "values in percent (0-100)",
     ]
@@ -138,28 +136,28 @@ def _notes(record: dict[str, Any], metric: str, followed: bool, deviations: list
     return "; ".join(parts)
 
 
-def entries(records: list[dict[str, Any]], specs: dict[str, TaskSpec]) -> list[ExportEntry]:
+def entries(found: list[ResultRecord], specs: dict[str, TaskSpec]) -> list[ExportEntry]:
     """One entry per (task, metric) of ``records``, the primary metric first, tasks in ``specs`` order."""
     order = {task_id: i for i, task_id in enumerate(specs)}
     out = []
-    for record in sorted(records, key=lambda r: order.get(r["task"]["id"], len(order))):
-        task_id = record["task"]["id"]
+    for record in sorted(found, key=lambda r: order.get(r.task.id, len(order))):
+        task_id = record.task.id
         spec = specs.get(task_id)
         if spec is None or spec.dataset.hub is None:
-            raise ExportError(f"task {task_id!r} of a record of {record['model']['id']} has no task YAML with "
+            raise ExportError(f"task {task_id!r} of a record of {record.model.id} has no task YAML with "
                               "dataset.hub here, so its Hub dataset is unknown; export with the tasks it was run with")
         followed, deviations = protocol_of(record)
-        primary = record["task"]["primary_metric"]
-        for metric in [primary, *(m for m in record["scores"] if m != primary)]:
+        primary = record.task.primary_metric
+        for metric in [primary, *(m for m in record.scores if m != primary)]:
             metric_type, metric_name = HUB_METRIC[metric]
             out.append(ExportEntry(
-                model_id=record["model"]["id"], model_revision=record["model"].get("revision", "unknown"),
+                model_id=record.model.id, model_revision=record.model.revision,
                 task_id=task_id, task_name=spec.name, task_type=HUB_TASK_TYPE[spec.head],
                 dataset_id=spec.dataset.hub.path, dataset_config=spec.dataset.hub.name,
                 dataset_split=spec.dataset.hub.validation, dataset_revision=dataset_revision(record),
                 metric=metric, metric_type=metric_type, metric_name=metric_name,
-                value=record["scores"][metric], std=record["std"].get(metric, 0.0),
-                seeds=[s["seed"] for s in record["seeds"]], date=record["started_at"],
+                value=record.scores[metric], std=record.std[metric],
+                seeds=[s.seed for s in record.seeds], date=record.started_at,
                 protocol_followed=followed, notes=_notes(record, metric, followed, deviations),
             ))
     return out
@@ -225,7 +223,7 @@ def write_model_index(items: list[ExportEntry], out_dir: Path) -> list[Path]:
 
 def write_table(items: list[ExportEntry], out_dir: Path, fmt: Literal["csv", "json"]) -> list[Path]:
     rows = [e.model_dump() for e in items]
-    path = Path(out_dir) / f"{results.model_slug(items[0].model_id)}.{fmt}"
+    path = Path(out_dir) / f"{records.model_slug(items[0].model_id)}.{fmt}"
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "json":
         path.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -309,6 +307,6 @@ def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path) -> l
 
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
-    records = model_records(results_dir, model_id)
+    found = model_records(results_dir, model_id)
     specs = {s.id: s for s in spec.load_tasks(["all"])}
-    return write(entries(records, specs), out_dir, fmt)  # type: ignore[arg-type]
+    return write(entries(found, specs), out_dir, fmt)  # type: ignore[arg-type]

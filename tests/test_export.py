@@ -11,7 +11,7 @@ from huggingface_hub.errors import EntryNotFoundError
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from typer.testing import CliRunner
 
-from harness import export, results
+from harness import export, records, results, spec
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
 
@@ -99,11 +99,21 @@ def test_csv_and_json_hold_the_same_entries(tiny_run, tmp_path):
     assert set(table["dataset_id"]) == {"nyu-mll/glue", "klue/klue"}
 
 
-def test_a_hub_record_carries_its_dataset_revision_and_deviations():
-    record = {"data": {"source": "hub:klue/klue/ynat@0123abcd"}, "protocol": {"followed": False, "deviations": ["epochs 1 (protocol: 4)"]}}
-    assert export.dataset_revision(record) == "0123abcd"
-    assert export.dataset_revision({"data": {"source": "local:samples"}}) is None
-    assert export.protocol_of(record) == (False, ["epochs 1 (protocol: 4)"])
+def test_a_hub_record_carries_its_dataset_revision_and_deviations(tiny_run, tmp_path):
+    output, _ = tiny_run
+    local = records.read_result(next(output.glob("*/klue__ynat.json")))
+    # the same record as if scored on the hub dataset, off protocol (synthetic: made up here)
+    hub = local.model_copy(update={
+        "data": local.data.model_copy(update={"source": "hub:klue/klue/ynat@0123abcd", "hub_revision": "0123abcd"}),
+        "protocol": records.Protocol(followed=False, deviations=["epochs 1 (protocol: 4)"]), "synthetic": True,
+    })
+    items = export.entries([hub], {s.id: s for s in spec.load_tasks(["klue/ynat"])})
+    assert [e.metric for e in items] == ["macro_f1", "accuracy"]  # the primary metric first
+    assert all(e.dataset_revision == "0123abcd" and not e.protocol_followed for e in items)
+    assert "DEVIATES from the protocol: epochs 1 (protocol: 4)" in items[0].notes and "local copies" not in items[0].notes
+    (written, *_) = export.write_eval_results(items, tmp_path)
+    (entry,) = parse_eval_result_entries(yaml.safe_load(written.read_text(encoding="utf-8")))
+    assert entry.dataset_revision == "0123abcd"
 
 
 def test_unknown_model_and_format_are_user_errors(tiny_run, tmp_path):
