@@ -22,29 +22,17 @@ from typing import Literal
 
 import numpy as np
 from datasets import DatasetDict
-from pydantic import BaseModel, ConfigDict
 
 from harness import features, metrics
+from harness.records import Baseline
 from harness.spec import TaskSpec
 
-BaselineKind = Literal["majority-class", "constant-mean", "all-O"]
-KIND_BY_HEAD: dict[str, BaselineKind] = {
+KIND_BY_HEAD = {
     "sequence-classification": "majority-class",
     "regression": "constant-mean",
     "token-classification": "all-O",
 }
 UNDEFINED_FOR_CONSTANT = ("pearson", "spearman")  # reported as 0.0 (see the module docstring)
-
-
-class Baseline(BaseModel):
-    """A task's untrained floor on one validation split."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: BaselineKind
-    predicts: str  # the constant, in words: "label 'sports' (most frequent in train)"
-    scores: dict[str, float]  # metric -> value, in percent like every score
-    validation_examples: int
 
 
 def compute(spec: TaskSpec, dataset: DatasetDict) -> Baseline:
@@ -58,7 +46,7 @@ def compute(spec: TaskSpec, dataset: DatasetDict) -> Baseline:
                 for tokens, tags in zip(validation["tokens"], validation["tags"])]
         predictions = [[outside] * len(sentence) for sentence in gold]
         scores = _quietly(lambda: metrics.compute(spec.metrics.names, predictions, gold, **options))
-        return Baseline(kind=kind, predicts="O for every character", scores=scores, validation_examples=len(validation))
+        return Baseline(kind=kind, predicts="O for every character", scores=scores)
     references = np.asarray(validation["label"])
     if spec.head == "regression":
         mean = float(np.mean(train["label"]))
@@ -69,7 +57,7 @@ def compute(spec: TaskSpec, dataset: DatasetDict) -> Baseline:
         predicts = f"label {spec.dataset.labels[constant]!r} (most frequent in train) for every row"
     predictions = np.full(len(references), constant, dtype=references.dtype if spec.head != "regression" else float)
     scores = _quietly(lambda: metrics.compute(spec.metrics.names, predictions, references, **options))
-    return Baseline(kind=kind, predicts=predicts, scores=scores, validation_examples=len(validation))
+    return Baseline(kind=kind, predicts=predicts, scores=scores)
 
 
 def _quietly(fn):

@@ -193,6 +193,14 @@ class Protocol(_Strict):
         return self
 
 
+class Baseline(_Strict):
+    """The task's untrained floor on the same validation rows (harness.baselines); shown beside scores, never ranked."""
+
+    kind: Literal["majority-class", "constant-mean", "all-O"]
+    predicts: NonEmptyStr  # the constant, in words
+    scores: Scores  # the task's metrics of that constant, percent like every score
+
+
 class PredictionsRef(_Strict):
     path: RelativePath  # relative to the record's folder
     sha256: Sha256
@@ -220,6 +228,7 @@ class ResultRecord(_Strict):
     synthetic: StrictBool = False  # made up for tests or demos, never a measurement
     warnings: list[StrictStr] = Field(default_factory=list)
     predictions: Optional[PredictionsRef] = None
+    baseline: Optional[Baseline] = None  # None: written before baselines were recorded
 
     @model_validator(mode="after")
     def _consistent(self):

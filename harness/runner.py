@@ -18,11 +18,12 @@ from typing import Any, Optional
 import datasets
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harness import data as data_module
-from harness import environment, features, records, results
+from harness import baselines, environment, features, records, results
 from harness.finetune import finetune
 from harness.models import ResolvedModel
 from harness.spec import Hyperparameters, SpecError, TaskSpec
@@ -42,6 +43,7 @@ class RunOptions:
     limit: Optional[int] = None  # --limit: train on the first N rows of each task's train split (a smoke run)
     eval_limit: Optional[int] = None  # --eval-limit: score the first N rows of its validation split
     allow_single_class: bool = False  # --allow-single-class: score a split that holds one label only
+    extra_deviations: list[str] = field(default_factory=list)  # said by the caller, e.g. bench demo's settings
 
     def limit_deviations(self) -> list[str]:
         """How --limit/--eval-limit depart from every task's protocol, in words for the record."""
@@ -57,6 +59,18 @@ class TaskOutcome:
     path: Optional[Path] = None
     error: Optional[str] = None
     wall_s: float = 0.0
+    baseline: dict[str, float] = field(default_factory=dict)  # the untrained floor's scores (harness.baselines)
+
+
+def deviations(spec: TaskSpec, opts: RunOptions) -> list[str]:
+    """How a run departs from the task's protocol, in words for the record's protocol field; [] when it follows it."""
+    protocol = spec.hyperparameters.model_dump()
+    found = [f"{key} {value} (protocol: {protocol[key]})" for key, value in sorted(opts.overrides.items())
+             if protocol.get(key) != value]
+    for flag, value in (("--train-split", opts.train_split), ("--eval-split", opts.eval_split)):
+        if value is not None:
+            found.append(f"{flag} {value}")
+    return found + opts.limit_deviations() + list(opts.extra_deviations)
 
 
 def hyperparameters(spec: TaskSpec, overrides: dict[str, Any]) -> Hyperparameters:
@@ -155,7 +169,8 @@ def run_task(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tokenizer, 
         skip = (not opts.force) if skip_finished is None else skip_finished
         record = _finished_record(record_path, key, opts.seeds) if skip and assemble else None
         if record is not None:
-            return TaskOutcome(spec.id, "skipped", record["scores"], record["std"], record_path)
+            return TaskOutcome(spec.id, "skipped", record["scores"], record["std"], record_path,
+                               baseline=(record.get("baseline") or {}).get("scores", {}))
         torch_device = environment.pick_device(device or opts.device)
         caches = {seed: _seed_cache(opts, model, spec, key, seed) for seed in opts.seeds}
         todo = [seed for seed, cache in caches.items() if (opts.force and train) or not cache.exists()]
@@ -194,11 +209,14 @@ def run_task(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tokenizer, 
             started_at=started_at,
             # seeds trained elsewhere (--jobs workers) took their own time; this process only gathered them
             wall_s=(time.perf_counter() - started) if todo else sum(r.get("wall_s", r["train_s"]) for r in seed_results),
+            baseline=baselines.compute(spec, loaded.dataset),
+            protocol=_protocol(deviations(spec, opts)),
         )
         record["run_key"] = key
         path = results.write_record(opts.output_dir, record)
         failure_path.unlink(missing_ok=True)
-        return TaskOutcome(spec.id, "done", record["scores"], record["std"], path, wall_s=record["wall_s"])
+        return TaskOutcome(spec.id, "done", record["scores"], record["std"], path, wall_s=record["wall_s"],
+                           baseline=record["baseline"]["scores"])
     except KeyboardInterrupt:
         raise
     except Exception as err:  # one task's failure must not stop the others
@@ -210,6 +228,10 @@ def run_task(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, tokenizer, 
         traceback.print_exc()
         console.print(f"[red]  {spec.id} failed: {message}[/red]")
         return TaskOutcome(spec.id, "failed", error=message, wall_s=time.perf_counter() - started)
+
+
+def _protocol(found: list[str]) -> records.Protocol:
+    return records.Protocol(followed=not found, deviations=found)
 
 
 def _default_split(spec: TaskSpec, opts: RunOptions, split: str) -> str:
@@ -270,16 +292,18 @@ def _run_grid(specs, model, opts, console, jobs, shard) -> list[TaskOutcome]:
 
 def summary_table(model_id: str, outcomes: list[TaskOutcome], specs: list[TaskSpec]) -> Table:
     by_id = {s.id: s for s in specs}
-    table = Table(title=f"{model_id}")
-    for column in ("task", "status", "primary", "score", "± std", "other metrics", "wall s"):
-        table.add_column(column, justify="right" if column in ("score", "± std", "wall s") else "left")
+    table = Table(title=f"{model_id}", caption="baseline: the primary metric of a constant guess on the same validation "
+                  "rows (majority class of train, train mean, or all O), never trained; a floor, not a rank")
+    for column in ("task", "status", "primary", "score", "± std", "baseline", "other metrics", "wall s"):
+        table.add_column(column, justify="right" if column in ("score", "± std", "baseline", "wall s") else "left")
     for o in outcomes:
         primary = by_id[o.task_id].metrics.primary
+        baseline = f"[dim]{o.baseline[primary]:.2f}[/dim]" if primary in o.baseline else "-"
         if o.status in ("failed", "pending"):
             status = "[red]failed[/red]" if o.status == "failed" else "[yellow]pending[/yellow]"
-            table.add_row(o.task_id, status, primary, "-", "-", o.error or "", f"{o.wall_s:.0f}")
+            table.add_row(o.task_id, status, primary, "-", "-", baseline, escape(o.error or ""), f"{o.wall_s:.0f}")
             continue
         others = ", ".join(f"{k} {v:.2f}" for k, v in o.scores.items() if k != primary)
-        table.add_row(o.task_id, o.status, primary, f"{o.scores[primary]:.2f}", f"{o.std.get(primary, 0):.2f}", others,
-                      f"{o.wall_s:.0f}")
+        table.add_row(o.task_id, o.status, primary, f"{o.scores[primary]:.2f}", f"{o.std.get(primary, 0):.2f}", baseline,
+                      others, f"{o.wall_s:.0f}")
     return table

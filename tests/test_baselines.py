@@ -23,7 +23,6 @@ def test_majority_class_comes_from_train_and_is_scored_on_validation():
     assert result.kind == "majority-class"
     assert "not_equivalent" in result.predicts  # train's majority, although validation's is 'equivalent'
     assert result.scores == {"f1": 0.0, "accuracy": 25.0}
-    assert result.validation_examples == 4
 
 
 def test_ties_go_to_the_lower_label_index():
@@ -66,4 +65,4 @@ def test_every_task_has_a_baseline_on_the_samples():
         loaded = data.load(task_spec, SAMPLES_DIR)
         result = baselines.compute(task_spec, loaded.dataset)
         assert set(result.scores) == set(task_spec.metrics.names)
-        assert result.validation_examples == loaded.validation_examples
+        assert result.scores[task_spec.metrics.primary] < 100.0

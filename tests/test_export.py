@@ -30,7 +30,20 @@ def tiny_run(tmp_path_factory, tiny_english_bert) -> tuple[Path, str]:
                    "--data-dir", str(SAMPLES_DIR), "--set", "epochs=1", "--output", str(output))
     assert result.exit_code == 0, result.output
     record = results.read_record(next(output.glob("*/glue__mrpc.json")))
+    tiny_run_output[:] = [result.output]
     return output, record["model"]["id"]
+
+
+tiny_run_output: list[str] = []  # what `bench run` printed, for the summary-table test
+
+
+def test_run_records_and_prints_each_tasks_baseline(tiny_run):
+    output, _ = tiny_run
+    found = {r.task.id: r for r in (records.read_result(p) for p in output.glob("*/*.json"))}
+    assert found["glue/mrpc"].baseline.kind == "majority-class"
+    assert found["klue/ynat"].baseline.scores["macro_f1"] < found["klue/ynat"].baseline.scores["accuracy"]
+    (printed,) = tiny_run_output
+    assert "baseline" in printed and f"{found['glue/mrpc'].baseline.scores['f1']:.2f}" in printed
 
 
 def records_by_task(output: Path) -> dict[str, dict]:
