@@ -17,7 +17,9 @@ scored on. On a balanced validation split the majority baseline is therefore cha
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from typing import Any, Iterable
 from typing import Literal
 
 import numpy as np
@@ -68,3 +70,22 @@ def _quietly(fn):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fn()
+
+
+def by_task(record_dicts: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """task id -> the baseline its records carry, for a table beside the scores (the site's; never ranked).
+
+    Each value: ``kind``, ``predicts``, ``scores`` and ``varies`` (True when the task's records carry
+    different baselines, i.e. were scored on different validation rows; the newest record's is given).
+    Records written before baselines were recorded are skipped.
+    """
+    newest: dict[str, dict[str, Any]] = {}
+    seen: dict[str, set[str]] = {}
+    for record in sorted(record_dicts, key=lambda r: r.get("started_at", "")):
+        baseline = record.get("baseline")
+        if not baseline:
+            continue
+        task_id = record["task"]["id"]
+        newest[task_id] = baseline
+        seen.setdefault(task_id, set()).add(json.dumps(baseline["scores"], sort_keys=True))
+    return {task_id: {**b, "varies": len(seen[task_id]) > 1} for task_id, b in newest.items()}

@@ -21,7 +21,7 @@ import csv
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -29,6 +29,9 @@ from pydantic import BaseModel, ConfigDict
 from harness import records
 from harness.records import ResultRecord
 from harness.spec import TaskSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ExportFormat = Literal["eval-results", "model-index", "csv", "json"]
 FORMATS: tuple[str, ...] = ("eval-results", "model-index", "csv", "json")
@@ -310,3 +313,35 @@ def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path) -> l
     found = model_records(results_dir, model_id)
     specs = {s.id: s for s in spec.load_tasks(["all"])}
     return write(entries(found, specs), out_dir, fmt)  # type: ignore[arg-type]
+
+
+def leaderboard_frame(board: "pd.DataFrame", tasks: "pd.DataFrame") -> "pd.DataFrame":
+    """The site's ranked table as plain columns: model, each task's primary score, suite averages and coverage.
+
+    ``board`` is ``site.aggregate.leaderboard`` (index model id; task-id columns, ``avg:``/``n:``/``of:``
+    per group); ``tasks`` is ``site.aggregate.tasks_frame``. Column names say the metric, e.g.
+    ``klue/ynat macro_f1``; scores are percent, as recorded. Ranked rows only: baselines and
+    off-protocol runs are not in it.
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame({"rank": range(1, len(board) + 1), "model_id": list(board.index)})
+    for task_id in tasks.index:
+        if task_id in board.columns:
+            frame[f"{task_id} {tasks.loc[task_id, 'primary']}"] = list(board[task_id].round(4))
+    groups = [c.removeprefix("avg:") for c in board.columns if c.startswith("avg:")]
+    for group in groups:
+        frame[f"average {group}"] = list(board[f"avg:{group}"].round(4))
+        frame[f"tasks {group}"] = [f"{int(n)}/{int(of)}" for n, of in zip(board[f"n:{group}"], board[f"of:{group}"])]
+    return frame
+
+
+def write_leaderboard(board: "pd.DataFrame", tasks: "pd.DataFrame", out_dir: Path) -> list[Path]:
+    """leaderboard.csv and leaderboard.json in ``out_dir``, for `pandas.read_csv` / `read_json` (missing: empty / null)."""
+    frame = leaderboard_frame(board, tasks)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path, json_path = out_dir / "leaderboard.csv", out_dir / "leaderboard.json"
+    frame.to_csv(csv_path, index=False)
+    json_path.write_text(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return [csv_path, json_path]

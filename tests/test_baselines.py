@@ -66,3 +66,19 @@ def test_every_task_has_a_baseline_on_the_samples():
         result = baselines.compute(task_spec, loaded.dataset)
         assert set(result.scores) == set(task_spec.metrics.names)
         assert result.scores[task_spec.metrics.primary] < 100.0
+
+
+def test_by_task_gives_the_newest_baseline_and_says_when_they_differ():
+    def record(task_id, when, scores):  # synthetic record fragments: only what by_task reads
+        return {"task": {"id": task_id}, "started_at": when,
+                "baseline": {"kind": "majority-class", "predicts": "label 'x'", "scores": scores}}
+
+    found = baselines.by_task([
+        record("glue/sst2", "2026-01-02T00:00:00Z", {"accuracy": 51.0}),
+        record("glue/sst2", "2026-01-01T00:00:00Z", {"accuracy": 50.0}),
+        record("glue/mrpc", "2026-01-01T00:00:00Z", {"f1": 81.0, "accuracy": 68.0}),
+        {"task": {"id": "klue/ynat"}, "started_at": "2026-01-01T00:00:00Z"},  # before baselines were recorded
+    ])
+    assert found["glue/sst2"]["scores"] == {"accuracy": 51.0} and found["glue/sst2"]["varies"] is True
+    assert found["glue/mrpc"]["varies"] is False
+    assert "klue/ynat" not in found

@@ -181,3 +181,22 @@ def test_push_without_token_or_network_keeps_the_files(tiny_run, tmp_path, monke
     result = bench(*args)
     assert result.exit_code == 1 and "push failed" in result.output and "Traceback" not in result.output
     assert (tmp_path / "README.md").exists()
+
+
+def test_leaderboard_downloads_load_into_pandas(tmp_path):
+    import pandas as pd
+
+    from harness.site import aggregate
+
+    tasks = aggregate.tasks_frame(spec.load_tasks(["all"]))
+    long = pd.DataFrame([  # synthetic scores of two fixture models
+        {"model_id": "fixture/model-a", "task_id": t, "metric": tasks.loc[t, "primary"], "mean": 50.0 + i, "std": 0.0, "n_seeds": 1}
+        for i, t in enumerate(tasks.index)
+    ] + [{"model_id": "fixture/model-b", "task_id": "klue/ynat", "metric": "macro_f1", "mean": 70.0, "std": 0.0, "n_seeds": 1}])
+    board = aggregate.leaderboard(long, tasks)
+    csv_path, json_path = export.write_leaderboard(board, tasks, tmp_path)
+    from_csv, from_json = pd.read_csv(csv_path), pd.read_json(json_path)
+    assert list(from_csv["model_id"]) == list(from_json["model_id"]) == ["fixture/model-a", "fixture/model-b"]
+    assert from_csv.loc[0, "klue/ynat macro_f1"] == 50.0 + list(tasks.index).index("klue/ynat")
+    assert from_csv.loc[1, "tasks overall"] == "1/8" and pd.isna(from_csv.loc[1, "glue/mrpc f1"])
+    assert from_json.loc[0, "average overall"] == pytest.approx(50.0 + 3.5)
