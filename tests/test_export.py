@@ -200,3 +200,24 @@ def test_leaderboard_downloads_load_into_pandas(tmp_path):
     assert from_csv.loc[0, "klue/ynat macro_f1"] == 50.0 + list(tasks.index).index("klue/ynat")
     assert from_csv.loc[1, "tasks overall"] == "1/8" and pd.isna(from_csv.loc[1, "glue/mrpc f1"])
     assert from_json.loc[0, "average overall"] == pytest.approx(50.0 + 3.5)
+
+
+def test_site_build_links_the_leaderboard_downloads_and_lists_baselines_apart(tiny_run, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from harness.site.build import build_site
+
+    output, _ = tiny_run
+    reports = tmp_path / "reports"
+    shutil.copytree(output, reports / "results", ignore=shutil.ignore_patterns(".seeds"))
+    index = build_site(reports_dir=reports, out_dir=tmp_path / "site")
+    page = index.read_text(encoding="utf-8")
+    assert 'href="leaderboard.csv"' in page and 'href="leaderboard.json"' in page
+    table = pd.read_csv(index.parent / "leaderboard.csv")
+    assert list(table.columns[:2]) == ["rank", "model_id"]
+    assert len(pd.read_json(index.parent / "leaderboard.json")) == len(table)
+    mrpc = records.read_result(next(output.glob("*/glue__mrpc.json")))
+    baselines_part = page[page.index("Baselines (not ranked)"):]
+    assert "majority-class" in baselines_part and f"{mrpc.baseline.scores['f1']:.2f}" in baselines_part

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from harness import paths
+from harness import baselines, export, paths
 from harness.results import model_slug
 from harness.site import aggregate, inputs, render
 from harness.spec import TasksDirs
@@ -57,6 +57,7 @@ def build_site(
     with tempfile.TemporaryDirectory(prefix="koenbench-site-") as tmp:
         docs_dir = Path(tmp) / "docs"
         render.write_docs(data, docs_dir, SITE_DIR / "templates", SITE_DIR / "static", HOWTO_DIR)
+        export.write_leaderboard(data.board, data.tasks, docs_dir)  # the home page links them
         _mkdocs_build(docs_dir, out_dir, nav(data))
     (out_dir / MARKER).write_text("built by `bench site build`; the next build empties this folder\n", encoding="utf-8")
     log.info("built the site from %d records of %d models in %.1f s", len(data.latest), data.latest["model_id"].nunique(),
@@ -97,6 +98,7 @@ def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
         failures=failures,
         skipped=results.skipped,
         built_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        baselines={t: b for t, b in baselines.by_task(r for _, r in results.records).items() if t in tasks.index},
     )
 
 

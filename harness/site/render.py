@@ -36,6 +36,7 @@ class SiteData:
     failures: pd.DataFrame  # aggregate.failures_frame
     skipped: list[tuple[str, str]] = field(default_factory=list)
     built_at: str = ""
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)  # harness.baselines.by_task: shown, never ranked
 
     @property
     def groups(self) -> list[str]:
