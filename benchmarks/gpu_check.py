@@ -97,7 +97,8 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a folder under /tmp)")
     parser.add_argument("--carry", type=Path, default=setup.CARRY_DIR)
     parser.add_argument("--parts", default=",".join(setup.PARTS), help="comma list of parts to run, in order")
-    parser.add_argument("--time-limit", type=float, default=TIME_LIMIT_S, help="seconds for all parts together")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help=f"seconds for all parts together (default {TIME_LIMIT_S}; a dry run: its budgets' sum)")
     parser.add_argument("--shared-data", type=Path, default=setup.REPO_ROOT.parent / "shared" / "data")
     parser.add_argument("--part", help=argparse.SUPPRESS)  # internal: run one part in this process
     parser.add_argument("--plan", type=Path, help=argparse.SUPPRESS)
@@ -114,7 +115,8 @@ def main(argv=None) -> int:
     setup.check_packages(None if args.dry_run else args.carry / "wheels", dry_run=args.dry_run)
     work = args.work or Path(f"/tmp/koenbench-gpu-check-{os.getpid()}")
     plan = setup.dry_plan(work) if args.dry_run else setup.gpu_plan(work, args.carry.resolve())
-    return orchestrate(plan, args.parts.split(","), args.out, args.time_limit)
+    time_limit = args.time_limit or (sum(plan.budgets.values()) if args.dry_run else TIME_LIMIT_S)
+    return orchestrate(plan, args.parts.split(","), args.out, time_limit)
 
 
 def orchestrate(plan: setup.Plan, parts: list[str], out: Path, time_limit: float) -> int:

@@ -193,6 +193,8 @@ def grid_part(plan: Plan, save: Save) -> None:
                                               console).as_dict()
     save(out)
     for jobs in plan.grid_jobs:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()  # the memory this process cached for earlier runs is no run's footprint
         with MemorySampler() as memory:
             result = suite_speed.bench_grid(specs, base(plan), grid_options(plan, f"grid-jobs{jobs}"), jobs, console)
         out[f"jobs{jobs}"] = {**result.as_dict(), "jobs": jobs, "device_memory": memory.as_dict()}
