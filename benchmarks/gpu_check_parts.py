@@ -98,12 +98,19 @@ def _warm_targets(plan: Plan):
     yield "compile", base(plan), compile_options(plan, "warm", "off"), plan.compile_tasks
 
 
+_resolved: dict[Path, models.ResolvedModel] = {}  # local_model hashes every file: once per model and process
+
+
 def minilm(plan: Plan) -> models.ResolvedModel:
-    return models.local_model(plan.path("minilm"), plan.minilm_id)
+    if plan.path("minilm") not in _resolved:
+        _resolved[plan.path("minilm")] = models.local_model(plan.path("minilm"), plan.minilm_id)
+    return _resolved[plan.path("minilm")]
 
 
 def base(plan: Plan) -> models.ResolvedModel:
-    return models.local_model(plan.path("base"), plan.base_id)
+    if plan.path("base") not in _resolved:
+        _resolved[plan.path("base")] = models.local_model(plan.path("base"), plan.base_id)
+    return _resolved[plan.path("base")]
 
 
 def quality_options(plan: Plan, name: str) -> runner.RunOptions:
@@ -250,11 +257,14 @@ def distill_part(plan: Plan, save: Save) -> None:
     for batch in plan.distill_batches:
         rate = distill_rate(plan, corpora, batch, plan.path("runs", f"distill-b{batch}"))
         achieved = rate["tokens_per_s"] * out["flops"]["counted_per_token"] / 1e12 if rate["tokens_per_s"] else None
-        rate["tflops"] = round(achieved, 1) if achieved else None
+        rate["tflops"] = round(achieved, 4) if achieved else None
         rate["mfu_datasheet"] = round(achieved / out["datasheet_bf16_tflops"], 3) if achieved and out["datasheet_bf16_tflops"] else None
         rate["mfu_measured_matmul"] = round(achieved / out["measured_matmul_tflops"], 3) if achieved else None
         out["runs"].append(rate)
         save(out)
+
+
+CORPUS_LINES = 20_000  # per language: over 1,000 chunks of 256 tokens, and every distill run tokenizes them anew
 
 
 def _corpora(plan: Plan) -> dict[str, Path]:
@@ -263,7 +273,7 @@ def _corpora(plan: Plan) -> dict[str, Path]:
 
     paths = {}
     for lang, task_id in (("ko", "klue/ynat"), ("en", "glue/sst2")):
-        loaded = data.load(spec.load_tasks([task_id])[0], data_dir(plan))
+        loaded = data.load(spec.load_tasks([task_id])[0], data_dir(plan), limit=CORPUS_LINES)
         paths[lang] = plan.path(f"corpus-{lang}.txt")
         paths[lang].write_text("\n".join(t.replace("\n", " ") for t in loaded.dataset["train"]["text_a"]) + "\n",
                                encoding="utf-8")

@@ -47,6 +47,14 @@ class GridResult:
     def examples_per_s(self) -> float:
         return self.examples / max(self.wall_s, 1e-9)
 
+    def add(self, other: "GridResult") -> None:
+        """Fold another timing of the same side (other tasks) into this one."""
+        self.wall_s += other.wall_s
+        self.examples += other.examples
+        self.scores.update(other.scores)
+        self.runs += other.runs
+        self.failed.update(other.failed)
+
     def as_dict(self) -> dict:
         return {**asdict(self), "examples_per_s": round(self.examples_per_s, 1), "wall_s": round(self.wall_s, 2)}
 
@@ -82,17 +90,26 @@ def warm_cache(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: ru
         runner.prepare_features(s, model, opts, tokenizer)
 
 
-def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, opts: runner.RunOptions, workdir: Path) -> dict:
-    """One seed the way run_glue.py does it: HF Trainer, fp32, padding to max_length, its default optimizer."""
-    import inspect
+def trainer_task_data(task: spec.TaskSpec, model: models.ResolvedModel, opts: runner.RunOptions):
+    """The task's hyperparameters, tokenizer and tokenized splits: loaded once per task, as `bench run` does."""
+    from transformers import AutoTokenizer
 
-    from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
-
-    began = time.perf_counter()
     hp = runner.hyperparameters(task, opts.overrides)
     loaded = data.load(task, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit)
     tokenizer = AutoTokenizer.from_pretrained(model.path)
     encoded = features.tokenize(loaded.dataset, tokenizer, task.head, hp.max_length, task.sha256, loaded.source)
+    return hp, tokenizer, encoded
+
+
+def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, task_data, opts: runner.RunOptions,
+                workdir: Path) -> dict:
+    """One seed the way run_glue.py does it: HF Trainer, fp32, padding to max_length, its default optimizer."""
+    import inspect
+
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+
+    began = time.perf_counter()
+    hp, tokenizer, encoded = task_data
     train = encoded["train"].select_columns([c for c in finetune.MODEL_INPUTS if c in encoded["train"].column_names])
     model_obj = heads.build(task.head, model.path, task.dataset.labels)
     if task.head == "token-classification":
@@ -114,12 +131,26 @@ def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, opt
     started = time.perf_counter()
     trainer.train()
     train_s = time.perf_counter() - started
-    device = next(model_obj.parameters()).device
-    predictions = finetune.predict(model_obj, encoded["validation"], task, tokenizer, device, hp.eval_batch_size)
-    # run_glue.py scores the last epoch; best-epoch selection would need an evaluation per epoch on both sides
-    return {"task": task.id, "seed": seed, "scores": finetune.score(task, encoded["validation"], predictions),
+    # run_glue.py evaluates with Trainer too (padded to max_length, 8 rows a batch) and scores the last epoch
+    validation = encoded["validation"]
+    logits = trainer.predict(validation.select_columns([c for c in finetune.MODEL_INPUTS if c in validation.column_names])).predictions
+    predictions = trainer_predictions(task.head, logits, validation["length"])
+    return {"task": task.id, "seed": seed, "primary": task.metrics.primary,
+            "scores": finetune.score(task, validation, predictions),
             "train_s": round(train_s, 3), "wall_s": round(time.perf_counter() - began, 3),
             "examples": hp.epochs * len(train)}
+
+
+def trainer_predictions(head: str, logits, lengths: list[int]) -> list:
+    """Trainer's logits (numpy, padded to max_length) as the harness's predictions: a score, a class, or a tag per subword."""
+    import numpy as np
+
+    logits = np.asarray(logits)
+    if head == "regression":
+        return logits[:, 0].astype(float).tolist()
+    if head == "sequence-classification":
+        return logits.argmax(-1).tolist()
+    return [row[:n] for row, n in zip(logits.argmax(-1).tolist(), lengths)]
 
 
 def trainer_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: runner.RunOptions, workdir: Path,
@@ -128,10 +159,11 @@ def trainer_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: 
     result = GridResult("trainer", 0.0, 0)
     started = time.perf_counter()
     for s in specs:
-        runs = [trainer_run(s, model, seed, opts, workdir) for seed in opts.seeds]
+        task_data = trainer_task_data(s, model, opts)
+        runs = [trainer_run(s, model, seed, task_data, opts, workdir) for seed in opts.seeds]
         result.scores[s.id] = [r["scores"][s.metrics.primary] for r in runs]
         result.examples += sum(r["examples"] for r in runs)
-        result.runs += [{**r, "primary": s.metrics.primary} for r in runs]
+        result.runs += runs
         console.print(f"  trainer {s.id}: {result.scores[s.id]}")
     result.wall_s = time.perf_counter() - started
     return result
@@ -194,6 +226,11 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-split", default=None)
     parser.add_argument("--set", action="append", default=[], help="hyperparameter override key=value, both sides")
     parser.add_argument("--compile", default="auto", choices=["on", "off", "auto"])
+    parser.add_argument("--limit", type=int, default=None, help="bench run's --limit: the first N train rows, both sides")
+    parser.add_argument("--eval-limit", type=int, default=None, help="bench run's --eval-limit, both sides")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads on both sides (default: torch's)")
+    parser.add_argument("--interleave", action="store_true",
+                        help="time task by task, Trainer then bench run, so a shared machine's changing load hits both alike")
     parser.add_argument("--skip-trainer", action="store_true", help="only time bench run")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
@@ -210,12 +247,22 @@ def main(argv=None) -> int:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     opts = runner.RunOptions(seeds=[int(s) for s in args.seeds.split(",")], output_dir=workdir / "bench",
                              data_dir=args.data_dir, train_split=args.train_split, eval_split=args.eval_split,
-                             overrides=overrides, device="auto", compile=args.compile)
-    console.print(f"model {model.id}, tasks {[s.id for s in specs]}, seeds {opts.seeds}, device {device}")
+                             overrides=overrides, device="auto", compile=args.compile, limit=args.limit,
+                             eval_limit=args.eval_limit)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    console.print(f"model {model.id}, tasks {[s.id for s in specs]}, seeds {opts.seeds}, device {device}, "
+                  f"{torch.get_num_threads()} torch thread(s)")
     warm_cache(specs, model, opts)
-    grids = [] if args.skip_trainer else [trainer_grid(specs, model, opts, workdir, console)]
     jobs = args.jobs or grid.default_jobs_per_gpu()
-    grids.append(bench_grid(specs, model, opts, jobs, console))
+    batches = [[s] for s in specs] if args.interleave else [specs]
+    grids = [] if args.skip_trainer else [GridResult("trainer", 0.0, 0)]
+    grids.append(GridResult(f"bench --jobs {jobs}", 0.0, 0))
+    for batch in batches:
+        parts = [] if args.skip_trainer else [trainer_grid(batch, model, opts, workdir, console)]
+        parts.append(bench_grid(batch, model, opts, jobs, console))
+        for total, part in zip(grids, parts):
+            total.add(part)
     console.print(score_table(f"suite speed: {model.id}, {len(specs)} task(s) x {len(opts.seeds)} seed(s), {device}",
                               specs, grids))
     summary = {"model": model.id, "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
