@@ -259,6 +259,53 @@ def _ref(entry: tuple[Path, records.ResultRecord]):
     return path, record.predictions
 
 
+@dataclass
+class LeaderboardStatistics:
+    """What the leaderboard shows beside its scores; measured records only (reported numbers have no predictions)."""
+
+    intervals: dict[tuple[str, str], dict[str, bootstrap.Interval]]  # (model, task) -> metric -> 95% interval
+    ties: dict[str, Ties]  # task -> the best model on its primary metric and those tied with it
+    averages: dict[tuple[str, str], bootstrap.Interval]  # (model, group) -> interval of its average primary score
+
+
+def leaderboard_statistics(entries: Sequence[tuple[Path, records.ResultRecord]], groups: dict[str, list[str]],
+                           resamples: int = bootstrap.RESAMPLES) -> LeaderboardStatistics:
+    """Intervals of every record's scores, ties with the best per task, and intervals of each model's group averages.
+
+    ``entries``: one record per (model, task), as the leaderboard shows them; ``groups``:
+    name -> task ids (suites, languages, overall). A group average gets an interval only
+    when the model has every task of the group, each with predictions.
+    """
+    by_task: dict[str, dict[str, tuple[Path, records.ResultRecord]]] = {}
+    intervals = {}
+    for path, record in entries:
+        by_task.setdefault(record.task.id, {})[record.model.id] = (path, record)
+        try:
+            intervals[(record.model.id, record.task.id)] = record_intervals(path, record, resamples)
+        except predictions.PredictionsError:
+            continue  # a missing or altered file: no interval rather than a wrong one
+    ties = {}
+    for task_id, models in by_task.items():
+        try:
+            found = tied_with_best(models, next(iter(models.values()))[1].task.primary_metric, resamples)
+        except predictions.PredictionsError:
+            found = None
+        if found is not None:
+            ties[task_id] = found
+    averages = {}
+    for model_id in {record.model.id for _, record in entries}:
+        for group, task_ids in groups.items():
+            mine = [by_task[t][model_id] for t in task_ids if model_id in by_task.get(t, {})]
+            if task_ids and len(mine) == len(task_ids):
+                try:
+                    found_average = average_interval(mine, resamples)
+                except predictions.PredictionsError:
+                    found_average = None
+                if found_average is not None:
+                    averages[(model_id, group)] = found_average
+    return LeaderboardStatistics(intervals, ties, averages)
+
+
 # ---------------------------------------------------------------------------------------------
 # output
 

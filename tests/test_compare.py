@@ -156,3 +156,15 @@ def test_average_interval_is_narrower_than_its_tasks(two_models):
     _write(two_models / "model-b", "fixture/model-b", "glue/w", [np.zeros(10, int)], np.zeros(10, int), keep_predictions=False)
     with_missing = entries + [(two_models / "model-b" / "glue__w.json", records.read_result(two_models / "model-b" / "glue__w.json"))]
     assert compare.average_interval(with_missing, resamples=200) is None
+
+
+def test_leaderboard_statistics(two_models):
+    entries = [(p, records.read_result(p)) for p in sorted(two_models.glob("model-*/*.json"))]
+    groups = {"klue": ["klue/x", "klue/y"], "glue": ["glue/z"], "other": ["glue/z", "glue/missing"]}
+    stats = compare.leaderboard_statistics(entries, groups, resamples=500)
+    assert set(stats.intervals) == {(f"fixture/model-{m}", t) for m in "ab" for t in ("klue/x", "klue/y", "glue/z")}
+    assert stats.ties["klue/x"].best == "fixture/model-b" and stats.ties["klue/x"].tied == []
+    assert len(stats.ties["klue/y"].tied) == 1  # same accuracy: the other model is tied with the best
+    assert set(stats.averages) == {(f"fixture/model-{m}", g) for m in "ab" for g in ("klue", "glue")}  # "other" incomplete
+    klue_b = stats.averages[("fixture/model-b", "klue")]
+    assert klue_b.low < klue_b.score < klue_b.high
