@@ -114,15 +114,21 @@ def run_demo(output: Path, console: Console, seeds: list[int] = [42], model: Opt
         console.print(f"  {group.language} tasks ({', '.join(s.id for s in group.specs)}): {group.deviation}")
     console.print("  [bold]the demo model is English[/bold]: on the Korean tasks it sees Hangul as jamo pieces it never "
                   "learned, so expect scores near their baselines there; the English tasks should beat theirs")
+    import torch
+
+    threads = torch.get_num_threads()
     note = adapt_to_load()
     if note:
         console.print(f"  [yellow]{note}[/yellow]")
     started = time.perf_counter()
     outcomes = []
-    for group in groups:
-        opts = runner.RunOptions(seeds=seeds, output_dir=output / "results", data_dir=SAMPLES_DIR, device="cpu",
-                                 overrides=group.settings, limit=limit, extra_deviations=[group.deviation])
-        outcomes += runner.run(group.specs, model, opts, console)
+    try:
+        for group in groups:
+            opts = runner.RunOptions(seeds=seeds, output_dir=output / "results", data_dir=SAMPLES_DIR, device="cpu",
+                                     overrides=group.settings, limit=limit, extra_deviations=[group.deviation])
+            outcomes += runner.run(group.specs, model, opts, console)
+    finally:
+        torch.set_num_threads(threads)  # the caller's setting again (a test session goes on)
     console.print(demo_table(model.id, outcomes, groups))
     console.print(f"demo tasks took {time.perf_counter() - started:.0f} s")
     if not build_site:
