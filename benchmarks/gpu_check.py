@@ -10,9 +10,9 @@ keeps what it measured; the JSON and the markdown table are rewritten after ever
            Trainer and through `bench run --jobs 8/4/2/1`: examples/s and the ratio;
            (4) the peak memory of each run (torch.cuda.max_memory_allocated in each worker) and
            of the card, against grid.RUN_MEMORY_GIB and the default N
-  compile  (3) --compile off/on per task, compile time separated from the steady state
   distill  (5) MiniLMv2 distillation, bert-base student and teachers at 256 tokens, bf16:
            tokens/s and MFU (FLOPs counted by torch.utils.flop_counter)
+  compile  (3) --compile off/on per task, compile time separated from the steady state
 
 Here, once (CPU; fills the ignored folder .gpu-carry/ with the task files as .tar.xz,
 all-MiniLM-L6-v2 in float16 and the wheels the GPU image lacks; prints the size against 64 MiB):
@@ -113,6 +113,8 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"--parts: unknown {', '.join(unknown)}; choose from {', '.join(setup.PARTS)}")
     setup.check_packages(None if args.dry_run else args.carry / "wheels", dry_run=args.dry_run)
+    setup.use_site(setup.SITE_DIR)  # the part processes import harness (and the installed wheels, if any)
+    setup.import_check()
     work = args.work or Path(f"/tmp/koenbench-gpu-check-{os.getpid()}")
     plan = setup.dry_plan(work) if args.dry_run else setup.gpu_plan(work, args.carry.resolve())
     time_limit = args.time_limit or (sum(plan.budgets.values()) if args.dry_run else TIME_LIMIT_S)
@@ -125,7 +127,6 @@ def orchestrate(plan: setup.Plan, parts: list[str], out: Path, time_limit: float
     work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     (work / "plan.json").write_text(json.dumps(asdict(plan), indent=1))
-    setup.use_site(setup.SITE_DIR)  # the part processes import harness (and the installed wheels, if any)
     env = {**os.environ, "KOENBENCH_CACHE": str(work / "cache"), "HF_DATASETS_CACHE": str(work / "hf-datasets"),
            "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"}

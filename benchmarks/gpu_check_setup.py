@@ -41,7 +41,8 @@ NEEDED = ("torch", "transformers", "accelerate", "datasets", "tokenizers", "safe
           "xxhash", "pyarrow", "fsspec", "annotated-types", "typing-inspection")
 # Wheels to carry: what the image lacks (KINDS.md's package list of the device machine).
 CARRIED = ("datasets", "dill", "multiprocess", "seqeval", "pydantic", "pydantic-core", "annotated-types",
-           "typing-inspection")
+           "typing-inspection",
+           "fsspec", "typing-extensions")  # installed only if the image's version misses a carried wheel's needs
 
 
 def normalize(name: str) -> str:
@@ -93,41 +94,74 @@ def package_plan(wheels: Optional[Path], needed=NEEDED) -> list[PackageRow]:
     required, carried = required_versions(), wheel_versions(wheels)
     rows = []
     for name in map(normalize, needed):
-        spec, have = required.get(name, ""), installed_version(name)
+        spec, have = SpecifierSet(required.get(name, "")), installed_version(name)
         wheel = carried.get(name, (None,))[0]
-        if have is not None:
-            ok = SpecifierSet(spec).contains(have, prereleases=True)
-            rows.append(PackageRow(name, spec, have, wheel, ok, "present" if ok else "TOO OLD"))
-        elif wheel is not None:
-            ok = SpecifierSet(spec).contains(wheel, prereleases=True)
-            rows.append(PackageRow(name, spec, None, wheel, ok, "install from wheel" if ok else "TOO OLD"))
+        if have is not None and spec.contains(have, prereleases=True):
+            rows.append(PackageRow(name, str(spec), have, wheel, True, "present"))
+        elif wheel is not None and spec.contains(wheel, prereleases=True):
+            rows.append(PackageRow(name, str(spec), have, wheel, True, "install from wheel"))
         else:
-            rows.append(PackageRow(name, spec, None, None, False, "MISSING"))
+            rows.append(PackageRow(name, str(spec), have, wheel, False, "TOO OLD" if have or wheel else "MISSING"))
     return rows
 
 
 def check_packages(wheels: Optional[Path], dry_run: bool, needed=NEEDED, site: Path = SITE_DIR,
                    print_=print) -> list[PackageRow]:
     """Print the versions, install what is missing from ``wheels`` into ``site`` (dry run: only print the
-    command); exit before any measurement if a package is missing or too old."""
+    command), then import them all in a fresh process; exit before any measurement if that fails."""
     rows = package_plan(wheels, needed)
     print_(f"{'package':<20}{'required':<12}{'here':<16}{'carried wheel':<16}action")
     for r in rows:
         print_(f"{r.name:<20}{r.required or '-':<12}{r.installed or '-':<16}{r.wheel or '-':<16}{r.action}")
     problems = [f"{r.name} {r.action.lower()} (needs {r.required or 'any'})" for r in rows if not r.ok]
-    names = [r.name for r in rows if r.action == "install from wheel"]
-    problems += unmet_wheel_needs(wheels, names)
     if problems:
         raise SystemExit("cannot measure: " + "; ".join(problems) + ". Rebuild the carry: python benchmarks/gpu_check.py --pack")
+    names, warnings = resolve_needs(wheels, [r.name for r in rows if r.action == "install from wheel"])
+    for line in warnings:  # pip's metadata is stricter than most imports: the import check below decides
+        print_(f"warning: {line}")
     to_install = [wheel_versions(wheels)[name][1] for name in names]
     command = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
                "--no-cache-dir", "--upgrade", "--target", str(site), *map(str, to_install)]
     print_(("dry run, would run: " if dry_run else "installing: ") + (" ".join(command) if to_install else "nothing to install"))
     if to_install and not dry_run:
         subprocess.run(command, check=True)
-    if to_install and not dry_run:
         use_site(site)
     return rows
+
+
+def resolve_needs(wheels: Optional[Path], names: list[str]) -> tuple[list[str], list[str]]:
+    """The wheels to install: ``names`` and every carried wheel that their needs call for because the
+    image's version does not satisfy them; and the needs that nothing here satisfies, as warnings."""
+    from packaging.requirements import Requirement
+
+    carried = wheel_versions(wheels)
+    todo, chosen, warnings = list(names), list(names), []
+    while todo:
+        name = todo.pop()
+        for text in wheel_requirements(carried[name][1]):
+            req = Requirement(text)
+            dep, have = normalize(req.name), installed_version(req.name)
+            wheel = carried.get(dep, (None,))[0]
+            if dep in chosen and req.specifier.contains(wheel, prereleases=True):
+                continue
+            if have is not None and req.specifier.contains(have, prereleases=True):
+                continue
+            if wheel is not None and req.specifier.contains(wheel, prereleases=True):
+                chosen.append(dep)
+                todo.append(dep)
+                continue
+            warnings.append(f"{name} asks for {text}; found {have or 'nothing'} here, {wheel or 'no wheel'} carried")
+    return chosen, warnings
+
+
+def import_check(modules: tuple[str, ...] = ("torch", "transformers", "accelerate", "datasets", "seqeval", "pydantic",
+                                             "sklearn", "scipy", "yaml", "rich", "typer")) -> None:
+    """Import the packages in a fresh process (with the installed wheels), as the parts will."""
+    done = subprocess.run([sys.executable, "-c", "import " + ", ".join(modules)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+    if done.returncode != 0:
+        raise SystemExit("cannot measure: importing " + ", ".join(modules) + " failed:\n" + done.stderr[-3000:])
+    print("imports: " + ", ".join(modules) + ": ok")
 
 
 def use_site(site: Path) -> None:
@@ -224,21 +258,6 @@ def wheel_requirements(wheel: Path) -> list[str]:
         lines = z.read(meta).decode("utf-8").splitlines()
     reqs = [Requirement(line.split(":", 1)[1].strip()) for line in lines if line.startswith("Requires-Dist:")]
     return [str(r) for r in reqs if r.marker is None or r.marker.evaluate({"extra": ""})]
-
-
-def unmet_wheel_needs(wheels: Optional[Path], to_install: list[str]) -> list[str]:
-    """Needs of the wheels about to be installed that neither the image nor another carried wheel meets."""
-    from packaging.requirements import Requirement
-
-    carried = wheel_versions(wheels)
-    problems = []
-    for name in to_install:
-        for text in wheel_requirements(carried[name][1]):
-            req = Requirement(text)
-            have = installed_version(req.name) or carried.get(normalize(req.name), (None,))[0]
-            if have is None or not req.specifier.contains(have, prereleases=True):
-                problems.append(f"{name} needs {text}, found {have or 'nothing'}")
-    return problems
 
 
 def unpack_data(carry: Path, dest: Path) -> Path:
