@@ -11,11 +11,13 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from harness.records import FailureRecord, ResultRecord
 from harness.spec import TaskSpec
 
 RECORD_COLUMNS = [
     "model_id", "task_id", "suite", "scores", "std", "n_seeds", "revision", "harness", "git", "device",
     "precision", "torch", "transformers", "started_at", "wall_s", "data_source", "hyperparameters", "file",
+    "synthetic", "protocol", "deviations", "spec_sha256", "warnings",
 ]
 LONG_COLUMNS = ["model_id", "task_id", "metric", "mean", "std", "n_seeds"]
 OVERALL = "overall"
@@ -48,22 +50,48 @@ def language_groups(tasks: pd.DataFrame) -> dict[str, list[str]]:
     return {lang: list(ids) for lang, ids in tasks.groupby("language", sort=False).groups.items()}
 
 
-def records_frame(records: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
-    """One row per valid record (file, record) with its scores and provenance."""
+def records_frame(records: list[tuple[str, ResultRecord]]) -> pd.DataFrame:
+    """One row per valid record (file, record) with its scores and provenance.
+
+    ``protocol`` is True or False as the record says, None for records written before protocols were recorded.
+    """
     rows = []
     for file, r in records:
-        env = r["env"]
+        env = r.env
         rows.append({
-            "model_id": r["model"]["id"], "task_id": r["task"]["id"], "suite": r["task"]["id"].split("/")[0],
-            "scores": r["scores"], "std": r["std"], "n_seeds": len(r["seeds"]),
-            "revision": r["model"].get("revision"), "harness": env.get("koenbench"), "git": env.get("git"),
-            "device": env.get("device"), "precision": env.get("precision"), "torch": env.get("torch"),
-            "transformers": env.get("transformers"), "started_at": r["started_at"], "wall_s": r["wall_s"],
-            "data_source": r["data"].get("source"), "hyperparameters": r["hyperparameters"], "file": file,
+            "model_id": r.model.id, "task_id": r.task.id, "suite": r.task.id.split("/")[0],
+            "scores": dict(r.scores), "std": dict(r.std), "n_seeds": len(r.seeds), "revision": r.model.revision,
+            "harness": env.get("koenbench"), "git": env.get("git"), "device": env.get("device"),
+            "precision": env.get("precision"), "torch": env.get("torch"), "transformers": env.get("transformers"),
+            "started_at": r.started_at, "wall_s": r.wall_s, "data_source": r.data.source,
+            "hyperparameters": dict(r.hyperparameters), "file": file, "synthetic": r.synthetic,
+            "protocol": r.protocol.followed if r.protocol else None,
+            "deviations": list(r.protocol.deviations) if r.protocol else [],
+            "spec_sha256": r.task.spec_sha256, "warnings": list(r.warnings),
         })
     frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
     frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True, errors="coerce", format="ISO8601")
     return frame
+
+
+def split_protocol(frame: pd.DataFrame, spec_sha256: dict[str, str | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs that followed the current protocol of their task, every other run with ``why`` it is set apart).
+
+    Only the first are ranked: a run with overrides, one made under an older version of the task YAML,
+    or one that does not say whether it followed the protocol is not comparable with them.
+    """
+    why = []
+    for r in frame.itertuples(index=False):
+        reasons = list(r.deviations)
+        if r.protocol is None:
+            reasons.append("the record does not say whether it followed the protocol (written before records did)")
+        current = spec_sha256.get(r.task_id)
+        if current and r.spec_sha256 != current:
+            reasons.append("made under an older version of the task's YAML (its spec hash differs from the current one)")
+        why.append(reasons)
+    frame = frame.assign(why=why)
+    apart = frame["why"].map(bool).astype(bool)
+    return frame.loc[~apart].reset_index(drop=True), frame.loc[apart].reset_index(drop=True)
 
 
 def latest_records(frame: pd.DataFrame) -> pd.DataFrame:
@@ -133,15 +161,10 @@ def leaderboard(long: pd.DataFrame, tasks: pd.DataFrame, keys: list[str] | None 
     return table.drop(columns="_tier")
 
 
-def failures_frame(failures: list[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
-    """One row per failed (model, task): the runner's error message and when it ran."""
-    rows = []
-    for file, f in failures:
-        error = f.get("error", f.get("message", ""))
-        if isinstance(error, dict):
-            error = ": ".join(str(error[k]) for k in ("type", "message") if k in error) or str(error)
-        rows.append({"model_id": f["model"].get("id"), "task_id": f["task"].get("id"), "error": str(error),
-                     "started_at": f.get("started_at"), "file": file})
-    frame = pd.DataFrame(rows, columns=["model_id", "task_id", "error", "started_at", "file"])
+def failures_frame(failures: list[tuple[str, FailureRecord]]) -> pd.DataFrame:
+    """One row per failed (model, task): the runner's error and when it ran."""
+    rows = [{"model_id": f.model.id, "task_id": f.task.id, "error": f"{f.error.type}: {f.error.message}",
+             "started_at": f.started_at, "file": file, "synthetic": f.synthetic} for file, f in failures]
+    frame = pd.DataFrame(rows, columns=["model_id", "task_id", "error", "started_at", "file", "synthetic"])
     frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True, errors="coerce", format="ISO8601")
     return frame

@@ -79,17 +79,22 @@ def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
     sources, numbers = inputs.load_reported(reported_file, specs)
     tasks = aggregate.tasks_frame(specs, task_order)
 
-    latest = aggregate.latest_records(aggregate.records_frame(results.records))
+    protocol_runs, apart = aggregate.split_protocol(aggregate.records_frame(results.records),
+                                                    {s.id: s.sha256 for s in specs})
+    latest, others = aggregate.latest_records(protocol_runs), aggregate.latest_records(apart)
     for r in latest[latest["replaced"].map(len) > 0].itertuples():
         log.info("%s · %s: %d older record(s) replaced by the newest, %s", r.model_id, r.task_id, len(r.replaced), r.file)
+    if len(others):
+        log.info("%d record(s) not ranked: they did not follow their task's current protocol (listed apart)", len(others))
     long = aggregate.scores_long(latest)
     reported = aggregate.reported_long(numbers)
     failures = aggregate.failures_frame(results.failures)
-    model_ids = [*latest["model_id"], *reported["model_id"], *failures["model_id"]]
+    model_ids = [*latest["model_id"], *others["model_id"], *reported["model_id"], *failures["model_id"]]
     return render.SiteData(
         tasks=tasks,
-        models=model_table(inputs.load_models(models_file), model_ids, set(latest["model_id"])),
+        models=model_table(inputs.load_models(models_file), model_ids, {*latest["model_id"], *others["model_id"]}),
         latest=latest,
+        others=others,
         long=long,
         board=aggregate.leaderboard(long, tasks),
         reported=reported,

@@ -14,8 +14,7 @@ from typing import Any
 
 import yaml
 
-from harness.records import FAILURE_SCHEMA, RecordError, read_failure, to_json
-from harness.results import read_record
+from harness.records import FailureRecord, RecordError, ResultRecord, read_failure, read_result
 from harness.spec import Registry, TaskSpec, TasksDirs
 
 log = logging.getLogger(__name__)
@@ -29,13 +28,14 @@ class SiteInputError(ValueError):
 
 @dataclass
 class Results:
-    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (file, record)
-    failures: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (file, failure record)
+    records: list[tuple[str, ResultRecord]] = field(default_factory=list)  # (file, record)
+    failures: list[tuple[str, FailureRecord]] = field(default_factory=list)  # (file, failure record)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
 
 
 def load_results(results_dir: Path) -> Results:
-    """Every ``*.json`` under ``results_dir``; ``*.failed.json`` are failures, not records.
+    """Every ``*.json`` under ``results_dir`` read through ``harness.records`` (older shapes migrated there);
+    ``*.failed.json`` are failures, not records.
 
     Hidden folders are not read: ``bench run`` keeps its per-seed resume cache in ``<model>/.seeds/``.
     """
@@ -43,28 +43,17 @@ def load_results(results_dir: Path) -> Results:
     for path in sorted(Path(results_dir).rglob("*.json")):
         if any(part.startswith(".") for part in path.relative_to(results_dir).parts[:-1]):
             continue
-        if path.name.endswith(".failed.json"):
-            failure = _read_failure(path)
-            if failure is None:
-                out.skipped.append((str(path), f"not a {FAILURE_SCHEMA} file"))
-            else:
-                out.failures.append((str(path), failure))
-            continue
+        failed = path.name.endswith(".failed.json")
         try:
-            out.records.append((str(path), read_record(path)))
-        except ValueError as err:
-            reason = str(err).removeprefix(f"{path}: ")
-            out.skipped.append((str(path), reason))
+            if failed:
+                out.failures.append((str(path), read_failure(path)))
+            else:
+                out.records.append((str(path), read_result(path)))
+        except RecordError as err:
+            out.skipped.append((str(path), str(err).removeprefix(f"{path}: ")))
     for path, reason in out.skipped:
         log.warning("skipped %s: %s (fix or remove the file; the site is built without it)", path, reason)
     return out
-
-
-def _read_failure(path: Path) -> dict[str, Any] | None:
-    try:
-        return to_json(read_failure(path))
-    except RecordError:
-        return None
 
 
 def load_models(models_file: Path) -> list[dict[str, Any]]:

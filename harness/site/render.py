@@ -14,7 +14,7 @@ from harness.site import escape, svg
 from harness.site.inputs import SiteInputError
 from harness.site.aggregate import OVERALL, add_averages, language_groups, primary_wide
 from harness.site.tables import (
-    Cell, Column, Table, average, failed, fmt, fmt_reported, leaderboard_table, metric_label, missing, present,
+    SYNTHETIC_MARK, Cell, Column, Table, average, failed, fmt, fmt_reported, leaderboard_table, metric_label, missing, model_cell, present,
     reported, score, slug_of_task, text,
 )
 
@@ -27,7 +27,8 @@ LANGUAGE_NAMES = {"ko": "Korean", "en": "English"}
 class SiteData:
     tasks: pd.DataFrame  # aggregate.tasks_frame
     models: dict[str, dict[str, Any]]  # id -> models.yaml entry + name, slug
-    latest: pd.DataFrame  # aggregate.latest_records
+    latest: pd.DataFrame  # aggregate.latest_records of the runs that followed the protocol: the ranked ones
+    others: pd.DataFrame  # aggregate.latest_records of every other run, with ``why`` it is not ranked
     long: pd.DataFrame  # aggregate.scores_long of latest
     board: pd.DataFrame  # aggregate.leaderboard, index model id
     reported: pd.DataFrame  # aggregate.reported_long
@@ -41,6 +42,10 @@ class SiteData:
     @property
     def groups(self) -> list[str]:
         return [*self.tasks["suite"].unique(), OVERALL]
+
+    @property
+    def synthetic_models(self) -> set[str]:
+        return set(self.latest.loc[self.latest["synthetic"].astype(bool), "model_id"])
 
     @property
     def failure_map(self) -> dict[tuple[str, str], str]:
@@ -104,18 +109,19 @@ def page_path(docs_dir: Path, name: str) -> Path:
 
 def home_context(data: SiteData) -> dict[str, Any]:
     measured = leaderboard_table("leaderboard", data.board, data.tasks, data.groups, data.models, "",
-                                 failures=data.failure_map)
-    others = leaderboard_table("reported-leaderboard", data.reported_board, data.tasks, data.groups, data.models, "",
-                               by_source=True)
+                                 failures=data.failure_map, synthetic=data.synthetic_models)
+    reported = leaderboard_table("reported-leaderboard", data.reported_board, data.tasks, data.groups, data.models, "",
+                                 by_source=True)
     replaced = data.latest[data.latest["replaced"].map(len) > 0]
-    return {"measured": measured, "others": others, "replaced": replaced}
+    return {"measured": measured, "others": reported, "replaced": replaced, "apart": others_table(data, "")}
 
 
 def suite_sections(data: SiteData, suite: str, root: str) -> list[dict[str, Any]]:
     """One section per task of the suite: a measured table and a reported table, every metric."""
     tasks = data.tasks[data.tasks["suite"] == suite]
     return [{"task_id": task_id, "task": task.to_dict(), "href": f"{root}tasks/{slug_of_task(task_id)}.md",
-             "measured": measured_table(data, task_id, root), "reported": reported_table(data, task_id, root)}
+             "measured": measured_table(data, task_id, root), "reported": reported_table(data, task_id, root),
+             "apart": others_table(data, root, task_id=task_id)}
             for task_id, task in tasks.iterrows()]
 
 
@@ -131,7 +137,7 @@ def measured_table(data: SiteData, task_id: str, root: str) -> Table:
     table = Table(f"measured-{slug_of_task(task_id)}", columns)
     for r in records.itertuples():
         table.rows.append([
-            _model_cell(data, r.model_id, root),
+            _model_cell(data, r.model_id, root, synthetic=r.synthetic),
             *[score(r.scores.get(m), r.std.get(m), r.n_seeds, missing_title=f"the record has no {m}")
               for m in task["metrics"]],
             Cell(str(r.n_seeds), sort=str(r.n_seeds)),
@@ -161,7 +167,45 @@ def reported_table(data: SiteData, task_id: str, root: str) -> Table | None:
 def task_context(data: SiteData, task_id: str) -> dict[str, Any]:
     replaced = data.latest[(data.latest["task_id"] == task_id) & (data.latest["replaced"].map(len) > 0)]
     return {"task_id": task_id, "task": data.tasks.loc[task_id].to_dict(), "measured": measured_table(data, task_id, "../"),
-            "reported": reported_table(data, task_id, "../"), "replaced": replaced}
+            "reported": reported_table(data, task_id, "../"), "replaced": replaced,
+            "apart": others_table(data, "../", task_id=task_id), "warnings": record_warnings(data, task_id=task_id)}
+
+
+def others_table(data: SiteData, root: str, *, task_id: str | None = None, model_id: str | None = None) -> Table | None:
+    """The runs that are not ranked, each with its primary score and every reason it is set apart."""
+    rows = data.others
+    if task_id is not None:
+        rows = rows[rows["task_id"] == task_id]
+    if model_id is not None:
+        rows = rows[rows["model_id"] == model_id]
+    if rows.empty:
+        return None
+    table = Table("not-ranked" + (f"-{slug_of_task(task_id)}" if task_id else ""), [
+        Column("Model", kind="text"), Column("Task", kind="text"), Column("Primary score"), Column("Seeds"),
+        Column("Date", kind="text"), Column("Why it is not ranked", kind="text")])
+    for r in rows.itertuples():
+        known = r.task_id in data.tasks.index
+        primary = data.tasks.loc[r.task_id, "primary"] if known else next(iter(r.scores))
+        table.rows.append([
+            _model_cell(data, r.model_id, root, synthetic=r.synthetic),
+            text(data.tasks["name"].get(r.task_id, r.task_id), sub=metric_label(primary),
+                 href=f"{root}tasks/{slug_of_task(r.task_id)}.html" if known else None),
+            score(r.scores.get(primary), r.std.get(primary), r.n_seeds), Cell(str(r.n_seeds), sort=str(r.n_seeds)),
+            text(_when(r.started_at)), text("; ".join(r.why)),
+        ])
+    return table
+
+
+def record_warnings(data: SiteData, *, task_id: str | None = None, model_id: str | None = None) -> list[dict[str, str]]:
+    """What the runs warned about (train/validation overlap, a missing label, ...), ranked or not."""
+    frame = pd.concat([data.latest, data.others], ignore_index=True)
+    if task_id is not None:
+        frame = frame[frame["task_id"] == task_id]
+    if model_id is not None:
+        frame = frame[frame["model_id"] == model_id]
+    return [{"model": data.models[r.model_id]["name"], "task": data.tasks["name"].get(r.task_id, r.task_id),
+             "warning": warning, "file": r.file}
+            for r in frame.itertuples() for warning in r.warnings]
 
 
 def model_context(data: SiteData, model_id: str) -> dict[str, Any]:
@@ -174,7 +218,9 @@ def model_context(data: SiteData, model_id: str) -> dict[str, Any]:
     scores = Table("model-scores", [Column("Task", kind="text"), Column("Suite", kind="text"),
                                     Column("Primary score"), Column("Other metrics", kind="text"), Column("Seeds")])
     for task_id, task in data.tasks.iterrows():
-        task_cell = text(task["name"], href=f"{root}tasks/{slug_of_task(task_id)}.html", sub=metric_label(task["primary"]))
+        synthetic = task_id in records.index and records.loc[task_id, "synthetic"]
+        task_cell = text(task["name"], href=f"{root}tasks/{slug_of_task(task_id)}.html",
+                         sub=metric_label(task["primary"]) + (f" · {SYNTHETIC_MARK}" if synthetic else ""))
         if task_id not in records.index:
             gone = failed(failure_of[task_id]) if task_id in failure_of else missing()
             scores.rows.append([task_cell, text(task["suite"].upper()), gone, text(""), missing()])
@@ -210,7 +256,10 @@ def model_context(data: SiteData, model_id: str) -> dict[str, Any]:
     own_reported = data.reported[data.reported["model_id"] == model_id]
     return {"model_id": model_id, "model": model, "scores": scores, "provenance": provenance, "averages": averages,
             "replaced": records[records["replaced"].map(len) > 0], "failures": failures, "extra_tasks": extra,
-            "own_reported": own_reported}
+            "own_reported": own_reported, "apart": others_table(data, root, model_id=model_id),
+            "warnings": record_warnings(data, model_id=model_id),
+            "synthetic": bool(records["synthetic"].any()) or bool(data.others.loc[
+                data.others["model_id"] == model_id, "synthetic"].any())}
 
 
 def models_table(data: SiteData, root: str) -> Table:
@@ -267,10 +316,9 @@ def points_table(points: list[svg.Point]) -> Table:
     return table
 
 
-def _model_cell(data: SiteData, model_id: str, root: str) -> Cell:
+def _model_cell(data: SiteData, model_id: str, root: str, synthetic: bool = False) -> Cell:
     model = data.models[model_id]
-    return text(model["name"], href=f"{root}models/{model['slug']}.html",
-                sub=model_id if model["name"] != model_id else "")
+    return model_cell(model, model_id, root, synthetic)
 
 
 def _when(value: Any) -> str:

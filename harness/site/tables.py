@@ -17,6 +17,7 @@ from harness.site.aggregate import OVERALL
 from harness.site.escape import anchor
 
 COMPLETE, PARTIAL, MISSING = 0, 1, 2
+SYNTHETIC_MARK = "synthetic"  # shown beside every number that was made up for tests or demos
 METRIC_LABELS = {
     "accuracy": "accuracy", "f1": "F1", "macro_f1": "macro F1", "pearson": "Pearson", "spearman": "Spearman",
     "entity_f1": "entity F1", "char_f1": "char F1", "binarized_f1": "F1 (binarized)",
@@ -106,6 +107,15 @@ def average(row: pd.Series, group: str, what: str) -> Cell:
     return Cell(fmt(value), sort=repr(float(value)), title=f"mean over all {of} {what} tasks")
 
 
+def model_cell(model: dict[str, Any], model_id: str, root: str, synthetic: bool = False) -> Cell:
+    """A model's name, linked to its page, with its id below when the name differs and a mark when synthetic."""
+    sub = " · ".join(part for part in (SYNTHETIC_MARK if synthetic else "",
+                                       model_id if model["name"] != model_id else "") if part)
+    return Cell(model["name"], sort=model["name"].lower(), href=f"{root}models/{model['slug']}.html", sub=sub,
+                css="kb-synthetic" if synthetic else "",
+                title="synthetic: made up for tests or demos, not a measurement" if synthetic else "")
+
+
 def group_label(group: str) -> str:
     return "Overall" if group == OVERALL else f"{group.upper()} avg"
 
@@ -120,6 +130,7 @@ def leaderboard_table(
     *,
     failures: dict[tuple[str, str], str] | None = None,
     by_source: bool = False,
+    synthetic: set[str] = frozenset(),
 ) -> Table:
     """Model, [source], the group averages, then each task's primary score."""
     failures = failures or {}
@@ -133,8 +144,7 @@ def leaderboard_table(
     for key, row in board.iterrows():
         model_id, source = key if by_source else (key, None)
         model = models[model_id]
-        cells = [text(model["name"], href=f"{root}models/{model['slug']}.html",
-                      sub=model_id if model["name"] != model_id else "")]
+        cells = [model_cell(model, model_id, root, model_id in synthetic)]
         if by_source:
             cells.append(text(source, href=f"{root}reported.html#source-{anchor(source)}", title=f"source {source}"))
         cells += [average(row, g, "overall" if g == OVERALL else g.upper()) for g in groups]

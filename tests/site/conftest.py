@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.paths import MODELS_FILE, TASKS_DIR
+from harness.paths import TASKS_DIR
 from harness.site.build import build_site
 
 FIXTURE_REPORTS = Path(__file__).resolve().parents[1] / "data" / "records"
+FIXTURE_MODELS = FIXTURE_REPORTS / "models.yaml"
 
 
 @dataclass
@@ -53,7 +54,7 @@ def built_site(tmp_path_factory) -> BuiltSite:
     root.addHandler(handler)
     try:
         index = build_site(reports_dir=FIXTURE_REPORTS, out_dir=tmp_path_factory.mktemp("site") / "build",
-                           models_file=MODELS_FILE, tasks_dir=TASKS_DIR)
+                           models_file=FIXTURE_MODELS, tasks_dir=TASKS_DIR)
     finally:
         root.removeHandler(handler)
     return BuiltSite(index=index, warnings=handler.records)

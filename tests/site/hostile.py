@@ -91,6 +91,9 @@ def hostile_world(root: Path, tasks_dir: Path, strings: Iterable[str], urls: Ite
         for spec in specs[: 3 - i]:  # complete, partial and single-task rows
             record = make_record(model_id, spec, 50.0 + i, env=env, revision=next(say))
             record["data"]["source"] = next(say)
+            record["warnings"] = [next(say)]
+            if i == 2:  # a run outside the protocol, listed apart with its deviations
+                record["protocol"] = {"followed": False, "deviations": [next(say), next(say)]}
             write_record(results, record)
     write_json_atomic(failure_path(results, model_ids[1], specs[-1].id), {  # the old shape, read by migration
         "schema": "koenbench.failure/1", "model": {"id": model_ids[1]}, "task": {"id": specs[-1].id},

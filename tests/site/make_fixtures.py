@@ -1,73 +1,150 @@
-"""Regenerate tests/data/records/results (the site's fixture records): python tests/site/make_fixtures.py
+"""Regenerate tests/data/records (the site's fixture records) with the real runner:
 
-What the fixtures hold, and the tests rely on:
-- respect5716/koenbert-base and klue/bert-base: all 8 tasks, 3 seeds (complete rows);
-  klue/bert-base's klue/ynat also has an older record in archive/ (the newest must win).
-- bert-base-uncased: the 4 GLUE tasks and klue/ynat (a partial KLUE average), and a
-  failed klue/ner (a .failed.json).
-- ./my-model (not in models.yaml): klue/sts and glue/sst2, one seed, on a CPU.
-- four bad files the build must skip with a warning: broken JSON, a foreign schema,
-  a koenbench record missing its primary score, a .failed.json of an unknown schema.
+    python tests/site/make_fixtures.py            # about 30 minutes on two busy CPU cores
+    python tests/site/make_fixtures.py --rehash   # only the way spec hashes are computed changed
+
+Tiny random BERTs around a real vocabulary (harness/tiny.py), named ``fixture/model-a`` ...
+so that no page built from them can pass for a measurement of a real model, run by
+``bench run --data-dir samples`` on the bundled sample rows. Every record is then marked
+``synthetic: true``. What the fixtures hold, and the site tests rely on:
+
+- fixture/model-a: all 8 tasks, one seed, the tasks' protocols (a complete row).
+- fixture/model-b: klue/ynat, glue/mrpc, glue/sst2 with two seeds (a partial row with ± std); an older
+  one-seed klue/ynat record in archive/ (the newest must win); a failed klue/ner (a .failed.json).
+- fixture/model-c (not in the fixture models.yaml): glue/sst2 with ``--set epochs=1``, a run outside the
+  protocol, so it is listed apart and never ranked.
+- older-spec/: a copy of model-a's glue/mrpc record whose spec hash is not the current YAML's.
+- four bad files the build must skip with a warning: broken JSON, a foreign schema, a record
+  missing its primary score, a .failed.json of an unknown schema.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
-from site_synth import make_record, write_record
+from harness import records, tiny
 
-from harness.paths import TASKS_DIR
-from harness.results import FAILURE_SCHEMA, failure_path, write_json_atomic
-from harness.spec import discover, load_spec
+REPO = Path(__file__).resolve().parents[2]
+OUT = REPO / "tests" / "data" / "records" / "results"
+MODELS = {"fixture/model-a": 0, "fixture/model-b": 1, "fixture/model-c": 2}  # id -> weight seed
+RUNS = [  # model, tasks, seeds, extra flags, folder under results/
+    ("fixture/model-a", "all", "42", [], ""),
+    ("fixture/model-b", "klue/ynat,glue/mrpc,glue/sst2", "42,43", [], ""),
+    ("fixture/model-b", "klue/ynat", "7", [], "archive"),
+    ("fixture/model-c", "glue/sst2", "42", ["--set", "epochs=1"], "other-runs"),
+]
+OLDER = "2026-01-01T00:00:00Z"  # the archive record's start: before any fresh run
 
-OUT = Path(__file__).resolve().parents[1] / "data" / "records" / "results"
 
-PRIMARY = {  # model -> task -> mean primary score
-    "respect5716/koenbert-base": {"klue/ynat": 86.4, "klue/sts": 90.3, "klue/nli": 81.2, "klue/ner": 84.2,
-                                  "glue/mrpc": 89.0, "glue/stsb": 84.6, "glue/sst2": 89.8, "glue/qnli": 88.3},
-    "klue/bert-base": {"klue/ynat": 86.1, "klue/sts": 90.7, "klue/nli": 81.9, "klue/ner": 83.5,
-                       "glue/mrpc": 86.0, "glue/stsb": 85.2, "glue/sst2": 88.1, "glue/qnli": 87.0},
-    "bert-base-uncased": {"klue/ynat": 60.2, "glue/mrpc": 90.5, "glue/stsb": 87.9, "glue/sst2": 92.8,
-                          "glue/qnli": 90.8},
-}
+def bench(args: list[str], cwd: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1"}
+    command = [sys.executable, "-c", "from harness.cli import app; app()", *args]
+    print("bench", " ".join(args), flush=True)
+    subprocess.run(command, cwd=cwd, env=env, check=True)
+
+
+def run_all(work: Path) -> Path:
+    """Every run of RUNS, from ``work`` (so model ids are the relative folder names); returns the results folder."""
+    for model_id, seed in MODELS.items():
+        tiny.tiny_bert(tiny.minilm_dir(), work / model_id, seed=seed)
+    for model_id, tasks, seeds, extra, folder in RUNS:
+        selection = ["--suite", "all"] if tasks == "all" else ["--tasks", tasks]
+        bench(["run", "--model", model_id, *selection, "--seeds", seeds, "--data-dir", str(REPO / "samples"),
+               "--output", str(work / "results" / folder), *extra], cwd=work)
+    return work / "results"
+
+
+def mark(record: records.ResultRecord, extra_flags: list[str], **changes) -> records.ResultRecord:
+    """The record as a fixture: synthetic, and with the protocol it ran under.
+
+    Until the runner records the protocol itself, the flags this script passed say it: none is the protocol.
+    """
+    raw = records.to_json(record)
+    raw.update(synthetic=True, **changes)
+    if raw.get("protocol") is None:
+        raw["protocol"] = {"followed": not extra_flags, "deviations": [" ".join(extra_flags)] if extra_flags else []}
+    return records.parse_result(raw)
+
+
+def write_fixtures(results: Path) -> None:
+    shutil.rmtree(OUT, ignore_errors=True)
+    flags = {(model_id, folder): extra for model_id, _, _, extra, folder in RUNS}
+    for path in sorted(results.rglob("*.json")):
+        relative = path.relative_to(results)
+        if any(part.startswith(".") for part in relative.parts):  # the runner's per-seed resume cache
+            continue
+        record = records.read_result(path)
+        folder = relative.parts[0] if relative.parts[0] in {f for _, f in flags} else ""
+        changes = {"started_at": OLDER} if folder == "archive" else {}
+        records.write(OUT / relative, mark(record, flags[(record.model.id, folder)], **changes))
+
+    model_a_mrpc = next(p for p in OUT.glob("*/glue__mrpc.json") if records.read_result(p).model.id == "fixture/model-a")
+    raw = records.to_json(records.read_result(model_a_mrpc))
+    raw["task"]["spec_sha256"] = hashlib.sha256(b"glue/mrpc.yaml as it was before").hexdigest()
+    raw["started_at"] = OLDER
+    records.write(OUT / "older-spec" / "glue__mrpc.json", records.parse_result(raw))
+
+    model_b = next(records.read_result(p).model for p in OUT.glob("*/*.json")
+                   if records.read_result(p).model.id == "fixture/model-b")
+    failure = records.FailureRecord(
+        model=model_b, task={"id": "klue/ner"}, started_at="2026-11-27T11:00:00Z", seeds=[42], synthetic=True,
+        error={"type": "FloatingPointError", "message": "the training loss became NaN at step 3 (a synthetic failure)"})
+    b_folder = next(p.parent for p in OUT.glob("*/klue__ynat.json") if records.read_result(p).model.id == model_b.id)
+    records.write(b_folder / "klue__ner.failed.json", failure)
+
+    write_bad_files(OUT)
+    print(f"wrote {sum(1 for _ in OUT.rglob('*.json'))} files under {OUT.relative_to(REPO)}")
+
+
+def write_bad_files(out: Path) -> None:
+    (out / "broken.json").write_text('{"schema": "koenbench.result/2", "model": {"id": "trunc', encoding="utf-8")
+    (out / "foreign").mkdir()
+    (out / "foreign" / "mteb-result.json").write_text(
+        json.dumps({"dataset_revision": "abc", "mteb_version": "1.2.0", "scores": {"test": []}}, indent=2) + "\n",
+        encoding="utf-8")
+    good = records.to_json(records.read_result(next(out.glob("*/klue__ynat.json"))))
+    del good["scores"][good["task"]["primary_metric"]]
+    (out / "invalid").mkdir()
+    (out / "invalid" / "klue__ynat.json").write_text(json.dumps(good, indent=2) + "\n", encoding="utf-8")
+    (out / "invalid" / "klue__nli.failed.json").write_text('{"schema": "something/else"}\n', encoding="utf-8")
+
+
+def rehash() -> None:
+    """Give every fixture record (but the older-spec one) the current spec hash of its task.
+
+    Only for a change in how the spec hash is computed, with the task YAMLs unchanged: the
+    runs would be the same, so the fixtures need not be run again.
+    """
+    from harness.paths import TASKS_DIR
+    from harness.site.inputs import load_tasks
+
+    current = {spec.id: spec.sha256 for spec in load_tasks(TASKS_DIR)}
+    for path in sorted(OUT.rglob("*.json")):
+        if "older-spec" in path.parts or path.name.endswith(".failed.json"):
+            continue
+        try:
+            record = records.read_result(path)
+        except records.RecordError:  # the bad files, kept bad on purpose
+            continue
+        raw = records.to_json(record)
+        raw["task"]["spec_sha256"] = current[record.task.id]
+        records.write(path, records.parse_result(raw))
 
 
 def main() -> None:
-    tasks = {task_id: load_spec(path, task_id) for task_id, path in discover(TASKS_DIR).items()}
-    shutil.rmtree(OUT, ignore_errors=True)
-    for model_id, scores in PRIMARY.items():
-        for task_id, value in scores.items():
-            write_record(OUT, make_record(model_id, tasks[task_id], value, started_at="2026-11-27T10:00:00Z"))
-
-    older = make_record("klue/bert-base", tasks["klue/ynat"], 80.0, started_at="2026-10-01T08:00:00Z")
-    write_record(OUT, older, OUT / "archive" / "klue__bert-base__klue__ynat.json")
-
-    cpu = {"koenbench": "0.1.0", "git": "a12753b", "torch": "2.13.0", "transformers": "4.57.0",
-           "device": "cpu", "precision": "fp32"}
-    for task_id, value in {"klue/sts": 70.0, "glue/sst2": 80.0}.items():
-        write_record(OUT, make_record("./my-model", tasks[task_id], value, seeds=1, env=cpu, wall_s=4210.0,
-                                      revision="sha256:9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3e5f7a9b1d3f5e7a9c1e3f5a7b9d1f3e",
-                                      started_at="2026-11-26T21:15:00Z"))
-
-    write_json_atomic(failure_path(OUT, "bert-base-uncased", "klue/ner"), {
-        "schema": FAILURE_SCHEMA, "model": {"id": "bert-base-uncased"}, "task": {"id": "klue/ner"},
-        "error": {"type": "OutOfMemoryError", "message": "CUDA out of memory at max_length 510"},
-        "started_at": "2026-11-27T11:00:00Z",
-    })
-
-    (OUT / "broken.json").write_text('{"schema": "koenbench.result/1", "model": {"id": "trunc', encoding="utf-8")
-    (OUT / "foreign").mkdir()
-    (OUT / "foreign" / "mteb-result.json").write_text(
-        json.dumps({"dataset_revision": "abc", "mteb_version": "1.2.0", "scores": {"test": []}}, indent=2) + "\n",
-        encoding="utf-8")
-    bad = make_record("klue/roberta-base", tasks["klue/ynat"], 85.0)
-    del bad["scores"]["macro_f1"]
-    (OUT / "invalid").mkdir()
-    (OUT / "invalid" / "klue__ynat.json").write_text(json.dumps(bad, indent=2) + "\n", encoding="utf-8")
-    (OUT / "invalid" / "klue__nli.failed.json").write_text('{"schema": "something/else"}\n', encoding="utf-8")
-    print(f"wrote {sum(1 for _ in OUT.rglob('*.json'))} files under {OUT}")
+    if sys.argv[1:] == ["--rehash"]:
+        rehash()
+        return
+    with tempfile.TemporaryDirectory(prefix="koenbench-fixtures-") as tmp:
+        write_fixtures(run_all(Path(tmp)))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Synthetic result records built through harness.results.build_record, so they are always valid."""
+"""Synthetic result records (marked so) built through harness.results.build_record, so they are always valid."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ def make_record(
         env=env or ENV,
         started_at=started_at,
         wall_s=wall_s,
+        protocol={"followed": True, "deviations": []},
+        synthetic=True,
     )
 
 

@@ -25,13 +25,36 @@ def results(fixture_reports):
 
 
 @pytest.fixture(scope="module")
-def latest(results):
-    return aggregate.latest_records(aggregate.records_frame(results.records))
+def specs():
+    return {s.id: s for s in inputs.load_tasks(TASKS_DIR)}
+
+
+@pytest.fixture(scope="module")
+def split(results, specs):
+    return aggregate.split_protocol(aggregate.records_frame(results.records), {t: s.sha256 for t, s in specs.items()})
+
+
+@pytest.fixture(scope="module")
+def latest(split):
+    return aggregate.latest_records(split[0])
 
 
 @pytest.fixture(scope="module")
 def board(latest, tasks):
     return aggregate.leaderboard(aggregate.scores_long(latest), tasks)
+
+
+def _folder(file: str) -> str:
+    """The first folder under results/: a model's folder, or archive/, older-spec/, other-runs/."""
+    return file.split("results/", 1)[1].split("/")[0]
+
+
+def _record(results, model_id, task_id, folder=None):
+    """The fixture record of (model, task), from ``folder`` when given, else the one outside archive/ and older-spec/."""
+    found = [r for f, r in results.records if r.model.id == model_id and r.task.id == task_id
+             and (_folder(f) == folder if folder else not any(k in f for k in ("archive/", "older-spec/")))]
+    assert len(found) == 1, (model_id, task_id, folder)
+    return found[0]
 
 
 def test_bad_files_are_skipped_with_a_warning_naming_each(fixture_reports, caplog):
@@ -41,68 +64,116 @@ def test_bad_files_are_skipped_with_a_warning_naming_each(fixture_reports, caplo
     assert set(skipped) == {"broken.json", "foreign/mteb-result.json", "invalid/klue__ynat.json",
                             "invalid/klue__nli.failed.json"}
     assert "not readable JSON" in skipped["broken.json"]
-    assert "koenbench.result/1" in skipped["foreign/mteb-result.json"]
+    assert "schema" in skipped["foreign/mteb-result.json"] and "koenbench.result/2" in skipped["foreign/mteb-result.json"]
     assert "primary_metric" in skipped["invalid/klue__ynat.json"]
+    assert "schema" in skipped["invalid/klue__nli.failed.json"]  # the field is named, not just "not a failure"
     for name in skipped:
         assert any(name in r.getMessage() for r in caplog.records), f"no warning names {name}"
-    assert len(results.records) == 24  # 8 + 8 + 5 + 2 + the older duplicate
+    assert len(results.records) == 8 + 3 + 1 + 1 + 1  # model-a, model-b, archive, model-c, older-spec
+
+
+def test_every_fixture_record_is_synthetic_and_neutrally_named(results):
+    assert all(r.synthetic for _, r in results.records) and all(f.synthetic for _, f in results.failures)
+    assert {r.model.id for _, r in results.records} == {"fixture/model-a", "fixture/model-b", "fixture/model-c"}
 
 
 def test_failed_runs_are_failures_not_records(results):
-    assert [(f["model"]["id"], f["task"]["id"]) for _, f in results.failures] == [("bert-base-uncased", "klue/ner")]
+    assert [(f.model.id, f.task.id) for _, f in results.failures] == [("fixture/model-b", "klue/ner")]
     frame = aggregate.failures_frame(results.failures)
-    assert frame.loc[0, "error"] == "OutOfMemoryError: CUDA out of memory at max_length 510"
+    assert frame.loc[0, "error"].startswith("FloatingPointError: the training loss became NaN")
+
+
+def test_runs_outside_the_protocol_are_set_apart_with_the_reason(split):
+    ranked, apart = split
+    reasons = {(r.model_id, _folder(r.file)): r.why for r in apart.itertuples()}
+    assert set(reasons) == {("fixture/model-c", "other-runs"), ("fixture/model-a", "older-spec")}
+    assert reasons[("fixture/model-c", "other-runs")] == ["--set epochs=1"]
+    assert "older version of the task's YAML" in reasons[("fixture/model-a", "older-spec")][0]
+    assert "fixture/model-c" not in set(ranked["model_id"])
+
+
+def test_a_record_that_does_not_say_its_protocol_is_not_ranked(results, specs):
+    _, record = results.records[0]
+    unknown = record.model_copy(update={"protocol": None})
+    ranked, apart = aggregate.split_protocol(aggregate.records_frame([("old.json", unknown)]),
+                                             {t: s.sha256 for t, s in specs.items()})
+    assert ranked.empty and "does not say whether it followed the protocol" in apart.loc[0, "why"][0]
 
 
 def test_newest_record_wins_and_remembers_the_one_it_replaced(results, latest):
-    frame = aggregate.records_frame(results.records)
-    assert len(frame[(frame.model_id == "klue/bert-base") & (frame.task_id == "klue/ynat")]) == 2
-    row = latest[(latest.model_id == "klue/bert-base") & (latest.task_id == "klue/ynat")]
+    row = latest[(latest.model_id == "fixture/model-b") & (latest.task_id == "klue/ynat")]
     assert len(row) == 1
-    assert row.iloc[0]["scores"]["macro_f1"] == pytest.approx(86.1)  # 2026-11-27, not the 80.0 of 2026-10-01
+    newest = _record(results, "fixture/model-b", "klue/ynat")
+    older = _record(results, "fixture/model-b", "klue/ynat", folder="archive")
+    assert row.iloc[0]["scores"] == newest.scores and row.iloc[0]["n_seeds"] == 2
     (old_file, old_date), = row.iloc[0]["replaced"]
-    assert old_file.endswith("archive/klue__bert-base__klue__ynat.json")
-    assert old_date == pd.Timestamp("2026-10-01T08:00:00Z")
+    assert _folder(old_file) == "archive" and old_date == pd.Timestamp(older.started_at)
     assert not latest.duplicated(["model_id", "task_id"]).any()
 
 
-def test_newest_wins_whatever_order_the_files_come_in(results):
+def test_newest_wins_whatever_order_the_files_come_in(results, latest):
     frame = aggregate.records_frame(list(reversed(results.records)))
-    row = aggregate.latest_records(frame).query("model_id == 'klue/bert-base' and task_id == 'klue/ynat'")
-    assert row.iloc[0]["scores"]["macro_f1"] == pytest.approx(86.1)
+    row = aggregate.latest_records(frame).query("model_id == 'fixture/model-b' and task_id == 'klue/ynat'")
+    assert row.iloc[0]["n_seeds"] == 2  # the newer record, with two seeds; the archived one has one
 
 
-def test_scores_long_has_every_metric_with_std_and_seeds(latest):
+def test_scores_long_has_every_metric_with_std_and_seeds(results, latest):
     long = aggregate.scores_long(latest)
-    ner = long[(long.model_id == "klue/bert-base") & (long.task_id == "klue/ner")].set_index("metric")
-    assert set(ner.index) == {"entity_f1", "char_f1"}
-    assert ner.loc["entity_f1", "mean"] == pytest.approx(83.5)
-    assert ner.loc["entity_f1", "std"] > 0
-    assert ner.loc["entity_f1", "n_seeds"] == 3
+    sst2 = long[(long.model_id == "fixture/model-b") & (long.task_id == "glue/sst2")].set_index("metric")
+    record = _record(results, "fixture/model-b", "glue/sst2")
+    assert set(sst2.index) == set(record.scores) == {"accuracy"}
+    assert sst2.loc["accuracy", "mean"] == pytest.approx(record.scores["accuracy"])
+    assert sst2.loc["accuracy", "std"] == pytest.approx(record.std["accuracy"])
+    assert sst2.loc["accuracy", "n_seeds"] == 2
 
 
-def test_leaderboard_complete_rows_first_then_partial(board):
-    assert list(board.index) == ["respect5716/koenbert-base", "klue/bert-base", "bert-base-uncased", "./my-model"]
+def test_fixture_leaderboard_complete_rows_first_then_partial(board):
+    assert list(board.index) == ["fixture/model-a", "fixture/model-b"]
     assert list(board.columns[:8]) == KLUE + GLUE
 
 
-def test_complete_averages(board):
-    klue = board.loc["klue/bert-base"]
-    assert klue["avg:klue"] == pytest.approx((86.1 + 90.7 + 81.9 + 83.5) / 4)
-    assert klue["avg:overall"] == pytest.approx((86.1 + 90.7 + 81.9 + 83.5 + 86.0 + 85.2 + 88.1 + 87.0) / 8)
-    assert (klue["n:klue"], klue["of:klue"], klue["n:overall"]) == (4, 4, 8)
+def test_complete_average_is_the_mean_of_all_primary_scores(results, board, specs):
+    primary = {t: _record(results, "fixture/model-a", t).scores[specs[t].metrics.primary] for t in KLUE + GLUE}
+    row = board.loc["fixture/model-a"]
+    assert row["avg:klue"] == pytest.approx(sum(primary[t] for t in KLUE) / 4)
+    assert row["avg:overall"] == pytest.approx(sum(primary.values()) / 8)
+    assert (row["n:klue"], row["of:klue"], row["n:overall"]) == (4, 4, 8)
 
 
 def test_partial_rows_say_how_many_tasks_they_cover(board):
-    row = board.loc["bert-base-uncased"]
+    row = board.loc["fixture/model-b"]
     assert math.isnan(row["klue/sts"]) and math.isnan(row["klue/ner"])
-    assert (row["n:klue"], row["of:klue"]) == (1, 4)
-    assert (row["n:glue"], row["of:glue"]) == (4, 4)
-    assert aggregate.is_partial(row, "klue") and not aggregate.is_partial(row, "glue")
-    assert aggregate.is_partial(row, "overall")
+    assert (row["n:klue"], row["of:klue"], row["n:glue"], row["of:glue"]) == (1, 4, 2, 4)
+    assert aggregate.is_partial(row, "klue") and aggregate.is_partial(row, "overall")
     cell = tables.average(row, "klue", "KLUE")
     assert cell.tier == tables.PARTIAL and cell.sub == "partial 1/4" and "1 of 4" in cell.title
-    assert tables.average(row, "glue", "GLUE").tier == tables.COMPLETE
+
+
+def _long(scores: dict[str, dict[str, float]], tasks) -> pd.DataFrame:
+    """model -> {task: primary score} as a scores_long frame."""
+    return pd.DataFrame([{"model_id": m, "task_id": t, "metric": tasks.loc[t, "primary"], "mean": v, "std": 0.0,
+                          "n_seeds": 1} for m, row in scores.items() for t, v in row.items()])
+
+
+def test_a_partial_average_is_the_mean_of_the_present_tasks_only(tasks):
+    board = aggregate.leaderboard(_long({"p": {"klue/ynat": 60.0, "klue/sts": 71.0, "glue/mrpc": 90.0}}, tasks), tasks)
+    row = board.loc["p"]
+    assert row["avg:klue"] == pytest.approx(65.5)  # (60 + 71) / 2: the missing NLI and NER count as nothing, not 0
+    assert row["avg:glue"] == pytest.approx(90.0)
+    assert row["avg:overall"] == pytest.approx((60 + 71 + 90) / 3)
+    assert (row["n:klue"], row["of:klue"], row["n:overall"], row["of:overall"]) == (2, 4, 3, 8)
+
+
+def test_complete_rows_rank_above_a_partial_row_with_a_higher_average(tasks):
+    every = KLUE + GLUE
+    scores = {  # named so that neither the alphabetical nor the average order is the right one
+        "a-partial-high": {"glue/sst2": 99.0},  # the best average, over one task
+        "b-complete-low": {t: 50.0 for t in every},
+        "c-partial-low": {"glue/sst2": 10.0, "klue/ynat": 20.0},
+        "d-complete-high": {t: 60.0 for t in every},
+    }
+    board = aggregate.leaderboard(_long(scores, tasks), tasks)
+    assert list(board.index) == ["d-complete-high", "b-complete-low", "a-partial-high", "c-partial-low"]
 
 
 def test_a_model_without_any_score_in_a_group_is_missing_not_zero(tasks):

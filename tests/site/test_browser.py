@@ -14,7 +14,7 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-MEASURED_ORDER = ["koenbert-base", "KLUE BERT-base", "BERT-base uncased", "./my-model"]
+MEASURED_ORDER = ["Fixture model A", "Fixture model B"]  # complete row first, then the partial one
 
 
 def _unavailable(why: str) -> None:
@@ -87,15 +87,18 @@ def test_home_page_from_disk_sorts_by_a_clicked_column(page, built_site, tmp_pat
 
     glue = page.locator("#leaderboard thead th", has_text="GLUE avg")
     glue.click()
-    # best first; the partial GLUE average of ./my-model stays below the complete ones
-    assert _model_names(page) == ["BERT-base uncased", "koenbert-base", "KLUE BERT-base", "./my-model"]
+    # whichever way the column is sorted, the partial GLUE average of model B stays below the complete one
+    assert _model_names(page) == MEASURED_ORDER
     assert glue.get_attribute("aria-sort") == "descending"
     glue.click()
-    assert _model_names(page) == ["KLUE BERT-base", "koenbert-base", "BERT-base uncased", "./my-model"]
+    assert _model_names(page) == MEASURED_ORDER
     assert glue.get_attribute("aria-sort") == "ascending"
 
-    page.locator("#leaderboard thead th", has_text="Model").click()
-    assert _model_names(page) == sorted(MEASURED_ORDER, key=str.lower)
+    name = page.locator("#leaderboard thead th", has_text="Model")
+    name.click()
+    assert _model_names(page) == ["Fixture model A", "Fixture model B"]
+    name.click()
+    assert _model_names(page) == ["Fixture model B", "Fixture model A"]
     page.mouse.move(0, 0)  # no hover tooltip over the table in the picture
     page.screenshot(path=shots / "home-sorted.png", full_page=True)
     with capsys.disabled():
@@ -103,12 +106,14 @@ def test_home_page_from_disk_sorts_by_a_clicked_column(page, built_site, tmp_pat
     assert not page.problems
 
 
-def test_partial_and_missing_cells_are_visible_marks(page, built_site):
+def test_partial_missing_and_synthetic_cells_are_visible_marks(page, built_site):
     page.goto(built_site.index.as_uri())
-    row = page.locator("#leaderboard tbody tr", has_text="BERT-base uncased")
+    row = page.locator("#leaderboard tbody tr", has_text="Fixture model B")
     assert "partial 1/4" in row.inner_text()
     assert row.locator("td.kb-failed").inner_text() == "failed"
-    assert row.locator("td.kb-missing").count() == 3  # KLUE-STS, KLUE-NLI missing; KLUE-NER failed
+    assert row.locator("td.kb-missing").count() == 5  # KLUE-STS, KLUE-NLI, STS-B, QNLI missing; KLUE-NER failed
+    mark = row.locator("td.kb-synthetic small")
+    assert mark.inner_text().upper().startswith("SYNTHETIC") and mark.is_visible()
 
 
 def test_task_link_in_a_header_navigates_instead_of_sorting(page, built_site):

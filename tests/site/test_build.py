@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from typer.testing import CliRunner
 
 from harness.paths import MODELS_FILE, TASKS_DIR
 from harness.site.build import MARKER, SiteBuildError, build_site
+from harness.site.inputs import load_results
 
 TASK_PAGES = ["klue__ynat", "klue__sts", "klue__nli", "klue__ner", "glue__mrpc", "glue__stsb", "glue__sst2", "glue__qnli"]
-MODEL_PAGES = [  # every models.yaml entry, plus ./my-model (records only) and bert-base-cased (reported only)
-    "respect5716__koenbert-base", "klue__bert-base", "bert-base-uncased", "bert-base-multilingual-uncased",
-    "bert-base-multilingual-cased", "sentence-transformers__all-MiniLM-L6-v2", "my-model", "bert-base-cased",
+MODEL_PAGES = [  # the fixture models.yaml's two, model-c (records only), and the models of reported numbers
+    "fixture__model-a", "fixture__model-b", "fixture__model-c", "klue__bert-base", "respect5716__koenbert-base",
+    "bert-base-cased",
 ]
 
 
 def _rows(html: str, table_id: str) -> list[str]:
     table = re.search(rf'<table id="{table_id}".*?</table>', html, re.S).group(0)
     return re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>", 1)[1], re.S)
+
+
+def _record(fixture_reports, model_id: str, task_id: str):
+    found = [r for f, r in load_results(fixture_reports / "results").records
+             if r.model.id == model_id and r.task.id == task_id and not any(k in f for k in ("archive", "older-spec"))]
+    assert len(found) == 1
+    return found[0]
 
 
 def test_every_page_is_built(built_site):
@@ -40,17 +49,65 @@ def test_home_leaderboard_rows_columns_and_marks(built_site):
     html = built_site.page("index.html")
     rows = _rows(html, "leaderboard")
     names = [re.search(r'href="models/([^"]+)\.html"', r).group(1) for r in rows]
-    assert names == ["respect5716__koenbert-base", "klue__bert-base", "bert-base-uncased", "my-model"]
+    assert names == ["fixture__model-a", "fixture__model-b"]  # model-c has no run under the protocol
     header = re.search(r'<table id="leaderboard".*?</thead>', html, re.S).group(0)
     labels = re.findall(r"<th[^>]*>(?:<a[^>]*>)?([^<]+)", header)
     assert labels == ["Model", "KLUE avg", "GLUE avg", "Overall", "YNAT", "KLUE-STS", "KLUE-NLI", "KLUE-NER",
                       "MRPC", "STS-B", "SST-2", "QNLI"]
     assert 'href="tasks/klue__ynat.html"' in header
-    uncased = rows[2]
-    assert "partial 1/4" in uncased and "partial 5/8" in uncased and "kb-partial" in uncased
-    assert ">failed<" in uncased and "OutOfMemoryError" in uncased
-    assert uncased.count(">—<") == 2  # KLUE-STS and KLUE-NLI: missing, not zero
-    assert "KLUE BERT-base" in rows[1] and "koenbert-base" in rows[0]
+    partial = rows[1]
+    assert "partial 1/4" in partial and "partial 2/4" in partial and "partial 3/8" in partial and "kb-partial" in partial
+    assert ">failed<" in partial and "FloatingPointError" in partial
+    assert partial.count(">—<") == 4  # KLUE-STS, KLUE-NLI, STS-B, QNLI: missing, not zero
+    assert "Fixture model A" in rows[0] and "Fixture model B" in rows[1]
+
+
+def test_synthetic_records_are_marked_wherever_they_are_shown(built_site):
+    for page, table in (("index.html", "leaderboard"), ("tasks/glue__sst2.html", "measured-glue__sst2"),
+                        ("tasks/glue__sst2.html", "not-ranked-glue__sst2")):
+        for row in _rows(built_site.page(page), table):
+            assert 'class="kb-synthetic"' in row and "<small>synthetic" in row, (page, table)
+    model = built_site.page("models/fixture__model-a.html")
+    assert "Synthetic" in model and "not measurements" in model
+    assert all("synthetic" in row for row in _rows(model, "model-scores"))
+
+
+def test_runs_outside_the_protocol_are_listed_apart_with_why(built_site):
+    home = built_site.page("index.html")
+    assert "Not ranked: runs outside the protocol" in home
+    apart = _rows(home, "not-ranked")
+    assert len(apart) == 2
+    by_model = {re.search(r'href="models/([^"]+)\.html"', r).group(1): r for r in apart}
+    assert "--set epochs=1" in by_model["fixture__model-c"]
+    assert "older version of the task" in by_model["fixture__model-a"]
+    leaderboard = re.search(r'<table id="leaderboard".*?</table>', home, re.S).group(0)
+    assert "fixture__model-c" not in leaderboard
+
+
+def test_a_task_page_shows_a_record_of_an_older_spec_as_such(built_site):
+    html = built_site.page("tasks/glue__mrpc.html")
+    ranked = _rows(html, "measured-glue__mrpc")
+    apart = _rows(html, "not-ranked-glue__mrpc")
+    assert len(ranked) == 2 and len(apart) == 1
+    assert "fixture__model-a" in apart[0] and "older version of the task's YAML" in apart[0]
+
+
+def test_record_warnings_are_shown_on_task_and_model_pages(tmp_path, fixture_reports):
+    from harness import records
+
+    reports = tmp_path / "reports"
+    shutil.copytree(fixture_reports / "results", reports / "results")
+    source = next(p for p in (reports / "results").glob("*/glue__sst2.json")
+                  if records.read_result(p).model.id == "fixture/model-a")
+    raw = records.to_json(records.read_result(source))
+    raw["warnings"] = ["validation shares 3 rows with train"]
+    records.write(source, records.parse_result(raw))
+    index = build_site(reports_dir=reports, out_dir=tmp_path / "o", models_file=fixture_reports / "models.yaml",
+                       tasks_dir=TASKS_DIR)
+    task = (index.parent / "tasks" / "glue__sst2.html").read_text(encoding="utf-8")
+    model = (index.parent / "models" / "fixture__model-a.html").read_text(encoding="utf-8")
+    for page in (task, model):
+        assert "Warnings from the runs" in page and "validation shares 3 rows with train" in page
 
 
 def test_home_shows_reported_numbers_apart_with_their_source(built_site):
@@ -66,40 +123,42 @@ def test_home_says_which_files_were_skipped_and_which_record_won(built_site):
     html = built_site.page("index.html")
     for name in ("broken.json", "mteb-result.json", "invalid/klue__ynat.json"):
         assert name in html
-    assert "archive/klue__bert-base__klue__ynat.json" in html and "newest" in html
+    assert re.search(r"results/archive/[^ <]+/klue__ynat\.json", html) and "newest" in html
 
 
-def test_model_page_scores_and_provenance(built_site):
-    html = built_site.page("models/klue__bert-base.html")
-    assert "KLUE BERT-base" in html and "https://huggingface.co/klue/bert-base" in html
+def test_model_page_scores_and_provenance(built_site, fixture_reports):
+    html = built_site.page("models/fixture__model-b.html")
+    assert "Fixture model B" in html
     scores = _rows(html, "model-scores")
-    assert len(scores) == 8 and "86.10" in scores[0] and "± 0.30" in scores[0]
+    sst2 = _record(fixture_reports, "fixture/model-b", "glue/sst2")
+    row = next(r for r in scores if "SST-2" in r)
+    assert f"{sst2.scores['accuracy']:.2f}" in row and f"± {sst2.std['accuracy']:.2f}" in row
     provenance = " ".join(_rows(html, "model-provenance"))
-    for fact in ("0123456789ab", "0.1.0", "a12753b0c4f1", "NVIDIA H200", "bf16", "2026-11-27 10:00 UTC", "5 min 10 s"):
+    for fact in (sst2.model.revision[:19], sst2.env["koenbench"], sst2.env["device"], sst2.env["precision"]):
         assert fact in provenance
     assert "newest of 2 records" in provenance
-    assert "Reported elsewhere" in html and "85.73" in html  # measured and reported, both shown
+    assert "Failed runs" in html and "became NaN" in html and "klue__ner.failed.json" in html
 
 
 def test_model_page_of_a_model_not_in_models_yaml(built_site):
-    html = built_site.page("models/my-model.html")
-    assert "./my-model" in html and "Not in <code>models.yaml</code>" in html
-    assert "1 h 10 min" in html and "cpu" in html and "sha256:9f2c4e1a7b3d" in html
+    html = built_site.page("models/fixture__model-c.html")
+    assert "fixture/model-c" in html and "Not in <code>models.yaml</code>" in html
+    assert "--set epochs=1" in html  # its one run, listed apart
 
 
-def test_model_page_lists_failed_runs(built_site):
-    html = built_site.page("models/bert-base-uncased.html")
-    assert "Failed runs" in html and "CUDA out of memory" in html and "klue__ner.failed.json" in html
+def test_model_links_from_models_yaml(built_site):
+    assert 'href="https://example.org/fixture/model-a"' in built_site.raw("models/fixture__model-a.html")
 
 
-def test_task_page_has_protocol_and_each_models_mean_std_seeds(built_site):
-    html = built_site.page("tasks/klue__ner.html")
-    assert re.search(r"<h1[^>]*>KLUE-NER", html) and "Named entity recognition" in html and "entity F1" in html
-    for name, value in (("learning_rate", "5e-05"), ("batch_size", "32"), ("epochs", "3"), ("max_length", "510")):
-        assert re.search(rf"<td>{name}</td>\s*<td>{re.escape(value)}</td>", html)
-    rows = _rows(html, "measured-klue__ner")
-    assert len(rows) == 2 and "84.20" in rows[0] and "± 0.30" in rows[0] and ">3<" in rows[0]
-    assert "91.39" in html  # reported char F1, source B
+def test_task_page_has_protocol_and_each_models_mean_std_seeds(built_site, fixture_reports):
+    html = built_site.page("tasks/glue__sst2.html")
+    assert re.search(r"<h1[^>]*>SST-2", html) and "accuracy" in html
+    for name, value in (("learning_rate", "1e-05"), ("batch_size", "32"), ("epochs", "3"), ("max_length", "128")):
+        assert re.search(rf"<td>{name}</td>\s*<td>{re.escape(value)}</td>", html), name
+    rows = _rows(html, "measured-glue__sst2")
+    b = _record(fixture_reports, "fixture/model-b", "glue/sst2")
+    row = next(r for r in rows if "fixture__model-b" in r)
+    assert f"{b.scores['accuracy']:.2f}" in row and f"± {b.std['accuracy']:.2f}" in row and ">2<" in row
 
 
 def test_suite_page_shows_every_metric(built_site):
@@ -113,8 +172,8 @@ def test_scatter_has_a_point_per_model_with_both_languages(built_site):
     html = built_site.page("korean-vs-english.html")
     assert "<svg" in html
     titles = re.findall(r"<g><title>([^<]+)</title>", html)
-    assert len(titles) == 5  # 4 measured models + koenbert-base [A]; B and C cover only one language
-    assert any(t.startswith("koenbert-base [A] (reported)") for t in titles)
+    assert len(titles) == 3  # the 2 ranked fixture models + koenbert-base [A]; B and C cover only one language
+    assert any(t.startswith("respect5716/koenbert-base [A] (reported)") for t in titles)  # not in the fixture models.yaml
 
 
 def test_site_is_offline(built_site):
@@ -183,3 +242,23 @@ def test_reported_numbers_from_another_file(tmp_path):
     for source in ("Source A", "Source B", "Source C"):
         assert source in reported
     assert "91.39" in reported and "bert-base-cased" in reported
+
+
+def test_the_projects_own_records_still_build(tmp_path, caplog):
+    """reports/ holds records of older shapes: each is read through the migration and shown on the home page."""
+    from harness import records
+    from harness.paths import REPORTS_DIR
+
+    folders = sorted(p.parent for p in REPORTS_DIR.glob("*/results"))
+    assert folders
+    for reports in folders:
+        files = [p for p in (reports / "results").rglob("*.json") if ".seeds" not in p.parts]
+        model_ids = {records.read_result(p).model.id for p in files}  # raises if the migration cannot read one
+        with caplog.at_level("WARNING"):
+            index = build_site(reports_dir=reports, out_dir=tmp_path / reports.name, models_file=MODELS_FILE,
+                               tasks_dir=TASKS_DIR, reported_file=REPORTS_DIR / "reported.yaml")
+        assert not [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+        home = index.read_text(encoding="utf-8")
+        tables = "".join(re.findall(r'<table id="(?:leaderboard|not-ranked)".*?</table>', home, re.S))
+        for model_id in model_ids:
+            assert f"<small>{model_id}</small>" in tables or f">{model_id}<" in tables, model_id

@@ -55,6 +55,9 @@ def test_the_known_attacks_stay_text(tmp_path, clean_tags):
     model_page = next(p for p in (index.parent / "models").glob("*.html") if "onfocus" in p.read_text(encoding="utf-8"))
     title = model_page.read_text(encoding="utf-8").split("<title>", 1)[1].split("</title>", 1)[0]
     assert "<" not in title
+    # the fields added for protocols reach the pages too, so they were fuzzed as well
+    assert 'id="not-ranked"' in home and "Warnings from the runs" in (index.parent / "tasks" / "glue__mrpc.html").read_text(
+        encoding="utf-8")
 
 
 def test_the_checker_finds_what_it_looks_for(tmp_path):
@@ -212,14 +215,15 @@ def test_corrupt_records_are_skipped_with_a_warning_never_a_traceback(tmp_path_f
         corrupted.append(target)
     data = collect(reports, MODELS_FILE, TASKS_DIR, fixture_reports / "reported.yaml")
     write_docs(data, root / "docs", SITE / "templates", SITE / "static", DOCS)
-    used = set(data.latest["file"]) | set(data.failures["file"]) | {f for f, _ in data.skipped}
+    used = (set(data.latest["file"]) | set(data.others["file"]) | set(data.failures["file"])
+            | {f for f, _ in data.skipped})
     shown_or_skipped = {str(p.relative_to(reports)) for p in corrupted}
     # every corrupted file was either read (the corruption was harmless) or skipped by name
     assert shown_or_skipped <= used | _replaced(data)
 
 
 def _replaced(data) -> set[str]:
-    return {f for files in data.latest["replaced"] for f, _ in files}
+    return {f for frame in (data.latest, data.others) for files in frame["replaced"] for f, _ in files}
 
 
 def _is_object(path: Path) -> bool:
