@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from harness import baselines, export, paths
+from harness import baselines, export, paths, records
 from harness.results import model_slug
 from harness.site import aggregate, inputs, render
 from harness.spec import TasksDirs
@@ -103,7 +103,8 @@ def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
         failures=failures,
         skipped=results.skipped,
         built_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        baselines={t: b for t, b in baselines.by_task(r for _, r in results.records).items() if t in tasks.index},
+        baselines={t: b for t, b in baselines.by_task(records.to_json(r) for _, r in results.records).items()
+                   if t in tasks.index},
     )
 
 
