@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
 from harness import checked
 from harness import paths
@@ -76,15 +76,22 @@ class ModelsFile(BaseModel):
     def _none_is_empty(cls, value: Any) -> Any:
         return [] if value is None else value  # 'models:' with nothing under it
 
-    @field_validator("models")
-    @classmethod
-    def _unique(cls, entries: list[ModelEntry]) -> list[ModelEntry]:
-        for field in ("id", "name"):
-            values = [getattr(e, field) for e in entries if getattr(e, field) is not None]
-            repeated = sorted({v for v in values if values.count(v) > 1})
-            if repeated:
-                raise ValueError(f"{field} {checked.shorten(repeated[0])} is listed twice; each {field} names one model")
-        return entries
+
+
+def _repeated(entries: Any) -> list[str]:
+    """'  models[2].id: ...' for each id an earlier entry already has, read from the raw entries so
+    that they are reported together with every other problem of the file. (A repeated display
+    name is only refused when `--model` uses it: see ``resolve``.)"""
+    problems: list[str] = []
+    first: dict[str, int] = {}
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        value = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(value, str) and value in first:
+            problems.append(f"  models[{i}].id: {checked.shorten(value)} is listed twice (also models[{first[value]}]); "
+                            "each id names one model")
+        elif isinstance(value, str):
+            first[value] = i
+    return problems
 
 
 def load_model_entries(models_file: Optional[Path] = None) -> list[ModelEntry]:
@@ -101,7 +108,14 @@ def load_model_entries(models_file: Optional[Path] = None) -> list[ModelEntry]:
         return []
     if not isinstance(raw, dict):
         raise ModelUnavailable(f"{name}: expected a mapping with a top-level 'models:' list, got a YAML {type(raw).__name__}")
-    return checked.validate(ModelsFile, raw, name=name, what="model list", error=ModelUnavailable).models
+    problems = _repeated(raw.get("models"))
+    try:
+        entries = ModelsFile.model_validate(raw).models
+    except ValidationError as err:
+        problems.insert(0, checked.describe_validation_error(err))
+    if problems:
+        raise ModelUnavailable(f"{name}: invalid model list\n" + "\n".join(problems))
+    return entries
 
 
 def leaderboard_models(models_file: Optional[Path] = None) -> list[dict[str, Any]]:
@@ -156,7 +170,11 @@ def resolve(name: str, models_file: Optional[Path] = None) -> ResolvedModel:
     """``--model`` -> the model: a models.yaml name or id, a local directory, or a hub id, in that order."""
     models_file = Path(models_file or paths.MODELS_FILE)
     entries = load_model_entries(models_file)
-    entry = next((e for e in entries if name in (e.id, e.name)), None)
+    named = [e for e in entries if name in (e.id, e.name)]
+    if len(named) > 1:
+        raise ModelUnavailable(f"{models_file.name}: --model {checked.shorten(name)} matches {len(named)} entries "
+                               f"({', '.join(checked.shorten(e.id) for e in named)}); pass one of their ids")
+    entry = named[0] if named else None
     target = entry.id if entry else name
     directory = _existing_directory(target, models_file)
     if directory is not None:

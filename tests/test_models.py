@@ -199,7 +199,7 @@ def test_a_missing_path_is_not_sent_to_the_hub(tmp_path, monkeypatch):
         ("models: {id: fixture/model-a}\n", r"models.yaml: invalid model list\n  models: Input should be a valid list"),
         ("- id: fixture/model-a\n", r"models.yaml: expected a mapping with a top-level 'models:' list"),
         ("models:\n  - name: no id\n", r"models\[0\].id: required field is missing"),
-        ("models:\n  - id: a\n  - id: a\n", r"id 'a' is listed twice"),
+        ("models:\n  - id: a\n  - id: a\n", r"models\[1\].id: 'a' is listed twice \(also models\[0\]\)"),
         ("models:\n  - id: a\n    nmae: typo\n", r"models\[0\].nmae: unknown field"),
         (b"models:\n  - id: \xff\xfe\n", r"models.yaml: not UTF-8 text \(byte 0xff at offset \d+\)"),
     ],
@@ -292,3 +292,10 @@ def test_a_models_yaml_folder_id_is_found_beside_the_file(tmp_path, model_copy, 
     monkeypatch.chdir(tmp_path / "elsewhere")
     resolved = models.resolve("fixture-model-a", models_file)
     assert (resolved.id, resolved.source) == ("models/my-model", "local") and resolved.revision.startswith("sha256:")
+
+
+def test_a_display_name_two_entries_share_is_refused_only_when_used(tmp_path):
+    path = write_models_file(tmp_path, [{"id": "fixture/model-a", "name": "same"}, {"id": "fixture/model-b", "name": "same"}])
+    assert [e.id for e in models.load_model_entries(path)] == ["fixture/model-a", "fixture/model-b"]
+    with pytest.raises(ModelUnavailable, match=r"--model 'same' matches 2 entries .*pass one of their ids"):
+        models.resolve("same", path)

@@ -57,30 +57,17 @@ def load_results(results_dir: Path) -> Results:
 
 
 def load_models(models_file: Path) -> list[dict[str, Any]]:
-    """The entries of models.yaml (id, name, languages, params, links); [] when there is no file."""
-    models_file = Path(models_file)
-    if not models_file.exists():
-        return []
+    """The entries of models.yaml (id, name, languages, params, links); [] when there is no file.
+
+    Read and checked by ``harness.models``, the one reader of that file, so ``bench run`` and
+    the site accept and refuse the same files with the same messages.
+    """
+    from harness.models import ModelUnavailable, leaderboard_models
+
     try:
-        data = yaml.safe_load(models_file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise SiteInputError(f"{models_file}: not valid YAML: {err}") from err
-    entries = data.get("models") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise SiteInputError(f"{models_file}: expected a top-level 'models:' list of entries")
-    problems, seen = [], set()
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-            problems.append(f"  models[{i}]: needs an 'id' (the hub id or path that `bench run --model` gets)")
-            continue
-        if entry["id"] in seen:
-            problems.append(f"  models[{i}]: id {entry['id']!r} is listed twice; remove one")
-        seen.add(entry["id"])
-        if not isinstance(entry.get("links", {}), dict):
-            problems.append(f"  models[{i}].links: a mapping of label -> URL")
-    if problems:
-        raise SiteInputError(f"{models_file}: invalid model list\n" + "\n".join(problems))
-    return entries
+        return leaderboard_models(Path(models_file))
+    except ModelUnavailable as err:
+        raise SiteInputError(str(err)) from None
 
 
 def load_tasks(tasks_dir: TasksDirs) -> list[TaskSpec]:

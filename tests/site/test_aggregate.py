@@ -247,7 +247,7 @@ def test_models_yaml_problems_name_the_file(tmp_path):
     bad.write_text("models:\n  - {name: no id}\n  - {id: a}\n  - {id: a}\n", encoding="utf-8")
     with pytest.raises(inputs.SiteInputError, match=r"models\.yaml: invalid model list") as err:
         inputs.load_models(bad)
-    assert "models[0]: needs an 'id'" in str(err.value) and "models[2]: id 'a' is listed twice" in str(err.value)
+    assert "models[0].id: required field is missing" in str(err.value) and "models[2].id: 'a' is listed twice" in str(err.value)
 
 
 def test_reported_values_keep_their_published_digits():
