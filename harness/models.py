@@ -184,13 +184,16 @@ def resolve(name: str, models_file: Optional[Path] = None) -> ResolvedModel:
     if _looks_like_a_path(target):
         where = f"{models_file.name}: id {checked.shorten(target)}" if entry else f"--model {checked.shorten(target)}"
         raise ModelUnavailable(f"{where}: no such model folder (a hub id has the form 'org/name')")
-    return ResolvedModel(id=target, path=target, revision=_hub_revision(target), source="hub")
+    revision = _hub_revision(target)
+    check_tokenizer(target, f"model {checked.shorten(target)}")
+    return ResolvedModel(id=target, path=target, revision=revision, source="hub")
 
 
 def local_model(directory: Path, model_id: Optional[str] = None) -> ResolvedModel:
     """A model folder, checked and hashed; ``model_id`` defaults to a portable form of its path."""
     directory = Path(directory)
     _check_model_folder(directory)
+    check_tokenizer(str(directory), portable_id(str(directory)))
     model_id = model_id or portable_id(str(directory))
     return ResolvedModel(id=model_id, path=str(directory), revision=local_revision(directory), source="local")
 
@@ -284,12 +287,25 @@ def local_revision(directory: Path) -> str:
 local_weights_sha256 = local_revision
 
 
-def check_vocabulary(tokenizer: Any, model: ResolvedModel) -> None:
+def check_tokenizer(path: str, shown: str) -> None:
+    """Load the model's tokenizer once before any training: a corrupt file or a vocabulary of only
+    special tokens (transformers' silent fallback when the files are missing) is refused here."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except Exception as err:  # the tokenizers library raises its own types for a corrupt tokenizer.json
+        raise ModelUnavailable(f"{shown}: transformers cannot load its tokenizer ({type(err).__name__}); "
+                               "save it again with tokenizer.save_pretrained(DIR)") from None
+    check_vocabulary(tokenizer, shown)
+
+
+def check_vocabulary(tokenizer: Any, shown: str) -> None:
     """Refuse a loaded tokenizer that is only special tokens (transformers' silent fallback)."""
     ordinary = len(tokenizer) - len(set(getattr(tokenizer, "all_special_tokens", [])))
     if ordinary < 10:
         raise ModelUnavailable(
-            f"model {checked.shorten(model.id)}: its tokenizer has {len(tokenizer)} pieces, only special tokens; "
+            f"{shown}: its tokenizer has {len(tokenizer)} pieces, only special tokens; "
             "the vocabulary files are missing, so every word would become [UNK]. Add the tokenizer's files."
         )
 
@@ -359,6 +375,7 @@ __all__ = [
     "ModelUnavailable",
     "RecordConflict",
     "ResolvedModel",
+    "check_tokenizer",
     "check_vocabulary",
     "hub_dir_name",
     "leaderboard_models",

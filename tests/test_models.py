@@ -71,7 +71,11 @@ def test_tokenizer_and_config_are_part_of_the_revision(model_copy, changed):
     before = models.local_model(folder).revision
     path = folder / changed
     content = json.loads(path.read_text(encoding="utf-8"))
-    content["fixture_marker"] = 1  # a harmless extra key: a different file, still loadable
+    if changed == "tokenizer.json":  # one vocabulary piece renamed: another tokenizer, still loadable
+        vocab = content["model"]["vocab"]
+        vocab["[fixture-piece]"] = vocab.pop("[unused0]")
+    else:
+        content["fixture_marker"] = 1  # a harmless extra key: a different file, still loadable
     path.write_text(json.dumps(content), encoding="utf-8")
     assert models.local_model(folder).revision != before
 
@@ -97,13 +101,32 @@ def test_a_special_tokens_only_tokenizer_is_refused_after_loading(model_copy):
     from transformers import AutoTokenizer
 
     folder = model_copy("m")
-    resolved = models.local_model(folder)
-    models.check_vocabulary(AutoTokenizer.from_pretrained(folder), resolved)  # the real one passes
+    models.check_vocabulary(AutoTokenizer.from_pretrained(folder), "m")  # the real one passes
     (folder / "tokenizer.json").unlink()
     fallback = AutoTokenizer.from_pretrained(folder)
     assert len(fallback) < 10  # what transformers does silently
     with pytest.raises(ModelUnavailable, match="only special tokens"):
-        models.check_vocabulary(fallback, resolved)
+        models.check_vocabulary(fallback, "m")
+
+
+def test_a_hub_model_whose_tokenizer_is_only_special_tokens_is_refused(monkeypatch, model_copy):
+    """A hub repository without vocabulary files: found when the model is resolved, before any training."""
+    from transformers import AutoTokenizer
+
+    folder = model_copy("m")
+    (folder / "tokenizer.json").unlink()
+    monkeypatch.setattr(models, "_hub_revision", lambda model_id: "c" * 40)  # its commit, as tested above
+    real = AutoTokenizer.from_pretrained
+    monkeypatch.setattr(AutoTokenizer, "from_pretrained", lambda model_id, *args, **kwargs: real(folder, *args, **kwargs))
+    with pytest.raises(ModelUnavailable, match=r"model 'fixture/model-a': its tokenizer has \d pieces, only special tokens"):
+        models.resolve("fixture/model-a", Path("/nonexistent/models.yaml"))
+
+
+def test_a_corrupt_tokenizer_file_is_named(model_copy):
+    folder = model_copy("m")
+    (folder / "tokenizer.json").write_text('{"version": "1.0", "model": {"type": "Nope"}}', encoding="utf-8")
+    with pytest.raises(ModelUnavailable, match="transformers cannot load its tokenizer"):
+        models.local_model(folder)
 
 
 # --------------------------------------------------------------------------------------
@@ -173,6 +196,7 @@ def test_hub_model_revision_is_the_commit(monkeypatch):
         _commit_hash = "c" * 40
 
     monkeypatch.setattr(AutoConfig, "from_pretrained", lambda model_id: Config())
+    monkeypatch.setattr(models, "check_tokenizer", lambda path, shown: None)  # no hub here; tested below
     resolved = models.resolve("fixture/model-a", Path("/nonexistent/models.yaml"))
     assert (resolved.revision, resolved.source, resolved.record_dir) == ("c" * 40, "hub", "fixture__model-a")
     Config._commit_hash = None
