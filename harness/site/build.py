@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from harness import baselines, export, paths, records
+from harness import baselines, compare, export, paths, records
 from harness.results import model_slug
 from harness.site import aggregate, inputs, render
 from harness.spec import TasksDirs
@@ -87,6 +87,7 @@ def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
     if len(others):
         log.info("%d record(s) not ranked: they did not follow their task's current protocol (listed apart)", len(others))
     long = aggregate.scores_long(latest)
+    statistics = leaderboard_statistics(latest, results, Path(reports_dir), tasks)
     reported = aggregate.reported_long(numbers)
     failures = aggregate.failures_frame(results.failures)
     model_ids = [*latest["model_id"], *others["model_id"], *reported["model_id"], *failures["model_id"]]
@@ -105,7 +106,16 @@ def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
         built_at=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         baselines={t: b for t, b in baselines.by_task(records.to_json(r) for _, r in results.records).items()
                    if t in tasks.index},
+        statistics=statistics,
     )
+
+
+def leaderboard_statistics(latest, results: inputs.Results, reports_dir: Path, tasks) -> compare.LeaderboardStatistics:
+    """Intervals and ties of the ranked records (those with predictions files); reported numbers never enter."""
+    by_file = dict(results.records)
+    entries = [(reports_dir / file, by_file[file]) for file in latest["file"]]
+    groups = {**aggregate.suite_groups(tasks), **aggregate.language_groups(tasks)}
+    return compare.leaderboard_statistics(entries, groups)
 
 
 def model_table(entries: list[dict[str, Any]], seen_ids: list[str], measured: set[str]) -> dict[str, dict[str, Any]]:

@@ -15,7 +15,7 @@ from harness.site.inputs import SiteInputError
 from harness.site.aggregate import OVERALL, add_averages, language_groups, primary_wide
 from harness.site.tables import (
     SYNTHETIC_MARK, Cell, Column, Table, average, failed, fmt, fmt_reported, leaderboard_table, metric_label, missing, model_cell, present,
-    reported, score, slug_of_task, text,
+    average_interval, reported, score, score_interval, slug_of_task, text, tie_mark,
 )
 
 ASSETS = "assets/koenbench"  # where site/static lands inside the docs dir
@@ -38,6 +38,7 @@ class SiteData:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     built_at: str = ""
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)  # harness.baselines.by_task: shown, never ranked
+    statistics: Any = None  # compare.LeaderboardStatistics of the ranked records: intervals, ties with the best
 
     @property
     def groups(self) -> list[str]:
@@ -109,7 +110,7 @@ def page_path(docs_dir: Path, name: str) -> Path:
 
 def home_context(data: SiteData) -> dict[str, Any]:
     measured = leaderboard_table("leaderboard", data.board, data.tasks, data.groups, data.models, "",
-                                 failures=data.failure_map, synthetic=data.synthetic_models)
+                                 failures=data.failure_map, synthetic=data.synthetic_models, statistics=data.statistics)
     reported = leaderboard_table("reported-leaderboard", data.reported_board, data.tasks, data.groups, data.models, "",
                                  by_source=True)
     replaced = data.latest[data.latest["replaced"].map(len) > 0]
@@ -138,7 +139,9 @@ def measured_table(data: SiteData, task_id: str, root: str) -> Table:
     for r in records.itertuples():
         table.rows.append([
             _model_cell(data, r.model_id, root, synthetic=r.synthetic),
-            *[score(r.scores.get(m), r.std.get(m), r.n_seeds, missing_title=f"the record has no {m}")
+            *[score(r.scores.get(m), r.std.get(m), r.n_seeds, missing_title=f"the record has no {m}",
+                    interval=score_interval(data.statistics, r.model_id, task_id, m),
+                    mark=tie_mark(data.statistics, r.model_id, task_id) if m == task["primary"] else "")
               for m in task["metrics"]],
             Cell(str(r.n_seeds), sort=str(r.n_seeds)),
             text(_when(r.started_at), sub="newest of %d records" % (len(r.replaced) + 1) if r.replaced else ""),
@@ -232,7 +235,9 @@ def model_context(data: SiteData, model_id: str) -> dict[str, Any]:
         )
         scores.rows.append([
             task_cell, text(task["suite"].upper()),
-            score(r.scores.get(task["primary"]), r["std"].get(task["primary"]), r.n_seeds),
+            score(r.scores.get(task["primary"]), r["std"].get(task["primary"]), r.n_seeds,
+                  interval=score_interval(data.statistics, model_id, task_id, task["primary"]),
+                  mark=tie_mark(data.statistics, model_id, task_id)),
             text(others), Cell(str(r.n_seeds), sort=str(r.n_seeds)),
         ])
 
@@ -251,7 +256,8 @@ def model_context(data: SiteData, model_id: str) -> dict[str, Any]:
     averages = None
     if model_id in data.board.index:
         row = data.board.loc[model_id]
-        averages = [(g, average(row, g, "overall" if g == OVERALL else g.upper())) for g in data.groups]
+        averages = [(g, average(row, g, "overall" if g == OVERALL else g.upper(),
+                                average_interval(data.statistics, model_id, g))) for g in data.groups]
     extra = sorted(set(records.index) - set(data.tasks.index))  # records of tasks no longer in tasks/
     own_reported = data.reported[data.reported["model_id"] == model_id]
     return {"model_id": model_id, "model": model, "scores": scores, "provenance": provenance, "averages": averages,
@@ -296,11 +302,19 @@ def scatter_points(data: SiteData) -> list[svg.Point]:
             note = ", ".join(f"{LANGUAGE_NAMES[g]} {int(row[f'n:{g}'])}/{int(row[f'of:{g}'])} tasks"
                              for g in ("ko", "en") if partial[g])
             label = data.models[model_id]["name"] + (f" [{source}]" if source else "")
+            # reported numbers have no predictions: never an interval
+            x_interval, y_interval = (None, None) if is_reported else (
+                _bounds(average_interval(data.statistics, model_id, "ko")),
+                _bounds(average_interval(data.statistics, model_id, "en")))
             points.append(svg.Point(label, float(row["avg:ko"]), float(row["avg:en"]),
                                     href=f"models/{data.models[model_id]['slug']}.html", reported=is_reported,
                                     partial_x=bool(partial["ko"]), partial_y=bool(partial["en"]),
-                                    note=f"partial: {note}" if note else ""))
+                                    note=f"partial: {note}" if note else "", x_interval=x_interval, y_interval=y_interval))
     return points
+
+
+def _bounds(interval: Any) -> Any:
+    return (interval.low, interval.high) if interval is not None else None
 
 
 def points_table(points: list[svg.Point]) -> Table:

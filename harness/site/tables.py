@@ -69,12 +69,27 @@ def fmt_reported(value: float) -> str:
     return text + "0" if text.endswith(".") else text
 
 
-def score(mean: float | None, std: float | None = None, n_seeds: int = 1, *, missing_title: str = "") -> Cell:
+TIE_MARKS = {  # mark -> (css class, what the hover says); measured scores only: reported numbers have no predictions
+    "best": ("kb-best", "the best score on this task"),
+    "tied": ("kb-tied", "statistically tied with the best: the paired bootstrap finds no difference at 95%"),
+}
+
+
+def interval_text(interval: Any) -> str:
+    return f"95% {fmt(interval.low)}–{fmt(interval.high)}" if interval is not None else ""
+
+
+def score(mean: float | None, std: float | None = None, n_seeds: int = 1, *, missing_title: str = "",
+          interval: Any = None, mark: str = "") -> Cell:
+    """A measured score; ``interval`` (bootstrap.Interval) and ``mark`` ("best", "tied") when its predictions allow."""
     if not present(mean):
         return missing(missing_title)
     spread = f"± {fmt(std)}" if present(std) and n_seeds > 1 else ""
-    return Cell(fmt(mean), sort=repr(float(mean)), sub=spread,
-                title=f"mean of {n_seeds} seeds" if n_seeds > 1 else "one seed")
+    css, said = TIE_MARKS.get(mark, ("", ""))
+    title = "; ".join(part for part in (f"mean of {n_seeds} seeds" if n_seeds > 1 else "one seed", said) if part)
+    text = fmt(mean) + (" ≈" if mark == "tied" else "")
+    return Cell(text, sort=repr(float(mean)), sub=" · ".join(p for p in (spread, interval_text(interval)) if p),
+                title=title, css=css)
 
 
 def reported(value: float | None, source: str) -> Cell:
@@ -95,7 +110,7 @@ def text(value: str, href: str | None = None, sub: str = "", title: str = "") ->
     return Cell(value, sort=value.lower(), href=href, sub=sub, title=title)
 
 
-def average(row: pd.Series, group: str, what: str) -> Cell:
+def average(row: pd.Series, group: str, what: str, interval: Any = None) -> Cell:
     """A group average; partial ones show how many tasks they cover and sort below complete ones."""
     n, of = int(row[f"n:{group}"]), int(row[f"of:{group}"])
     value = row[f"avg:{group}"]
@@ -104,7 +119,7 @@ def average(row: pd.Series, group: str, what: str) -> Cell:
     if n < of:
         return Cell(fmt(value), sort=repr(float(value)), tier=PARTIAL, css="kb-partial", sub=f"partial {n}/{of}",
                     title=f"partial: mean over {n} of {of} {what} tasks, not comparable with complete averages")
-    return Cell(fmt(value), sort=repr(float(value)), title=f"mean over all {of} {what} tasks")
+    return Cell(fmt(value), sort=repr(float(value)), title=f"mean over all {of} {what} tasks", sub=interval_text(interval))
 
 
 def model_cell(model: dict[str, Any], model_id: str, root: str, synthetic: bool = False) -> Cell:
@@ -131,8 +146,12 @@ def leaderboard_table(
     failures: dict[tuple[str, str], str] | None = None,
     by_source: bool = False,
     synthetic: set[str] = frozenset(),
+    statistics: Any = None,
 ) -> Table:
-    """Model, [source], the group averages, then each task's primary score."""
+    """Model, [source], the group averages, then each task's primary score.
+
+    ``statistics`` (compare.LeaderboardStatistics) adds intervals and tie marks to measured scores.
+    """
     failures = failures or {}
     columns = [Column("Model", kind="text")]
     if by_source:
@@ -147,18 +166,37 @@ def leaderboard_table(
         cells = [model_cell(model, model_id, root, model_id in synthetic)]
         if by_source:
             cells.append(text(source, href=f"{root}reported.html#source-{anchor(source)}", title=f"source {source}"))
-        cells += [average(row, g, "overall" if g == OVERALL else g.upper()) for g in groups]
+        cells += [average(row, g, "overall" if g == OVERALL else g.upper(),
+                          None if by_source else average_interval(statistics, model_id, g)) for g in groups]
         for task_id in tasks.index:
             if by_source:
                 cells.append(reported(row[task_id], source))
             elif present(row[task_id]):
-                cells.append(score(row[task_id]))
+                primary = tasks.loc[task_id, "primary"]
+                cells.append(score(row[task_id], interval=score_interval(statistics, model_id, task_id, primary),
+                                   mark=tie_mark(statistics, model_id, task_id)))
             elif (model_id, task_id) in failures:
                 cells.append(failed(failures[(model_id, task_id)]))
             else:
                 cells.append(missing())
         table.rows.append(cells)
     return table
+
+
+def score_interval(statistics: Any, model_id: str, task_id: str, metric: str) -> Any:
+    return statistics.intervals.get((model_id, task_id), {}).get(metric) if statistics else None
+
+
+def average_interval(statistics: Any, model_id: str, group: str) -> Any:
+    return statistics.averages.get((model_id, group)) if statistics else None
+
+
+def tie_mark(statistics: Any, model_id: str, task_id: str) -> str:
+    """"best", "tied" (with the best, on the task's primary metric) or ""."""
+    ties = statistics.ties.get(task_id) if statistics else None
+    if ties is None:
+        return ""
+    return "best" if model_id == ties.best else "tied" if model_id in ties.tied else ""
 
 
 def _group_title(group: str, tasks: pd.DataFrame) -> str:
