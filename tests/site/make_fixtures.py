@@ -20,6 +20,7 @@ so that no page built from them can pass for a measurement of a real model, run 
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -62,29 +63,24 @@ def run_all(work: Path) -> Path:
     return work / "results"
 
 
-def mark(record: records.ResultRecord, extra_flags: list[str], **changes) -> records.ResultRecord:
-    """The record as a fixture: synthetic, and with the protocol it ran under.
-
-    Until the runner records the protocol itself, the flags this script passed say it: none is the protocol.
-    """
+def mark(record: records.ResultRecord, **changes) -> records.ResultRecord:
+    """The record as a fixture: synthetic (the runner says whether it followed the protocol)."""
     raw = records.to_json(record)
     raw.update(synthetic=True, **changes)
-    if raw.get("protocol") is None:
-        raw["protocol"] = {"followed": not extra_flags, "deviations": [" ".join(extra_flags)] if extra_flags else []}
     return records.parse_result(raw)
 
 
 def write_fixtures(results: Path) -> None:
     shutil.rmtree(OUT, ignore_errors=True)
-    flags = {(model_id, folder): extra for model_id, _, _, extra, folder in RUNS}
+    folders = {folder for *_, folder in RUNS if folder}
     for path in sorted(results.rglob("*.json")):
         relative = path.relative_to(results)
         if any(part.startswith(".") for part in relative.parts):  # the runner's per-seed resume cache
             continue
         record = records.read_result(path)
-        folder = relative.parts[0] if relative.parts[0] in {f for _, f in flags} else ""
+        folder = relative.parts[0] if relative.parts[0] in folders else ""
         changes = {"started_at": OLDER} if folder == "archive" else {}
-        records.write(OUT / relative, mark(record, flags[(record.model.id, folder)], **changes))
+        records.write(OUT / relative, mark(record, **changes))
 
     model_a_mrpc = next(p for p in OUT.glob("*/glue__mrpc.json") if records.read_result(p).model.id == "fixture/model-a")
     raw = records.to_json(records.read_result(model_a_mrpc))
@@ -140,7 +136,9 @@ def rehash() -> None:
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--rehash"]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rehash", action="store_true", help="only refresh the spec hashes (see rehash())")
+    if parser.parse_args().rehash:
         rehash()
         return
     with tempfile.TemporaryDirectory(prefix="koenbench-fixtures-") as tmp:

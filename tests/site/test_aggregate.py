@@ -87,7 +87,7 @@ def test_runs_outside_the_protocol_are_set_apart_with_the_reason(split):
     ranked, apart = split
     reasons = {(r.model_id, _folder(r.file)): r.why for r in apart.itertuples()}
     assert set(reasons) == {("fixture/model-c", "other-runs"), ("fixture/model-a", "older-spec")}
-    assert reasons[("fixture/model-c", "other-runs")] == ["--set epochs=1"]
+    assert reasons[("fixture/model-c", "other-runs")] == ["epochs 1 (protocol: 3)"]  # from --set epochs=1
     assert "older version of the task's YAML" in reasons[("fixture/model-a", "older-spec")][0]
     assert "fixture/model-c" not in set(ranked["model_id"])
 

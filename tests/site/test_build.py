@@ -78,7 +78,7 @@ def test_runs_outside_the_protocol_are_listed_apart_with_why(built_site):
     apart = _rows(home, "not-ranked")
     assert len(apart) == 2
     by_model = {re.search(r'href="models/([^"]+)\.html"', r).group(1): r for r in apart}
-    assert "--set epochs=1" in by_model["fixture__model-c"]
+    assert "epochs 1 (protocol: 3)" in by_model["fixture__model-c"]
     assert "older version of the task" in by_model["fixture__model-a"]
     leaderboard = re.search(r'<table id="leaderboard".*?</table>', home, re.S).group(0)
     assert "fixture__model-c" not in leaderboard
@@ -143,7 +143,7 @@ def test_model_page_scores_and_provenance(built_site, fixture_reports):
 def test_model_page_of_a_model_not_in_models_yaml(built_site):
     html = built_site.page("models/fixture__model-c.html")
     assert "fixture/model-c" in html and "Not in <code>models.yaml</code>" in html
-    assert "--set epochs=1" in html  # its one run, listed apart
+    assert "epochs 1 (protocol: 3)" in html  # its one run (--set epochs=1), listed apart
 
 
 def test_model_links_from_models_yaml(built_site):
