@@ -1,7 +1,9 @@
 """Small real-vocabulary models for tests, demos and the miniature koenbert reproduction.
 
 No Korean BERT can be downloaded offline, so a Korean WordPiece vocabulary is trained
-here from Korean text, and tiny BERTs are built around real vocabularies.
+here from Korean text, and tiny BERTs are built around real vocabularies; also stand-ins for
+koenbert's step 1 output (`union_tokenizer`, `extended_student`), so that step 2's tests do not
+depend on step 1. The one module that builds tiny models.
 """
 
 from __future__ import annotations
@@ -72,8 +74,12 @@ def tiny_bert(
     seed: int = 0,
     max_position_embeddings: int = 512,
     with_mlm_head: bool = True,
+    init_range: float = 0.02,
+    dropout: float = 0.1,
 ) -> Path:
-    """A randomly initialised BERT around a real tokenizer, saved with that tokenizer."""
+    """A randomly initialised BERT around a real tokenizer, saved with that tokenizer.
+
+    A larger ``init_range`` (0.1) gives a random teacher's attention some structure to distil."""
     import torch
     from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertModel
 
@@ -86,6 +92,9 @@ def tiny_bert(
         intermediate_size=hidden_size * 4,
         max_position_embeddings=max_position_embeddings,
         pad_token_id=tokenizer.pad_token_id,
+        initializer_range=init_range,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
     )
     torch.manual_seed(seed)
     model = BertForMaskedLM(config) if with_mlm_head else BertModel(config)
@@ -101,3 +110,49 @@ def korean_tokenizer(out_dir: Path, data_dir: Optional[Path] = None, vocab_size:
     if (out_dir / "tokenizer.json").exists():
         return out_dir
     return train_korean_wordpiece(korean_sentences(data_dir or SHARED_DATA), out_dir, vocab_size)
+
+
+def sst2_sentences(data_dir: Path, n: int) -> list[str]:
+    """The first ``n`` SST-2 train sentences (GLUE tsv, quoting off)."""
+    with open(Path(data_dir) / "glue/SST-2/train.tsv", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [r[0] for r in rows[1 : n + 1]]
+
+
+def union_tokenizer(ko_dir: Path, en_dir: Path, out: Path) -> Path:
+    """The tokenizer step 1 makes, built directly: the Korean vocabulary followed by every English
+    piece it lacks, with the student's normaliser (segmentation.uncased)."""
+    import json
+
+    from transformers import AutoTokenizer
+
+    from harness.koenbert import segmentation, vocab
+
+    ko = AutoTokenizer.from_pretrained(ko_dir)
+    ko_spec = vocab.wordpiece_json(ko, str(ko_dir))
+    en_spec = vocab.wordpiece_json(AutoTokenizer.from_pretrained(en_dir), str(en_dir))
+    spec = segmentation.uncased(vocab.with_pieces(ko_spec, vocab.candidate_pieces(ko_spec, en_spec)[1])[0])
+    out = Path(out)
+    ko.save_pretrained(out)
+    (out / "tokenizer.json").write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    segmentation.write_tokenizer_config(out)
+    return out
+
+
+def extended_student(ko_dir: Path, union_dir: Path, out: Path, dropout: float = 0.1) -> Path:
+    """The Korean model with the union vocabulary: its weights, its Korean rows, random rows for the
+    new pieces (step 1 with a plainer init)."""
+    import torch
+    from transformers import BertForMaskedLM
+
+    ko = BertForMaskedLM.from_pretrained(ko_dir)
+    c = ko.config
+    tiny_bert(union_dir, out, hidden_size=c.hidden_size, layers=c.num_hidden_layers, heads=c.num_attention_heads,
+              seed=5, max_position_embeddings=c.max_position_embeddings, dropout=dropout)
+    student = BertForMaskedLM.from_pretrained(out)
+    shared = {k: v for k, v in ko.state_dict().items() if "word_embeddings" not in k and "predictions" not in k}
+    student.load_state_dict(shared, strict=False)
+    with torch.no_grad():
+        student.bert.embeddings.word_embeddings.weight[: c.vocab_size] = ko.bert.embeddings.word_embeddings.weight
+    student.save_pretrained(out)
+    return Path(out)

@@ -5,11 +5,11 @@ from typing import List, Optional
 
 import typer
 
-from harness.koenbert.distill import DistillConfig  # pydantic only; torch loads when a command runs
-from harness.koenbert.init import DEFAULT_INIT, METHODS  # numpy only
+from harness.koenbert.init import CHOICES, DEFAULT_INIT  # numpy only
+from harness.koenbert.settings import DistillConfig  # pydantic only; torch loads when a command runs
 from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES
 from harness.paths import SHARED_DATA
-from harness.userfacing import fail
+from harness.userfacing import fail, validation_problems
 
 app = typer.Typer(help="The koenbert recipe: vocabulary extension, then MiniLMv2 distillation.", no_args_is_help=True)
 
@@ -21,7 +21,7 @@ def extend(
     ko: str = typer.Option(..., "--ko", help="Korean BERT (WordPiece, MLM head): hub id or local directory, e.g. klue/bert-base."),
     en: str = typer.Option(..., "--en", help="English BERT (WordPiece) whose pieces are added: hub id or local directory, e.g. bert-base-uncased."),
     out: Path = typer.Option(..., "--out", help="Output model directory (tokenizer, weights with MLM head, koenbert_extend_report.json)."),
-    init: str = typer.Option(DEFAULT_INIT, "--init", help=f"How the new embedding rows start: {' | '.join(METHODS)}."),
+    init: str = typer.Option(DEFAULT_INIT, "--init", help=f"How the new embedding rows start: {' | '.join(CHOICES)} (auto: the best held-out score)."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it is an earlier extend output."),
     seed: int = typer.Option(0, help="Seed of the held-out split and of --init random."),
     heldout_fraction: float = typer.Option(0.1, help="Share of the shared pieces held out to score every init method."),
@@ -96,13 +96,12 @@ def distill(
     from pydantic import ValidationError
 
     from harness.koenbert.distill import distill as run_distill
-    from harness.koenbert.recipe import describe
 
     settings = {k: v for k, v in locals().items() if k in _D}
     try:
         cfg = DistillConfig(**settings)
     except ValidationError as err:
-        fail("invalid options\n" + describe(err, as_flags=True))
+        fail("invalid options\n" + validation_problems(err, as_flags=True))
     try:
         run_distill(cfg, resume=resume, show_progress=progress)
     except _user_errors() as err:

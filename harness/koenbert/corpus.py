@@ -1,19 +1,20 @@
-"""Plain-text corpora -> fixed-length chunks of *student* ids, cut where the *teacher's* tokenizer cuts.
+"""Plain-text corpora -> fixed-length chunks of *student* ids, and the ids each teacher reads for them.
 
 MiniLMv2 compares the teacher's and the student's relations position by position, so both
-must see the same token positions. Each text is therefore tokenized with its teacher's
-tokenizer and stored as teacher ids; the student reads the same chunk through ``piece_map``,
-which sends every teacher piece to the student's id of the same piece (the student's
-vocabulary, made by step 1, holds every piece of both teachers).
+must see the same token positions; and the student should be distilled on the pieces its own
+tokenizer makes in evaluation (segmentation.py). Each text is therefore cut by the student's
+tokenizer; a teacher reads the same chunk through ``teacher_map``, which sends every student
+piece to the teacher's id of the same piece.
 
 What a corpus file is (``--ko-corpus`` / ``--en-corpus``): UTF-8 plain text, one sentence or
 document per line; blank lines are skipped; a directory stands for every ``*.txt`` file in it
 (sorted). Files of the ``guid<TAB>sentence`` kind (the KLUE raw files) need their text column
 cut out first, e.g. ``cut -f2 train-raw-sent.tsv > ko.txt``.
 
-Packing (as in BERT pre-training and HF ``run_mlm``'s ``group_texts``): the pieces of all lines
-are concatenated in file order and cut into chunks of ``seq_len - 2`` pieces, each wrapped in
-``[CLS] ... [SEP]``; the last, shorter remainder is dropped, so no chunk holds padding.
+Packing (as in HF ``run_mlm``'s ``group_texts``): each line's pieces are followed by [SEP], the
+separator between documents; the lines are concatenated in file order and cut into chunks of
+``seq_len - 2`` pieces, each wrapped in ``[CLS] ... [SEP]``; the last, shorter remainder is
+dropped, so no chunk holds padding.
 """
 
 from __future__ import annotations
@@ -65,38 +66,29 @@ def read_texts(files: Iterable[Path], flag: str) -> Iterator[str]:
                     yield line
 
 
-def piece_map(teacher_tokenizer, student_tokenizer, teacher_name: str, student_name: str) -> np.ndarray:
-    """Teacher id -> student id of the same piece (-1: a piece the teacher never produces from text).
+def teacher_map(student_tokenizer, teacher_tokenizer) -> tuple[np.ndarray, list[str]]:
+    """Student id -> teacher id of the same piece, and the student pieces the teacher lacks (mapped to its [UNK]).
 
-    Special tokens map by role ([CLS] to the student's [CLS], ...), every other piece by its text.
-    A student lacking pieces the teacher can produce is an error, raised before any training.
+    Special tokens map by role ([CLS] to the teacher's [CLS], ...), every other piece by its text.
     """
     student_vocab = student_tokenizer.get_vocab()
     teacher_vocab = teacher_tokenizer.get_vocab()
-    specials = set(teacher_tokenizer.all_special_tokens)  # mapped by role below
-    table = np.full(max(teacher_vocab.values()) + 1, -1, dtype=np.int64)
+    specials = set(student_tokenizer.all_special_tokens)
+    table = np.full(max(student_vocab.values()) + 1, teacher_tokenizer.unk_token_id, dtype=np.int64)
     missing = []
-    for piece, tid in sorted(teacher_vocab.items(), key=lambda kv: kv[1]):
-        if piece in student_vocab:
-            table[tid] = student_vocab[piece]
-        elif not NEVER_PRODUCED.match(piece) and piece not in specials:
+    for piece, sid in sorted(student_vocab.items(), key=lambda kv: kv[1]):
+        if piece in teacher_vocab:
+            table[sid] = teacher_vocab[piece]
+        elif piece not in specials and not NEVER_PRODUCED.match(piece):
             missing.append(piece)
     for role in ("cls_token", "sep_token", "pad_token", "unk_token", "mask_token"):
-        t, s = getattr(teacher_tokenizer, role, None), getattr(student_tokenizer, role, None)
-        if t is None:
-            continue
+        s, t = getattr(student_tokenizer, role, None), getattr(teacher_tokenizer, role, None)
         if s is None:
-            raise CorpusError(f"{student_name}: its tokenizer has no {role} but the teacher {teacher_name} uses {t!r}")
-        table[teacher_vocab[t]] = student_vocab[s]
-    if missing:
-        examples = ", ".join(repr(p) for p in missing[:8])
-        raise CorpusError(
-            f"the student {student_name} lacks {len(missing):,} of the {len(teacher_vocab):,} pieces of the teacher "
-            f"{teacher_name} (e.g. {examples}); student and teacher must see the same tokens, so the student's "
-            "vocabulary must hold every teacher piece: make the student with `bench koenbert extend` from these "
-            "teachers (with --vocab all: korean-safe leaves pieces out), or pass the teacher it was extended with"
-        )
-    return table
+            continue
+        if t is None:
+            raise CorpusError(f"the teacher's tokenizer has no {role} but the student uses {s!r}")
+        table[student_vocab[s]] = teacher_vocab[t]
+    return table, missing
 
 
 def _rust_tokenizer(tokenizer):
@@ -110,27 +102,23 @@ def _rust_tokenizer(tokenizer):
     return backend
 
 
-def student_ids(texts: Sequence[str], teacher_tokenizer, table: np.ndarray) -> list[np.ndarray]:
-    """Each text as the student ids of the teacher's pieces (no [CLS]/[SEP])."""
-    encodings = _rust_tokenizer(teacher_tokenizer).encode_batch(list(texts), add_special_tokens=False)
-    return [table[np.asarray(e.ids, dtype=np.int64)] for e in encodings]
+def build_chunks(files: Sequence[Path], tokenizer, seq_len: int, flag: str, progress=None, separate: bool = True) -> np.ndarray:
+    """Tokenize ``files`` with ``tokenizer`` (the student's) and pack them into (n, seq_len) int32 ids,
+    a [SEP] after every line (``separate``).
 
-
-def build_chunks(files: Sequence[Path], teacher_tokenizer, seq_len: int, flag: str, progress=None) -> np.ndarray:
-    """Tokenize ``files`` with the teacher's tokenizer and pack them into (n, seq_len) int32 *teacher* ids.
-
-    The teacher reads a chunk as it is; the student reads ``table[chunk]`` (see ``piece_map``).
+    The student reads a chunk as it is; a teacher reads ``table[chunk]`` (see ``teacher_map``).
 
     ``progress``: optional callable(bytes_read) for a progress bar.
     """
     if seq_len < 3:
         raise CorpusError(f"seq_len {seq_len}: a chunk holds [CLS], at least one piece and [SEP]; use 3 or more")
-    backend = _rust_tokenizer(teacher_tokenizer)
+    backend = _rust_tokenizer(tokenizer)
+    separator = np.asarray([tokenizer.sep_token_id] if separate else [], dtype=np.int32)
     pieces: list[np.ndarray] = []
 
     def flush(batch: list[str]) -> None:
         for enc in backend.encode_batch(batch, add_special_tokens=False):
-            pieces.append(np.asarray(enc.ids, dtype=np.int32))
+            pieces.extend((np.asarray(enc.ids, dtype=np.int32), separator))
 
     batch: list[str] = []
     for text in read_texts(files, flag):
@@ -156,7 +144,32 @@ def build_chunks(files: Sequence[Path], teacher_tokenizer, seq_len: int, flag: s
             "add text or lower --seq-len"
         )
     chunks = np.empty((n, seq_len), dtype=np.int32)
-    chunks[:, 0] = teacher_tokenizer.cls_token_id
+    chunks[:, 0] = tokenizer.cls_token_id
     chunks[:, 1:-1] = stream[: n * body].reshape(n, body)
-    chunks[:, -1] = teacher_tokenizer.sep_token_id
+    chunks[:, -1] = tokenizer.sep_token_id
     return chunks
+
+
+class ChunkOrder:
+    """The rows of one language's global batches: epoch after epoch, each epoch in its own seeded order.
+
+    The order of an epoch is built once, when the epoch starts (a permutation of millions of
+    chunks takes ~0.5 s), not at every switch between languages.
+    """
+
+    def __init__(self, n_chunks: int, global_batch: int, seed: int, lang_index: int):
+        self.n_chunks, self.global_batch, self.seed, self.lang_index = n_chunks, global_batch, seed, lang_index
+        self.epoch: int | None = None
+        self.order: np.ndarray | None = None
+        self.built = 0  # orders built so far (the cost a test bounds)
+
+    def take(self, cursor: list[int], start: int, size: int) -> tuple[np.ndarray, list[int]]:
+        """Rows ``start:start+size`` of the global batch at ``cursor`` (epoch, offset); and the next cursor."""
+        epoch, offset = cursor
+        if offset + self.global_batch > self.n_chunks:  # the epoch's remainder is smaller than a batch: next epoch
+            epoch, offset = epoch + 1, 0
+        if epoch != self.epoch:
+            self.order = np.random.default_rng([self.seed, self.lang_index, epoch]).permutation(self.n_chunks)
+            self.epoch = epoch
+            self.built += 1
+        return self.order[offset + start : offset + start + size], [epoch, offset + self.global_batch]

@@ -4,10 +4,12 @@ The student is step 1's extended Korean model. At every micro-step a coin picks 
 a Korean batch goes through the Korean teacher (which keeps the student from forgetting its
 Korean), an English batch through the English teacher (from which it learns English). Both
 teachers are frozen; the loss is the MiniLMv2 Q-Q/K-K/V-V relation KL (see minilm.py) between
-one layer of the teacher and one layer of the student, on the same token positions (see
-corpus.py).
+one layer of the teacher and one layer of the student, on the same token positions: the
+student's tokenizer cuts all the text, and each teacher reads the same pieces (corpus.py,
+segmentation.py).
 
-The file reads top to bottom: the settings with their defaults, setup, the loop, the save.
+The file reads top to bottom: the settings with their defaults, setup, the loop, the save; then
+the checkpoints (safetensors and JSON, and tensors only through torch.load(weights_only=True)).
 
 One process:   bench koenbert distill --student DIR --ko-teacher M --en-teacher M \\
                    --ko-corpus ko.txt --en-corpus en.txt --out runs/x
@@ -27,91 +29,149 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+import torch
+from rich.console import Console
+from rich.markup import escape
 
-from harness.koenbert.corpus import CorpusError, build_chunks, corpus_files, piece_map
+from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map
+from harness.koenbert.minilm import minilm_loss
+from harness.koenbert.settings import CHANGEABLE_ON_RESUME, LANGS, DistillConfig, DistillError
 
-LANGS = ("ko", "en")
-
-
-class DistillError(ValueError):
-    """A setting, an output directory or a model the user must fix; the message names the flag and the fix."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Settings. The defaults are the koenbert-base recipe (issue 5); recipes/koenbert-base.yaml
-# spells them out. Units and reasons on each line.
-# ---------------------------------------------------------------------------------------------
-class DistillConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    student: str  # step 1's output: a Korean BERT whose vocabulary also holds every English piece
-    ko_teacher: str  # hub id or directory; frozen; reads the Korean corpus (klue/bert-base)
-    en_teacher: str  # hub id or directory; frozen; reads the English corpus (bert-base-uncased)
-    ko_corpus: list[str]  # plain-text files (one text per line) or directories of *.txt
-    en_corpus: list[str]
-    out: str  # the output model directory; checkpoints, chunk cache and log.jsonl go inside it
-
-    seq_len: int = Field(256, ge=3)  # tokens per chunk, [CLS] and [SEP] included
-    batch_size: int = Field(16, ge=1)  # chunks per process per micro-step
-    grad_accum: int = Field(1, ge=1)  # micro-steps per optimizer step; each draws its own language
-    steps: int = Field(100_000, ge=1)  # optimizer steps; the schedule spans them
-    lr: float = Field(5e-5, gt=0)  # peak learning rate of AdamW
-    betas: tuple[float, float] = (0.9, 0.98)  # AdamW (beta1, beta2); 0.98 as in RoBERTa/MiniLMv2
-    weight_decay: float = Field(0.01, ge=0)  # on matrices and embeddings; never on biases and LayerNorm
-    warmup: float = Field(0.01, ge=0, le=1)  # share of steps with linear warm-up; then linear decay to 0
-    clip: float = Field(1.0, gt=0)  # max global gradient norm
-    p_ko: float = Field(0.5, ge=0, le=1)  # probability that a micro-step is Korean, else English
-    relation_heads: int = Field(48, ge=1)  # A of MiniLMv2: 768 / 48 = 16 dims per relation head (see the recipe); divides every hidden size
-    teacher_layer: int = -1  # which attention layer of the teachers to mimic; -1 = the last
-    student_layer: int = -1  # which attention layer of the student learns it; -1 = the last
-    seed: int = Field(0, ge=0)  # language coins, chunk order, dropout
-
-    save_every: int = Field(1000, ge=1)  # optimizer steps between checkpoints
-    keep_checkpoints: int = Field(2, ge=1)  # the newest N checkpoints stay on disk
-    log_every: int = Field(10, ge=1)  # optimizer steps per line of log.jsonl
-    precision: Literal["auto", "bf16", "fp32"] = "auto"  # auto: bf16 autocast on a GPU, fp32 on CPU
-    stop_at: Optional[int] = Field(None, ge=1)  # checkpoint and stop after this step (time-limited jobs); --resume goes on
-
-
-# Settings that may change between an interrupted run and its --resume; any other change
-# would make the resumed run a different run, so it is refused.
-CHANGEABLE_ON_RESUME = {"out", "save_every", "keep_checkpoints", "log_every", "stop_at"}
+__all__ = ["DistillConfig", "DistillError", "distill", "check_out"]
+MAX_UNKNOWN = 0.05  # share of a corpus's tokens a teacher may read as [UNK]; more means the wrong student or teacher
 
 
 @dataclass
 class TrainState:
-    """Where the run is; saved in every checkpoint (Accelerate saves model, optimizer, scheduler and RNGs)."""
+    """Where the run is; saved as JSON in every checkpoint."""
 
     step: int = 0  # optimizer steps done
     micro_step: int = 0  # batches drawn; the language coin of batch i is a function of (seed, i)
     cursor: dict = field(default_factory=lambda: {lang: [0, 0] for lang in LANGS})  # (epoch, offset) per language
     tokens: int = 0  # tokens the student has read, all processes together
 
-    def state_dict(self) -> dict:
-        return asdict(self)
 
-    def load_state_dict(self, state: dict) -> None:
-        self.__dict__.update(state)
+@dataclass
+class Run:
+    """Everything setup makes and the loop uses."""
+
+    cfg: DistillConfig
+    accelerator: Any
+    console: Any
+    precision: str
+    out: Path
+    latest: Optional[Path]  # the newest checkpoint when resuming
+    student: Any  # the MLM model, saved at the end
+    student_tokenizer: Any
+    body: Any  # the student's encoder, prepared by Accelerate (DDP, autocast)
+    teachers: dict
+    taps: dict
+    student_tap: Any
+    tables: dict  # lang -> tensor: student id -> that teacher's id of the same piece
+    chunks: dict  # lang -> (n, seq_len) student ids
+    orders: dict  # lang -> ChunkOrder
+    trainable: list
+    frozen: list
+    optimizer: Any
+    scheduler: Any
+    teacher_pieces: dict  # lang -> what the teacher reads of the student's pieces (added rows, [UNK])
+    state: TrainState = field(default_factory=TrainState)
+
+    @property
+    def log_path(self) -> Path:
+        return self.out / "log.jsonl"
+
+    @property
+    def global_batch(self) -> int:
+        return self.cfg.batch_size * self.accelerator.num_processes  # chunks per micro-step, all processes
 
 
 def distill(cfg: DistillConfig, resume: bool = False, show_progress: bool = True) -> dict:
     """Run (or with ``resume``, continue) a distillation; returns the summary also written to distill.json."""
-    # Heavy imports here, so that `bench --help` and the recipe schema load without torch.
-    import torch
-    from accelerate import Accelerator
+    run = setup(cfg, resume)
+    tokens_before, started = run.state.tokens, time.perf_counter()
+    first_loss, last_record = train(run, show_progress)
+    return save(run, first_loss, last_record, tokens_before, started)
+
+
+# ---------------------------------------------------------------------------------------------
+# Setup: check everything that can be wrong before the first step.
+# ---------------------------------------------------------------------------------------------
+def setup(cfg: DistillConfig, resume: bool) -> Run:
     from accelerate.utils import set_seed
-    from rich.console import Console
-    from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
 
-    from harness.koenbert.minilm import QKVTap, check_relation_heads, minilm_loss
+    from harness.koenbert.minilm import QKVTap, check_relation_heads
 
-    # -----------------------------------------------------------------------------------------
-    # Setup: check everything that can be wrong before the first step.
-    # -----------------------------------------------------------------------------------------
+    accelerator, precision = _accelerator(cfg)
+    console = Console(stderr=True, quiet=not accelerator.is_main_process, soft_wrap=True)  # soft_wrap: paths on one line
+    out = Path(cfg.out)
+    latest = check_out(out, resume)
+    if latest is not None:
+        _check_same_settings(cfg, out)
+    corpora = {lang: corpus_files(getattr(cfg, f"{lang}_corpus"), f"--{lang}-corpus") for lang in LANGS}
+    accelerator.wait_for_everyone()  # every process has checked --out before the main one writes into it
+
+    set_seed(cfg.seed)
+    student_tokenizer = _load(AutoTokenizer, cfg.student, "--student")
+    student = _load(AutoModelForMaskedLM, cfg.student, "--student")
+    student_tap = QKVTap(student, cfg.student_layer, f"--student {cfg.student}")
+    check_relation_heads(student.config.hidden_size, cfg.relation_heads, f"--student {cfg.student}")
+    _check_positions(student.config, cfg.seq_len, f"--student {cfg.student}")
+    teachers, taps, tables, teacher_pieces = {}, {}, {}, {}
+    for lang in LANGS:
+        teachers[lang], taps[lang], tables[lang], teacher_pieces[lang] = load_teacher(cfg, lang, student, student_tokenizer)
+        teachers[lang].to(accelerator.device)
+
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "distill-config.json").write_text(json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n")
+    chunks, orders = {}, {}
+    global_batch = cfg.batch_size * accelerator.num_processes
+    with accelerator.local_main_process_first():  # one process per node tokenizes; the others read its cache
+        for lang in LANGS:
+            chunks[lang] = _chunks(out / "chunks" / f"{lang}.npy", corpora[lang], student_tokenizer, cfg, lang, console,
+                                   resuming=latest is not None)
+            if len(chunks[lang]) < global_batch:
+                raise CorpusError(
+                    f"--{lang}-corpus: {len(chunks[lang])} chunks of {cfg.seq_len} tokens, fewer than one batch "
+                    f"({cfg.batch_size} x {accelerator.num_processes} processes = {global_batch}); add text or lower --batch-size")
+            orders[lang] = ChunkOrder(len(chunks[lang]), global_batch, cfg.seed, LANGS.index(lang))
+            teacher_pieces[lang]["unknown_share"] = _unknown_share(chunks[lang], tables[lang], teacher_pieces[lang].pop("unk_id"))
+            if teacher_pieces[lang]["unknown_share"] > MAX_UNKNOWN:
+                raise CorpusError(
+                    f"--{lang}-teacher {getattr(cfg, f'{lang}_teacher')} would read {teacher_pieces[lang]['unknown_share']:.1%} "
+                    f"of the --{lang}-corpus tokens as [UNK]: the student --student {cfg.student} cuts the text into "
+                    f"pieces the teacher lacks ({teacher_pieces[lang]['lacked']:,} of them); make the student with "
+                    "`bench koenbert extend` from these teachers, or pass the teacher it was extended with")
+
+    frozen = _freeze_unreachable(student, student_tap, student_tokenizer.cls_token_id, accelerator.device)
+    trainable = [p for p in student.parameters() if p.requires_grad]
+    optimizer, scheduler = _optimizer(cfg, trainable, accelerator.device)
+    # Only the encoder is wrapped (DDP, autocast): calling the MLM model would compute vocabulary
+    # logits (batch x 256 x 62k) that the loss never uses.
+    body, optimizer = accelerator.prepare(student.base_model, optimizer)
+    run = Run(cfg, accelerator, console, precision, out, latest, student, student_tokenizer, body, teachers, taps,
+              student_tap, {k: torch.as_tensor(v) for k, v in tables.items()}, chunks, orders, trainable, frozen,
+              optimizer, scheduler, teacher_pieces)
+    if latest is not None:
+        resume_from_checkpoint(run)
+    elif resume:
+        console.print(f"--resume: no checkpoint in {out / 'checkpoints'}; starting at step 0")
+    console.print(
+        f"student {cfg.student}: {sum(p.numel() for p in trainable):,} parameters trained, {len(frozen)} tensors frozen "
+        f"(unreachable by the loss); {accelerator.num_processes} process(es), precision {precision}; chunks: "
+        f"ko {len(chunks['ko']):,}, en {len(chunks['en']):,} of {cfg.seq_len} tokens; teachers read as [UNK]: "
+        + ", ".join(f"{k} {v['unknown_share']:.3%}" for k, v in teacher_pieces.items()))
+    return run
+
+
+def _accelerator(cfg: DistillConfig):
+    from accelerate import Accelerator
+
     if cfg.precision == "auto":
         precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
     else:
@@ -123,198 +183,207 @@ def distill(cfg: DistillConfig, resume: bool = False, show_progress: bool = True
     if launched != accelerator.num_processes:
         raise DistillError(
             f"{launched} processes were launched but Accelerate joined {accelerator.num_processes}; on CPU launch with "
-            "`accelerate launch --multi_gpu --num_processes N` or `torchrun --nproc_per_node N` (`accelerate launch --cpu` starts one)"
-        )
-    is_main = accelerator.is_main_process
-    console = Console(stderr=True, quiet=not is_main, soft_wrap=True)  # soft_wrap: long paths stay on one line in logs
-    out = Path(cfg.out)
-    checkpoints = out / "checkpoints"
-    latest = check_out(out, resume)
-    if latest is not None:
-        saved = json.loads((out / "distill-config.json").read_text())
-        changed = {k for k in saved if k not in CHANGEABLE_ON_RESUME and saved[k] != cfg.model_dump(mode="json").get(k)}
-        if changed:
-            diffs = "; ".join(f"{k}: {saved[k]!r} -> {cfg.model_dump(mode='json').get(k)!r}" for k in sorted(changed))
-            raise DistillError(
-                f"--resume {out}: the settings differ from the run's ({out / 'distill-config.json'}): {diffs}. "
-                "An exact resume needs the same settings; change them back, or start a new --out"
-            )
-    corpora = {lang: corpus_files(getattr(cfg, f"{lang}_corpus"), f"--{lang}-corpus") for lang in LANGS}
-    accelerator.wait_for_everyone()  # every process has checked --out before the main one writes into it
+            "`accelerate launch --multi_gpu --num_processes N` or `torchrun --nproc_per_node N` (`accelerate launch --cpu` starts one)")
+    return accelerator, precision
 
-    set_seed(cfg.seed)
-    student_tokenizer = _load(AutoTokenizer, cfg.student, "--student")
-    student = _load(AutoModelForMaskedLM, cfg.student, "--student")
-    teachers, tokenizers, tables, taps = {}, {}, {}, {}
-    for lang in LANGS:
-        name, flag = getattr(cfg, f"{lang}_teacher"), f"--{lang}-teacher"
-        tokenizers[lang] = _load(AutoTokenizer, name, flag)
-        teachers[lang] = _load(AutoModel, name, flag, quiet=True).eval().requires_grad_(False).to(accelerator.device)
-        taps[lang] = QKVTap(teachers[lang], cfg.teacher_layer, f"{flag} {name}")
-        check_relation_heads(teachers[lang].config.hidden_size, cfg.relation_heads, f"{flag} {name}")
-        _check_positions(teachers[lang].config, cfg.seq_len, f"{flag} {name}")
-        tables[lang] = torch.as_tensor(piece_map(tokenizers[lang], student_tokenizer, f"{flag} {name}", f"--student {cfg.student}"))
-    student_tap = QKVTap(student, cfg.student_layer, f"--student {cfg.student}")
-    check_relation_heads(student.config.hidden_size, cfg.relation_heads, f"--student {cfg.student}")
-    _check_positions(student.config, cfg.seq_len, f"--student {cfg.student}")
 
-    # The corpora, tokenized once by each teacher and cached in --out (a resume reads the cache).
-    if is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "distill-config.json").write_text(json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n")
-    global_batch = cfg.batch_size * accelerator.num_processes  # chunks per micro-step, all processes
-    chunks = {}
-    with accelerator.local_main_process_first():  # one process per node tokenizes; the others read its cache
-        for lang in LANGS:
-            chunks[lang] = _chunks(out / "chunks" / f"{lang}.npy", corpora[lang], tokenizers[lang], cfg, lang, console,
-                                   resuming=latest is not None)
-            if len(chunks[lang]) < global_batch:
-                raise CorpusError(
-                    f"--{lang}-corpus: {len(chunks[lang])} chunks of {cfg.seq_len} tokens, fewer than one batch "
-                    f"({cfg.batch_size} x {accelerator.num_processes} processes = {global_batch}); add text or lower --batch-size"
-                )
+def _check_same_settings(cfg: DistillConfig, out: Path) -> None:
+    saved = json.loads((out / "distill-config.json").read_text())
+    now = cfg.model_dump(mode="json")
+    changed = sorted(k for k in saved if k not in CHANGEABLE_ON_RESUME and saved[k] != now.get(k))
+    if changed:
+        diffs = "; ".join(f"{k}: {saved[k]!r} -> {now.get(k)!r}" for k in changed)
+        raise DistillError(f"--resume {out}: the settings differ from the run's ({out / 'distill-config.json'}): {diffs}. "
+                           "An exact resume needs the same settings; change them back, or start a new --out")
 
-    # Parameters the loss cannot reach (the MLM head; the distilled layer's attention output and
-    # feed-forward; later layers) get no gradient, and DDP refuses parameters that never get one.
-    # Freeze them; one backward pass finds them, so any BERT-like student works without a name list.
-    student.to(accelerator.device).eval()  # eval: this probe must not draw dropout randomness
-    probe = torch.full((1, 4), student_tokenizer.cls_token_id, device=accelerator.device)
-    student.base_model(input_ids=probe)
-    sum(x.float().sum() for x in student_tap.take()).backward()
+
+def load_teacher(cfg: DistillConfig, lang: str, student, student_tokenizer):
+    """One frozen teacher, its relation tap, and the table through which it reads the student's pieces.
+
+    A student piece the teacher lacks is read through the student's own initial row when the
+    student was extended from this teacher (the same hidden size and the same rows for the
+    pieces they share: step 1's rows for the new pieces live in the teacher's space); otherwise
+    the teacher reads it as [UNK].
+    """
+    from transformers import AutoModel, AutoTokenizer
+
+    from harness.koenbert.minilm import QKVTap, check_relation_heads
+
+    name, flag = getattr(cfg, f"{lang}_teacher"), f"--{lang}-teacher"
+    tokenizer = _load(AutoTokenizer, name, flag)
+    teacher = _load(AutoModel, name, flag, quiet=True).eval().requires_grad_(False)
+    tap = QKVTap(teacher, cfg.teacher_layer, f"{flag} {name}")
+    check_relation_heads(teacher.config.hidden_size, cfg.relation_heads, f"{flag} {name}")
+    _check_positions(teacher.config, cfg.seq_len, f"{flag} {name}")
+    table, missing = teacher_map(student_tokenizer, tokenizer)
+    pieces = {"lacked": len(missing), "rows_added": 0, "unk_id": tokenizer.unk_token_id}
+    if missing and _extended_from(student, teacher, table, tokenizer.unk_token_id):
+        ids = [student_tokenizer.convert_tokens_to_ids(p) for p in missing]
+        first = teacher.get_input_embeddings().weight.shape[0]
+        teacher.resize_token_embeddings(first + len(ids), mean_resizing=False)
+        with torch.no_grad():
+            teacher.get_input_embeddings().weight[first:] = student.get_input_embeddings().weight[ids]
+        table[ids] = np.arange(first, first + len(ids))
+        pieces["rows_added"] = len(ids)
+    return teacher, tap, table, pieces
+
+
+def _extended_from(student, teacher, table: np.ndarray, unk_id: int) -> bool:
+    """Whether the student's rows of the pieces it shares with the teacher are the teacher's rows."""
+    s, t = student.get_input_embeddings().weight, teacher.get_input_embeddings().weight
+    if s.shape[1] != t.shape[1]:
+        return False
+    shared = np.flatnonzero(table[: len(s)] != unk_id)[:2000]
+    return bool(torch.allclose(s[shared], t[torch.as_tensor(table[shared])], atol=1e-6))
+
+
+def _unknown_share(chunks: np.ndarray, table: np.ndarray, unk_id: int) -> float:
+    """Share of the corpus's tokens that the teacher reads as [UNK] (the first 2,000 chunks)."""
+    sample = np.asarray(chunks[: min(len(chunks), 2000)], dtype=np.int64)
+    return round(float((table[sample] == unk_id).mean()), 6)
+
+
+def _freeze_unreachable(student, tap, probe_id: int, device) -> list[str]:
+    """Freeze the parameters the loss cannot reach; returns their names.
+
+    The MLM head, the distilled layer's attention output and feed-forward and later layers get
+    no gradient, and DDP refuses parameters that never get one. One backward pass finds them,
+    so any BERT-like student works without a name list.
+    """
+    student.to(device).eval()  # eval: this probe must not draw dropout randomness
+    student.base_model(input_ids=torch.full((1, 4), probe_id, device=device))
+    sum(x.float().sum() for x in tap.take()).backward()
     frozen = [n for n, p in student.named_parameters() if p.grad is None]
     for p in student.parameters():
         p.requires_grad_(p.grad is not None)
         p.grad = None
     student.train()
+    return frozen
 
-    # AdamW without weight decay on biases and LayerNorm weights (the vectors), as in BERT.
-    trainable = [p for p in student.parameters() if p.requires_grad]
-    groups = [
-        {"params": [p for p in trainable if p.ndim >= 2], "weight_decay": cfg.weight_decay},
-        {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0},
-    ]
+
+def _optimizer(cfg: DistillConfig, trainable: list, device):
+    """AdamW without weight decay on biases and LayerNorm weights (the vectors), as in BERT; linear schedule."""
+    from transformers import get_linear_schedule_with_warmup
+
+    groups = [{"params": [p for p in trainable if p.ndim >= 2], "weight_decay": cfg.weight_decay},
+              {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0}]
     # fused: one kernel for every parameter, on GPU and CPU alike (on CPU ~50x faster than the default loop)
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=accelerator.device.type in ("cuda", "cpu"))
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=device.type in ("cuda", "cpu"))
     # Stepped by hand once per optimizer step: Accelerate would step a prepared scheduler once per process.
     scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup * cfg.steps), cfg.steps)
-    # Only the encoder is wrapped (DDP, autocast): calling the MLM model would compute vocabulary
-    # logits (batch x 256 x 62k) that the loss never uses.
-    body, optimizer = accelerator.prepare(student.base_model, optimizer)
-    state = TrainState()
-    accelerator.register_for_checkpointing(scheduler, state)
-    log_path = out / "log.jsonl"
-    if latest is not None:
-        accelerator.load_state(str(latest))  # weights, optimizer, scheduler, TrainState and every process's RNGs
-        if is_main:
-            _truncate_log(log_path, state.step)  # a crash after the checkpoint left lines the resumed run rewrites
-        console.print(f"resumed from {latest} at step {state.step:,} of {cfg.steps:,}")
-    elif resume:
-        console.print(f"--resume: no checkpoint in {checkpoints}; starting at step 0")
-    console.print(
-        f"student {cfg.student}: {sum(p.numel() for p in trainable):,} parameters trained, "
-        f"{len(frozen)} tensors frozen (unreachable by the loss); {accelerator.num_processes} process(es), "
-        f"precision {precision}; chunks: ko {len(chunks['ko']):,}, en {len(chunks['en']):,} of {cfg.seq_len} tokens"
-    )
+    return optimizer, scheduler
 
-    orders: dict = {}  # (lang, epoch) -> permutation of chunk indices
 
-    def next_batch(lang: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """This process's slice of the next global batch of ``lang``: (teacher ids, student ids)."""
-        epoch, offset = state.cursor[lang]
-        n = len(chunks[lang])
-        if offset + global_batch > n:  # the epoch's remainder is smaller than a batch: next epoch
-            epoch, offset = epoch + 1, 0
-        if (lang, epoch) not in orders:
-            orders.clear()
-            orders[lang, epoch] = np.random.default_rng([cfg.seed, LANGS.index(lang), epoch]).permutation(n)
-        start = offset + accelerator.process_index * cfg.batch_size
-        rows = orders[lang, epoch][start : start + cfg.batch_size]
-        state.cursor[lang] = [epoch, offset + global_batch]
-        teacher_ids = torch.as_tensor(chunks[lang][rows].astype(np.int64))
-        return teacher_ids.to(accelerator.device), tables[lang][teacher_ids].to(accelerator.device)
-
-    def is_korean(micro_step: int) -> bool:
-        # A function of (seed, micro_step) alone: the same on every process, and nothing to save for resume.
-        return bool(np.random.default_rng([cfg.seed, 2, micro_step]).random() < cfg.p_ko)
-
-    # -----------------------------------------------------------------------------------------
-    # The loop.
-    # -----------------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# The loop.
+# ---------------------------------------------------------------------------------------------
+def train(run: Run, show_progress: bool) -> tuple[Optional[float], dict]:
+    """Optimizer steps until the end (or --stop-at); returns (the first loss, the last log record)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    cfg, state = run.cfg, run.state
     stop = min(cfg.stop_at or cfg.steps, cfg.steps)
-    window = {"loss": [], "ko": [], "en": [], "tokens": 0, "t0": time.perf_counter()}
-    started, first_loss, last_record, tokens_before = time.perf_counter(), None, {}, state.tokens
+    window = _Window(state.tokens)
+    started, first_loss, last_record = time.perf_counter(), None, {}
     shown: dict = {}  # the newest loss of each language, for the progress bar
-    bar = Progress(
-        TextColumn("distill"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
-        TimeRemainingColumn(), console=console, disable=not (is_main and show_progress),
-    )
+    bar = Progress(TextColumn("distill"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                   TimeRemainingColumn(), console=run.console, disable=not (run.accelerator.is_main_process and show_progress))
     with bar:
         task = bar.add_task("distill", total=cfg.steps, completed=state.step, info="")
         while state.step < stop:
-            micro_losses = {lang: [] for lang in LANGS}
-            step_tokens = 0
-            for micro in range(cfg.grad_accum):
-                lang = "ko" if is_korean(state.micro_step) else "en"
-                state.micro_step += 1
-                teacher_ids, student_ids = next_batch(lang)
-                mask = torch.ones_like(student_ids)  # packed chunks hold no padding; the loss still takes a mask
-                with torch.no_grad(), accelerator.autocast():
-                    teachers[lang](input_ids=teacher_ids, attention_mask=mask)
-                teacher_qkv = taps[lang].take()
-                # DDP averages gradients only on the last micro-step of an optimizer step.
-                last = micro == cfg.grad_accum - 1
-                with contextlib.nullcontext() if last else accelerator.no_sync(body):
-                    body(input_ids=student_ids, attention_mask=mask)
-                    loss = minilm_loss(teacher_qkv, student_tap.take(), mask, cfg.relation_heads)
-                    accelerator.backward(loss / cfg.grad_accum)
-                micro_losses[lang].append(loss.detach())
-                step_tokens += student_ids.numel() * accelerator.num_processes  # all real tokens; as many per process
-            grad_norm = accelerator.clip_grad_norm_(trainable, cfg.clip)
-            lr = optimizer.param_groups[0]["lr"]  # the rate this step uses (0 on the first step of a warm-up)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            state.step += 1
-
-            # Losses averaged over processes (every process drew the same languages, so the lists align).
+            losses, lr, grad_norm = optimizer_step(run)
             for lang in LANGS:
-                if micro_losses[lang]:
-                    mean = accelerator.reduce(torch.stack(micro_losses[lang]).mean(), "mean").item()
-                    window[lang].append(mean)
-                    window["loss"].append(mean)
-                    first_loss = mean if first_loss is None else first_loss
-            state.tokens += step_tokens
-            window["tokens"] += step_tokens
+                if losses[lang] is not None:
+                    window.add(lang, losses[lang])
+                    first_loss = losses[lang] if first_loss is None else first_loss
             if state.step % cfg.log_every == 0 or state.step == stop:
-                seconds = time.perf_counter() - window["t0"]
-                last_record = {
-                    "step": state.step,
-                    "lr": lr,
-                    "loss": _mean(window["loss"]),
-                    "loss_ko": _mean(window["ko"]),
-                    "loss_en": _mean(window["en"]),
-                    "grad_norm": float(grad_norm),
-                    "tokens": state.tokens,
-                    "tokens_per_s": window["tokens"] / seconds,
-                    "elapsed_s": time.perf_counter() - started,
-                }
-                if is_main:
-                    with open(log_path, "a") as f:
+                last_record = window.record(state, lr, grad_norm, started)
+                if run.accelerator.is_main_process:
+                    with open(run.log_path, "a") as f:
                         f.write(json.dumps(last_record) + "\n")
                 shown.update({k: last_record["loss_" + k] for k in LANGS if last_record["loss_" + k] is not None})
                 info = " ".join(f"loss {k} {v:.4f}" for k, v in shown.items())
                 bar.update(task, info=f"{info}  {last_record['tokens_per_s']:,.0f} tok/s")
-                window = {"loss": [], "ko": [], "en": [], "tokens": 0, "t0": time.perf_counter()}
+                window = _Window(state.tokens)
             bar.update(task, completed=state.step)
             if state.step % cfg.save_every == 0 or state.step == stop:
-                _save_checkpoint(accelerator, checkpoints, state.step, cfg.keep_checkpoints)
+                save_checkpoint(run)
+    return first_loss, last_record
 
-    # -----------------------------------------------------------------------------------------
-    # Save: a plain HF model directory (the student's MLM model and tokenizer) that `bench run` scores.
-    # -----------------------------------------------------------------------------------------
-    for tap in (*taps.values(), student_tap):
+
+def optimizer_step(run: Run) -> tuple[dict, float, float]:
+    """``grad_accum`` micro-steps, each in a language a coin picks, then one AdamW step.
+
+    Returns the mean loss per language over processes (None for a language not drawn), the
+    learning rate this step used and the gradient norm before clipping.
+    """
+    cfg, state, accelerator = run.cfg, run.state, run.accelerator
+    micro_losses = {lang: [] for lang in LANGS}
+    for micro in range(cfg.grad_accum):
+        lang = "ko" if is_korean(cfg, state.micro_step) else "en"
+        state.micro_step += 1
+        student_ids = next_batch(run, lang)
+        mask = torch.ones_like(student_ids)  # packed chunks hold no padding; the loss still takes a mask
+        with torch.no_grad(), accelerator.autocast():
+            run.teachers[lang](input_ids=run.tables[lang][student_ids], attention_mask=mask)
+        teacher_qkv = run.taps[lang].take()
+        # DDP averages gradients only on the last micro-step of an optimizer step.
+        last = micro == cfg.grad_accum - 1
+        with contextlib.nullcontext() if last else accelerator.no_sync(run.body):
+            run.body(input_ids=student_ids, attention_mask=mask)
+            loss = minilm_loss(teacher_qkv, run.student_tap.take(), mask, cfg.relation_heads)
+            accelerator.backward(loss / cfg.grad_accum)
+        micro_losses[lang].append(loss.detach())
+        state.tokens += student_ids.numel() * accelerator.num_processes  # all real tokens; as many per process
+    grad_norm = accelerator.clip_grad_norm_(run.trainable, cfg.clip)
+    lr = run.optimizer.param_groups[0]["lr"]  # the rate this step uses (0 on the first step of a warm-up)
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    state.step += 1
+    # Every process drew the same languages, so the lists align across processes.
+    losses = {lang: accelerator.reduce(torch.stack(v).mean(), "mean").item() if v else None for lang, v in micro_losses.items()}
+    return losses, lr, float(grad_norm)
+
+
+def is_korean(cfg: DistillConfig, micro_step: int) -> bool:
+    # A function of (seed, micro_step) alone: the same on every process, and nothing to save for resume.
+    return bool(np.random.default_rng([cfg.seed, 2, micro_step]).random() < cfg.p_ko)
+
+
+def next_batch(run: Run, lang: str):
+    """This process's slice of the next global batch of ``lang``, as student ids on the device."""
+    start = run.accelerator.process_index * run.cfg.batch_size
+    rows, run.state.cursor[lang] = run.orders[lang].take(run.state.cursor[lang], start, run.cfg.batch_size)
+    return torch.as_tensor(run.chunks[lang][rows].astype(np.int64)).to(run.accelerator.device)
+
+
+class _Window:
+    """The losses and tokens between two lines of log.jsonl."""
+
+    def __init__(self, tokens_at_start: int):
+        self.losses = {lang: [] for lang in LANGS}
+        self.tokens_at_start = tokens_at_start
+        self.t0 = time.perf_counter()
+
+    def add(self, lang: str, loss: float) -> None:
+        self.losses[lang].append(loss)
+
+    def record(self, state: TrainState, lr: float, grad_norm: float, started: float) -> dict:
+        every = self.losses["ko"] + self.losses["en"]
+        seconds = time.perf_counter() - self.t0
+        return {"step": state.step, "lr": lr, "loss": _mean(every), "loss_ko": _mean(self.losses["ko"]),
+                "loss_en": _mean(self.losses["en"]), "grad_norm": grad_norm, "tokens": state.tokens,
+                "tokens_per_s": (state.tokens - self.tokens_at_start) / seconds,
+                "elapsed_s": time.perf_counter() - started}
+
+
+# ---------------------------------------------------------------------------------------------
+# Save: a plain HF model directory (the student's MLM model and tokenizer) that `bench run` scores.
+# ---------------------------------------------------------------------------------------------
+def save(run: Run, first_loss: Optional[float], last_record: dict, tokens_before: int, started: float) -> dict:
+    cfg, state, accelerator = run.cfg, run.state, run.accelerator
+    for tap in (*run.taps.values(), run.student_tap):
         tap.remove()
     summary = {
         "finished": state.step >= cfg.steps,
@@ -323,18 +392,20 @@ def distill(cfg: DistillConfig, resume: bool = False, show_progress: bool = True
         "first_loss": first_loss,
         "last": last_record,
         "processes": accelerator.num_processes,
-        "precision": precision,
+        "precision": run.precision,
+        "segmentation": "the student's tokenizer cuts the text of both languages; each teacher reads the same pieces",
+        "teacher_pieces": run.teacher_pieces,
         "tokens_per_s": (state.tokens - tokens_before) / (time.perf_counter() - started),  # this session, all processes
         "wall_s": time.perf_counter() - started,
     }
     accelerator.wait_for_everyone()
-    if is_main and summary["finished"]:
-        student.save_pretrained(out)
-        student_tokenizer.save_pretrained(out)
-        (out / "distill.json").write_text(json.dumps(summary, indent=2) + "\n")
-        console.print(f"saved the distilled student to {out}")
-    elif is_main:
-        console.print(f"stopped at step {state.step:,} of {cfg.steps:,}; the same command with --resume goes on")
+    if accelerator.is_main_process and summary["finished"]:
+        run.student.save_pretrained(run.out)
+        run.student_tokenizer.save_pretrained(run.out)
+        (run.out / "distill.json").write_text(json.dumps(summary, indent=2) + "\n")
+        run.console.print(f"saved the distilled student to {run.out}")
+    elif accelerator.is_main_process:
+        run.console.print(f"stopped at step {state.step:,} of {cfg.steps:,}; the same command with --resume goes on")
     accelerator.wait_for_everyone()
     return summary
 
@@ -344,7 +415,7 @@ def distill(cfg: DistillConfig, resume: bool = False, show_progress: bool = True
 # ---------------------------------------------------------------------------------------------
 def check_out(out: Path, resume: bool) -> Optional[Path]:
     """The newest checkpoint in ``out`` (None: start at step 0); refuses to overwrite a run without --resume."""
-    latest = _latest_checkpoint(out / "checkpoints")
+    latest = next(iter(checkpoints_newest_first(out / "checkpoints")), None)
     ours = (out / "distill-config.json").exists()  # a run started here (maybe stopped before its first checkpoint)
     if not resume and (latest is not None or (out.exists() and any(out.iterdir()) and not ours)):
         raise DistillError(f"--out {out}: exists and is not empty; pass --resume to continue the run in it, or choose another --out")
@@ -385,7 +456,8 @@ def _chunks(path: Path, files: list[Path], tokenizer, cfg: DistillConfig, lang: 
     matches the files is an error then; before the first checkpoint it is simply rebuilt."""
     manifest = {
         "files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files],
-        "teacher": getattr(cfg, f"{lang}_teacher"),
+        "tokenizer": cfg.student,  # the student's tokenizer cuts the text of both languages
+        "packing": "a [SEP] after every line",
         "seq_len": cfg.seq_len,
     }
     manifest_path = path.with_suffix(".json")
@@ -397,7 +469,7 @@ def _chunks(path: Path, files: list[Path], tokenizer, cfg: DistillConfig, lang: 
                 f"--{lang}-corpus: the files or settings changed since {path} was made from them "
                 f"(see {manifest_path}); an exact resume needs the same text: restore the files or start a new --out"
             )
-    console.print(f"tokenizing --{lang}-corpus ({len(files)} file(s)) with {manifest['teacher']}'s tokenizer")
+    console.print(f"tokenizing --{lang}-corpus ({len(files)} file(s)) with the student's tokenizer", markup=False)
     chunks = build_chunks(files, tokenizer, cfg.seq_len, f"--{lang}-corpus")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}.npy")  # write then rename: a crash never leaves half a cache
@@ -407,27 +479,91 @@ def _chunks(path: Path, files: list[Path], tokenizer, cfg: DistillConfig, lang: 
     return np.load(path, mmap_mode="r")
 
 
-def _latest_checkpoint(checkpoints: Path) -> Optional[Path]:
-    done = sorted(p for p in checkpoints.glob("step-*") if p.is_dir() and p.name[5:].isdigit())
-    return done[-1] if done else None
+# ---------------------------------------------------------------------------------------------
+# Checkpoints: weights in safetensors, the rest in JSON; the optimizer's tensors and the RNG
+# states through torch.load(weights_only=True), which builds tensors and plain containers and
+# never runs code from the file. (Accelerate's save_state pickles custom state, and loading a
+# pickle runs whatever a tampered file asks for.)
+# ---------------------------------------------------------------------------------------------
+def checkpoints_newest_first(checkpoints: Path) -> list[Path]:
+    return sorted((p for p in checkpoints.glob("step-*") if p.is_dir() and p.name[5:].isdigit()), reverse=True)
 
 
-def _save_checkpoint(accelerator, checkpoints: Path, step: int, keep: int) -> None:
-    """Write ``checkpoints/step-NNNNNNNN`` via a temporary name, so the newest complete one is always valid."""
-    final = checkpoints / f"step-{step:08d}"
-    tmp = checkpoints / f"tmp-step-{step:08d}"
-    if accelerator.is_main_process and tmp.exists():
-        shutil.rmtree(tmp)
-    accelerator.wait_for_everyone()
-    accelerator.save_state(str(tmp))  # every process writes its own RNG state into it
+def save_checkpoint(run: Run) -> None:
+    """Write ``checkpoints/step-NNNNNNNN`` via a temporary name, so the newest complete one is always whole."""
+    from safetensors.torch import save_file
+
+    accelerator, checkpoints = run.accelerator, run.out / "checkpoints"
+    final = checkpoints / f"step-{run.state.step:08d}"
+    tmp = checkpoints / f"tmp-step-{run.state.step:08d}"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        if final.exists():
-            shutil.rmtree(final)
+        body = accelerator.unwrap_model(run.body)
+        save_file({k: v.detach().contiguous().cpu() for k, v in body.state_dict().items()}, tmp / "model.safetensors")
+        torch.save(run.optimizer.state_dict(), tmp / "optimizer.pt")
+        (tmp / "scheduler.json").write_text(json.dumps(run.scheduler.state_dict()) + "\n")
+        (tmp / "state.json").write_text(json.dumps(asdict(run.state)) + "\n")
+    rng = {"cpu": torch.get_rng_state()}  # dropout's randomness; the coins and orders are seeded functions
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state()
+    torch.save(rng, tmp / f"rng-{accelerator.process_index}.pt")  # every process its own
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        for old in sorted(p for p in checkpoints.glob("step-*") if p.name[5:].isdigit())[:-keep]:
+        for old in checkpoints_newest_first(checkpoints)[run.cfg.keep_checkpoints:]:
             shutil.rmtree(old)
     accelerator.wait_for_everyone()
+
+
+def resume_from_checkpoint(run: Run) -> None:
+    """Load the newest checkpoint that reads back whole; a broken one is skipped with a warning."""
+    import pickle
+
+    from safetensors import SafetensorError
+
+    unreadable = (OSError, ValueError, KeyError, TypeError, RuntimeError, pickle.UnpicklingError, SafetensorError)
+    tried = []
+    for path in checkpoints_newest_first(run.out / "checkpoints"):
+        try:
+            _load_checkpoint(run, path)
+        except unreadable as err:  # what a truncated or altered file raises; weights_only refuses a pickled object
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            run.console.print(f"warning: checkpoint {escape(str(path))} cannot be read ({escape(first)}); "
+                              "trying the previous one", style="yellow")
+            tried.append(path.name)
+            continue
+        if run.accelerator.is_main_process:
+            _truncate_log(run.log_path, run.state.step)  # a crash after the checkpoint left lines the resumed run rewrites
+        run.console.print(f"resumed from {escape(str(path))} at step {run.state.step:,} of {run.cfg.steps:,}")
+        return
+    raise DistillError(f"--resume {run.out}: no checkpoint can be read ({', '.join(tried)}); remove "
+                       f"{run.out / 'checkpoints'} to start over, or start a new --out")
+
+
+def _load_checkpoint(run: Run, path: Path) -> None:
+    from safetensors.torch import load_file
+
+    device = run.accelerator.device
+    rng_file = path / f"rng-{run.accelerator.process_index}.pt"
+    if not rng_file.exists():
+        raise ValueError(f"{rng_file.name} is missing: the checkpoint was written by fewer processes than run now")
+    weights = load_file(path / "model.safetensors", device=str(device))
+    optimizer = torch.load(path / "optimizer.pt", map_location=device, weights_only=True)
+    scheduler = json.loads((path / "scheduler.json").read_text())
+    state = TrainState(**json.loads((path / "state.json").read_text()))
+    rng = torch.load(rng_file, weights_only=True)
+    # everything read: now apply it, so that a broken file leaves the run as it was
+    run.accelerator.unwrap_model(run.body).load_state_dict(weights)
+    run.optimizer.load_state_dict(optimizer)
+    run.scheduler.load_state_dict(scheduler)
+    run.state.__dict__.update(asdict(state))
+    torch.set_rng_state(rng["cpu"])
+    if "cuda" in rng and torch.cuda.is_available():
+        torch.cuda.set_rng_state(rng["cuda"])
 
 
 def _truncate_log(log_path: Path, step: int) -> None:

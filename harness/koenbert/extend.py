@@ -1,8 +1,10 @@
 """`bench koenbert extend`: a Korean BERT that also holds an English BERT's WordPiece pieces.
 
-Reads top to bottom: check the inputs, grow the vocabulary (vocab.py), measure the case
-handling, score every init method on held-out shared pieces and initialise the new rows
-(init.py), grow the Korean MLM model, save it with its tokenizer and the report.
+Reads top to bottom: check the inputs, grow the vocabulary (vocab.py), give the student the
+normaliser of the segmentation design and measure its agreement with distillation on every
+task's validation text (segmentation.py), score every init method on held-out shared pieces
+and initialise the new rows (init.py), grow the Korean MLM model, save it with its tokenizer
+and the report.
 """
 
 from __future__ import annotations
@@ -11,25 +13,37 @@ import json
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
 from harness.koenbert import init as initmod
+from harness.koenbert import segmentation
 from harness.koenbert import vocab as vocabmod
-from harness.koenbert.init import DEFAULT_INIT, METHODS
+from harness.koenbert.init import CHOICES, DEFAULT_INIT
 from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES, ExtendError
 from harness.paths import SHARED_DATA
 
 REPORT_NAME = "koenbert_extend_report.json"
-SCHEMA = "koenbench.koenbert-extend/1"
+SCHEMA = "koenbench.koenbert-extend/2"
 EXCLUDED_SHOWN = 200  # excluded pieces listed in the report (the count is always complete)
 
-CASE_WHY = ("keep the Korean normalizer (cased, accents kept) and add bert-base-uncased's lowercase pieces as "
-            "they are: a lowercasing normalizer changes every Korean sentence with a capital Latin letter, and "
-            "lowercasing only English words needs a custom pre-tokenizer that tokenizer.json cannot hold; the "
-            "price is paid on capitalised English words (cased_english_split_agreement)")
+
+@dataclass
+class Inputs:
+    """The two models and what extend reads of them."""
+
+    ko: str
+    en: str
+    ko_tok: Any
+    ko_spec: dict
+    en_spec: dict
+    ko_model: Any
+    head_missing: list
+    ko_table: np.ndarray
+    en_table: np.ndarray
 
 
 def extend_model(
@@ -47,13 +61,47 @@ def extend_model(
 ) -> dict:
     """Write the extended model (tokenizer, weights with MLM head, report) to `out`; return the report."""
     started = time.time()
-    out = Path(out)
-    data_dir = Path(data_dir or SHARED_DATA)
+    out, data_dir = Path(out), Path(data_dir or SHARED_DATA)
+    missing = check_options(init, policy, heldout_fraction, out, force, data_dir)
+    inputs = load_inputs(ko, en, log)
+    measured = not missing  # the measurements need the shared data; without it the model is built all the same
+    reference = None
+    if measured:
+        log("reading and tokenizing the Korean reference text")
+        reference = vocabmod.KoreanReference(inputs.ko_spec, vocabmod.korean_sentences(data_dir))
+    else:
+        log(f"{data_dir}: {', '.join(missing)} not found; the report's tokenization measurements are skipped")
+    log(f"extending the vocabulary ({policy})")
+    ext = vocabmod.extend_vocab(inputs.ko_spec, inputs.en_spec, policy, reference)
+    cased_spec, ext.spec = ext.spec, segmentation.uncased(ext.spec)
+    if measured:
+        log("measuring segmentation agreement on every task's validation text")
+        seg = measure_segmentation(inputs, cased_spec, ext.spec, data_dir)
+    else:
+        seg = {"design": segmentation.DESIGN, "measured_on": f"not measured: {data_dir} lacks {', '.join(missing)}"}
+    init_report, rows = init_rows(inputs, ext, init, heldout_fraction, seed, log)
+    log(f"growing the Korean model to {ext.size:,} pieces ({init_report['method']})")
+    init_report["mlm_bias_new"] = _grow(inputs.ko_model, ext.first_new_id, rows)
+    report = {
+        "schema": SCHEMA,
+        "korean": {"model": str(ko), "pieces": ext.korean_size, "hidden_size": int(inputs.ko_table.shape[1])},
+        "english": {"model": str(en), "pieces": ext.english_size, "hidden_size": int(inputs.en_table.shape[1])},
+        "vocab": _vocab_report(ext),
+        "segmentation": seg,
+        "init": init_report,
+        "output": {"dir": str(out), "vocab_size": ext.size, "mlm_head": "newly initialised: not in the Korean checkpoint"
+                   if inputs.head_missing else "from the Korean checkpoint"},
+    }
+    save_atomically(out, inputs, ext, report, started)
+    log(f"wrote {out}")
+    return report
 
-    # --- check what can be checked before loading anything: all problems at once ---
+
+def check_options(init: str, policy: str, heldout_fraction: float, out: Path, force: bool, data_dir: Path) -> list[str]:
+    """Every problem with the options at once (ExtendError), before loading anything; returns the data files missing."""
     problems = []
-    if init not in METHODS:
-        problems.append(f"--init {init!r} is unknown; choose one of {', '.join(METHODS)}")
+    if init not in CHOICES:
+        problems.append(f"--init {init!r} is unknown; choose one of {', '.join(CHOICES)}")
     if policy not in POLICIES:
         problems.append(f"--vocab {policy!r} is unknown; choose one of {', '.join(POLICIES)}")
     if not 0.0 < heldout_fraction < 1.0:
@@ -69,89 +117,80 @@ def extend_model(
                         "reference text: point --data-dir or KOENBENCH_SHARED_DATA at the shared data folder")
     if problems:
         raise ExtendError(problems[0] if len(problems) == 1 else "\n  - ".join(["fix these options:", *problems]))
+    return missing
 
-    # --- tokenizers and models ---
+
+def load_inputs(ko: Union[str, Path], en: Union[str, Path], log: Callable[[str], None]) -> Inputs:
     log("loading tokenizers")
-    ko_tok = _load(ko, "ko", "tokenizer")
-    en_tok = _load(en, "en", "tokenizer")
+    ko_tok, en_tok = _load(ko, "ko", "tokenizer"), _load(en, "en", "tokenizer")
     ko_spec = vocabmod.wordpiece_json(ko_tok, f"--ko {ko}")
     en_spec = vocabmod.wordpiece_json(en_tok, f"--en {en}")
     log("loading models")
     ko_model, head_missing = _load(ko, "ko", "mlm")
     en_model, _ = _load(en, "en", "base")
-    ko_table = _embeddings(ko_model, f"--ko {ko}", len(ko_spec["model"]["vocab"]))
-    en_table = _embeddings(en_model, f"--en {en}", len(en_spec["model"]["vocab"]))
+    return Inputs(str(ko), str(en), ko_tok, ko_spec, en_spec, ko_model, head_missing,
+                  _embeddings(ko_model, f"--ko {ko}", len(ko_spec["model"]["vocab"])),
+                  _embeddings(en_model, f"--en {en}", len(en_spec["model"]["vocab"])))
 
-    # --- vocabulary ---
-    # the measurements need the shared data's Korean and English text; without it the model is built all the same
-    measured = not missing
-    reference = None
-    if measured:
-        log("reading and tokenizing the Korean reference text")
-        reference = vocabmod.KoreanReference(ko_spec, vocabmod.korean_sentences(data_dir))
-    else:
-        log(f"{data_dir}: {', '.join(missing)} not found; the report's tokenization measurements are skipped")
-    log(f"extending the vocabulary ({policy})")
-    ext = vocabmod.extend_vocab(ko_spec, en_spec, policy, reference)
 
-    options, sst2_if_all, measured_on = {}, None, None
-    if measured:
-        log("measuring case handling on SST-2 train and cased English")
-        sst2, cased = vocabmod.sst2_words(data_dir), vocabmod.cased_english_words(data_dir)
-        options = vocabmod.case_options(en_spec, ext.spec, sst2, cased, reference, ext.check.get("sentences_changed", 0))
-        all_spec = vocabmod.with_pieces(ko_spec, ext.candidates)[0]
-        sst2_if_all = round(vocabmod.split_agreement(en_spec, all_spec, sst2), 4) if ext.excluded else None
-        measured_on = {"sst2_train_words": sum(sst2.values()), "cased_english_words": sum(cased.values()),
-                       "korean_sentences": len(reference.sentences)}
-
-    # --- embeddings ---
-    en_vocab, ko_vocab = en_spec["model"]["vocab"], ko_spec["model"]["vocab"]
-    src = en_table[[en_vocab[p] for p in ext.shared]]
-    tgt = ko_table[[ko_vocab[p] for p in ext.shared]]
-    korean = initmod.KoreanSide(ko_table, ko_vocab, seed=seed)
-    log(f"fitting every init method on {len(ext.shared):,} shared pieces, {heldout_fraction:.0%} held out")
-    try:
-        heldout = initmod.heldout_cosine(src, tgt, ext.shared, korean, heldout_fraction, seed)
-    except ValueError as e:
-        raise ExtendError(f"--ko {ko} and --en {en}: {e}") from None
-    rows = initmod.new_rows(init, src, tgt, en_table[[en_vocab[p] for p in ext.added]], ext.added, korean)
-    log(f"growing the Korean model to {ext.size:,} pieces ({init})")
-    mlm_bias = _grow(ko_model, ext.first_new_id, rows)
-
-    report = {
-        "schema": SCHEMA,
-        "korean": {"model": str(ko), "pieces": ext.korean_size, "hidden_size": int(ko_table.shape[1])},
-        "english": {"model": str(en), "pieces": ext.english_size, "hidden_size": int(en_table.shape[1])},
-        "vocab": {
-            "policy": policy,
-            "shared": len(ext.shared),
-            "english_missing": len(ext.candidates),
-            "added": len(ext.added),
-            "excluded": len(ext.excluded),
-            "final_size": ext.size,
-            "first_new_id": ext.first_new_id,
-            "korean_check": ext.check,
-            "sst2_split_agreement_if_all_added": sst2_if_all,
-            "excluded_pieces": ext.excluded[:EXCLUDED_SHOWN],
-        },
-        "case_handling": {
-            "choice": "cased",
-            "why": CASE_WHY,
-            "sst2_split_agreement": options["cased"]["sst2_split_agreement"] if measured else None,
-            "options": options,
-            "measured_on": measured_on or f"not measured: {data_dir} lacks {', '.join(missing)}",
-        },
-        "init": {"method": init, "default": DEFAULT_INIT, "heldout": heldout, "mlm_bias_new": mlm_bias},
-        "output": {"dir": str(out), "vocab_size": ext.size,
-                   "mlm_head": "newly initialised: not in the Korean checkpoint" if head_missing else "from the Korean checkpoint"},
+def measure_segmentation(inputs: Inputs, cased_spec: dict, student_spec: dict, data_dir: Path) -> dict:
+    """How the student's tokenizer cuts each task's validation text against what distillation presents."""
+    texts = segmentation.validation_texts(data_dir)
+    options = segmentation.agreement_options(inputs.ko_spec, inputs.en_spec, cased_spec, texts)
+    korean_lines = [line for lang, lines in texts.values() if lang == "ko" for line in lines]
+    return {
+        "design": segmentation.DESIGN,
+        "why": "the only design measured at >= 99% of tokens on every task (see agreement); the Korean teacher "
+               "reads step 1's rows for the English pieces the student finds in Korean text",
+        "agreement": {task: options[segmentation.DESIGN][task] for task in texts},
+        "options": options,
+        "hangul_words_changed": segmentation.hangul_words_changed(student_spec, inputs.ko_spec, korean_lines),
+        "measured_on": {task: {"language": lang, "texts": len(lines)} for task, (lang, lines) in texts.items()},
     }
 
-    # --- save: into a temporary sibling, checked, then moved into place ---
+
+def init_rows(inputs: Inputs, ext, init: str, heldout_fraction: float, seed: int, log) -> tuple[dict, np.ndarray]:
+    """Score every method on held-out word-like shared pieces, then fit the chosen one on all shared pieces."""
+    en_vocab, ko_vocab = inputs.en_spec["model"]["vocab"], inputs.ko_spec["model"]["vocab"]
+    src = inputs.en_table[[en_vocab[p] for p in ext.shared]]
+    tgt = inputs.ko_table[[ko_vocab[p] for p in ext.shared]]
+    korean = initmod.KoreanSide(inputs.ko_table, ko_vocab, seed=seed)
+    log(f"fitting every init method on {len(ext.shared):,} shared pieces, {heldout_fraction:.0%} of the word-like held out")
+    try:
+        heldout = initmod.heldout_score(src, tgt, ext.shared, korean, heldout_fraction, seed)
+    except ValueError as e:
+        raise ExtendError(f"--ko {inputs.ko} and --en {inputs.en}: {e}") from None
+    method = initmod.resolve(init, heldout)
+    rows = initmod.new_rows(method, src, tgt, inputs.en_table[[en_vocab[p] for p in ext.added]], ext.added, korean)
+    report = {"method": method, "requested": init, "default": DEFAULT_INIT, "heldout": heldout,
+              "added_mean_chars": round(float(np.mean([len(p.removeprefix("##")) for p in ext.added])), 2) if ext.added else None}
+    if method == "ridge":
+        report["ridge_alpha"] = float(initmod.ridge_fit(src, tgt).alpha_)
+    return report, rows
+
+
+def _vocab_report(ext) -> dict:
+    return {
+        "policy": ext.policy,
+        "shared": len(ext.shared),
+        "english_missing": len(ext.candidates),
+        "added": len(ext.added),
+        "excluded": len(ext.excluded),
+        "final_size": ext.size,
+        "first_new_id": ext.first_new_id,
+        "korean_check": ext.check,
+        "excluded_pieces": ext.excluded[:EXCLUDED_SHOWN],
+        "normalizer": "lowercase and strip accents like the English teacher, Hangul syllables kept whole",
+    }
+
+
+def save_atomically(out: Path, inputs: Inputs, ext, report: dict, started: float) -> None:
+    """Save into a temporary sibling, check it reloads, then move it into place."""
     tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        _save(ko_tok, ext, ko_model, tmp)
+        _save(inputs.ko_tok, ext, inputs.ko_model, tmp)
         report["wall_s"] = round(time.time() - started, 1)
         (tmp / REPORT_NAME).write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         if out.exists():
@@ -159,8 +198,6 @@ def extend_model(
         tmp.rename(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    log(f"wrote {out}")
-    return report
 
 
 # --- steps ------------------------------------------------------------------------------
@@ -235,6 +272,7 @@ def _save(ko_tok, ext, model, out: Path) -> None:
 
     ko_tok.save_pretrained(out)
     (out / "tokenizer.json").write_text(json.dumps(ext.spec, ensure_ascii=False), encoding="utf-8")
+    segmentation.write_tokenizer_config(out)  # load tokenizer.json as it is, normaliser included
     pieces = sorted(ext.spec["model"]["vocab"].items(), key=lambda kv: kv[1])
     if [i for _, i in pieces] == list(range(len(pieces))):  # vocab.txt for slow tokenizers and older transformers
         (out / "vocab.txt").write_text("".join(p + "\n" for p, _ in pieces), encoding="utf-8")
@@ -250,50 +288,47 @@ def _save(ko_tok, ext, model, out: Path) -> None:
 
 
 def render_report(report: dict):
-    """The report as rich tables: vocabulary, case handling, held-out fit of every method."""
+    """The report as rich tables: vocabulary, segmentation agreement per design and task, held-out fit of every method.
+
+    Every cell is a rich Text, so a path or a piece from the files is never read as markup."""
     from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
-    v, c, i = report["vocab"], report["case_handling"], report["init"]
-    vocab = Table(title=f"koenbert extend -> {report['output']['dir']}", show_header=False)
-    vocab.add_row("Korean pieces", f"{report['korean']['pieces']:,}  (hidden {report['korean']['hidden_size']})")
-    vocab.add_row("English pieces", f"{report['english']['pieces']:,}  (hidden {report['english']['hidden_size']})")
-    vocab.add_row("shared pieces", f"{v['shared']:,}")
-    vocab.add_row("English pieces missing", f"{v['english_missing']:,}")
-    vocab.add_row("added pieces", f"{v['added']:,}  (policy {v['policy']}; {v['excluded']:,} left out)")
-    vocab.add_row("final vocab size", f"{v['final_size']:,}")
-    check = v["korean_check"]
-    if not check:  # no reference text was at hand
-        vocab.add_row("Korean sentences changed", "not measured")
-        vocab.add_row("case handling", f"{c['choice']} ({c['measured_on']})")
+    v, seg, i = report["vocab"], report["segmentation"], report["init"]
+    vocab = Table(title=Text(f"koenbert extend -> {report['output']['dir']}"), show_header=False)
+    rows = [("Korean pieces", f"{report['korean']['pieces']:,}  (hidden {report['korean']['hidden_size']})"),
+            ("English pieces", f"{report['english']['pieces']:,}  (hidden {report['english']['hidden_size']})"),
+            ("shared pieces", f"{v['shared']:,}"), ("English pieces missing", f"{v['english_missing']:,}"),
+            ("added pieces", f"{v['added']:,}  (policy {v['policy']}; {v['excluded']:,} left out)"),
+            ("final vocab size", f"{v['final_size']:,}"), ("segmentation", seg["design"])]
+    for name, value in rows:
+        vocab.add_row(name, Text(value))
+    if "agreement" not in seg:  # no shared data was at hand
+        vocab.add_row("segmentation agreement", Text(str(seg["measured_on"])))
         return Group(vocab, _fit_table(i))
-    vocab.add_row("Korean sentences changed", f"{check.get('sentences_changed', 0):,} of "
-                  f"{check.get('reference_sentences', 0):,}  (adding all: {check.get('sentences_changed_if_all_added', 0):,})")
-    vocab.add_row("case handling", f"{c['choice']}: SST-2 split agreement {c['sst2_split_agreement']:.2%}")
-
-    case = Table(title="case handling (share of words split as the English tokenizer does)")
-    for col in ("option", "SST-2 train", "cased English", "Korean sentences changed"):
-        case.add_column(col, justify="left" if col == "option" else "right")
-    for name, o in c["options"].items():
-        mark = " (chosen)" if name == c["choice"] else ""
-        case.add_row(name + mark, f"{o['sst2_split_agreement']:.2%}", f"{o['cased_english_split_agreement']:.2%}",
-                     f"{o.get('korean_sentences_changed', '-'):,}")
-    if v.get("sst2_split_agreement_if_all_added") is not None:
-        case.caption = f"adding every missing piece instead: SST-2 {v['sst2_split_agreement_if_all_added']:.2%}"
-
-    return Group(vocab, case, _fit_table(i))
+    vocab.add_row("Hangul words cut differently", f"{seg['hangul_words_changed']:,}")
+    table = Table(title="segmentation agreement: share of validation tokens (sentences) the student cuts as distillation presented them")
+    tasks = list(seg["agreement"])
+    table.add_column("design")
+    for task in tasks:
+        table.add_column(task, justify="right")
+    for design in segmentation.DESIGNS:
+        cells = [f"{seg['options'][design][t]['token_agreement']:.2%} ({seg['options'][design][t]['sentence_agreement']:.0%})"
+                 for t in tasks]
+        table.add_row(design + (" (used)" if design == seg["design"] else ""), *cells)
+    return Group(vocab, table, _fit_table(i))
 
 
 def _fit_table(i: dict):
     from rich.table import Table
 
     h = i["heldout"]
-    fit = Table(title=f"held-out fit: mean cosine on {h['heldout_pieces']} of "
-                      f"{h['heldout_pieces'] + h['fitted_pieces']} shared pieces (seed {h['seed']})")
+    fit = Table(title=f"held-out fit: centred cosine on {h['heldout_pieces']} {h['heldout_from']} "
+                      f"(fitted on {h['fitted_pieces']}, seed {h['seed']}); ridge alpha {h['ridge_alpha']:g}")
     fit.add_column("method")
-    fit.add_column("mean cosine", justify="right")
-    for method, score in h["mean_cosine"].items():
-        tags = [t for t, on in (("used", method == i["method"]), ("default", method == i["default"]),
-                                ("best", method == h["best"])) if on]
+    fit.add_column("centred cosine", justify="right")
+    for method, score in h["centred_cosine"].items():
+        tags = [t for t, on in (("used", method == i["method"]), ("best", method == h["best"])) if on]
         fit.add_row(method + (f"  ({', '.join(tags)})" if tags else ""), f"{score:.4f}")
     return fit

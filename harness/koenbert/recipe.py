@@ -14,7 +14,8 @@ from typing import Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness.koenbert.distill import DistillConfig
+from harness.koenbert.settings import DistillConfig
+from harness.userfacing import validation_problems
 
 
 class RecipeError(ValueError):
@@ -53,24 +54,6 @@ class Recipe(BaseModel):
     distill: DistillSection
 
 
-def describe(err: ValidationError, as_flags: bool = False) -> str:
-    """One line per problem: ``distill.seq_len: ...`` for a recipe, ``--seq-len: ...`` for the command line."""
-    lines = []
-    for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        if as_flags:
-            where = "--" + str(e["loc"][0]).replace("_", "-")
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key; remove it or check its spelling"
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        elif not isinstance(e["input"], (dict, list)):
-            msg += f" (got {e['input']!r})"
-        lines.append(f"  {where}: {msg}")
-    return "\n".join(lines)
-
-
 def load_recipe(path: Path) -> Recipe:
     path = Path(path)
     if not path.is_file():
@@ -86,7 +69,7 @@ def load_recipe(path: Path) -> Recipe:
     try:
         return Recipe.model_validate(raw)
     except ValidationError as err:
-        raise RecipeError(f"{path}: invalid recipe\n{describe(err)}") from None
+        raise RecipeError(f"{path}: invalid recipe\n{validation_problems(err)}") from None
 
 
 def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = True) -> dict:
@@ -143,7 +126,7 @@ def _extend_step(path: Path, ext: ExtendSection, resume: bool, console) -> None:
                               "finished step 1; remove it or point extend.out elsewhere")
         report = json.loads(report_path.read_text(encoding="utf-8"))
         made_from = {"ko": report["korean"]["model"], "en": report["english"]["model"],
-                     "init": report["init"]["method"], "policy": report["vocab"]["policy"]}
+                     "init": report["init"].get("requested", report["init"]["method"]), "policy": report["vocab"]["policy"]}
         wanted = {"ko": ext.ko, "en": ext.en, "init": ext.init or report["init"]["default"],
                   "policy": ext.policy or made_from["policy"]}
         differ = [f"extend.{k}: {made_from[k]!r} in {report_path}, {wanted[k]!r} in the recipe"

@@ -31,16 +31,12 @@ Two policies, both reported:
   pieces ("the", "of", "and", "2013", "…"), SST-2 split agreement falls from 99.9% to 70.2%,
   and Korean text outside the reference still changes (318 of 4,440 sentences of the shared
   parallel .ko text, against 947 when adding all): invariance holds on the reference, not in
-  general. A student made this way lacks pieces of the English teacher, which step 2 rejects.
+  general. A student made this way cuts English text into pieces its English teacher's tokenizer
+  would not choose.
 
-Case handling. The Korean tokenizer is cased and bert-base-uncased's pieces are lowercase.
-We keep the Korean normalizer (cased, no accent stripping) and add the lowercase pieces as
-they are: lowercasing in the normalizer would change every Korean sentence with a capital
-Latin letter (and stripping accents would decompose Hangul into jamo); lowercasing only
-English words needs a custom pre-tokenizer that tokenizer.json cannot hold. `case_options`
-measures both on SST-2 train (lowercase text, so both agree there) and on cased English
-(the .en side of the shared parallel data), where the cased choice pays for it at sentence
-starts and names. Figures: see the extend report (``case_handling``).
+Case handling is no longer this module's: step 1 gives the extended tokenizer the student's
+normaliser, which lowercases and strips accents like the English teacher and keeps Hangul whole
+(segmentation.py measures the designs considered on every task's validation text).
 """
 
 from __future__ import annotations
@@ -49,7 +45,6 @@ import copy
 import csv
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
@@ -285,36 +280,6 @@ def extend_vocab(ko_spec: dict, en_spec: dict, policy: str = DEFAULT_POLICY,
     )
 
 
-# --- measurements -----------------------------------------------------------------------
-
-
-def split_agreement(en_spec: dict, ext_spec: dict, words: Counter) -> float:
-    """Share of word occurrences that the extended tokenizer splits exactly as the English one."""
-    unique = list(words)
-    a = backend(en_spec).encode_batch(unique, add_special_tokens=False)
-    b = backend(ext_spec).encode_batch(unique, add_special_tokens=False)
-    same = sum(words[w] for w, x, y in zip(unique, a, b) if x.tokens == y.tokens)
-    return same / max(1, sum(words.values()))
-
-
-def case_options(en_spec: dict, ext_spec: dict, sst2_words: Counter, cased_words: Counter,
-                 reference: KoreanReference, cased_changed: int) -> dict:
-    """Split agreement and Korean changes for the case handlings considered (module doc)."""
-
-    def measure(spec: dict, korean_changed: int) -> dict:
-        return {"sst2_split_agreement": round(split_agreement(en_spec, spec, sst2_words), 4),
-                "cased_english_split_agreement": round(split_agreement(en_spec, spec, cased_words), 4),
-                "korean_sentences_changed": korean_changed}
-
-    options = {"cased": measure(ext_spec, cased_changed)}
-    lower = copy.deepcopy(ext_spec)
-    if (lower.get("normalizer") or {}).get("type") == "BertNormalizer":
-        lower["normalizer"]["lowercase"] = True
-        lower["normalizer"]["strip_accents"] = False  # stripping accents decomposes Hangul syllables into jamo
-        options["lowercase"] = measure(lower, len(reference.changed(lower)))
-    return options
-
-
 # --- data -------------------------------------------------------------------------------
 
 
@@ -351,22 +316,6 @@ def korean_sentences(data_dir: Path) -> list[str]:
                 out.append("".join(chars))
                 chars = []
     return [s for s in out if s.strip()]
-
-
-def words_of(lines: Iterable[str]) -> Counter:
-    return Counter(w for line in lines for w in line.split())
-
-
-def sst2_words(data_dir: Path) -> Counter:
-    """Whitespace words of SST-2 train (GLUE tsv, sentence \\t label, read with quoting off)."""
-    rows = list(_tsv(Path(data_dir) / "glue/SST-2/train.tsv"))[1:]
-    return words_of(r[0] for r in rows if r)
-
-
-def cased_english_words(data_dir: Path) -> Counter:
-    """Whitespace words of the .en side of the shared Korean-English parallel text (cased)."""
-    paths = sorted(Path(data_dir).glob("parallel/ko-en/*.en"))
-    return words_of(line for p in paths for line in p.read_text(encoding="utf-8").splitlines())
 
 
 def data_files_missing(data_dir: Path) -> list[str]:

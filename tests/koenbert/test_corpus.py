@@ -1,20 +1,17 @@
-"""Corpora -> chunks, and teacher pieces -> student ids (harness/koenbert/corpus.py), on real text and vocabularies."""
-
-import re
+"""Corpora -> chunks of student ids, the ids each teacher reads for them, and the chunk order
+(harness/koenbert/corpus.py), on real text and vocabularies."""
 
 import numpy as np
 import pytest
 from transformers import AutoTokenizer
 
 from harness import tiny
-from harness.koenbert.corpus import CorpusError, build_chunks, corpus_files, piece_map, student_ids
-
-from koenbert_helpers import sst2_sentences, union_tokenizer  # tests/koenbert is on sys.path under pytest
+from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map
 
 
 @pytest.fixture(scope="module")
 def tokenizers(tmp_path_factory, korean_tokenizer_dir, english_model_dir):
-    student_dir = union_tokenizer(korean_tokenizer_dir, english_model_dir, tmp_path_factory.mktemp("union"))
+    student_dir = tiny.union_tokenizer(korean_tokenizer_dir, english_model_dir, tmp_path_factory.mktemp("union"))
     return {
         "ko": AutoTokenizer.from_pretrained(korean_tokenizer_dir),
         "en": AutoTokenizer.from_pretrained(english_model_dir),
@@ -26,49 +23,84 @@ def korean_sentences(shared_data, n):
     return list(tiny.korean_sentences(shared_data))[:n]
 
 
-@pytest.mark.parametrize("lang", ["en", "ko"])
-def test_mapped_ids_give_the_teachers_pieces_on_real_sentences(lang, tokenizers, shared_data):
-    texts = sst2_sentences(shared_data, 3000) if lang == "en" else korean_sentences(shared_data, 3000)
-    teacher, student = tokenizers[lang], tokenizers["student"]
-    table = piece_map(teacher, student, "teacher", "student")
-    mapped = student_ids(texts, teacher, table)
-    differing = [t for t, ids in zip(texts, mapped) if student.convert_ids_to_tokens(ids.tolist()) != teacher.tokenize(t)]
-    assert not differing, f"{len(differing)} sentences differ, e.g. {differing[:3]}"
-    assert sum(len(ids) for ids in mapped) > 30_000  # real work, not a handful of pieces
-    if lang == "ko":  # the student's Korean ids are the Korean teacher's own (step 1 appends, never renumbers)
-        assert all(np.array_equal(ids, teacher(t, add_special_tokens=False)["input_ids"]) for t, ids in zip(texts[:200], mapped))
+def test_the_english_teacher_reads_the_students_pieces_which_are_its_own(tokenizers, shared_data):
+    texts = tiny.sst2_sentences(shared_data, 3000)
+    teacher, student = tokenizers["en"], tokenizers["student"]
+    table, missing = teacher_map(student, teacher)
+    ids = [np.asarray(student(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    assert sum(map(len, ids)) > 30_000  # real work, not a handful of pieces
+    for text, student_ids in zip(texts, ids):
+        # the teacher reads the very pieces the student reads, and they are what its own tokenizer makes
+        assert teacher.convert_ids_to_tokens(table[student_ids].tolist()) == student.convert_ids_to_tokens(student_ids.tolist())
+        assert teacher.convert_ids_to_tokens(table[student_ids].tolist()) == teacher.tokenize(text)
+    assert missing and all(p in student.get_vocab() for p in missing[:50])  # Korean pieces: the English teacher lacks them
+
+
+def test_the_korean_teacher_reads_its_own_ids_and_unk_only_for_pieces_it_lacks(tokenizers, shared_data):
+    texts = korean_sentences(shared_data, 3000)
+    teacher, student = tokenizers["ko"], tokenizers["student"]
+    table, missing = teacher_map(student, teacher)
+    lacked = set(missing)
+    n = unknown = 0
+    for text in texts:
+        pieces = student.tokenize(text)
+        read = teacher.convert_ids_to_tokens(table[student.convert_tokens_to_ids(pieces)].tolist())
+        for piece, seen in zip(pieces, read):
+            n += 1
+            unknown += piece in lacked
+            assert seen == ("[UNK]" if piece in lacked else piece)
+    assert n > 30_000 and unknown / n < 0.05  # English pieces in Korean words (digits, Latin) are the exception
+    korean_ids = [i for i in range(len(teacher)) if i < len(student)]
+    assert (table[korean_ids] == korean_ids).all()  # step 1 appends, never renumbers
 
 
 def test_special_tokens_map_by_role(tokenizers):
     teacher, student = tokenizers["en"], tokenizers["student"]
-    table = piece_map(teacher, student, "teacher", "student")
+    table, _ = teacher_map(student, teacher)
     for role in ("cls_token_id", "sep_token_id", "pad_token_id", "unk_token_id", "mask_token_id"):
-        assert table[getattr(teacher, role)] == getattr(student, role)
-    assert table[teacher.convert_tokens_to_ids("[unused5]")] == -1  # never produced from text, not required
+        assert table[getattr(student, role)] == getattr(teacher, role)
 
 
-def test_a_student_lacking_teacher_pieces_is_named_with_count_and_examples(tokenizers):
-    with pytest.raises(CorpusError) as err:
-        piece_map(tokenizers["en"], tokenizers["ko"], "--en-teacher en-model", "--student ko-only")
-    message = str(err.value)
-    assert re.search(r"the student --student ko-only lacks [\d,]+ of the 30,522 pieces of the teacher --en-teacher en-model", message)
-    assert "e.g. '" in message and "bench koenbert extend" in message
-
-
-def test_chunks_pack_lines_in_order_between_cls_and_sep(tokenizers, shared_data, tmp_path):
-    texts = sst2_sentences(shared_data, 400)
+def test_chunks_pack_lines_in_order_with_a_separator_between_them(tokenizers, shared_data, tmp_path):
+    texts = tiny.sst2_sentences(shared_data, 400)
     (tmp_path / "a.txt").write_text("\n".join(texts[:200]) + "\n\n   \n", encoding="utf-8")  # blank lines are skipped
     (tmp_path / "b.txt").write_text("\n".join(texts[200:]), encoding="utf-8")
-    teacher = tokenizers["en"]
-    chunks = build_chunks(corpus_files([tmp_path], "--en-corpus"), teacher, 32, "--en-corpus")
-    stream = [i for t in texts for i in teacher(t, add_special_tokens=False)["input_ids"]]
+    student = tokenizers["student"]
+    chunks = build_chunks(corpus_files([tmp_path], "--en-corpus"), student, 32, "--en-corpus")
+    stream = [i for t in texts for i in student(t, add_special_tokens=False)["input_ids"] + [student.sep_token_id]]
     assert chunks.shape == (len(stream) // 30, 32) and chunks.dtype == np.int32
-    assert (chunks[:, 0] == teacher.cls_token_id).all() and (chunks[:, -1] == teacher.sep_token_id).all()
+    assert (chunks[:, 0] == student.cls_token_id).all() and (chunks[:, -1] == student.sep_token_id).all()
     assert chunks[:, 1:-1].reshape(-1).tolist() == stream[: len(chunks) * 30]  # the remainder is dropped
+    assert (chunks[:, 1:-1] == student.sep_token_id).sum() >= 300  # documents are separated
+
+
+def test_chunk_order_is_built_once_per_language_per_epoch_however_often_languages_switch():
+    orders = {"ko": ChunkOrder(1000, 10, seed=0, lang_index=0), "en": ChunkOrder(700, 10, seed=0, lang_index=1)}
+    cursors = {"ko": [0, 0], "en": [0, 0]}
+    coins = np.random.default_rng(1).random(1000) < 0.5  # ~500 switches between languages
+    seen = {"ko": [], "en": []}
+    for korean in coins:
+        lang = "ko" if korean else "en"
+        rows, cursors[lang] = orders[lang].take(cursors[lang], 0, 10)
+        seen[lang].append(rows)
+    for lang, order in orders.items():
+        epochs = cursors[lang][0] + 1
+        assert order.built == epochs  # one permutation per epoch, not one per switch
+        first = np.concatenate(seen[lang][: order.n_chunks // 10])
+        assert sorted(first.tolist()) == list(range(order.n_chunks))  # an epoch reads every chunk once
+    assert orders["ko"].built + orders["en"].built < 20
+
+
+def test_chunk_order_gives_each_process_its_slice_of_the_global_batch():
+    one, two = ChunkOrder(100, 8, seed=3, lang_index=0), ChunkOrder(100, 8, seed=3, lang_index=0)
+    rows, _ = one.take([0, 0], 0, 8)
+    a, _ = two.take([0, 0], 0, 4)
+    b, _ = two.take([0, 0], 4, 4)
+    assert rows.tolist() == a.tolist() + b.tolist()
 
 
 def test_bad_corpora_are_refused_with_the_flag_and_the_fix(tokenizers, tmp_path):
-    teacher = tokenizers["en"]
+    student = tokenizers["student"]
     with pytest.raises(CorpusError, match=r"--en-corpus .*nope.txt: no such file or directory"):
         corpus_files([tmp_path / "nope.txt"], "--en-corpus")
     with pytest.raises(CorpusError, match="--ko-corpus: no corpus given"):
@@ -79,12 +111,12 @@ def test_bad_corpora_are_refused_with_the_flag_and_the_fix(tokenizers, tmp_path)
     blank = tmp_path / "blank.txt"
     blank.write_text("\n  \n\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"--en-corpus .*blank.txt: empty \(no non-blank line\)"):
-        build_chunks([blank], teacher, 32, "--en-corpus")
+        build_chunks([blank], student, 32, "--en-corpus")
     short = tmp_path / "short.txt"
     short.write_text("too short\n", encoding="utf-8")
-    with pytest.raises(CorpusError, match="only 2 tokens, fewer than one chunk of 32"):
-        build_chunks([short], teacher, 32, "--en-corpus")
+    with pytest.raises(CorpusError, match="only 3 tokens, fewer than one chunk of 32"):
+        build_chunks([short], student, 32, "--en-corpus")
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes("first line\ncaf\u00e9\n".encode("latin-1"))
     with pytest.raises(CorpusError, match=r"latin1.txt: line 2 is not UTF-8"):
-        build_chunks([latin1], teacher, 32, "--en-corpus")
+        build_chunks([latin1], student, 32, "--en-corpus")

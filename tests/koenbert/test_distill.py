@@ -19,7 +19,6 @@ from harness.koenbert.corpus import CorpusError
 from harness.koenbert.distill import DistillConfig, DistillError, distill
 from harness.koenbert.minilm import AttentionError
 
-from koenbert_helpers import bert, extended, sst2_sentences, union_tokenizer  # tests/koenbert is on sys.path under pytest
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +27,17 @@ def world(tmp_path_factory, korean_tokenizer_dir, english_model_dir, shared_data
     vocabulary. The English teacher is the real all-MiniLM-L6-v2 (6 x 384); the Korean teacher is a tiny
     random BERT whose larger initialisation (0.1) gives its attention some structure to keep."""
     root = tmp_path_factory.mktemp("distill-world")
-    union = union_tokenizer(korean_tokenizer_dir, english_model_dir, root / "union-tokenizer")
+    union = tiny.union_tokenizer(korean_tokenizer_dir, english_model_dir, root / "union-tokenizer")
     (root / "ko.txt").write_text("\n".join(list(tiny.korean_sentences(shared_data))[:1500]) + "\n", encoding="utf-8")
-    (root / "en.txt").write_text("\n".join(sst2_sentences(shared_data, 2000)) + "\n", encoding="utf-8")
-    ko_teacher = bert(korean_tokenizer_dir, root / "ko-teacher", seed=2, init_range=0.1)
+    (root / "en.txt").write_text("\n".join(tiny.sst2_sentences(shared_data, 2000)) + "\n", encoding="utf-8")
+    small = dict(heads=4, max_position_embeddings=128)
+    ko_teacher = tiny.tiny_bert(korean_tokenizer_dir, root / "ko-teacher", seed=2, init_range=0.1, **small)
     return {
         "root": root,
-        "student": extended(ko_teacher, union, root / "student"),
-        "student_no_dropout": extended(ko_teacher, union, root / "student-no-dropout", dropout=0.0),
-        "ko_teacher": ko_teacher,
-        "ko_only": bert(korean_tokenizer_dir, root / "ko-only", seed=3),
+        "student": str(tiny.extended_student(ko_teacher, union, root / "student")),
+        "student_no_dropout": str(tiny.extended_student(ko_teacher, union, root / "student-no-dropout", dropout=0.0)),
+        "ko_teacher": str(ko_teacher),
+        "ko_only": str(tiny.tiny_bert(korean_tokenizer_dir, root / "ko-only", seed=3, **small)),
         "en_teacher": str(english_model_dir),
         "ko_corpus": [str(root / "ko.txt")],
         "en_corpus": [str(root / "en.txt")],
@@ -97,6 +97,59 @@ def test_resume_follows_the_uninterrupted_loss_curve(world, tmp_path):
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-6
 
 
+class Payload:
+    """Unpickling this runs code: it touches a marker file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_resume_reads_no_pickle_and_falls_back_past_broken_checkpoints(world, tmp_path):
+    """A tampered checkpoint never runs code; a corrupt or tampered newest one is skipped with a warning."""
+    import pickle
+
+    import torch
+
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    distill(config(world, whole, steps=12, save_every=4), show_progress=False)
+    distill(config(world, parts, steps=12, save_every=4, stop_at=10, keep_checkpoints=3), show_progress=False)
+    checkpoints = parts / "checkpoints"
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["step-00000004", "step-00000008", "step-00000010"]
+    assert not list(checkpoints.rglob("*.pkl")) and not list(checkpoints.rglob("*.bin"))  # safetensors, JSON, weights-only .pt
+    marker = tmp_path / "code-ran"
+    for step in ("step-00000004", "step-00000008", "step-00000010"):  # accelerate's pickle beside every checkpoint
+        (checkpoints / step / "custom_checkpoint_0.pkl").write_bytes(pickle.dumps(Payload(marker)))
+    torch.save(Payload(marker), checkpoints / "step-00000010" / "optimizer.pt")  # the newest: a tampered optimizer
+    weights = checkpoints / "step-00000008" / "model.safetensors"  # the next: truncated weights
+    weights.write_bytes(weights.read_bytes()[:1000])
+
+    summary = distill(config(world, parts, steps=12, save_every=4, keep_checkpoints=3), resume=True, show_progress=False)
+    assert not marker.exists()  # no pickle was ever unpickled
+    assert summary["finished"]
+    a, b = log(whole), log(parts)
+    assert [r["step"] for r in b] == list(range(1, 13))  # resumed from step 4: steps 5-12 were rewritten
+    for x, y in zip(a, b):
+        assert y["loss"] == pytest.approx(x["loss"], abs=1e-6)
+
+
+def test_resume_warns_about_each_checkpoint_it_skips(world, tmp_path, capsys):
+    out = tmp_path / "run"
+    distill(config(world, out, steps=4, save_every=2, stop_at=4), show_progress=False)
+    (out / "checkpoints" / "step-00000004" / "state.json").write_text("{not json")
+    distill(config(world, out, steps=4, save_every=2), resume=True, show_progress=False)
+    err = capsys.readouterr().err.replace("\n", "")
+    assert re.search(r"warning: checkpoint \S*step-00000004 cannot be read .*trying the previous one", err)
+    assert "resumed from" in err and "step-00000002 at step 2" in err
+    for step in ("step-00000002", "step-00000004"):  # none can be read: a clear error, not a traceback
+        (out / "checkpoints" / step).mkdir(parents=True, exist_ok=True)
+        (out / "checkpoints" / step / "state.json").write_text("{not json")
+    with pytest.raises(DistillError, match="no checkpoint can be read"):
+        distill(config(world, out, steps=4, save_every=2), resume=True, show_progress=False)
+
+
 def test_two_processes_agree_with_one(world, tmp_path):
     """Two gloo processes with batch 4 each read the same global batch as one process with batch 8:
     "agree" means the same loss at every step (to float rounding) and the same weights at the end.
@@ -116,8 +169,7 @@ def test_two_processes_agree_with_one(world, tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "2 process(es)" in done.stderr
-    assert sorted(p.name for p in (two / "checkpoints" / "step-00000006").glob("random_states_*")) == [
-        "random_states_0.pkl", "random_states_1.pkl"]
+    assert sorted(p.name for p in (two / "checkpoints" / "step-00000006").glob("rng-*")) == ["rng-0.pt", "rng-1.pt"]
     a, b = log(one), log(two)
     assert [r["tokens"] for r in a] == [r["tokens"] for r in b]  # 8 chunks of 32 tokens per step in both
     for x, y in zip(a, b, strict=True):
@@ -149,7 +201,8 @@ def test_bad_input_stops_before_any_step(world, tmp_path):
         distill(config(world, tmp_path / "b", en_corpus=[str(tmp_path / "missing.txt")]), show_progress=False)
     assert not (tmp_path / "b").exists()
 
-    with pytest.raises(CorpusError, match=r"the student --student .*ko-only lacks [\d,]+ of the 30,522 pieces of the teacher --en-teacher"):
+    with pytest.raises(CorpusError, match=r"--en-teacher .* would read [\d.]+% of the --en-corpus tokens as \[UNK\]: "
+                                          r"the student --student .*ko-only cuts the text into pieces the teacher lacks"):
         distill(config(world, tmp_path / "c", student=world["ko_only"]), show_progress=False)
     assert_nothing_trained(tmp_path / "c")
 

@@ -33,18 +33,25 @@ def extended(tmp_path_factory, tiny_korean_bert, tiny_english_bert, shared_data)
 
 def test_cli_end_to_end_report(extended):
     out, text, report = extended
-    for words in ("Korean pieces", "shared pieces", "added pieces", "final vocab size", "case handling",
-                  "held-out fit", "ridge", "subword-mean"):
+    for words in ("Korean pieces", "shared pieces", "added pieces", "final vocab size", "segmentation agreement",
+                  "held-out fit", "centred cosine", "ridge alpha", "subword-mean"):
         assert words in text
     v = report["vocab"]
-    assert report["schema"] == "koenbench.koenbert-extend/1"
+    assert report["schema"] == "koenbench.koenbert-extend/2"
     assert report["korean"]["pieces"] == 4000 and report["english"]["pieces"] == 30522
     assert v["policy"] == "all" and v["excluded"] == 0
     assert v["added"] == v["english_missing"] and v["final_size"] == 4000 + v["added"]
     assert v["shared"] + v["added"] == 30522 - 999  # bert-base-uncased: 994 [unusedN] and 5 specials
-    assert 0.99 < report["case_handling"]["sst2_split_agreement"] <= 1.0
-    assert set(report["init"]["heldout"]["mean_cosine"]) == set(I.METHODS)
-    assert report["init"]["method"] == I.DEFAULT_INIT
+    seg = report["segmentation"]
+    assert seg["design"] == "student" and len(seg["agreement"]) == 8  # every task's validation text
+    assert all(a["token_agreement"] >= 0.99 for a in seg["agreement"].values()), seg["agreement"]
+    assert seg["options"]["cased"]["glue/mrpc"]["token_agreement"] < 0.9  # the earlier design's flaw, measured
+    assert seg["hangul_words_changed"] == 0
+    h = report["init"]["heldout"]
+    assert set(h["centred_cosine"]) == set(I.METHODS) and h["centred_cosine"]["mean"] == 0.0
+    assert h["heldout_from"] == "word-like shared pieces" and all(I.WORDLIKE.fullmatch(p) for p in h["heldout_examples"])
+    assert h["ridge_alpha"] in I.RIDGE_ALPHAS
+    assert report["init"]["requested"] == I.DEFAULT_INIT == "auto" and report["init"]["method"] == h["best"]
 
 
 def test_saved_model_reloads_and_runs(extended, tiny_korean_bert, tiny_english_bert):
@@ -59,7 +66,9 @@ def test_saved_model_reloads_and_runs(extended, tiny_korean_bert, tiny_english_b
         logits = model(**batch).logits
     assert logits.shape == (2, batch.input_ids.shape[1], size) and torch.isfinite(logits).all()
     english_tok = AutoTokenizer.from_pretrained(tiny_english_bert)
-    assert tok.tokenize("the movie was wonderfully bleak") == english_tok.tokenize("the movie was wonderfully bleak")
+    for text in ("the movie was wonderfully bleak", "The Café in Zürich, as The Prime Minister said"):
+        assert tok.tokenize(text) == english_tok.tokenize(text)  # cased English is cut as the uncased teacher cuts it
+    assert tok.tokenize("서울 한국어 문장") == AutoTokenizer.from_pretrained(tiny_korean_bert).tokenize("서울 한국어 문장")
 
     korean = AutoModelForMaskedLM.from_pretrained(tiny_korean_bert)
     english = AutoModel.from_pretrained(tiny_english_bert)
@@ -74,19 +83,22 @@ def test_saved_model_reloads_and_runs(extended, tiny_korean_bert, tiny_english_b
     ko_table = korean.get_input_embeddings().weight.detach().double().numpy()
     en_table = english.get_input_embeddings().weight.detach().double().numpy()
     en_vocab, ko_vocab = en_spec["model"]["vocab"], ko_spec["model"]["vocab"]
-    expected = I.new_rows(I.DEFAULT_INIT, en_table[[en_vocab[p] for p in shared]], ko_table[[ko_vocab[p] for p in shared]],
+    expected = I.new_rows(report["init"]["method"], en_table[[en_vocab[p] for p in shared]], ko_table[[ko_vocab[p] for p in shared]],
                           en_table[[en_vocab[p] for p in added]], added, I.KoreanSide(ko_table, ko_vocab))
     assert np.allclose(rows[4000:], expected, atol=1e-6)
 
 
 def test_korean_tokenization_changes_only_through_added_pieces(extended, tiny_korean_bert, shared_data):
-    """Every Korean sentence of the shared KLUE files: identical, or an added piece won a longest match."""
+    """Every Korean sentence of the shared KLUE files: identical under the Korean normaliser, or an added piece
+    won a longest match; and with the student's normaliser every all-Hangul word is cut as before."""
     out, _, report = extended
     sentences = V.korean_sentences(shared_data)
-    korean = V.backend(json.loads(AutoTokenizer.from_pretrained(tiny_korean_bert).backend_tokenizer.to_str()))
-    saved = V.backend(json.loads(AutoTokenizer.from_pretrained(out).backend_tokenizer.to_str()))
+    korean_spec = json.loads(AutoTokenizer.from_pretrained(tiny_korean_bert).backend_tokenizer.to_str())
+    saved_spec = json.loads(AutoTokenizer.from_pretrained(out).backend_tokenizer.to_str())
+    korean, saved = V.backend(korean_spec), V.backend(saved_spec)
+    cased = V.backend({**saved_spec, "normalizer": korean_spec["normalizer"]})  # the vocabulary alone
     a = korean.encode_batch_fast(sentences, add_special_tokens=False)
-    b = saved.encode_batch_fast(sentences, add_special_tokens=False)
+    b = cased.encode_batch_fast(sentences, add_special_tokens=False)
     unk = korean.token_to_id("[UNK]")
     changed = 0
     for x, y in zip(a, b):
@@ -179,6 +191,6 @@ def test_extend_without_the_shared_data_builds_the_model_and_says_what_was_not_m
     assert result.exit_code == 0, text
     report = json.loads((tmp_path / "out" / REPORT_NAME).read_text(encoding="utf-8"))
     assert report["vocab"]["added"] == 29_299 and report["vocab"]["korean_check"] == {}
-    assert report["case_handling"]["measured_on"].startswith("not measured")
+    assert report["segmentation"]["measured_on"].startswith("not measured")
     assert "not measured" in text
     AutoModelForMaskedLM.from_pretrained(tmp_path / "out")

@@ -2,13 +2,14 @@
 
 Random tiny models have no relation between their tables, so every method scores about 0
 there; these tests show what can be shown offline: each regression recovers a map planted
-between two random tables, at any pair of widths.
+between two random tables, at any pair of widths, and the held-out score gives a constant ~0.
 """
 
 import numpy as np
 import pytest
 
-from harness.koenbert.init import DEFAULT_INIT, METHODS, KoreanSide, fit_predict, heldout_cosine, mean_cosine, new_rows
+from harness.koenbert.init import (AUTO, DEFAULT_INIT, METHODS, RIDGE_ALPHAS, WORDLIKE, KoreanSide, centred_cosine, fit_predict,
+                                   heldout_score, mean_cosine, new_rows, resolve)
 
 
 def planted_linear(n, d_en, d_ko, noise=1e-3, seed=0):
@@ -19,8 +20,14 @@ def planted_linear(n, d_en, d_ko, noise=1e-3, seed=0):
     return x, x @ w + b + noise * rng.normal(size=(n, d_ko)), w, b
 
 
+def words(n):
+    """Piece names that look like English words, so that every one may be held out."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [letters[i % 26] + letters[i // 26 % 26] + letters[i // 676 % 26] for i in range(n)]
+
+
 def korean_side(table, seed=0):
-    return KoreanSide(table, {f"p{i}": i for i in range(len(table))}, seed=seed)
+    return KoreanSide(table, {p: i for i, p in enumerate(words(len(table)))}, seed=seed)
 
 
 @pytest.mark.parametrize("method", ["ols", "ridge"])
@@ -57,29 +64,51 @@ def test_few_shared_pieces_ols_still_answers_and_ridge_is_steadier():
     # fewer fitted pieces than d_en + 1: lstsq gives the minimum-norm fit instead of failing
     x, y, _, _ = planted_linear(120, 64, 16, noise=0.3, seed=3)
     side = korean_side(y)
-    scores = heldout_cosine(x, y, [f"p{i}" for i in range(len(x))], side, fraction=0.2, seed=0)["mean_cosine"]
+    scores = heldout_score(x, y, words(len(x)), side, fraction=0.2, seed=0)["centred_cosine"]
     assert np.isfinite(scores["ols"])
     assert scores["ridge"] >= scores["ols"]
 
 
 def test_heldout_scores_every_method_and_is_seeded():
     x, y, _, _ = planted_linear(800, 24, 16)
-    pieces = [f"p{i}" for i in range(len(x))]
-    a = heldout_cosine(x, y, pieces, korean_side(y), fraction=0.1, seed=7)
-    b = heldout_cosine(x, y, pieces, korean_side(y), fraction=0.1, seed=7)
+    pieces = words(len(x))
+    a = heldout_score(x, y, pieces, korean_side(y), fraction=0.1, seed=7)
+    b = heldout_score(x, y, pieces, korean_side(y), fraction=0.1, seed=7)
     assert a == b
-    assert set(a["mean_cosine"]) == set(METHODS)
+    assert set(a["centred_cosine"]) == set(METHODS)
     assert a["heldout_pieces"] == 80 and a["fitted_pieces"] == 720
-    assert a["mean_cosine"]["ols"] > 0.999 and a["mean_cosine"]["ridge"] > 0.999
-    assert abs(a["mean_cosine"]["random"]) < 0.2
-    assert a["best"] in ("ols", "ridge")
-    assert DEFAULT_INIT in METHODS
+    assert a["centred_cosine"]["ols"] > 0.99 and a["centred_cosine"]["ridge"] > 0.99
+    assert abs(a["centred_cosine"]["random"]) < 0.2
+    assert a["best"] in ("ols", "ridge") and a["ridge_alpha"] in RIDGE_ALPHAS
+    assert resolve(AUTO, a) == a["best"] and resolve("mean", a) == "mean" and DEFAULT_INIT == AUTO
 
 
-def test_heldout_needs_enough_shared_pieces():
-    x, y, _, _ = planted_linear(2, 4, 4)
-    with pytest.raises(ValueError, match="too few"):
-        heldout_cosine(x, y, ["a", "b"], korean_side(y), fraction=0.5)
+def test_a_constant_prediction_scores_about_zero_where_the_raw_cosine_favours_it():
+    # Korean rows far from the origin (as real embedding tables are: a shared offset), a weak planted relation
+    x, y, _, _ = planted_linear(600, 24, 16, noise=3.0, seed=1)
+    y = y + 8.0
+    pieces = words(len(x))
+    side = korean_side(y)
+    h = heldout_score(x, y, pieces, side, fraction=0.2, seed=0)
+    held = np.isin(np.array(pieces), h["heldout_examples"])  # the first 20 held out, enough to locate rows
+    assert abs(h["centred_cosine"]["mean"]) < 0.05  # the mean row
+    rows = y[held]
+    for constant in (y.mean(0), y[0], np.full(16, 8.0)):
+        prediction = np.repeat(constant[None], len(rows), axis=0)
+        assert mean_cosine(prediction, rows) > 0.8  # what the raw cosine gave a constant
+        assert abs(centred_cosine(prediction, rows, rows.mean(0))) < 0.1
+    assert h["centred_cosine"]["ridge"] > h["centred_cosine"]["mean"] + 0.2  # the relation still shows
+
+
+def test_heldout_pieces_are_the_word_like_ones():
+    x, y, _, _ = planted_linear(300, 8, 8)
+    punctuation_and_digits = [f"{i}" for i in range(140)] + list(",.;:!?()[]")
+    word_like = [("##" + w if i % 2 else w) for i, w in enumerate(words(150))]
+    pieces = punctuation_and_digits + word_like
+    h = heldout_score(x, y, pieces, KoreanSide(y, {p: i for i, p in enumerate(pieces)}), fraction=0.5, seed=0)
+    assert h["heldout_from"] == "word-like shared pieces"
+    assert all(WORDLIKE.fullmatch(p) for p in h["heldout_examples"]) and h["heldout_mean_chars"] >= 3
+    assert h["heldout_pieces"] == 75 and h["fitted_pieces"] == 225  # half of the 150 word-like; fitted on the rest
 
 
 def test_subword_mean_averages_the_korean_split():

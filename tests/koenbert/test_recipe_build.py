@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer
 from typer.testing import CliRunner
 
 from harness import tiny
 from harness.cli import app
-from harness.koenbert.corpus import piece_map
+from harness.koenbert.distill import load_teacher
 from harness.koenbert.minilm import QKVTap, minilm_loss
 from harness.koenbert.recipe import RecipeError, load_recipe
 
-from koenbert_helpers import bert, sst2_sentences  # tests/koenbert is on sys.path under pytest
 
 SHIPPED = Path(__file__).resolve().parents[2] / "harness" / "koenbert" / "recipes" / "koenbert-base.yaml"
 
@@ -59,10 +58,10 @@ def test_a_bad_recipe_names_the_file_and_every_bad_key(tmp_path):
 
 
 def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korean_tokenizer_dir, english_model_dir, shared_data):
-    pytest.importorskip("harness.koenbert.extend", reason="step 1 (issue 4) has not landed")
-    ko_model = bert(korean_tokenizer_dir, tmp_path / "ko-bert", seed=2, init_range=0.1, dropout=0.0)
+    ko_model = str(tiny.tiny_bert(korean_tokenizer_dir, tmp_path / "ko-bert", seed=2, init_range=0.1, dropout=0.0, heads=4,
+                                  max_position_embeddings=128))
     (tmp_path / "ko.txt").write_text("\n".join(list(tiny.korean_sentences(shared_data))[:800]) + "\n")
-    (tmp_path / "en.txt").write_text("\n".join(sst2_sentences(shared_data, 1000)) + "\n")
+    (tmp_path / "en.txt").write_text("\n".join(tiny.sst2_sentences(shared_data, 1000)) + "\n")
     recipe = {
         "name": "tiny",
         "extend": {"ko": ko_model, "en": str(english_model_dir), "out": str(tmp_path / "extended")},
@@ -81,15 +80,19 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     tokenizer = AutoTokenizer.from_pretrained(out)
     assert model(**tokenizer(["a fine film", "좋은 영화"], padding=True, return_tensors="pt")).logits.shape == (2, 3)
 
-    # Step 1 keeps the Korean model whole, so before any distillation the student reads the Korean
-    # corpus exactly as its Korean teacher: the loss is 0. This checks both steps' ids fit together.
-    student, teacher = AutoModel.from_pretrained(tmp_path / "extended").eval(), AutoModel.from_pretrained(ko_model).eval()
-    table = torch.as_tensor(piece_map(AutoTokenizer.from_pretrained(ko_model), AutoTokenizer.from_pretrained(tmp_path / "extended"), "ko", "student"))
-    ids = torch.as_tensor(np.load(out / "chunks" / "ko.npy")[:8].astype(np.int64))
-    s_tap, t_tap = QKVTap(student), QKVTap(teacher)
+    # Step 1 keeps the Korean model whole, and step 2's Korean teacher reads the English pieces the
+    # student finds in Korean text through step 1's rows, so before any distillation the student reads
+    # the Korean corpus exactly as its Korean teacher: the loss is 0. Both steps' ids fit together.
+    cfg = load_recipe(path).distill.for_student(str(tmp_path / "extended"))
+    student = AutoModelForMaskedLM.from_pretrained(tmp_path / "extended").eval()
+    teacher, t_tap, table, pieces = load_teacher(cfg, "ko", student, AutoTokenizer.from_pretrained(tmp_path / "extended"))
+    ids = torch.as_tensor(np.load(out / "chunks" / "ko.npy")[:64].astype(np.int64))
+    assert pieces["lacked"] > 0 and pieces["rows_added"] == pieces["lacked"]
+    assert any(i >= len(AutoTokenizer.from_pretrained(ko_model)) for i in table[ids].flatten().tolist())  # rows were needed
+    s_tap = QKVTap(student)
     with torch.no_grad():
-        student(input_ids=table[ids])
-        teacher(input_ids=ids)
+        student.base_model(input_ids=ids)
+        teacher(input_ids=torch.as_tensor(table)[ids])
     assert minilm_loss(t_tap.take(), s_tap.take(), torch.ones_like(ids), 4).item() == pytest.approx(0, abs=1e-6)
 
     again = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress"])
