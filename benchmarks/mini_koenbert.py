@@ -663,10 +663,26 @@ def markdown(scores: dict, ids: dict, findings: dict, tasks, meta: dict, explana
     return "\n".join(lines) + "\n"
 
 
-# ---------------------------------------------------------------------------------------------
-# The pipeline, top to bottom.
-# ---------------------------------------------------------------------------------------------
-def main(argv=None) -> int:
+@dataclass
+class Paths:
+    out: Path  # records, summary, site
+    work: Path  # models and text
+    data_dir: Path
+
+
+class Timer:
+    """Wall seconds of each step, logged as each one ends."""
+
+    def __init__(self, log):
+        self.log, self.started, self.last, self.steps_s = log, time.perf_counter(), time.perf_counter(), {}
+
+    def done(self, name: str) -> None:
+        self.steps_s[name] = time.perf_counter() - self.last
+        self.last = time.perf_counter()
+        self.log(f"[bold]{name}[/bold] done in {self.steps_s[name]:.0f} s (total {self.last - self.started:.0f} s)")
+
+
+def parse_args(argv) -> tuple[argparse.Namespace, Scale, Paths]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=list(SCALES), required=True)
     parser.add_argument("--out", type=Path, default=None, help="records, summary, site (default: reports/mini_koenbert[_gpu])")
@@ -674,6 +690,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path, default=SHARED_DATA)
     parser.add_argument("--fresh", action="store_true", help="delete the work directory and the records first")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (logs, tests)")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="only rewrite summary.md from summary.json (e.g. after editing explanation.md)")
     # the scale's model shapes with a few steps and examples: checks a scale (gpu) on a machine without its hardware
     parser.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -687,7 +705,99 @@ def main(argv=None) -> int:
                     threads=1, jobs=1)
     out = (args.out or DEFAULT_OUT[args.scale]).resolve()
     work = (args.work or REPO_ROOT / "runs" / "mini_koenbert" / (args.scale + ("-dry-run" if args.dry_run else ""))).resolve()
-    data_dir = args.data_dir.resolve()
+    return args, s, Paths(out, work, args.data_dir.resolve())
+
+
+def build_models(s: Scale, paths: Paths, timer: Timer, show_progress: bool) -> dict:
+    """Steps 0-3: the text, the Korean teacher, the English teacher, the students (each reused when finished)."""
+    log, work, data_dir = timer.log, paths.work, paths.data_dir
+    ko_corpus = korean_text(data_dir, work / "text" / "ko.txt", s.ko_lines)
+    en_corpus = english_text(data_dir, work / "text" / "en.txt", s.en_lines)
+    overlap = overlap_with_scored(ko_corpus, en_corpus, data_dir, KLUE + GLUE)
+    timer.done("text")
+
+    ko_teacher = work / "ko-teacher"
+    if (ko_teacher / "mlm.json").exists():
+        teacher = json.loads((ko_teacher / "mlm.json").read_text())
+        log(f"Korean teacher: reusing {ko_teacher}")
+    else:
+        log(f"Korean teacher: WordPiece {s.vocab_size:,} + BERT {s.hidden}x{s.layers}, MLM {s.mlm_steps} steps")
+        teacher = pretrain_korean_teacher(ko_corpus, ko_teacher, s, log=log)
+    log(f"  MLM loss {teacher['first_loss']} -> {teacher['last_loss']}, held-out {teacher['heldout_loss']} "
+        f"(uniform {teacher['uniform_loss']})")
+    timer.done("korean_teacher")
+
+    en_teacher = english_teacher()
+    students = {}
+    for init in s.inits:
+        path = work / student_name(init)
+        if (path / "mini.json").exists():
+            students[init] = json.loads((path / "mini.json").read_text())
+            log(f"student ({init}): reusing {path}")
+        else:
+            log(f"student ({init}): extend + distill {s.distill_steps} steps")
+            students[init] = build_student(ko_teacher, en_teacher, init, (ko_corpus, en_corpus), work, s, data_dir,
+                                           show_progress=show_progress)
+        d = students[init]["distill"]
+        log(f"  distill loss ko {d['first']['ko']} -> {d['last']['ko']}, en {d['first']['en']} -> {d['last']['en']}")
+    timer.done("students")
+    corpus = {"ko_lines": sum(1 for _ in open(ko_corpus, encoding="utf-8")),
+              "en_lines": sum(1 for _ in open(en_corpus, encoding="utf-8"))}
+    return {"ko_teacher": ko_teacher, "en_teacher": en_teacher, "teacher": teacher, "students": students,
+            "overlap": overlap, "corpus": corpus}
+
+
+def score_models(prefix: str, s: Scale, paths: Paths, built: dict, console, timer: Timer) -> tuple[dict, list]:
+    """Step 4: `bench run` of every model that the scale scores; returns (model id -> display name, failed runs)."""
+    out, work = paths.out, paths.work
+    ids = {f"{prefix}/ko-teacher": NAMES["ko-teacher"]}
+    ids.update({f"{prefix}/{earlier_name(init)}": f"student, earlier design ({init} init)" for init in s.earlier_inits})
+    ids.update({f"{prefix}/{student_name(init)}": f"student, one segmentation ({init} init)" for init in s.inits})
+    ids[f"{prefix}/en-teacher"] = NAMES["en-teacher"]
+    built["teacher"]["same_as_recorded"] = same_teacher_as_recorded(out, f"{prefix}/ko-teacher", built["ko_teacher"])
+    timer.log(f"Korean teacher identical to the one in the records: {built['teacher']['same_as_recorded']}")
+    if built["teacher"]["same_as_recorded"] is False:  # the earlier students were distilled from another teacher
+        ids = {k: v for k, v in ids.items() if not any(k.endswith("/" + earlier_name(i)) for i in s.earlier_inits)}
+    plan = {f"{prefix}/ko-teacher": (built["ko_teacher"], s.tasks),
+            f"{prefix}/{student_name(s.inits[0])}": (work / student_name(s.inits[0]), s.tasks),
+            f"{prefix}/en-teacher": (built["en_teacher"], s.en_teacher_tasks)}
+    plan.update({f"{prefix}/{student_name(init)}": (work / student_name(init), s.init_tasks) for init in s.inits[1:]})
+    timer.log(f"bench run: {sum(len(tasks) for _, tasks in plan.values())} (model, task) pairs x {len(s.seeds)} seeds, "
+              f"{s.jobs} process(es)")
+    failed = [o.task_id for o in score(plan, s, out, paths.data_dir, console) if o.status == "failed"]
+    timer.done("bench_run")
+    return ids, failed
+
+
+def write_summary(out: Path, scores: dict, ids: dict, findings: dict, meta: dict, console) -> None:
+    """summary.md (with explanation.md, if written) and summary.json; the tables on the console."""
+    console.print(render(scores, ids, findings, KLUE + GLUE))
+    console.print(render_students(meta["students"], findings))
+    console.print("\n".join(meta["verdicts"]), highlight=False)
+    explanation = (out / "explanation.md").read_text(encoding="utf-8") if (out / "explanation.md").exists() else None
+    (out / "summary.md").write_text(markdown(scores, ids, findings, KLUE + GLUE, meta, explanation), encoding="utf-8")
+    (out / "summary.json").write_text(json.dumps({"models": ids, "scores": scores, "findings": findings, **meta},
+                                                 ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def rewrite_summary(out: Path) -> int:
+    """summary.md again from summary.json alone, e.g. after explanation.md was written."""
+    saved = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    explanation = (out / "explanation.md").read_text(encoding="utf-8") if (out / "explanation.md").exists() else None
+    meta = {k: v for k, v in saved.items() if k not in ("models", "scores", "findings")}
+    (out / "summary.md").write_text(markdown(saved["scores"], saved["models"], saved["findings"], KLUE + GLUE, meta,
+                                             explanation), encoding="utf-8")
+    print(out / "summary.md")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline, top to bottom.
+# ---------------------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    args, s, paths = parse_args(argv)
+    if args.summary_only:
+        return rewrite_summary(paths.out)
 
     import torch
     from rich.console import Console
@@ -701,96 +811,28 @@ def main(argv=None) -> int:
     hf_logging.disable_progress_bar()
     console = Console(width=160) if not sys.stdout.isatty() else Console()
     if args.fresh:
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(out / "results", ignore_errors=True)
-    work.mkdir(parents=True, exist_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
-    started, steps_s = time.perf_counter(), {}
-    log = lambda m: console.print(m, highlight=False)  # noqa: E731
+        shutil.rmtree(paths.work, ignore_errors=True)
+        shutil.rmtree(paths.out / "results", ignore_errors=True)
+    paths.work.mkdir(parents=True, exist_ok=True)
+    paths.out.mkdir(parents=True, exist_ok=True)
+    timer = Timer(lambda m: console.print(m, highlight=False))
 
-    def timed(name: str):
-        steps_s[name] = time.perf_counter() - timed.t
-        timed.t = time.perf_counter()
-        log(f"[bold]{name}[/bold] done in {steps_s[name]:.0f} s (total {time.perf_counter() - started:.0f} s)")
-    timed.t = started
+    built = build_models(s, paths, timer, show_progress=not args.no_progress)
+    ids, failed = score_models(f"mini-koenbert-{args.scale}", s, paths, built, console, timer)
+    index = build_site(reports_dir=paths.out, out_dir=paths.out / "site", models_file=site_models_file(paths.out, ids, s))
+    timer.done("site")
 
-    # 0. text
-    ko_corpus = korean_text(data_dir, work / "text" / "ko.txt", s.ko_lines)
-    en_corpus = english_text(data_dir, work / "text" / "en.txt", s.en_lines)
-    overlap = overlap_with_scored(ko_corpus, en_corpus, data_dir, KLUE + GLUE)
-    timed("text")
-
-    # 1. Korean teacher
-    ko_teacher = work / "ko-teacher"
-    if (ko_teacher / "mlm.json").exists():
-        teacher = json.loads((ko_teacher / "mlm.json").read_text())
-        log(f"Korean teacher: reusing {ko_teacher}")
-    else:
-        log(f"Korean teacher: WordPiece {s.vocab_size:,} + BERT {s.hidden}x{s.layers}, MLM {s.mlm_steps} steps")
-        teacher = pretrain_korean_teacher(ko_corpus, ko_teacher, s, log=log)
-    log(f"  MLM loss {teacher['first_loss']} -> {teacher['last_loss']}, held-out {teacher['heldout_loss']} "
-        f"(uniform {teacher['uniform_loss']})")
-    timed("korean_teacher")
-
-    # 2-3. English teacher, students
-    en_teacher = english_teacher()
-    students = {}
-    for init in s.inits:
-        path = work / student_name(init)
-        if (path / "mini.json").exists():
-            students[init] = json.loads((path / "mini.json").read_text())
-            log(f"student ({init}): reusing {path}")
-        else:
-            log(f"student ({init}): extend + distill {s.distill_steps} steps")
-            students[init] = build_student(ko_teacher, en_teacher, init, (ko_corpus, en_corpus), work, s, data_dir,
-                                           show_progress=not args.no_progress)
-        d = students[init]["distill"]
-        log(f"  distill loss ko {d['first']['ko']} -> {d['last']['ko']}, en {d['first']['en']} -> {d['last']['en']}")
-    timed("students")
-
-    # 4. bench run; the site
-    prefix = f"mini-koenbert-{args.scale}"
-    ids = {f"{prefix}/ko-teacher": NAMES["ko-teacher"]}
-    ids.update({f"{prefix}/{earlier_name(init)}": f"student, earlier design ({init} init)" for init in s.earlier_inits})
-    ids.update({f"{prefix}/{student_name(init)}": f"student, one segmentation ({init} init)" for init in s.inits})
-    ids[f"{prefix}/en-teacher"] = NAMES["en-teacher"]
-    teacher["same_as_recorded"] = same_teacher_as_recorded(out, f"{prefix}/ko-teacher", ko_teacher)
-    log(f"Korean teacher identical to the one in the records: {teacher['same_as_recorded']}")
-    plan = {f"{prefix}/ko-teacher": (ko_teacher, s.tasks),
-            f"{prefix}/{student_name(s.inits[0])}": (work / student_name(s.inits[0]), s.tasks),
-            f"{prefix}/en-teacher": (en_teacher, s.en_teacher_tasks)}
-    if teacher["same_as_recorded"] is False:  # the earlier students were distilled from another teacher: not comparable
-        ids = {k: v for k, v in ids.items() if not any(k.endswith("/" + earlier_name(i)) for i in s.earlier_inits)}
-    plan.update({f"{prefix}/{student_name(init)}": (work / student_name(init), s.init_tasks) for init in s.inits[1:]})
-    log(f"bench run: {sum(len(tasks) for _, tasks in plan.values())} (model, task) pairs x {len(s.seeds)} seeds, "
-        f"{s.jobs} process(es)")
-    failed = [o.task_id for o in score(plan, s, out, data_dir, console) if o.status == "failed"]
-    timed("bench_run")
-    index = build_site(reports_dir=out, out_dir=out / "site", models_file=site_models_file(out, ids, s))
-    timed("site")
-
-    # 5. the table
-    tasks = KLUE + GLUE
-    scores = collect(out, ids, tasks)
-    findings = summarize(scores, ids, majority_baseline(tasks, s, data_dir), s)
-    device = environment.describe(environment.pick_device("auto"))["device"]
-    meta = {"scale_name": args.scale, "scale": asdict(s), "device": device, "threads": s.threads,
-            "finished_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "wall_s": time.perf_counter() - started,
-            "steps_s": steps_s, "teacher": teacher, "students": students, "overlap": overlap,
-            "corpus": {"ko_lines": sum(1 for _ in open(ko_corpus, encoding="utf-8")),
-                       "en_lines": sum(1 for _ in open(en_corpus, encoding="utf-8"))},
-            "failed": failed}
+    scores = collect(paths.out, ids, KLUE + GLUE)
+    findings = summarize(scores, ids, majority_baseline(KLUE + GLUE, s, paths.data_dir), s)
+    meta = {"scale_name": args.scale, "scale": asdict(s), "device": environment.describe(environment.pick_device("auto"))["device"],
+            "threads": s.threads, "finished_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "wall_s": time.perf_counter() - timer.started, "steps_s": timer.steps_s, "teacher": built["teacher"],
+            "students": built["students"], "overlap": built["overlap"], "corpus": built["corpus"], "failed": failed}
     meta["verdicts"] = verdicts(scores, ids, s)
-    console.print(render(scores, ids, findings, tasks))
-    console.print(render_students(students, findings))
-    console.print("\n".join(meta["verdicts"]), highlight=False)
-    explanation = (out / "explanation.md").read_text(encoding="utf-8") if (out / "explanation.md").exists() else None
-    (out / "summary.md").write_text(markdown(scores, ids, findings, tasks, meta, explanation), encoding="utf-8")
-    (out / "summary.json").write_text(json.dumps({"models": ids, "scores": scores, "findings": findings, **meta},
-                                                 ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    log(f"summary: {out / 'summary.md'}\nsite: {index}\nwall time {meta['wall_s'] / 60:.1f} min")
+    write_summary(paths.out, scores, ids, findings, meta, console)
+    timer.log(f"summary: {paths.out / 'summary.md'}\nsite: {index}\nwall time {meta['wall_s'] / 60:.1f} min")
     if failed:
-        log(f"[red]failed runs: {', '.join(failed)} (see the *.failed.json records)[/red]")
+        timer.log(f"[red]failed runs: {', '.join(failed)} (see the *.failed.json records)[/red]")
     return 1 if failed else 0
 
 

@@ -140,7 +140,8 @@ def setup(cfg: DistillConfig, resume: bool) -> Run:
                     f"--{lang}-corpus: {len(chunks[lang])} chunks of {cfg.seq_len} tokens, fewer than one batch "
                     f"({cfg.batch_size} x {accelerator.num_processes} processes = {global_batch}); add text or lower --batch-size")
             orders[lang] = ChunkOrder(len(chunks[lang]), global_batch, cfg.seed, LANGS.index(lang))
-            teacher_pieces[lang]["unknown_share"] = _unknown_share(chunks[lang], tables[lang], teacher_pieces[lang].pop("unk_id"))
+            teacher_pieces[lang]["unknown_share"] = _unknown_share(chunks[lang], tables[lang], teacher_pieces[lang].pop("unk_id"),
+                                                                 student_tokenizer.unk_token_id)
             if teacher_pieces[lang]["unknown_share"] > MAX_UNKNOWN:
                 raise CorpusError(
                     f"--{lang}-teacher {getattr(cfg, f'{lang}_teacher')} would read {teacher_pieces[lang]['unknown_share']:.1%} "
@@ -237,10 +238,11 @@ def _extended_from(student, teacher, table: np.ndarray, unk_id: int) -> bool:
     return bool(torch.allclose(s[shared], t[torch.as_tensor(table[shared])], atol=1e-6))
 
 
-def _unknown_share(chunks: np.ndarray, table: np.ndarray, unk_id: int) -> float:
-    """Share of the corpus's tokens that the teacher reads as [UNK] (the first 2,000 chunks)."""
+def _unknown_share(chunks: np.ndarray, table: np.ndarray, unk_id: int, student_unk_id: int) -> float:
+    """Share of the corpus's tokens (the first 2,000 chunks) that the teacher reads as [UNK] for want of
+    the student's piece (the student's own [UNK]s are not counted: the teacher reads them as they are)."""
     sample = np.asarray(chunks[: min(len(chunks), 2000)], dtype=np.int64)
-    return round(float((table[sample] == unk_id).mean()), 6)
+    return round(float(((table[sample] == unk_id) & (sample != student_unk_id)).mean()), 6)
 
 
 def _freeze_unreachable(student, tap, probe_id: int, device) -> list[str]:
