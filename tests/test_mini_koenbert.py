@@ -75,3 +75,12 @@ def test_toy_pipeline_end_to_end(tmp_path, shared_data, restore_threads):
     assert set(summary["findings"]["init_mean"]) == set(s.inits) and None not in summary["findings"]["init_mean"].values()
     assert set(summary["overlap"]) == set(mini_koenbert.KLUE + mini_koenbert.GLUE)
     assert (out / "site" / "index.html").exists()
+    # step 1's segmentation agreement and init scores travel into the summary
+    first = summary["students"][s.inits[0]]["extend"]
+    assert set(first["segmentation"]["agreement"]) == set(mini_koenbert.KLUE + mini_koenbert.GLUE) | {"klue/nli", "klue/ner", "glue/qnli"}
+    assert "Segmentation" in text and "ridge alpha" in text
+
+    # summary.md can be rewritten from summary.json alone, with a hand-written explanation
+    (out / "explanation.md").write_text("## Reading the numbers\n\nby hand\n")
+    assert mini_koenbert.main(["--scale", "toy", "--out", str(out), "--summary-only"]) == 0
+    assert (out / "summary.md").read_text().endswith("## Reading the numbers\n\nby hand\n")

@@ -397,6 +397,7 @@ def save(run: Run, first_loss: Optional[float], last_record: dict, tokens_before
         "precision": run.precision,
         "segmentation": "the student's tokenizer cuts the text of both languages; each teacher reads the same pieces",
         "teacher_pieces": run.teacher_pieces,
+        "segmentation_agreement": _segmentation_agreement(Path(cfg.student)),  # step 1's measure, kept with the model
         "tokens_per_s": (state.tokens - tokens_before) / (time.perf_counter() - started),  # this session, all processes
         "wall_s": time.perf_counter() - started,
     }
@@ -479,6 +480,14 @@ def _chunks(path: Path, files: list[Path], tokenizer, cfg: DistillConfig, lang: 
     os.replace(tmp, path)
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     return np.load(path, mmap_mode="r")
+
+
+def _segmentation_agreement(student: Path) -> Optional[dict]:
+    """Step 1's agreement per task (the student's report), or None for a student step 1 did not make."""
+    report = student / "koenbert_extend_report.json"
+    if not report.is_file():
+        return None
+    return json.loads(report.read_text(encoding="utf-8")).get("segmentation", {}).get("agreement")
 
 
 # ---------------------------------------------------------------------------------------------

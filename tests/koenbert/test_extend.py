@@ -48,8 +48,9 @@ def test_cli_end_to_end_report(extended):
     assert seg["options"]["cased"]["glue/mrpc"]["token_agreement"] < 0.9  # the earlier design's flaw, measured
     assert seg["hangul_words_changed"] == 0
     h = report["init"]["heldout"]
-    assert set(h["centred_cosine"]) == set(I.METHODS) and h["centred_cosine"]["mean"] == 0.0
-    assert h["heldout_from"] == "word-like shared pieces" and all(I.WORDLIKE.fullmatch(p) for p in h["heldout_examples"])
+    assert set(h["centred_cosine"]) == set(I.METHODS) and abs(h["centred_cosine"]["mean"]) < 0.05  # a constant: ~0
+    # the test vocabularies share no word of 3+ letters (single characters, "vs", "##km"), so all shared pieces are held from
+    assert h["heldout_from"] == "all shared pieces (too few word-like)"
     assert h["ridge_alpha"] in I.RIDGE_ALPHAS
     assert report["init"]["requested"] == I.DEFAULT_INIT == "auto" and report["init"]["method"] == h["best"]
 

@@ -75,7 +75,10 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     result = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress"])
     assert result.exit_code == 0, result.output
     out = tmp_path / "koenbert"
-    assert json.loads((out / "distill.json").read_text())["finished"]
+    summary = json.loads((out / "distill.json").read_text())
+    assert summary["finished"]
+    agreement = summary["segmentation_agreement"]  # step 1's measure, kept in the recipe's report
+    assert len(agreement) == 8 and all(a["token_agreement"] >= 0.99 for a in agreement.values())
     model = AutoModelForSequenceClassification.from_pretrained(out, num_labels=3)
     tokenizer = AutoTokenizer.from_pretrained(out)
     assert model(**tokenizer(["a fine film", "좋은 영화"], padding=True, return_tensors="pt")).logits.shape == (2, 3)
