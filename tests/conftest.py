@@ -18,8 +18,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # ~/.cache/koenbench (a warm cache there would hide a change to how features are made) nor their
 # Hugging Face caches. `datasets` reads HF_DATASETS_CACHE once, when it is first imported, so
 # this must run before anything below imports it; the values override whatever the shell set.
-TEST_CACHE = Path(tempfile.mkdtemp(prefix="koenbench-tests-"))
-atexit.register(shutil.rmtree, TEST_CACHE, ignore_errors=True)
+# One folder per process: a tool that runs pytest several times in one process (mutmut) keeps the first.
+if os.environ.get("KOENBENCH_TEST_CACHE"):
+    TEST_CACHE = Path(os.environ["KOENBENCH_TEST_CACHE"])
+else:
+    TEST_CACHE = Path(tempfile.mkdtemp(prefix="koenbench-tests-"))
+    os.environ["KOENBENCH_TEST_CACHE"] = str(TEST_CACHE)
+    atexit.register(shutil.rmtree, TEST_CACHE, ignore_errors=True)
 os.environ["KOENBENCH_CACHE"] = str(TEST_CACHE / "koenbench")
 os.environ["HF_HOME"] = str(TEST_CACHE / "hf-home")
 os.environ["HF_DATASETS_CACHE"] = str(TEST_CACHE / "hf-datasets")
