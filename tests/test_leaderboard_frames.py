@@ -35,7 +35,11 @@ def test_tasks_come_in_the_given_order_then_alphabetically_with_their_protocol()
     tasks = aggregate.tasks_frame(inputs.load_tasks(TASKS_DIR), ["klue/sts", "glue/sst2"])
     assert list(tasks.index) == ["klue/sts", "glue/sst2", "glue/mrpc", "glue/qnli", "glue/stsb", "klue/ner", "klue/nli",
                                  "klue/ynat"]
+    assert list(tasks.columns) == ["name", "suite", "language", "description", "primary", "metrics", "head", "selection",
+                                   "hyperparameters", "includes", "changed_keys"]
     sts = tasks.loc["klue/sts"]
+    spec = next(t for t in inputs.load_tasks(TASKS_DIR) if t.id == "klue/sts")
+    assert (sts["name"], sts["description"], sts["changed_keys"]) == (spec.name, spec.description, spec.changed_keys)
     assert (sts["suite"], sts["primary"], sts["head"], sts["selection"]) == ("klue", "pearson", "regression", "best")
     assert sts["metrics"] == ["pearson", "binarized_f1"] and sts["hyperparameters"]["epochs"] == 4
     assert sts["includes"] == "" and sts["language"] == "ko"

@@ -67,3 +67,33 @@ def test_a_bad_seed_result_names_the_file_and_the_field(tmp_path):
         records.read_seed(path)
     with pytest.raises(records.RecordError, match="seed: Input should be a valid integer"):
         records.parse_seed({**SEED, "seed": "42"})
+
+
+@pytest.mark.parametrize("given, stored", [("train.tsv", "train.tsv"), ("klue\\ner\\dev.tsv", "klue/ner/dev.tsv"),
+                                           ("./glue/x.tsv", "glue/x.tsv")])
+def test_a_data_file_path_is_stored_relative_with_forward_slashes(given, stored):
+    assert records.DataFile(path=given, sha256="a" * 64).path == stored
+
+
+@pytest.mark.parametrize("path", ["/home/user/train.tsv", "C:\\data\\train.tsv", "c:/data/train.tsv", "..\\up.tsv", ""])
+def test_a_data_file_path_of_this_machine_is_refused(path):
+    with pytest.raises(ValueError, match="must be a relative path inside its folder"):
+        records.DataFile(path=path, sha256="a" * 64)
+
+
+def test_a_bad_sha256_says_what_is_expected():
+    with pytest.raises(ValueError, match=r"expected 64 lowercase hex digits \(a sha256\)"):
+        records.DataFile(path="train.tsv", sha256="A" * 64)
+
+
+@pytest.mark.parametrize("error, kind, message", [
+    ("ValueError: bad: worse", "ValueError", "bad: worse"),
+    ("torch.OutOfMemoryError: CUDA out of memory", "torch.OutOfMemoryError", "CUDA out of memory"),
+    ("no kind here", "Error", "no kind here"),
+    ("two words: then a message", "Error", "two words: then a message"),
+])
+def test_an_old_failure_message_is_split_into_its_kind_and_message(error, kind, message):
+    old = {"schema": "koenbench.failure/1", "model": {"id": "fixture/model-a", "revision": "0" * 40},
+           "task": {"id": "glue/mrpc"}, "error": error, "started_at": "2026-11-27T10:00:00Z"}
+    failure = records.parse_failure(old)
+    assert (failure.error.type, failure.error.message) == (kind, message)
