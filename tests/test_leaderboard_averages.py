@@ -50,6 +50,9 @@ def test_a_partial_average_is_the_mean_of_the_tasks_present(board):
     one = board.loc["fixture/model-one-task"]
     assert one["avg:glue"] == pytest.approx(99.0) and one["avg:overall"] == pytest.approx(99.0)
     assert math.isnan(one["avg:klue"]) and one["n:klue"] == 0  # no score at all: missing, not 0
+    assert not aggregate.is_partial(one, "klue")  # nothing to average: no partial average is shown either
+    assert aggregate.is_partial(one, "glue") and aggregate.is_partial(row, "klue")
+    assert not aggregate.is_partial(board.loc["fixture/model-complete"], "overall")
 
 
 def test_a_complete_average_is_over_every_task(board):
