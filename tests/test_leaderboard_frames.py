@@ -1,34 +1,35 @@
-"""The site's frames on hand-made inputs: one row per failure in either record shape, the task table's order and columns."""
+"""The site's frames on hand-made inputs: one row per failure (old and new record shapes), the task table's order and columns."""
 
 import pandas as pd
 
+from harness import records
 from harness.paths import TASKS_DIR
 from harness.site import aggregate, inputs
 
 
-def test_failures_of_both_shapes_become_one_row_each():
+def test_failures_old_and_new_become_one_row_each():
+    model = {"id": "fixture/model-a", "revision": "0" * 40, "source": "hub"}
     failures = [
-        ("a/fixture__model-a/klue__ner.failed.json", {"model": {"id": "fixture/model-a"}, "task": {"id": "klue/ner"},
-                                                      "error": {"type": "OutOfMemoryError", "message": "no memory"},
-                                                      "started_at": "2026-11-27T10:00:00Z"}),
-        ("b.failed.json", {"model": {"id": "fixture/model-b"}, "task": {"id": "glue/mrpc"}, "error": "ValueError: bad"}),
-        ("c.failed.json", {"model": {"id": "fixture/model-c"}, "task": {"id": "glue/qnli"}, "message": "old shape",
-                           "started_at": "not a time"}),
-        ("d.failed.json", {"model": {"id": "fixture/model-d"}, "task": {"id": "glue/sst2"}, "error": {"message": "only"}}),
+        ("a/fixture__model-a/klue__ner.failed.json", records.parse_failure({
+            "schema": records.FAILURE_SCHEMA, "model": model, "task": {"id": "klue/ner"},
+            "error": {"type": "OutOfMemoryError", "message": "no memory"}, "started_at": "2026-11-27T10:00:00Z",
+            "synthetic": True})),
+        ("b.failed.json", records.parse_failure({  # the old shape: one error string
+            "schema": "koenbench.failure/1", "model": {"id": "fixture/model-b", "revision": "0" * 40},
+            "task": {"id": "glue/mrpc"}, "error": "ValueError: bad", "started_at": "2026-11-28T09:30:00+00:00"})),
     ]
     frame = aggregate.failures_frame(failures)
-    assert list(frame.columns) == ["model_id", "task_id", "error", "started_at", "file"]
-    assert frame["model_id"].tolist() == ["fixture/model-a", "fixture/model-b", "fixture/model-c", "fixture/model-d"]
-    assert frame["task_id"].tolist() == ["klue/ner", "glue/mrpc", "glue/qnli", "glue/sst2"]
-    assert frame["error"].tolist() == ["OutOfMemoryError: no memory", "ValueError: bad", "old shape", "only"]
+    assert frame["model_id"].tolist() == ["fixture/model-a", "fixture/model-b"]
+    assert frame["task_id"].tolist() == ["klue/ner", "glue/mrpc"]
+    assert frame["error"].tolist() == ["OutOfMemoryError: no memory", "ValueError: bad"]
     assert frame["file"].tolist() == [f for f, _ in failures]
-    assert frame.loc[0, "started_at"] == pd.Timestamp("2026-11-27T10:00:00Z")
-    assert frame["started_at"].iloc[1:].isna().all()  # missing or unreadable: no time, not an error
+    assert frame["synthetic"].tolist() == [True, False]
+    assert frame["started_at"].tolist() == [pd.Timestamp("2026-11-27T10:00:00Z"), pd.Timestamp("2026-11-28T09:30:00Z")]
 
 
 def test_no_failures_is_an_empty_frame_with_the_columns():
     frame = aggregate.failures_frame([])
-    assert frame.empty and list(frame.columns) == ["model_id", "task_id", "error", "started_at", "file"]
+    assert frame.empty and list(frame.columns) == ["model_id", "task_id", "error", "started_at", "file", "synthetic"]
 
 
 def test_tasks_come_in_the_given_order_then_alphabetically_with_their_protocol():
