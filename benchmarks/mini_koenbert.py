@@ -11,7 +11,7 @@ own functions, and scores them the way `bench run` scores any model:
 3. Students: `bench koenbert extend` (extend_model) of the Korean teacher with MiniLM's
    vocabulary, once per embedding init, then `bench koenbert distill` (distill) on Korean and
    English text, with the same steps and seed for every init.
-4. `bench run` (runner.run) of the models on klue/ynat, klue/sts, glue/mrpc, glue/stsb,
+4. `bench run` (grid.run) of the models on klue/ynat, klue/sts, glue/mrpc, glue/stsb,
    glue/sst2 with 3 seeds; records under <out>/results; the leaderboard site in <out>/site.
 5. The table: Korean teacher vs student on KLUE and GLUE, the English teacher as the GLUE
    ceiling, and the students of each init side by side. Written to <out>/summary.md and
@@ -361,15 +361,15 @@ def run_options(model_id: str, task: str, s: Scale, out: Path, data_dir: Path):
 
 
 def run_one(model_id: str, path: Path, task: str, s: Scale, out: Path, data_dir: Path, console=None):
-    """`bench run --model PATH --tasks TASK ...` (runner.run in this process): every seed, then the record."""
+    """`bench run --model PATH --tasks TASK ...` (grid.run in this process): every seed, then the record."""
     from rich.console import Console
 
-    from harness import models, runner, spec
+    from harness import grid, models, spec
 
     console = console or Console(quiet=True)  # a worker process: the parent reports each outcome
 
     model = models.ResolvedModel(id=model_id, path=str(path), revision=models.local_weights_sha256(path))
-    return runner.run(spec.load_tasks([task]), model, run_options(model_id, task, s, out, data_dir), console)[0]
+    return grid.run(spec.load_tasks([task]), model, run_options(model_id, task, s, out, data_dir), console)[0]
 
 
 def _worker_init(threads: int) -> None:
@@ -395,8 +395,8 @@ def score(plan: dict, s: Scale, out: Path, data_dir: Path, console) -> list:
         return [run_one(*unit, s, out, data_dir, console) for unit in units]
     for model_id, path, task in units:  # tokenize here once, so no two processes write the same cache entry
         model = models.ResolvedModel(id=model_id, path=str(path), revision=models.local_weights_sha256(path))
-        runner.prepare_features(spec.load_tasks([task])[0], model, run_options(model_id, task, s, out, data_dir),
-                                AutoTokenizer.from_pretrained(path))
+        prepared = runner.prepare(spec.load_tasks([task])[0], model, run_options(model_id, task, s, out, data_dir))
+        runner.encode(prepared, AutoTokenizer.from_pretrained(path))
     units.sort(key=lambda u: not u[0].endswith("/en-teacher"))  # the slowest runs first, for an even finish
     outcomes = []
     with ProcessPoolExecutor(s.jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,

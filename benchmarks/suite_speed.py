@@ -87,7 +87,7 @@ def warm_cache(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: ru
 
     tokenizer = AutoTokenizer.from_pretrained(model.path)
     for s in specs:
-        runner.prepare_features(s, model, opts, tokenizer)
+        runner.encode(runner.prepare(s, model, opts), tokenizer)
 
 
 def trainer_task_data(task: spec.TaskSpec, model: models.ResolvedModel, opts: runner.RunOptions):
@@ -97,7 +97,7 @@ def trainer_task_data(task: spec.TaskSpec, model: models.ResolvedModel, opts: ru
     hp = runner.hyperparameters(task, opts.overrides)
     loaded = data.load(task, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit)
     tokenizer = AutoTokenizer.from_pretrained(model.path)
-    encoded = features.tokenize(loaded.dataset, tokenizer, task.head, hp.max_length, task.sha256, loaded.source)
+    encoded = features.tokenize(loaded.dataset, tokenizer, task.head, hp.max_length, task.sha256, loaded.fingerprint)
     return hp, tokenizer, encoded
 
 
@@ -176,7 +176,7 @@ def bench_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: ru
 
     result = GridResult(f"bench --jobs {jobs}", 0.0, 0)
     started = time.perf_counter()
-    outcomes = runner.run(specs, model, opts, console, jobs=jobs)
+    outcomes = grid.run(specs, model, opts, console, jobs=jobs)
     result.wall_s = time.perf_counter() - started
     for s, o in zip(specs, outcomes):
         if o.status == "failed":

@@ -100,7 +100,7 @@ def run(
     console.print(f"[bold]{resolved.id}[/bold] (revision {resolved.revision[:19]}) on {len(specs)} task(s), "
                   f"seeds {opts.seeds}, data: {data_dir or 'the hub'}")
     try:
-        outcomes = runner.run(specs, resolved, opts, console, jobs=jobs, shard=shard_range)
+        outcomes = grid.run(specs, resolved, opts, console, jobs=jobs, shard_range=shard_range)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: finished records and seeds are kept; rerun the same command to resume[/yellow]")
         raise typer.Exit(code=130)

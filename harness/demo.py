@@ -33,7 +33,7 @@ EXPECTED_IDLE_S = 180  # the demo on 2 idle cores, set-up not counted (README ha
 
 @dataclass(frozen=True)
 class DemoGroup:
-    """Tasks that share demo settings: one `runner.run` each."""
+    """Tasks that share demo settings: one `grid.run` each."""
 
     language: str
     specs: list[TaskSpec]
@@ -126,7 +126,7 @@ def run_demo(output: Path, console: Console, seeds: list[int] = [42], model: Opt
         for group in groups:
             opts = runner.RunOptions(seeds=seeds, output_dir=output / "results", data_dir=SAMPLES_DIR, device="cpu",
                                      overrides=group.settings, limit=limit, extra_deviations=[group.deviation])
-            outcomes += runner.run(group.specs, model, opts, console)
+            outcomes += grid.run(group.specs, model, opts, console)
     finally:
         torch.set_num_threads(threads)  # the caller's setting again (a test session goes on)
     console.print(demo_table(model.id, outcomes, groups))

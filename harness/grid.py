@@ -1,23 +1,34 @@
-"""The (task, seed) grid: shards for cluster job arrays, and N concurrent runs per GPU.
+"""The (task, seed) grid of a `bench run`: which seeds run, where, and in what order.
+
+``run`` prepares every selected task once (its data loaded once, its failure recorded
+once if it cannot load), skips finished work, trains the missing seeds in this process,
+in N processes per GPU, or only one shard of the grid (a cluster job array), and then
+writes one record per task whose seeds are all done.
 
 One fine-tuning run of a base-size encoder is bound by per-step overhead and leaves a
-large GPU mostly idle, so several runs share each card, each in its own process (a
-crash or a CUDA error stays in its process). Workers only compute seeds into the seed
-cache; the parent then writes one record per (model, task) from those seeds.
+large GPU mostly idle, so several runs share each card, each in its own process (a crash
+or a CUDA error stays in its process). Workers get the task's encoded features (memory
+mapped from the on-disk cache, never loaded again) and write only their seed's result.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Optional
 
+import datasets
 import torch
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness import runner
+from harness import environment, runner
 from harness.models import ResolvedModel
+from harness.runner import PreparedTask, RunOptions, TaskOutcome
 from harness.spec import TaskSpec
 
 GIB = 1024**3
@@ -67,53 +78,246 @@ def worker_devices(jobs_per_gpu: int, device: str) -> list[str]:
     return [f"cuda:{i}" for i in range(torch.cuda.device_count()) for _ in range(jobs_per_gpu)]
 
 
-_slots: Optional[mp.Queue] = None
+# --------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------
 
 
-def _init_worker(slots: mp.Queue, threads: int) -> None:
-    global _slots
-    _slots = slots
+def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: Optional[Console] = None,
+        jobs: int = 1, shard_range: Optional[tuple[int, int]] = None) -> list[TaskOutcome]:
+    """Every task of ``specs`` with every seed: in this process, in ``jobs`` processes per device, or one shard."""
+    from transformers import AutoTokenizer
+
+    console = console or Console()
+    datasets.disable_progress_bars()  # our own bars say what runs; one per map() call is noise
+    started_at = runner.now()
+    tokenizer = AutoTokenizer.from_pretrained(model.path)
+    prepared, outcomes = _prepare_all(specs, model, opts, console, started_at)
+    planned = plan(specs, opts.seeds)
+    if shard_range is not None:
+        planned = shard(planned, *shard_range)
+        console.print(f"shard {shard_range[0]}/{shard_range[1]}: {len(planned)} of {len(specs) * len(opts.seeds)} "
+                      "(task, seed) runs")
+    mine = {job.task_id for job in planned}
+    for task_id in list(prepared):
+        record = None if opts.force else prepared[task_id].finished_record()
+        if record is not None:
+            outcomes[task_id] = TaskOutcome(task_id, "skipped", record.scores, record.std, prepared[task_id].record_path,
+                                            baseline=record.baseline.scores if record.baseline else {})
+        if record is not None or task_id not in mine:
+            del prepared[task_id]  # finished, or another shard's
+    todo = [job for job in planned if job.task_id in prepared and _needs(prepared[job.task_id], job.seed)]
+    if jobs == 1:
+        outcomes.update(_run_here(prepared, todo, tokenizer, opts, console))
+    else:
+        outcomes.update(_run_in_workers(prepared, todo, tokenizer, jobs, opts, console, started_at))
+    return [outcomes[s.id] for s in specs if s.id in outcomes]
+
+
+def _needs(task: PreparedTask, seed: int) -> bool:
+    return task.opts.force or not task.seed_cache(seed).exists()
+
+
+def _prepare_all(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: Console,
+                 started_at: str) -> tuple[dict[str, PreparedTask], dict[str, TaskOutcome]]:
+    """Each task prepared once; a task that cannot be prepared is failed here, once, with its reason."""
+    prepared, failed = {}, {}
+    for spec in specs:
+        try:
+            prepared[spec.id] = runner.prepare(spec, model, opts)
+        except KeyboardInterrupt:
+            raise
+        except Exception as err:  # this task's data or settings: recorded as its failure, the others go on
+            failed[spec.id] = runner.record_failure(spec, model, opts, err, started_at, console)
+    return prepared, failed
+
+
+def _run_here(prepared: dict[str, PreparedTask], todo: list[Job], tokenizer, opts: RunOptions,
+              console: Console) -> dict[str, TaskOutcome]:
+    """Seeds in this process, task by task; each task's record is written as soon as its seeds are done."""
+    device = environment.pick_device(opts.device)
+    seeds_of = {task_id: [job.seed for job in todo if job.task_id == task_id] for task_id in prepared}
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    outcomes = {}
+    with Progress(*columns, console=console, transient=True) as progress:
+        tasks_bar = progress.add_task(f"{escape(next(iter(prepared.values())).model.id) if prepared else ''}: tasks",
+                                      total=len(prepared))
+        for task_id, task in prepared.items():
+            outcomes[task_id] = _run_task_here(task, seeds_of[task_id], tokenizer, device, console, progress, runner.now())
+            progress.advance(tasks_bar)
+    return outcomes
+
+
+def _run_task_here(task: PreparedTask, seeds: list[int], tokenizer, device: torch.device, console: Console,
+                   progress: Progress, started_at: str) -> TaskOutcome:
+    began = time.perf_counter()
+    try:
+        if seeds:
+            encoded = runner.encode(task, tokenizer)
+        for seed in seeds:
+            result = runner.train_seed(task, tokenizer, encoded, seed, device, progress)
+            console.print(f"  {escape(task.spec.id)} seed {seed}: {result.scores} "
+                          f"(epoch {result.epoch}, {result.train_s:.0f} s)", highlight=False)
+        return _gather(task, device, started_at, time.perf_counter() - began if seeds else None)
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:  # one task's failure must not stop the others
+        return runner.record_failure(task.spec, task.model, task.opts, err, started_at, console,
+                                     time.perf_counter() - began)
+
+
+def _gather(task: PreparedTask, device: torch.device, started_at: str, wall_s: Optional[float]) -> TaskOutcome:
+    """The task's record when all its seeds are cached; otherwise it waits for other shards."""
+    missing = [seed for seed in task.opts.seeds if not task.seed_cache(seed).exists()]
+    if missing:
+        return TaskOutcome(task.spec.id, "pending", error=f"seeds {missing} of other shards not finished yet")
+    return runner.assemble(task, started_at, device, wall_s)
+
+
+# --------------------------------------------------------------------------------------
+# Worker processes
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeedJob:
+    """What a worker needs for one seed: the prepared task without its raw data, and its features."""
+
+    task: PreparedTask
+    encoded: datasets.DatasetDict
+    seed: int
+
+
+_slots: Optional[mp.Queue] = None  # free devices: a worker takes one for each job
+_started: Optional[mp.SimpleQueue] = None  # (task id, seed) of each job a worker begins, for the parent to see
+
+
+def _init_worker(slots: mp.Queue, started: mp.SimpleQueue, threads: int) -> None:
+    global _slots, _started
+    _slots, _started = slots, started
     # as many threads as the parent: float sums then run in the same order, so scores equal --jobs 1's
     torch.set_num_threads(threads)
 
 
-def _run_job(job: Job, spec: TaskSpec, model: ResolvedModel, opts: runner.RunOptions) -> runner.TaskOutcome:
+def _run_job(job: SeedJob) -> None:
+    """In a worker: train one seed into the seed cache. Errors travel back to the parent as exceptions."""
+    mark_started(job)
+    train(job)
+
+
+def mark_started(job: SeedJob) -> None:
+    _started.put((job.task.spec.id, job.seed))  # a SimpleQueue writes at once: seen even if the process dies next
+
+
+def train(job: SeedJob) -> None:
     from transformers import AutoTokenizer
 
     device = _slots.get()  # a free slot: its device is ours until the job ends
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model.path)
-        return runner.run_task(spec, model, replace(opts, seeds=[job.seed]), tokenizer, console=Console(quiet=True),
-                               device=device, assemble=False)
+        tokenizer = AutoTokenizer.from_pretrained(job.task.model.path)
+        runner.train_seed(job.task, tokenizer, job.encoded, job.seed, environment.pick_device(device))
     finally:
         _slots.put(device)
 
 
-def run_parallel(specs: list[TaskSpec], model: ResolvedModel, opts: runner.RunOptions, jobs: list[Job], workers: int,
-                 console: Console) -> dict[Job, runner.TaskOutcome]:
-    """Compute the seeds of ``jobs`` in ``workers`` processes; returns each job's outcome."""
-    from transformers import AutoTokenizer
-
-    by_id = {spec.id: spec for spec in specs}
-    tokenizer = AutoTokenizer.from_pretrained(model.path)
-    for task_id in dict.fromkeys(job.task_id for job in jobs):
-        # tokenize once here, so the workers all read the same on-disk cache instead of racing to write it
-        runner.prepare_features(by_id[task_id], model, opts, tokenizer)
-    devices = worker_devices(workers, opts.device)
-    context = mp.get_context("spawn")  # CUDA cannot be used in forked children
-    slots = context.Queue()
-    for device in devices:
-        slots.put(device)
-    threads = torch.get_num_threads()
-    outcomes: dict[Job, runner.TaskOutcome] = {}
-    with ProcessPoolExecutor(len(devices), mp_context=context, initializer=_init_worker, initargs=(slots, threads)) as pool:
-        futures = {pool.submit(_run_job, job, by_id[job.task_id], model, opts): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                outcomes[job] = future.result()
-            except Exception as err:  # the worker process itself died
-                outcomes[job] = runner.TaskOutcome(job.task_id, "failed", error=f"{type(err).__name__}: {err}")
-            status = outcomes[job].status
-            console.print(f"  {job.task_id} seed {job.seed}: {status}" + (f" ({outcomes[job].error})" if status == "failed" else ""))
+def _run_in_workers(prepared: dict[str, PreparedTask], todo: list[Job], tokenizer, workers: int, opts: RunOptions,
+                    console: Console, started_at: str) -> dict[str, TaskOutcome]:
+    """Seeds in worker processes; then one record per task whose seeds all finished."""
+    outcomes: dict[str, TaskOutcome] = {}
+    seed_jobs = {}
+    for task_id in dict.fromkeys(job.task_id for job in todo):
+        try:  # encoded here, once, so the workers share one on-disk cache instead of racing to write it
+            encoded = runner.encode(prepared[task_id], tokenizer)
+        except Exception as err:  # this task's features: recorded as its failure, the others go on
+            outcomes[task_id] = runner.record_failure(prepared[task_id].spec, prepared[task_id].model, opts, err,
+                                                      started_at, console)
+            continue
+        lean = replace(prepared[task_id], loaded=replace(prepared[task_id].loaded, dataset=None))
+        seed_jobs.update({job: SeedJob(lean, encoded, job.seed) for job in todo if job.task_id == task_id})
+    console.print(f"{len(seed_jobs)} run(s) to do in {workers} process(es) per device")
+    errors = run_parallel(seed_jobs, workers, opts.device, console)
+    device = environment.pick_device(opts.device)
+    for task_id, task in prepared.items():
+        if task_id in outcomes:
+            continue
+        if task_id in errors:
+            outcomes[task_id] = runner.record_failure(task.spec, task.model, opts, errors[task_id], started_at, console)
+        else:
+            # the seeds took their own time in the workers; this process only gathers them
+            outcomes[task_id] = _gather_or_fail(task, device, started_at, console)
     return outcomes
+
+
+def _gather_or_fail(task: PreparedTask, device: torch.device, started_at: str, console: Console) -> TaskOutcome:
+    try:
+        return _gather(task, device, started_at, None)
+    except Exception as err:  # a seed cache that cannot be read: this task's failure
+        return runner.record_failure(task.spec, task.model, task.opts, err, started_at, console)
+
+
+class WorkerDied(RuntimeError):
+    """The process running a seed ended without a result (killed, out of memory, a crash in native code)."""
+
+
+def run_parallel(seed_jobs: dict[Job, SeedJob], workers: int, device: str, console: Console) -> dict[str, BaseException]:
+    """Run ``seed_jobs`` in ``workers`` processes; returns the first error of each task that had one.
+
+    A dead worker breaks its whole process pool. The jobs it held are retried alone, one
+    process each, so a job that kills its process fails only itself; the rest go on in a
+    fresh pool.
+    """
+    errors: dict[str, BaseException] = {}
+    pending, suspects = list(seed_jobs), []
+    while pending or suspects:
+        if suspects:
+            batch, size = [suspects.pop(0)], 1
+        else:
+            batch, size, pending = pending, workers, []
+        finished, in_flight, not_started = _pool_round(batch, size, seed_jobs, device, console)
+        for job, err in finished.items():
+            if err is not None:
+                errors.setdefault(job.task_id, err)
+        if size == 1:
+            for job in in_flight + not_started:
+                errors.setdefault(job.task_id, WorkerDied(f"the process running seed {job.seed} died "
+                                                          "(killed, or out of memory)"))
+        elif in_flight:
+            suspects.extend(in_flight)
+            pending.extend(not_started)
+        else:  # the pool died before any job began: try each alone, so every round makes progress
+            suspects.extend(not_started)
+    return errors
+
+
+def _pool_round(batch: list[Job], size: int, seed_jobs: dict[Job, SeedJob], device: str,
+                console: Console) -> tuple[dict[Job, Optional[BaseException]], list[Job], list[Job]]:
+    """One process pool over ``batch``: (finished jobs -> error or None, jobs in flight when a worker died, jobs never started)."""
+    devices = worker_devices(size, device)
+    context = mp.get_context("spawn")  # CUDA cannot be used in forked children
+    slots, started = context.Queue(), context.SimpleQueue()
+    for name in devices:
+        slots.put(name)
+    finished: dict[Job, Optional[BaseException]] = {}
+    with ProcessPoolExecutor(len(devices), mp_context=context, initializer=_init_worker,
+                             initargs=(slots, started, torch.get_num_threads())) as pool:
+        futures = {pool.submit(_run_job, seed_jobs[job]): job for job in batch}
+        for future in as_completed(futures):
+            if isinstance(future.exception(), BrokenProcessPool):
+                break
+            finished[futures[future]] = future.exception()
+            _report(console, futures[future], future.exception())
+    if len(finished) == len(batch):
+        return finished, [], []
+    for future, job in futures.items():  # done before the pool broke, but not yet collected
+        if job not in finished and not isinstance(future.exception(), BrokenProcessPool):
+            finished[job] = future.exception()
+    began = set()
+    while not started.empty():
+        began.add(Job(*started.get()))
+    in_flight = [job for job in batch if job not in finished and job in began]
+    return finished, in_flight, [job for job in batch if job not in finished and job not in began]
+
+
+def _report(console: Console, job: Job, err: Optional[BaseException]) -> None:
+    status = "done" if err is None else f"failed ({type(err).__name__}: {err})"
+    console.print(f"  {escape(job.task_id)} seed {job.seed}: {escape(status)}", highlight=False)

@@ -1,27 +1,232 @@
-"""Heads: one AutoModelFor... per task head; the label names come from the task spec."""
+"""Heads: all that differs between a sentence classifier, a regressor and a tagger, in one object each.
+
+A head says which transformers class it loads, how a task's canonical rows become model
+inputs, how a batch is padded, how logits become predictions, and how predictions are
+scored against the references. A new head is one more entry in ``HEADS`` (plus a metric in
+harness/metrics.py if none fits); the spec, the features and the training loop ask it.
+
+KLUE-NER is tagged per character: a subword takes the tag of its first character, and
+after prediction every character takes back the tag of the subword that covers it (inside
+a subword, B-X continues as I-X), as KLUE-baseline scores it. Like KLUE-baseline, the
+scores leave out the space characters, which the official file tags too.
+
+This module imports no deep-learning library at import time: the task spec reads
+``HEADS`` to validate a YAML, and `bench tasks` should not wait for torch.
+"""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional, Sequence
 
-from transformers import AutoModelForSequenceClassification, AutoModelForTokenClassification
-from transformers.utils import logging as hf_logging
+import numpy as np
 
-# a fresh head over a pre-trained encoder always reports newly initialised weights: expected, not news
-hf_logging.set_verbosity_error()
-hf_logging.disable_progress_bar()
+IGNORE_INDEX = -100  # positions the loss and the scores skip
 
 
-def build(head: str, model_path: str, labels: Optional[Sequence[str]]):
-    if head == "regression":
-        return AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1, problem_type="regression")
-    id2label = dict(enumerate(labels))
-    label2id = {name: i for i, name in id2label.items()}
-    kwargs = dict(num_labels=len(labels), id2label=id2label, label2id=label2id)
-    if head == "sequence-classification":
-        return AutoModelForSequenceClassification.from_pretrained(
-            model_path, problem_type="single_label_classification", **kwargs
-        )
-    if head == "token-classification":
-        return AutoModelForTokenClassification.from_pretrained(model_path, **kwargs)
-    raise ValueError(f"unknown head {head!r}")
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """transformers' warnings off while a model loads, then back as they were.
+
+    A fresh head over a pre-trained encoder always reports newly initialised weights:
+    expected, not news. Other code in the process keeps its own logging settings.
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+@dataclass(frozen=True)
+class Head:
+    """What every head provides; the three below fill it in."""
+
+    name: str
+    columns: frozenset[str]  # canonical columns a task of this head may map
+    required: frozenset[str]  # of which it must map these
+
+    def build(self, model_path: str, labels: Optional[Sequence[str]]):
+        raise NotImplementedError
+
+    def encoder(self, tokenizer, max_length: int, pair: bool) -> Callable[[dict], dict]:
+        """A batched ``datasets.map`` function: canonical rows -> input_ids, labels, length (and what scoring needs)."""
+        raise NotImplementedError
+
+    def collator(self, tokenizer):
+        from transformers import DataCollatorWithPadding
+
+        return DataCollatorWithPadding(tokenizer)
+
+    def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
+        """One prediction per row of a batch of logits (float, on the CPU)."""
+        raise NotImplementedError
+
+    def score(self, names: Sequence[str], ds, predictions: list[Any], labels, **options) -> dict[str, float]:
+        """The named metrics of ``predictions`` against the references kept in the encoded split ``ds``."""
+        from harness import metrics
+
+        return metrics.compute(names, np.asarray(predictions), np.asarray(ds["labels"]), labels=labels, **options)
+
+
+class _SentenceHead(Head):
+    def encoder(self, tokenizer, max_length: int, pair: bool) -> Callable[[dict], dict]:
+        regression = self.name == "regression"
+
+        def encode(batch: dict) -> dict:
+            args = (batch["text_a"], batch["text_b"]) if pair else (batch["text_a"],)
+            enc = tokenizer(*args, truncation=True, max_length=max_length)
+            enc["labels"] = [float(x) for x in batch["label"]] if regression else batch["label"]
+            enc["length"] = [len(ids) for ids in enc["input_ids"]]
+            return enc
+
+        return encode
+
+
+class SequenceClassification(_SentenceHead):
+    def build(self, model_path: str, labels: Optional[Sequence[str]]):
+        from transformers import AutoModelForSequenceClassification
+
+        with quiet_transformers():
+            return AutoModelForSequenceClassification.from_pretrained(
+                model_path, problem_type="single_label_classification", **_label_kwargs(labels))
+
+    def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
+        return [int(row.argmax()) for row in logits]
+
+
+class Regression(_SentenceHead):
+    def build(self, model_path: str, labels: Optional[Sequence[str]]):
+        from transformers import AutoModelForSequenceClassification
+
+        with quiet_transformers():
+            return AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1, problem_type="regression")
+
+    def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
+        return [float(row[0]) for row in logits]
+
+
+class TokenClassification(Head):
+    def build(self, model_path: str, labels: Optional[Sequence[str]]):
+        from transformers import AutoModelForTokenClassification
+
+        with quiet_transformers():
+            return AutoModelForTokenClassification.from_pretrained(model_path, **_label_kwargs(labels))
+
+    def encoder(self, tokenizer, max_length: int, pair: bool) -> Callable[[dict], dict]:
+        def encode(batch: dict) -> dict:
+            texts = ["".join(tokens) for tokens in batch["tokens"]]
+            enc = tokenizer(texts, truncation=True, max_length=max_length, return_offsets_mapping=True)
+            enc["labels"] = [subword_labels(tags, offs) for tags, offs in zip(batch["tags"], enc["offset_mapping"])]
+            # kept to map predictions back to characters: the gold character tags and the subword spans
+            enc["char_tags"] = batch["tags"]
+            enc["scored_chars"] = [scored_positions(tokens) for tokens in batch["tokens"]]
+            enc["offsets"] = [[list(o) for o in offs] for offs in enc.pop("offset_mapping")]
+            enc["length"] = [len(ids) for ids in enc["input_ids"]]
+            return enc
+
+        return encode
+
+    def collator(self, tokenizer):
+        from transformers import DataCollatorForTokenClassification
+
+        return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE_INDEX)
+
+    def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
+        return [logits[row, :length].argmax(-1).tolist() for row, length in enumerate(lengths)]
+
+    def score(self, names: Sequence[str], ds, predictions: list[Any], labels, **options) -> dict[str, float]:
+        """Subword predictions -> character tags, scored on the non-space characters, as KLUE-baseline does."""
+        from harness import metrics
+
+        char_preds, char_gold = [], []
+        for p, offsets, gold, scored in zip(predictions, ds["offsets"], ds["char_tags"], ds["scored_chars"]):
+            tags = chars_from_subwords(p, offsets, len(gold), labels)
+            char_preds.append([tags[i] for i in scored])
+            char_gold.append([gold[i] for i in scored])
+        return metrics.compute(names, char_preds, char_gold, labels=labels, **options)
+
+
+def _label_kwargs(labels: Optional[Sequence[str]]) -> dict[str, Any]:
+    id2label = dict(enumerate(labels or []))
+    return {"num_labels": len(id2label), "id2label": id2label, "label2id": {name: i for i, name in id2label.items()}}
+
+
+_SENTENCE_COLUMNS = frozenset({"text_a", "text_b", "label"})
+HEADS: dict[str, Head] = {
+    head.name: head
+    for head in (
+        SequenceClassification("sequence-classification", _SENTENCE_COLUMNS, frozenset({"text_a", "label"})),
+        Regression("regression", _SENTENCE_COLUMNS, frozenset({"text_a", "label"})),
+        TokenClassification("token-classification", frozenset({"tokens", "tags"}), frozenset({"tokens", "tags"})),
+    )
+}
+
+
+def get(name: str) -> Head:
+    try:
+        return HEADS[name]
+    except KeyError:
+        raise ValueError(f"unknown head {name!r}; known: {', '.join(HEADS)}") from None
+
+
+def build(name: str, model_path: str, labels: Optional[Sequence[str]]):
+    """The model for a task of head ``name``: the encoder at ``model_path`` with a fresh head for ``labels``."""
+    return get(name).build(model_path, labels)
+
+
+# --------------------------------------------------------------------------------------
+# Characters <-> subwords (token tasks tagged per character, as KLUE-NER)
+# --------------------------------------------------------------------------------------
+
+
+def char_owners(offsets: Sequence[tuple[int, int]], n_chars: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each character, the first subword that covers it (-1: none, e.g. a space or truncated away);
+    for each subword, the first character it owns (-1: none, e.g. [CLS] or a second jamo piece of a syllable)."""
+    owner = np.full(n_chars, -1, dtype=np.int64)
+    first_char = np.full(len(offsets), -1, dtype=np.int64)
+    for t, (start, end) in enumerate(offsets):
+        for c in range(start, min(end, n_chars)):
+            if owner[c] == -1:
+                owner[c] = t
+                if first_char[t] == -1:
+                    first_char[t] = c
+    return owner, first_char
+
+
+def subword_labels(char_tags: Sequence[int], offsets: Sequence[tuple[int, int]]) -> list[int]:
+    """Character tags -> subword labels: the tag of the subword's first character, IGNORE_INDEX elsewhere."""
+    _, first_char = char_owners(offsets, len(char_tags))
+    return [int(char_tags[c]) if c >= 0 else IGNORE_INDEX for c in first_char]
+
+
+def chars_from_subwords(
+    subword_preds: Sequence[int], offsets: Sequence[tuple[int, int]], n_chars: int, labels: Sequence[str]
+) -> list[int]:
+    """Subword predictions -> one tag per character (spaces and truncated characters: O)."""
+    index = {name: i for i, name in enumerate(labels)}
+    outside = index["O"]
+    owner, first_char = char_owners(offsets, n_chars)
+    tags = []
+    for c in range(n_chars):
+        t = owner[c]
+        if t < 0:
+            tags.append(outside)
+            continue
+        name = labels[int(subword_preds[t])]
+        if c != first_char[t] and name.startswith("B-"):
+            name = "I-" + name[2:]  # the rest of an entity's first subword
+        tags.append(index[name])
+    return tags
+
+
+def scored_positions(chars: Sequence[str]) -> list[int]:
+    """Indexes of the characters that are scored: all but spaces."""
+    return [i for i, ch in enumerate(chars) if not ch.isspace()]

@@ -26,14 +26,10 @@ from typing import Any, Literal, Mapping, Optional, Sequence, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness import checked, paths
+from harness import checked, heads, paths
 
-HEADS = ("sequence-classification", "regression", "token-classification")
-CANONICAL_COLUMNS = {
-    "sequence-classification": {"text_a", "text_b", "label"},
-    "regression": {"text_a", "text_b", "label"},
-    "token-classification": {"tokens", "tags"},
-}
+HEADS = tuple(heads.HEADS)  # the heads' registry (harness/heads.py) is the one list
+CANONICAL_COLUMNS = {name: set(head.columns) for name, head in heads.HEADS.items()}
 # A suite or task name: it becomes a folder, a file name and part of the site's URLs.
 NAME_PATTERN = r"[a-z0-9][a-z0-9_-]*"
 _NAME = re.compile(NAME_PATTERN + r"\Z")
@@ -144,7 +140,7 @@ class TaskSpec(_Strict):
     language: Literal["ko", "en", "ko-en"]
     description: str
     dataset: DatasetSpec
-    head: Literal["sequence-classification", "regression", "token-classification"]
+    head: str  # a name in harness/heads.py's HEADS
     metrics: MetricsSpec
     hyperparameters: Hyperparameters
     selection: Literal["best", "last"] = "last"
@@ -163,6 +159,13 @@ class TaskSpec(_Strict):
         if not _TASK_ID.match(value):
             raise ValueError(f"{value!r} is not <suite>/<name> with both parts matching {NAME_PATTERN} "
                              "(lowercase letters, digits, '_' and '-'); rename the folder or the file")
+        return value
+
+    @field_validator("head")
+    @classmethod
+    def _known_head(cls, value: str) -> str:
+        if value not in heads.HEADS:
+            raise ValueError(f"unknown head {value!r}; use one of {', '.join(HEADS)}")
         return value
 
     @field_validator("suite")
@@ -211,7 +214,7 @@ class TaskSpec(_Strict):
 
     def _column_problems(self) -> list[str]:
         allowed = CANONICAL_COLUMNS[self.head]
-        required = {"tokens", "tags"} if self.head == "token-classification" else {"text_a", "label"}
+        required = heads.HEADS[self.head].required
         mappings = []
         if self.dataset.hub:
             mappings.append(("dataset.hub.columns", self.dataset.hub.columns))

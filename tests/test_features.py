@@ -5,7 +5,7 @@ import re
 import pytest
 from transformers import AutoTokenizer
 
-from harness import features, metrics, spec, tiny
+from harness import heads, metrics, spec, tiny
 
 NER = spec.load_tasks(["klue/ner"])[0]
 LABELS = NER.dataset.labels
@@ -34,10 +34,10 @@ def round_trip(tokenizer, sentences):
     gold, back = [], []
     for s, offsets in zip(sentences, enc["offset_mapping"]):
         tags = [t for _, t in s]
-        labels = features.subword_labels(tags, offsets)
+        labels = heads.subword_labels(tags, offsets)
         as_predictions = [label if label >= 0 else INDEX["O"] for label in labels]
-        result = features.chars_from_subwords(as_predictions, offsets, len(tags), LABELS)
-        scored = features.scored_positions([c for c, _ in s])  # spaces are not scored, as in KLUE-baseline
+        result = heads.chars_from_subwords(as_predictions, offsets, len(tags), LABELS)
+        scored = heads.scored_positions([c for c, _ in s])  # spaces are not scored, as in KLUE-baseline
         back.append([result[i] for i in scored])
         gold.append([tags[i] for i in scored])
     return gold, back
@@ -85,5 +85,5 @@ def test_round_trip_with_word_pieces_loses_only_pieces_that_cross_an_entity_edge
 def test_spaces_and_truncated_characters_become_O():
     offsets = [(0, 0), (0, 2), (3, 4), (0, 0)]  # [CLS] "ab" "d" [SEP] over "ab d" + a truncated 5th char
     preds = [INDEX["O"], INDEX["B-PS"], INDEX["B-LC"], INDEX["O"]]
-    tags = features.chars_from_subwords(preds, offsets, 5, LABELS)
+    tags = heads.chars_from_subwords(preds, offsets, 5, LABELS)
     assert [LABELS[t] for t in tags] == ["B-PS", "I-PS", "O", "B-LC", "O"]

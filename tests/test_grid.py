@@ -1,11 +1,15 @@
 """The (task, seed) grid: shards, concurrent jobs in processes, failure isolation, equal scores."""
 
+import pickle
+import queue
 from pathlib import Path
 
 import pytest
 
-from harness import grid, models, results, runner, spec
+from harness import data, grid, models, records, results, runner, spec
 from harness.demo import SAMPLES_DIR
+
+import worker_faults
 
 
 def test_shards_partition_the_grid_exactly():
@@ -40,14 +44,14 @@ def _scores(output: Path) -> dict:
 @pytest.fixture(scope="module")
 def sequential(tmp_path_factory, model):
     output = tmp_path_factory.mktemp("jobs1")
-    outcomes = runner.run(spec.load_tasks(["glue/stsb", "glue/sst2"]), model, _opts(output), jobs=1)
+    outcomes = grid.run(spec.load_tasks(["glue/stsb", "glue/sst2"]), model, _opts(output), jobs=1)
     assert [o.status for o in outcomes] == ["done", "done"]
     return output
 
 
 def test_two_jobs_overlap_and_score_as_one(tmp_path, model, sequential):
     specs = spec.load_tasks(["glue/stsb", "glue/sst2"])
-    outcomes = runner.run(specs, model, _opts(tmp_path), jobs=2)
+    outcomes = grid.run(specs, model, _opts(tmp_path), jobs=2)
     assert [o.status for o in outcomes] == ["done", "done"]
     runs = sorted((s["ran"]["start"], s["ran"]["end"]) for seeds in _scores(tmp_path).values() for s in seeds)
     assert len(runs) == 4
@@ -61,7 +65,7 @@ def test_a_failing_job_leaves_the_others_intact(tmp_path, model):
     raw = spec.load_tasks(["glue/mrpc"])[0].model_dump()
     raw["dataset"]["local"]["files"]["train"]["path"] = "glue/MRPC/missing.tsv"
     broken = spec.TaskSpec.model_validate(raw)
-    outcomes = runner.run([broken, good], model, _opts(tmp_path, seeds=[1]), jobs=2)
+    outcomes = grid.run([broken, good], model, _opts(tmp_path, seeds=[1]), jobs=2)
     assert [(o.task_id, o.status) for o in outcomes] == [("glue/mrpc", "failed"), ("glue/sst2", "done")]
     assert "missing.tsv" in outcomes[0].error
     assert list(_scores(tmp_path)) == ["glue__sst2.json"]
@@ -70,10 +74,70 @@ def test_a_failing_job_leaves_the_others_intact(tmp_path, model):
 
 def test_shards_merge_into_whole_records(tmp_path, model, sequential):
     specs = spec.load_tasks(["glue/stsb", "glue/sst2"])
-    first = runner.run(specs, model, _opts(tmp_path), jobs=1, shard=(0, 2))
+    first = grid.run(specs, model, _opts(tmp_path), jobs=1, shard_range=(0, 2))
     assert {o.status for o in first} == {"pending"}  # each task still misses the other shard's seed
     assert not _scores(tmp_path)
-    second = runner.run(specs, model, _opts(tmp_path), jobs=1, shard=(1, 2))
+    second = grid.run(specs, model, _opts(tmp_path), jobs=1, shard_range=(1, 2))
     assert [o.status for o in second] == ["done", "done"]
     assert {k: [s["scores"] for s in v] for k, v in _scores(tmp_path).items()} == \
         {k: [s["scores"] for s in v] for k, v in _scores(sequential).items()}
+
+
+def _count_loads(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    real = data.load
+
+    def counting(task_spec, *args, **kwargs):
+        calls.append(task_spec.id)
+        return real(task_spec, *args, **kwargs)
+
+    monkeypatch.setattr(data, "load", counting)
+    return calls
+
+
+def _workers_in_this_process(seed_jobs, workers, device, console):
+    """grid.run_parallel's work done here, through the same worker function, so the test sees every data load."""
+    grid._slots, grid._started = queue.Queue(), queue.SimpleQueue()
+    grid._slots.put("cpu")
+    for seed_job in seed_jobs.values():
+        pickle.loads(pickle.dumps(seed_job))  # what a worker receives must travel to another process
+        grid._run_job(seed_job)
+    return {}
+
+
+@pytest.mark.parametrize("jobs, shard_range", [(1, None), (2, None), (1, (0, 2)), (2, (1, 2))])
+def test_each_task_loads_its_data_once_per_run(tmp_path, model, monkeypatch, jobs, shard_range):
+    calls = _count_loads(monkeypatch)
+    monkeypatch.setattr(grid, "run_parallel", _workers_in_this_process)
+    specs = spec.load_tasks(["glue/stsb", "glue/sst2"])
+    outcomes = grid.run(specs, model, _opts(tmp_path, overrides={"epochs": 1}), jobs=jobs, shard_range=shard_range)
+    assert {o.status for o in outcomes} == ({"done"} if shard_range is None else {"pending"})
+    assert sorted(calls) == ["glue/sst2", "glue/stsb"]
+    calls.clear()
+    again = grid.run(specs, model, _opts(tmp_path), jobs=jobs, shard_range=shard_range)  # the finished check loads too
+    assert sorted(calls) == ["glue/sst2", "glue/stsb"]
+    if shard_range is None:
+        assert {o.status for o in again} == {"skipped"}
+
+
+def test_a_task_that_cannot_load_fails_once_with_its_reason(tmp_path, model, monkeypatch):
+    calls = _count_loads(monkeypatch)
+    raw = spec.load_tasks(["glue/mrpc"])[0].model_dump()
+    raw["dataset"]["local"]["files"]["train"]["path"] = "glue/MRPC/missing.tsv"
+    broken = spec.TaskSpec.model_validate(raw)
+    outcomes = grid.run([broken], model, _opts(tmp_path, seeds=[1, 2, 3]), jobs=1)
+    assert [(o.task_id, o.status) for o in outcomes] == [("glue/mrpc", "failed")]
+    assert calls == ["glue/mrpc"]
+    failure = records.read_failure(next(tmp_path.glob("*/glue__mrpc.failed.json")))
+    assert "missing.tsv" in failure.error.message and failure.seeds == [1, 2, 3]
+
+
+def test_a_killed_worker_fails_only_its_own_run(tmp_path, model, monkeypatch):
+    monkeypatch.setattr(grid, "_run_job", worker_faults.die_on_sst2_seed_2)
+    specs = spec.load_tasks(["glue/stsb", "glue/sst2"])
+    outcomes = grid.run(specs, model, _opts(tmp_path), jobs=2)
+    assert [(o.task_id, o.status) for o in outcomes] == [("glue/stsb", "done"), ("glue/sst2", "failed")]
+    assert "WorkerDied" in outcomes[1].error and "seed 2" in outcomes[1].error
+    failure = records.read_failure(next(tmp_path.glob("*/glue__sst2.failed.json")))
+    assert failure.error.type == "WorkerDied"
+    assert [s["seed"] for s in _scores(tmp_path)["glue__stsb.json"]] == [1, 2]
