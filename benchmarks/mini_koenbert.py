@@ -450,14 +450,14 @@ def site_models_file(out: Path, ids: dict, s: Scale) -> Path:
 # ---------------------------------------------------------------------------------------------
 def collect(out: Path, ids: dict, tasks: tuple[str, ...]) -> dict:
     """model id -> task -> {mean, std, seeds} of the primary metric, from the records on disk."""
-    from harness import results, spec
+    from harness import records, results, spec
 
     primary = {t.id: t.metrics.primary for t in spec.load_tasks(list(tasks))}
     table = {}
     for model_id in ids:
         for task in tasks:
-            path = results.record_path(out / "results", model_id, task)
-            if path.exists():
+            path = records.find_result(out / "results", model_id, task)
+            if path is not None:
                 r = results.read_record(path)
                 m = primary[task]
                 table.setdefault(model_id, {})[task] = {"metric": m, "mean": r["scores"][m], "std": r["std"][m],

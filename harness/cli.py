@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -29,16 +28,6 @@ app.add_typer(koenbert_app, name="koenbert")
 console = Console() if sys.stdout.isatty() else Console(width=160)
 err_console = Console(stderr=True, soft_wrap=True)  # soft wrap: a file path in a message stays whole
 SUITE_HELP = "A suite (a folder of the task search path: klue, glue, or one of yours) or all."
-
-
-def parse_overrides(items: list[str]) -> dict:
-    overrides = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            fail(f"--set {item!r}: expected key=value, e.g. --set learning_rate=3e-5")
-        overrides[key.strip()] = yaml.safe_load(value)
-    return overrides
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -73,45 +62,67 @@ def run(
     compile_: str = typer.Option("auto", "--compile", help="torch.compile the model: on, off, or auto (CUDA and long enough to pay back)."),
 ) -> None:
     """Fine-tune and score a model on KLUE and GLUE tasks; one result record per task."""
-    from harness import data, grid, models, runner, spec
+    from harness import grid, runner
 
-    try:
-        specs = spec.load_tasks(tasks.split(",") if tasks is not None else [suite], paths.task_dirs(tasks_dir))
-        overrides = parse_overrides(set_)
-        for s in specs:  # every bad override is reported before any training starts
-            runner.hyperparameters(s, overrides)
-        resolved = models.resolve(model)
-    except (spec.SpecError, models.ModelUnavailable) as err:
-        fail(str(err))
-    if data_dir is not None and not data_dir.is_dir():
-        fail(f"--data-dir {data_dir}: no such directory")
-    if compile_ not in ("on", "off", "auto"):
-        fail(f"--compile {compile_!r}: use on, off or auto")
-    if jobs is not None and jobs < 1:
-        fail(f"--jobs {jobs}: give 1 or more")
-    try:
-        shard_range = grid.parse_shard(shard) if shard else None
-    except ValueError as err:
-        fail(str(err))
+    shard_range = _check_flags(data_dir, compile_, jobs, shard)
+    specs, resolved, overrides = _resolve_run(model, tasks, suite, tasks_dir, set_, device, data_dir)
     opts = runner.RunOptions(seeds=parse_seeds(seeds), output_dir=output, data_dir=data_dir, train_split=train_split,
                              eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_,
                              limit=limit, eval_limit=eval_limit, allow_single_class=allow_single_class)
     jobs = jobs or grid.default_jobs_per_gpu()
-    console.print(f"[bold]{resolved.id}[/bold] (revision {resolved.revision[:19]}) on {len(specs)} task(s), "
-                  f"seeds {opts.seeds}, data: {data_dir or 'the hub'}")
+    console.print(Text.assemble((resolved.id, "bold"), f" (revision {resolved.revision[:19]}) on {len(specs)} task(s), "
+                                f"seeds {opts.seeds}, data: {data_dir or 'the hub'}"))
     try:
         outcomes = grid.run(specs, resolved, opts, console, jobs=jobs, shard_range=shard_range)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted: finished records and seeds are kept; rerun the same command to resume[/yellow]")
         raise typer.Exit(code=130)
-    except data.DataError as err:
+    except grid.UsageError as err:
         fail(str(err))
     console.print(runner.summary_table(resolved.id, outcomes, specs))
-    console.print(f"records in {output}")
+    console.print(Text(f"records in {output}"))
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(code=1)
     if any(o.status == "pending" for o in outcomes):
         console.print("some tasks wait for other shards: rerun any shard, or the command without --shard, once all finish")
+
+
+def _check_flags(data_dir: Optional[Path], compile_: str, jobs: Optional[int], shard: Optional[str]):
+    """The flags that need nothing else to check; returns the parsed --shard."""
+    from harness import grid
+
+    problems = []
+    if data_dir is not None and not data_dir.is_dir():
+        problems.append(f"--data-dir {data_dir}: no such directory")
+    if compile_ not in ("on", "off", "auto"):
+        problems.append(f"--compile {compile_!r}: use on, off or auto")
+    if jobs is not None and jobs < 1:
+        problems.append(f"--jobs {jobs}: give 1 or more")
+    try:
+        shard_range = grid.parse_shard(shard) if shard else None
+    except ValueError as err:
+        problems.append(str(err))
+    if problems:
+        fail("\n".join(problems))
+    return shard_range
+
+
+def _resolve_run(model: str, tasks: Optional[str], suite: str, tasks_dir: list[Path], set_: list[str], device: str,
+                 data_dir: Optional[Path]):
+    """Tasks, model and --set overrides, with every usage mistake of them reported at once (exit 2)."""
+    from harness import models, preflight, runner, spec
+
+    try:
+        specs = spec.load_tasks(preflight.task_selection(tasks) or [suite], paths.task_dirs(tasks_dir))
+        resolved = models.resolve(model)
+    except (spec.SpecError, models.ModelUnavailable, preflight.UsageError) as err:
+        fail(str(err))
+    overrides, problems = preflight.parse_overrides(set_)
+    problems += preflight.check_run(specs, resolved, lambda s: runner.hyperparameters(s, overrides), device,
+                                    data_dir is not None)
+    if problems:
+        fail("\n".join(problems))
+    return specs, resolved, overrides
 
 
 @app.command("tasks")

@@ -113,7 +113,7 @@ def finetune(
     """Train for ``hp.epochs``, scoring as the protocol says; the seed's result with the evaluation it selects."""
     began = time.time()
     run = setup(spec, model_path, tokenizer, data["train"], hp, seed, device, compile)
-    eval_at = evaluation_steps(len(run.loader), getattr(hp, "evals_per_epoch", 1))
+    eval_at = evaluation_steps(len(run.loader), hp.evals_per_epoch)
     for epoch in range(1, hp.epochs + 1):
         train_epoch(run, epoch, eval_at, data["validation"], on_step)
     chosen = select(run.evaluations, spec)
@@ -140,7 +140,7 @@ def train_epoch(run: Run, epoch: int, eval_at: list[int], validation: datasets.D
         loss_sum += loss.detach().double()
         bad |= ~torch.isfinite(loss.detach()) | ~torch.isfinite(grad_norm)
         if step % run.check_every == 0 or step in eval_at:
-            _check_finite(run, bad, epoch, step)
+            _check_finite(bad, epoch, step)
             if on_step:
                 on_step({"epoch": epoch, "step": step, "steps": len(run.loader), "examples": seen,
                          "examples_per_s": seen / max(time.perf_counter() - started, 1e-9),
@@ -167,7 +167,7 @@ def _train_step(run: Run, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor,
     return loss, grad_norm
 
 
-def _check_finite(run: Run, bad: torch.Tensor, epoch: int, step: int) -> None:
+def _check_finite(bad: torch.Tensor, epoch: int, step: int) -> None:
     if bool(bad):
         raise TrainingDiverged(f"the loss or its gradients stopped being finite by epoch {epoch}, step {step}; "
                                "try a lower learning rate (--set learning_rate=...)")
@@ -190,7 +190,7 @@ def select(evaluations: list[Evaluation], spec: TaskSpec) -> Evaluation:
     """The evaluation the protocol keeps: the best by its selection metric, or the last."""
     if spec.selection != "best":
         return evaluations[-1]
-    metric = getattr(spec, "selection_metric", None) or spec.metrics.primary
+    metric = spec.selection_metric or spec.metrics.primary
     return max(evaluations, key=lambda e: e.scores[metric])  # the first of equals: the earlier checkpoint
 
 

@@ -26,8 +26,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness import environment, runner
+from harness import environment, records, runner
 from harness.models import ResolvedModel
+from harness.preflight import UsageError
 from harness.runner import PreparedTask, RunOptions, TaskOutcome
 from harness.spec import TaskSpec
 
@@ -99,6 +100,9 @@ def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: 
         console.print(f"shard {shard_range[0]}/{shard_range[1]}: {len(planned)} of {len(specs) * len(opts.seeds)} "
                       "(task, seed) runs")
     mine = {job.task_id for job in planned}
+    refusals = [why for task in prepared.values() if (why := refusal(task))]
+    if refusals:  # before any training: nothing is written
+        raise UsageError(refusals)
     for task_id in list(prepared):
         record = None if opts.force else prepared[task_id].finished_record()
         if record is not None:
@@ -106,7 +110,7 @@ def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: 
                                             baseline=record.baseline.scores if record.baseline else {})
         if record is not None or task_id not in mine:
             del prepared[task_id]  # finished, or another shard's
-    todo = [job for job in planned if job.task_id in prepared and _needs(prepared[job.task_id], job.seed)]
+    todo = [job for job in planned if job.task_id in prepared and _needs(prepared[job.task_id], job.seed, console)]
     if jobs == 1:
         outcomes.update(_run_here(prepared, todo, tokenizer, opts, console))
     else:
@@ -114,8 +118,27 @@ def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: 
     return [outcomes[s.id] for s in specs if s.id in outcomes]
 
 
-def _needs(task: PreparedTask, seed: int) -> bool:
-    return task.opts.force or not task.seed_cache(seed).exists()
+def _needs(task: PreparedTask, seed: int, console: Console) -> bool:
+    return task.opts.force or not task.has_seed(seed, console)
+
+
+def refusal(task: PreparedTask) -> Optional[str]:
+    """Why this run must not replace the record already at the task's place, or None."""
+    if not task.record_path.exists():
+        return None
+    try:
+        existing = records.read_result(task.record_path)
+    except records.RecordError:
+        return None  # unreadable: this run writes a good one in its place
+    conflict = task.model.conflict(existing.model.model_dump(), str(task.record_path))
+    if conflict:
+        return conflict
+    had, asked = {s.seed for s in existing.seeds}, set(task.opts.seeds)
+    if asked < had:
+        return (f"{task.record_path} holds seeds {sorted(had)}; this run asks for {sorted(asked)} and would replace "
+                f"it with fewer. Ask for --seeds {','.join(map(str, sorted(had)))} (finished seeds are reused), or "
+                "write to another --output")
+    return None
 
 
 def _prepare_all(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: Console,
@@ -168,9 +191,13 @@ def _run_task_here(task: PreparedTask, seeds: list[int], tokenizer, device: torc
 
 def _gather(task: PreparedTask, device: torch.device, started_at: str, wall_s: Optional[float]) -> TaskOutcome:
     """The task's record when all its seeds are cached; otherwise it waits for other shards."""
-    missing = [seed for seed in task.opts.seeds if not task.seed_cache(seed).exists()]
+    missing = [seed for seed in task.opts.seeds if not task.has_seed(seed)]
     if missing:
         return TaskOutcome(task.spec.id, "pending", error=f"seeds {missing} of other shards not finished yet")
+    if task.spec.head == "token-classification" and task.unk_sentences is None:
+        from transformers import AutoTokenizer
+
+        runner.encode(task, AutoTokenizer.from_pretrained(task.model.path))  # from the cache: counts the unknown pieces
     return runner.assemble(task, started_at, device, wall_s)
 
 

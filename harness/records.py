@@ -470,10 +470,23 @@ def model_slug(model_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", slug)
 
 
-def record_path(output_dir: Path, model_id: str, task_id: str) -> Path:
+def record_path(output_dir: Path, model_dir: str, task_id: str) -> Path:
+    """Where a record goes: ``model_dir`` is the model's folder name (``ResolvedModel.record_dir``)."""
     suite, name = _task_id(task_id).split("/", 1)
-    return Path(output_dir) / model_slug(model_id) / f"{suite}__{name}.json"
+    return Path(output_dir) / model_dir / f"{suite}__{name}.json"
 
 
-def failure_path(output_dir: Path, model_id: str, task_id: str) -> Path:
-    return record_path(output_dir, model_id, task_id).with_suffix(".failed.json")
+def failure_path(output_dir: Path, model_dir: str, task_id: str) -> Path:
+    return record_path(output_dir, model_dir, task_id).with_suffix(".failed.json")
+
+
+def find_result(output_dir: Path, model_id: str, task_id: str) -> Optional[Path]:
+    """The record of ``model_id`` on ``task_id`` under ``output_dir``, whatever its folder is called; None if there is none."""
+    suite, name = _task_id(task_id).split("/", 1)
+    for path in sorted(Path(output_dir).glob(f"*/{suite}__{name}.json")):
+        try:
+            if read_result(path).model.id == model_id:
+                return path
+        except RecordError:
+            continue
+    return None

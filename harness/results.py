@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import records
-from harness.records import FAILURE_SCHEMA, RESULT_SCHEMA, failure_path, model_slug, record_path, write_json_atomic
+from harness.records import FAILURE_SCHEMA, RESULT_SCHEMA, model_slug, write_json_atomic
 
 SCHEMA = RESULT_SCHEMA
 
@@ -23,6 +23,15 @@ def build_record(*, model: dict[str, Any], seed_results: list[dict[str, Any]], *
     seeds = [records.parse_seed(s) for s in seed_results]
     model = records.migrate({"schema": records.OLD_RESULT_SCHEMAS[0], "model": model})["model"]
     return records.to_json(records.ResultRecord.from_seeds(seeds, model=model, **fields))
+
+
+def record_path(output_dir: Path, model_id: str, task_id: str) -> Path:
+    """The old place of a record: the model id's slug (bench run now writes under ``ResolvedModel.record_dir``)."""
+    return records.record_path(output_dir, model_slug(model_id), task_id)
+
+
+def failure_path(output_dir: Path, model_id: str, task_id: str) -> Path:
+    return records.failure_path(output_dir, model_slug(model_id), task_id)
 
 
 def read_record(path: Path) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from harness import data as data_module
 from harness import baselines, environment, features, records
@@ -92,20 +93,34 @@ class PreparedTask:
     hp: Hyperparameters
     loaded: data_module.LoadedData
     key: str  # everything a seed's score depends on besides the seed; a change reruns it
+    deviations: list[str] = field(default_factory=list)  # how this run departs from the task's protocol
+    unk_sentences: Optional[int] = None  # token tasks: validation sentences holding an unknown piece (set by encode)
 
     @property
     def record_path(self) -> Path:
-        return records.record_path(self.opts.output_dir, self.model.id, self.spec.id)
+        return records.record_path(self.opts.output_dir, self.model.record_dir, self.spec.id)
 
     @property
     def failure_path(self) -> Path:
-        return records.failure_path(self.opts.output_dir, self.model.id, self.spec.id)
+        return records.failure_path(self.opts.output_dir, self.model.record_dir, self.spec.id)
 
     def seed_cache(self, seed: int) -> Path:
-        return seed_cache_dir(self.opts, self.model, self.spec) / f"{self.key}-seed{seed}.json"
+        suite, name = self.spec.id.split("/")
+        return Path(self.opts.output_dir) / self.model.record_dir / ".seeds" / f"{suite}__{name}" / f"{self.key}-seed{seed}.json"
 
-    def cached_seeds(self) -> list[int]:
-        return [seed for seed in self.opts.seeds if self.seed_cache(seed).exists()]
+    def has_seed(self, seed: int, console: Optional[Console] = None) -> bool:
+        """Whether the seed's result is in the cache; a damaged file is named, removed and the seed runs again."""
+        path = self.seed_cache(seed)
+        if not path.exists():
+            return False
+        try:
+            records.read_seed(path)
+            return True
+        except RecordError as err:
+            path.unlink(missing_ok=True)
+            if console is not None:
+                console.print(Text(f"  {err}: removed; seed {seed} runs again", style="yellow"))
+            return False
 
     def finished_record(self) -> Optional[ResultRecord]:
         """The record on disk, if it holds exactly these seeds under this run key."""
@@ -119,24 +134,44 @@ class PreparedTask:
         return record if same_seeds and record.run_key == self.key else None
 
 
-def seed_cache_dir(opts: RunOptions, model: ResolvedModel, spec: TaskSpec) -> Path:
-    suite, name = spec.id.split("/")
-    return Path(opts.output_dir) / records.model_slug(model.id) / ".seeds" / f"{suite}__{name}"
-
-
 def prepare(spec: TaskSpec, model: ResolvedModel, opts: RunOptions) -> PreparedTask:
     hp = hyperparameters(spec, opts.overrides)
     loaded = data_module.load(spec, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit,
                               allow_single_class=opts.allow_single_class)
     splits = (opts.train_split, opts.eval_split, loaded.note)
     payload = json.dumps([model.revision, spec.sha256, hp.model_dump(), loaded.fingerprint, splits], sort_keys=True)
-    return PreparedTask(spec, model, opts, hp, loaded, hashlib.sha256(payload.encode()).hexdigest()[:16])
+    key = hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return PreparedTask(spec, model, opts, hp, loaded, key, protocol_deviations(spec, opts, loaded))
+
+
+def protocol_deviations(spec: TaskSpec, opts: RunOptions, loaded: data_module.LoadedData) -> list[str]:
+    """How a run departs from the task's protocol, in words for the record; [] when it follows it exactly."""
+    found = []
+    for key, value in opts.overrides.items():
+        protocol = getattr(spec.hyperparameters, key)
+        if value != protocol:
+            found.append(f"--set {key}={value} (the protocol: {protocol})")
+    hub = spec.dataset.hub
+    for flag, given, split in (("--train-split", opts.train_split, "train"), ("--eval-split", opts.eval_split, "validation")):
+        if given is not None:
+            found.append(f"{flag} {given} (the protocol: {getattr(hub, split, split) if hub else split})")
+    found += opts.limit_deviations() + list(opts.extra_deviations)
+    local = spec.dataset.local
+    if opts.data_dir is not None and local is not None and not (opts.train_split and opts.eval_split):
+        if "[" in local.train or local.train == local.validation:
+            found.append(f"trained on {loaded.splits[0]} and scored on {loaded.splits[1]} of the local files "
+                         "(no train file there), not on the task's own train and validation splits")
+    return found
 
 
 def encode(task: PreparedTask, tokenizer) -> datasets.DatasetDict:
     """The task's features, from the on-disk cache when they were built before."""
-    return features.tokenize(task.loaded.dataset, tokenizer, task.spec.head, task.hp.max_length, task.spec.sha256,
-                             task.loaded.fingerprint)
+    encoded = features.tokenize(task.loaded.dataset, tokenizer, task.spec.head, task.hp.max_length, task.spec.sha256,
+                                task.loaded.fingerprint)
+    if task.spec.head == "token-classification" and tokenizer.unk_token_id is not None:
+        unk = tokenizer.unk_token_id
+        task.unk_sentences = sum(unk in ids for ids in encoded["validation"]["input_ids"])
+    return encoded
 
 
 def train_seed(task: PreparedTask, tokenizer, encoded: datasets.DatasetDict, seed: int, device: torch.device,
@@ -169,15 +204,14 @@ def assemble(task: PreparedTask, started_at: str, device: torch.device, wall_s: 
         model=task.model.as_record(),
         task={"id": spec.id, "spec_sha256": spec.sha256, "primary_metric": spec.metrics.primary},
         hyperparameters=task.hp.model_dump(),
-        data={"source": "local" if loaded.source.startswith("local:") else loaded.source,
-              "train_examples": loaded.train_examples, "validation_examples": loaded.validation_examples,
-              "train_split": task.opts.train_split or _default_split(task, "train"),
-              "validation_split": task.opts.eval_split or _default_split(task, "validation"), "note": loaded.note},
+        data=_provenance(task),
         env=environment.describe(device),
         started_at=started_at,
         wall_s=round(wall_s if wall_s is not None else sum(s.wall_s or s.train_s for s in seeds), 2),
         run_key=task.key,
         baseline=baselines.compute(spec, loaded.dataset),
+        protocol={"followed": not task.deviations, "deviations": task.deviations},
+        warnings=list(loaded.warnings),
     )
     path = records.write(task.record_path, record)
     task.failure_path.unlink(missing_ok=True)
@@ -185,9 +219,16 @@ def assemble(task: PreparedTask, started_at: str, device: torch.device, wall_s: 
                        baseline=record.baseline.scores)
 
 
-def _default_split(task: PreparedTask, split: str) -> str:
-    source = task.spec.dataset.local if task.opts.data_dir else task.spec.dataset.hub
-    return getattr(source, split, split) if source else split
+def _provenance(task: PreparedTask) -> dict[str, Any]:
+    loaded = task.loaded
+    return {
+        "source": loaded.source, "train_examples": loaded.train_examples,
+        "validation_examples": loaded.validation_examples, "train_split": loaded.splits[0],
+        "validation_split": loaded.splits[1], "note": loaded.note,
+        "files": [{"path": f.path, "sha256": f.sha256} for f in loaded.files], "hub_revision": loaded.hub_revision,
+        "fingerprint": loaded.fingerprint or None, "label_counts": loaded.label_counts,
+        "unk_sentences": task.unk_sentences,
+    }
 
 
 def record_failure(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, err: BaseException, started_at: str,
@@ -196,7 +237,7 @@ def record_failure(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, err: 
     failure = FailureRecord(model=model.as_record(), task={"id": spec.id},
                             error={"type": type(err).__name__, "message": str(err)}, started_at=started_at,
                             seeds=list(opts.seeds))
-    records.write(records.failure_path(opts.output_dir, model.id, spec.id), failure)
+    records.write(records.failure_path(opts.output_dir, model.record_dir, spec.id), failure)
     message = f"{type(err).__name__}: {err}"
     console.print(f"  {escape(spec.id)} failed: {escape(message)}", style="red", highlight=False)
     return TaskOutcome(spec.id, "failed", error=message, wall_s=wall_s)

@@ -131,6 +131,7 @@ class Hyperparameters(_Strict):
     weight_decay: float = Field(default=0.0, ge=0)
     max_length: int = Field(gt=1)
     eval_batch_size: int = Field(default=256, gt=0)
+    evals_per_epoch: int = Field(default=1, gt=0)  # validation scorings per epoch (KLUE-baseline: 4); selection picks among all
 
 
 class TaskSpec(_Strict):
@@ -144,6 +145,7 @@ class TaskSpec(_Strict):
     metrics: MetricsSpec
     hyperparameters: Hyperparameters
     selection: Literal["best", "last"] = "last"
+    selection_metric: Optional[str] = None  # the metric "best" selects by; default: metrics.primary
     path: Optional[str] = None  # where it was read from; set by load_spec
     sha256: Optional[str] = None  # spec_sha256: of the parsed spec, after include:; a changed value reruns its tasks
     includes: Optional[str] = None  # the task this one starts from (include:), if any
@@ -199,6 +201,8 @@ class TaskSpec(_Strict):
                 fits = sorted(n for n, m in METRICS.items() if self.head in m.heads)
                 problems.append(f"metrics: {name!r} does not score a {self.head} task; use one of {', '.join(fits)}")
         names = set(self.metrics.names)
+        if self.selection_metric is not None and self.selection_metric not in names:
+            problems.append(f"selection_metric: {self.selection_metric!r} is not among metrics {self.metrics.names}")
         if "binarized_f1" in names and self.metrics.binarize_threshold is None:
             problems.append("metrics.binarize_threshold: binarized_f1 needs the score at which a pair counts as similar")
         if "f1" in names and self.head == "sequence-classification" and len(labels) != 2:

@@ -1,11 +1,13 @@
 """KLUE-NER alignment: character tags -> subword labels -> character tags, on real dev sentences."""
 
+import json
 import re
 
 import pytest
 from transformers import AutoTokenizer
 
-from harness import heads, metrics, spec, tiny
+from harness import data, features, heads, metrics, spec, tiny
+from harness.demo import SAMPLES_DIR
 
 NER = spec.load_tasks(["klue/ner"])[0]
 LABELS = NER.dataset.labels
@@ -87,3 +89,30 @@ def test_spaces_and_truncated_characters_become_O():
     preds = [INDEX["O"], INDEX["B-PS"], INDEX["B-LC"], INDEX["O"]]
     tags = heads.chars_from_subwords(preds, offsets, 5, LABELS)
     assert [LABELS[t] for t in tags] == ["B-PS", "I-PS", "O", "B-LC", "O"]
+
+
+def test_the_cache_key_ignores_the_tokenizers_truncation_state(english_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(english_model_dir)
+    before = features.tokenizer_identity(tokenizer)
+    tokenizer(["a short sentence"], truncation=True, max_length=4)  # what the task that ran before leaves behind
+    assert json.loads(tokenizer.backend_tokenizer.to_str())["truncation"] is not None  # the state a raw hash would see
+    assert features.tokenizer_identity(tokenizer) == before
+    other = AutoTokenizer.from_pretrained(english_model_dir)
+    other.add_tokens(["koenbench-new-piece"])
+    assert features.tokenizer_identity(other) != before
+
+
+def test_a_damaged_feature_cache_is_named_and_built_again(tmp_path, english_model_dir, monkeypatch, capsys):
+    monkeypatch.setenv("KOENBENCH_CACHE", str(tmp_path))
+    sst2 = spec.load_tasks(["glue/sst2"])[0]
+    loaded = data.load(sst2, SAMPLES_DIR)
+    tokenizer = AutoTokenizer.from_pretrained(english_model_dir)
+    expected = list(features.tokenize(loaded.dataset, tokenizer, sst2.head, 64, sst2.sha256, loaded.fingerprint)["train"]["input_ids"])
+    (cache,) = tmp_path.rglob("train-*.arrow")
+    cache.write_bytes(cache.read_bytes()[:200])  # cut short, as by a killed process or a full disk
+    again = features.tokenize(loaded.dataset, tokenizer, sst2.head, 64, sst2.sha256, loaded.fingerprint)
+    err = capsys.readouterr().err
+    assert f"features cache {cache}" in err and "building it again" in err
+    assert list(again["train"]["input_ids"]) == expected
+    reused = features.tokenize(loaded.dataset, tokenizer, sst2.head, 64, sst2.sha256, loaded.fingerprint)
+    assert "building it again" not in capsys.readouterr().err and list(reused["train"]["input_ids"]) == expected

@@ -5,6 +5,7 @@ import queue
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from harness import data, grid, models, records, results, runner, spec
 from harness.demo import SAMPLES_DIR
@@ -141,3 +142,45 @@ def test_a_killed_worker_fails_only_its_own_run(tmp_path, model, monkeypatch):
     failure = records.read_failure(next(tmp_path.glob("*/glue__sst2.failed.json")))
     assert failure.error.type == "WorkerDied"
     assert [s["seed"] for s in _scores(tmp_path)["glue__stsb.json"]] == [1, 2]
+
+
+def _copy_results(source: Path, target: Path) -> Path:
+    import shutil
+
+    shutil.copytree(source, target)
+    return target
+
+
+def test_a_rerun_with_fewer_seeds_is_refused_before_training(tmp_path, model, sequential, monkeypatch):
+    output = _copy_results(sequential, tmp_path / "out")
+    before = {p: p.read_bytes() for p in output.rglob("*.json")}
+    monkeypatch.setattr(runner, "finetune", lambda *a, **k: pytest.fail("trained despite the refusal"))
+    with pytest.raises(grid.UsageError, match=r"holds seeds \[1, 2\]; this run asks for \[1\]"):
+        grid.run(spec.load_tasks(["glue/stsb"]), model, _opts(output, seeds=[1]))
+    assert {p: p.read_bytes() for p in output.rglob("*.json")} == before
+
+
+def test_a_record_of_another_model_is_not_overwritten(tmp_path, model, sequential):
+    output = _copy_results(sequential, tmp_path / "out")
+    (path,) = output.glob("*/glue__stsb.json")
+    record = records.read_result(path)
+    other = record.model_copy(update={"model": record.model.model_copy(update={"id": "fixture/model-b"})})
+    records.write(path, other)
+    with pytest.raises(grid.UsageError, match="refusing to write over it"):
+        grid.run(spec.load_tasks(["glue/stsb"]), model, _opts(output, force=True))
+    assert records.read_result(path).model.id == "fixture/model-b"
+
+
+def test_a_damaged_seed_cache_file_is_named_and_that_seed_runs_again(tmp_path, model, sequential):
+    output = _copy_results(sequential, tmp_path / "out")
+    (record_file,) = output.glob("*/glue__stsb.json")
+    record_file.unlink()
+    damaged = sorted(output.glob("*/.seeds/glue__stsb/*-seed2.json"))[0]
+    damaged.write_text(damaged.read_text(encoding="utf-8")[:40], encoding="utf-8")  # cut short, as by a full disk
+    console = Console(record=True, width=400)
+    (outcome,) = grid.run(spec.load_tasks(["glue/stsb"]), model, _opts(output), console=console)
+    assert outcome.status == "done"
+    printed = console.export_text()
+    assert str(damaged) in printed and "runs again" in printed
+    again = [s.scores for s in records.read_result(record_file).seeds]
+    assert again == [s.scores for s in records.read_result(next(sequential.glob("*/glue__stsb.json"))).seeds]

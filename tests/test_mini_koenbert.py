@@ -11,7 +11,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoTokenizer
 
-from harness import results, tiny
+from harness import records, results, tiny
 from harness.paths import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
@@ -61,7 +61,7 @@ def test_toy_pipeline_end_to_end(tmp_path, shared_data, restore_threads):
     assert set(summary["models"]) == set(planned)
     for model_id, tasks in planned.items():
         for task in tasks:
-            record = results.read_record(results.record_path(out / "results", model_id, task))
+            record = results.read_record(records.find_result(out / "results", model_id, task))
             assert [x["seed"] for x in record["seeds"]] == list(s.seeds)
             assert record["data"]["train_examples"] == s.train_examples[task]
             assert task in summary["scores"][model_id]

@@ -115,7 +115,7 @@ def test_reading_names_the_file_and_the_field(tmp_path):
 
 def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path):
     record = _record()
-    path = records.record_path(tmp_path, record.model.id, record.task.id)
+    path = records.record_path(tmp_path, "fixture__model-a", record.task.id)
     assert path == tmp_path / "fixture__model-a" / "glue__mrpc.json"
     records.write(path, record)
     assert records.read_result(path).scores["f1"] == 82.0

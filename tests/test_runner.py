@@ -6,8 +6,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import torch
+from transformers import AutoTokenizer
+
+from harness import data
 from harness import finetune as finetune_module
+from harness import records as records_module
 from harness import results, runner
+from harness import spec as spec_module
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
 
@@ -55,17 +61,21 @@ def test_all_eight_tasks_write_valid_records(full_run, tiny_english_bert):
     assert "glue/mrpc" in result.output and "records in" in result.output  # the summary table
 
 
-# Seed 42, one epoch, the tiny English BERT (built with seed 0) on the bundled samples, on CPU: recorded
-# with the runner as it was before the records, heads and grid were restructured. A refactor that changes
-# any of these numbers changed what the benchmark measures.
+# Seed 42, one epoch, the tiny English BERT (built with seed 0) on the bundled samples, on CPU. Recorded with
+# the runner as it was before the records, heads and grid were restructured, and equal after it. Changed since
+# only where what is measured changed: glue/qnli by the seeded, stratified carve of its dev file, klue/* by
+# validating 4 times an epoch (the losses are per evaluation) and klue/ner by training without warm-up.
 PINNED_SCORES = {
-    "glue/mrpc": {"accuracy": 70.0, "f1": 82.3529}, "glue/qnli": {"accuracy": 45.0},
+    "glue/mrpc": {"accuracy": 70.0, "f1": 82.3529}, "glue/qnli": {"accuracy": 51.6667},
     "glue/sst2": {"accuracy": 51.6667}, "glue/stsb": {"pearson": -2.9032, "spearman": -3.3062},
-    "klue/ner": {"char_f1": 2.1969, "entity_f1": 0.0}, "klue/nli": {"accuracy": 33.3333},
+    "klue/ner": {"char_f1": 2.9527, "entity_f1": 0.0}, "klue/nli": {"accuracy": 33.3333},
     "klue/sts": {"binarized_f1": 0.0, "pearson": 19.9336}, "klue/ynat": {"accuracy": 8.3333, "macro_f1": 2.1978},
 }
-PINNED_LOSS = {"glue/mrpc": 0.69201, "glue/qnli": 0.69303, "glue/sst2": 0.69289, "glue/stsb": 10.4817,
-               "klue/ner": 2.549, "klue/nli": 1.09891, "klue/sts": 8.18385, "klue/ynat": 1.94387}
+PINNED_LOSSES = {
+    "glue/mrpc": [0.69201], "glue/qnli": [0.6931], "glue/sst2": [0.69289], "glue/stsb": [10.4817],
+    "klue/ner": [2.55178, 2.54888, 2.54568, 2.53855], "klue/nli": [1.09814, 1.09901, 1.0982, 1.0984],
+    "klue/sts": [8.16178, 7.89938, 7.42428, 9.24996], "klue/ynat": [1.94346, 1.94306, 1.94471, 1.94424],
+}
 
 
 def test_the_tiny_run_scores_what_it_scored_before(full_run):
@@ -73,13 +83,13 @@ def test_the_tiny_run_scores_what_it_scored_before(full_run):
     assert result.exit_code == 0, result.output
     found = records(output)
     assert {t: r["scores"] for t, r in found.items()} == {t: pytest.approx(s, abs=1e-3) for t, s in PINNED_SCORES.items()}
-    losses = {t: r["seeds"][0]["evaluations"][-1]["loss"] for t, r in found.items()}
-    assert losses == {t: pytest.approx(v, abs=1e-4) for t, v in PINNED_LOSS.items()}
+    losses = {t: [e["loss"] for e in r["seeds"][0]["evaluations"]] for t, r in found.items()}
+    assert losses == {t: pytest.approx(v, abs=1e-4) for t, v in PINNED_LOSSES.items()}
 
 
 def test_rerun_skips_finished_work_and_force_reruns(full_run, tiny_english_bert):
     output, _ = full_run
-    path = output / results.model_slug(str(tiny_english_bert)) / "glue__sst2.json"
+    (path,) = output.glob("*/glue__sst2.json")
     before = path.read_text(encoding="utf-8")
     again = bench(*run_args(tiny_english_bert, output, "--tasks", "glue/sst2"))
     assert again.exit_code == 0 and "skipped" in again.output
@@ -148,4 +158,96 @@ def test_user_mistakes_get_a_message_not_a_traceback(tmp_path, tiny_english_bert
     bad_override = bench(*run_args(tiny_english_bert, tmp_path, "--set", "batch_size=-1"))
     assert bad_override.exit_code == 2 and "batch_size" in bad_override.output
     offline_data = bench("run", "--model", str(tiny_english_bert), "--tasks", "glue/mrpc", "--output", str(tmp_path))
-    assert offline_data.exit_code == 1 and "--data-dir" in offline_data.output
+    assert offline_data.exit_code == 2 and "--data-dir" in offline_data.output
+
+
+def test_usage_mistakes_of_all_tasks_are_reported_together_before_training(tmp_path, tiny_english_bert, monkeypatch):
+    monkeypatch.setattr(runner, "finetune", lambda *a, **k: pytest.fail("trained despite a usage mistake"))
+    device = [] if torch.cuda.is_available() else ["--device", "cuda"]
+    result = bench("run", "--model", str(tiny_english_bert), "--tasks", "glue/mrpc,glue/sst2", "--set", "max_length=9999",
+                   "--output", str(tmp_path), *device)
+    assert result.exit_code == 2
+    for expected in ("glue/mrpc: max_length 9999 is above the 512 positions", "glue/sst2: max_length 9999",
+                     "glue/mrpc: reads its data from the hub", "glue/sst2: reads its data from the hub"):
+        assert expected in result.output
+    if device:
+        assert "no CUDA device" in result.output
+    assert not list(tmp_path.rglob("*"))  # no record, no failure record, no cache
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--tasks", ""], "names no task"), (["--tasks", ","], "names no task"),
+    (["--set", "epochs=[1"], "is not valid YAML"), (["--set", "epochs"], "expected key=value"),
+])
+def test_empty_task_lists_and_bad_overrides_are_usage_errors(tmp_path, tiny_english_bert, args, expected):
+    result = bench("run", "--model", str(tiny_english_bert), "--data-dir", str(SAMPLES_DIR), "--output", str(tmp_path), *args)
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert not list(tmp_path.rglob("*"))
+
+
+def test_text_in_brackets_prints_as_written(tmp_path, tiny_english_bert):
+    odd = tmp_path / "[" / "x]"  # a data folder whose path holds '[/x]', which rich would read as a closing tag
+    odd.mkdir(parents=True)
+    result = bench("run", "--model", str(tiny_english_bert), "--data-dir", str(odd), "--tasks", "glue/sst2",
+                   "--train-split", "train[/x]", "--output", str(tmp_path / "out"), "--set", "epochs=1")
+    assert result.exit_code == 1, result.output
+    assert "MarkupError" not in result.output and "train[/x]" in result.output
+    failure = records_module.read_failure(next((tmp_path / "out").glob("*/glue__sst2.failed.json")))
+    assert "train[/x]" in failure.error.message
+
+
+def test_a_nan_on_the_last_optimizer_step_is_caught(tmp_path, tiny_english_bert, monkeypatch):
+    real = finetune_module._train_step
+
+    def poison_the_last_step(run, batch):
+        result = real(run, batch)
+        if run.step + 1 == run.hp.epochs * len(run.loader):  # the update after the last finite loss
+            with torch.no_grad():
+                next(run.model.parameters()).fill_(float("nan"))
+        return result
+
+    monkeypatch.setattr(finetune_module, "_train_step", poison_the_last_step)
+    result = bench(*run_args(tiny_english_bert, tmp_path, "--tasks", "glue/sst2"))
+    assert result.exit_code == 1
+    assert not records(tmp_path)
+    failure = records_module.read_failure(next(tmp_path.glob("*/glue__sst2.failed.json")))
+    assert failure.error.type == "TrainingDiverged" and "weights" in failure.error.message
+
+
+def test_records_say_how_the_run_departs_from_the_protocol(full_run):
+    output, _ = full_run
+    found = records(output)
+    for task_id, record in found.items():
+        assert record["protocol"]["followed"] is False
+        assert any(d.startswith("--set epochs=1 (the protocol:") for d in record["protocol"]["deviations"]), task_id
+    ner = found["klue/ner"]["protocol"]["deviations"]
+    assert any("trained on validation[:80%]" in d and "no train file" in d for d in ner)
+    assert not any("no train file" in d for d in found["glue/sst2"]["protocol"]["deviations"])
+
+
+def test_protocol_runs_have_no_deviations(shared_data):
+    ner = spec_module.load_tasks(["klue/ner"])[0]
+    hub_run = runner.RunOptions(overrides={"epochs": ner.hyperparameters.epochs})  # the protocol's own value
+    assert runner.protocol_deviations(ner, hub_run, None) == []
+    limited = runner.RunOptions(limit=8, train_split="train[:100]")
+    assert [d.split(" ")[0] for d in runner.protocol_deviations(ner, limited, None)] == ["--train-split", "smoke"]
+
+
+def test_each_ner_record_counts_the_sentences_with_an_unknown_piece(full_run, tiny_english_bert):
+    output, _ = full_run
+    record = records(output)["klue/ner"]
+    tokenizer = AutoTokenizer.from_pretrained(tiny_english_bert)
+    ner = spec_module.load_tasks(["klue/ner"])[0]
+    validation = data.load(ner, SAMPLES_DIR).dataset["validation"]
+    ids = tokenizer(["".join(t) for t in validation["tokens"]], truncation=True, max_length=510)["input_ids"]
+    expected = sum(tokenizer.unk_token_id in row for row in ids)
+    assert expected > 0  # an English vocabulary on Korean text: many unknown pieces
+    assert record["data"]["unk_sentences"] == expected
+    assert records(output)["glue/sst2"]["data"]["unk_sentences"] is None  # counted for token tasks only
+
+
+def test_evaluations_are_spread_evenly_and_the_last_ends_the_epoch():
+    assert finetune_module.evaluation_steps(1428, 4) == [357, 714, 1071, 1428]  # YNAT at batch 32: as run_klue.py
+    assert finetune_module.evaluation_steps(10, 4) == [3, 5, 8, 10]
+    assert finetune_module.evaluation_steps(3, 4) == [1, 2, 3]  # never more evaluations than steps
+    assert finetune_module.evaluation_steps(7, 1) == [7]

@@ -1,0 +1,110 @@
+"""Usage mistakes of a `bench run`, found in one pass over every selected task before any training.
+
+Each check returns sentences that say what is wrong and what to change; `bench run` prints
+them all together and exits 2 without writing a record. Only what goes wrong while a task
+runs (a NaN, a crash) becomes a failure record.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+
+import yaml
+
+from harness import environment
+from harness.models import ResolvedModel
+from harness.spec import SpecError, TaskSpec
+
+OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+
+
+class UsageError(ValueError):
+    """Mistakes of the invocation, one per line; nothing was trained or written."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def parse_overrides(items: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """``--set key=value`` items -> ({key: YAML value}, problems)."""
+    overrides, problems = {}, []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(f"--set {item!r}: expected key=value, e.g. --set learning_rate=3e-5")
+            continue
+        try:
+            overrides[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            where = getattr(err, "problem", None) or "not a YAML value"
+            problems.append(f"--set {item!r}: the value is not valid YAML ({where}); quote text, e.g. --set {key.strip()}='...'")
+    return overrides, problems
+
+
+def task_selection(tasks: Optional[str]) -> list[str]:
+    """``--tasks`` -> task ids; an empty list (``--tasks ""`` or ``--tasks ,``) is a mistake, not "all" or "none"."""
+    if tasks is None:
+        return []
+    names = [t.strip() for t in tasks.split(",") if t.strip()]
+    if not names:
+        raise UsageError([f"--tasks {tasks!r} names no task; give ids like --tasks klue/ner,glue/mrpc, "
+                          "or leave --tasks out to run a --suite"])
+    return names
+
+
+def check_run(specs: list[TaskSpec], model: ResolvedModel, hyperparameters, device: str,
+              data_dir_given: bool) -> list[str]:
+    """Every problem of running ``specs`` on ``model`` as asked; ``hyperparameters(spec)`` applies --set."""
+    problems = _device_problems(device)
+    max_positions = _max_positions(model)
+    offline = [name for name in OFFLINE_VARIABLES if os.environ.get(name, "").strip().lower() in ("1", "true", "yes")]
+    for spec in specs:
+        try:
+            hp = hyperparameters(spec)
+        except SpecError as err:
+            problems.append(f"{spec.id}: {err}")
+            continue
+        if max_positions is not None and hp.max_length > max_positions:
+            problems.append(f"{spec.id}: max_length {hp.max_length} is above the {max_positions} positions of "
+                            f"{model.id}; use --set max_length={max_positions} (a deviation from the protocol)")
+        problems.extend(_data_problems(spec, data_dir_given, offline))
+    return list(dict.fromkeys(problems))
+
+
+def _device_problems(device: str) -> list[str]:
+    try:
+        environment.pick_device(device)
+    except (ValueError, RuntimeError) as err:
+        return [str(err)]
+    return []
+
+
+def _data_problems(spec: TaskSpec, data_dir_given: bool, offline: list[str]) -> list[str]:
+    if data_dir_given:
+        if spec.dataset.local is None:
+            return [f"{spec.id}: has no local files (dataset.local in its YAML); run it without --data-dir"]
+        return []
+    if spec.dataset.hub is None:
+        return [f"{spec.id}: has no hub dataset; give --data-dir with its files ({spec.path or 'its YAML'})"]
+    if offline:
+        return [f"{spec.id}: reads its data from the hub, but {' and '.join(offline)} is set (offline); "
+                "give --data-dir with the local KLUE/GLUE files"]
+    return []
+
+
+def _max_positions(model: ResolvedModel) -> Optional[int]:
+    """The longest input the model takes, in tokens, from its config; None when the config does not say."""
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(model.path)
+    except (OSError, ValueError):
+        return None  # models.resolve has checked the model; its own load will name any problem
+    positions = getattr(config, "max_position_embeddings", None)
+    if not isinstance(positions, int):
+        return None
+    # RoBERTa-style models keep padding_idx + 1 positions for the padding offset
+    offset = (config.pad_token_id or 0) + 1 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") else 0
+    return positions - offset
