@@ -7,7 +7,6 @@ builds and caches them.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 from pathlib import Path
@@ -25,7 +24,7 @@ def cache_root() -> Path:
     return Path(os.environ.get("KOENBENCH_CACHE", Path.home() / ".cache" / "koenbench")) / "features"
 
 
-FEATURES_VERSION = 2  # bump when what is cached changes in a way the heads' encoder source does not show
+FEATURES_VERSION = 2  # bump when what is cached changes in a way the source of this module and heads.py does not show
 
 
 def tokenizer_identity(tokenizer) -> str:
@@ -45,14 +44,17 @@ def tokenizer_identity(tokenizer) -> str:
     return hashlib.sha256(json.dumps(state, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
-def code_version(head: heads.Head) -> str:
-    """The features' code: the head's encoder source and FEATURES_VERSION; an edited encoder never reuses old features."""
-    source = inspect.getsource(type(head).encoder)
-    return hashlib.sha256(f"{FEATURES_VERSION}|{source}".encode("utf-8")).hexdigest()[:12]
+def code_version() -> str:
+    """The code that makes features: this module and the heads' (encoders, character mapping), and
+    FEATURES_VERSION; an upgraded or edited harness never reuses features an older version made."""
+    digest = hashlib.sha256(str(FEATURES_VERSION).encode())
+    for module_file in (__file__, heads.__file__):
+        digest.update(Path(module_file).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def cache_key(tokenizer, head: str, max_length: int, spec_sha256: str, data_fingerprint: str) -> str:
-    parts = [tokenizer_identity(tokenizer), code_version(heads.get(head)), spec_sha256, str(max_length), data_fingerprint, head]
+    parts = [tokenizer_identity(tokenizer), code_version(), spec_sha256, str(max_length), data_fingerprint, head]
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()[:20]
 
 

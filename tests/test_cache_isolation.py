@@ -2,13 +2,14 @@
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import datasets
 import pytest
 from transformers import AutoTokenizer
 
-from harness import features
+from harness import features, heads
 
 USER_FEATURE_CACHE = Path.home() / ".cache" / "koenbench"
 
@@ -43,28 +44,30 @@ def test_tokenizing_writes_into_the_test_cache_and_not_the_users(tokenizer, test
     assert not any(_under(f, USER_FEATURE_CACHE) for f in written)
 
 
-def _edited_features_module(tmp_path: Path, edit: str):
-    """harness/features.py as a user would have it after an upgrade that changes how features are made."""
-    source = Path(features.__file__).read_text(encoding="utf-8") + edit
-    path = tmp_path / "features_edited.py"
+def _edited(module, tmp_path: Path, edit: str, monkeypatch):
+    """A harness module as a user would have it after an upgrade that changes how features are made."""
+    source = Path(module.__file__).read_text(encoding="utf-8") + edit
+    path = tmp_path / f"{module.__name__.rpartition('.')[2]}_edited.py"
     path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("features_edited", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    edited = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, edited)  # its dataclasses look their module up there
+    spec.loader.exec_module(edited)
+    return edited
 
 
 def test_changed_feature_code_does_not_reuse_features_made_by_the_old_code(tokenizer, tmp_path, monkeypatch):
     monkeypatch.setenv("KOENBENCH_CACHE", str(tmp_path / "cache"))  # the same cache for both versions
     args = (ner_rows(), tokenizer, "token-classification", 32, "spec-a", "synthetic")
-    old = features.tokenize(*args)["train"]["labels"]
-    assert features.IGNORE_INDEX in old[0]  # [CLS]/[SEP] (and the space) carry the ignore index
+    old = list(features.tokenize(*args)["train"]["labels"])
+    assert heads.IGNORE_INDEX in old[0]  # [CLS]/[SEP] (and the space) carry the ignore index
 
     # the new code marks ignored positions differently; a cache keyed without the code would hand back `old`
-    new_module = _edited_features_module(tmp_path, "\nIGNORE_INDEX = -7\n")
-    new = new_module.tokenize(*args)["train"]["labels"]
+    with monkeypatch.context() as patch:
+        patch.setattr(features, "heads", _edited(heads, tmp_path, "\nIGNORE_INDEX = -7\n", patch))
+        new = list(features.tokenize(*args)["train"]["labels"])
     assert new != old
-    assert [[-7 if v == features.IGNORE_INDEX else v for v in row] for row in old] == new
+    assert [[-7 if v == heads.IGNORE_INDEX else v for v in row] for row in old] == new
 
     # the unchanged code still finds its own cache: same features again
-    assert features.tokenize(*args)["train"]["labels"] == old
+    assert list(features.tokenize(*args)["train"]["labels"]) == old

@@ -26,6 +26,7 @@ def three_epochs(tmp_path_factory, tiny_english_bert) -> Path:
     result = CliRunner().invoke(app, [
         "run", "--model", str(tiny_english_bert), "--data-dir", str(SAMPLES_DIR), "--tasks", "klue/sts,glue/stsb",
         "--set", "epochs=3", "--set", "learning_rate=0.0005", "--limit", "48", "--eval-limit", "32",
+        "--set", "evals_per_epoch=1",  # one validation an epoch (KLUE's protocol has 4), so evaluations are epochs
         "--output", str(output)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return output

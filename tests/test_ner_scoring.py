@@ -5,7 +5,7 @@ import datasets
 import pytest
 from transformers import AutoTokenizer
 
-from harness import features, finetune
+from harness import features, finetune, heads
 from harness.spec import load_tasks
 
 NER = load_tasks(["klue/ner"])[0]
@@ -30,7 +30,7 @@ def test_the_sentence_is_what_the_hand_computations_assume(encoded):
 
 
 def test_predicting_every_subword_right_scores_100_because_spaces_are_not_scored(encoded):
-    perfect = [[TAG["O"] if label == features.IGNORE_INDEX else label for label in row] for row in encoded["labels"]]
+    perfect = [[TAG["O"] if label == heads.IGNORE_INDEX else label for label in row] for row in encoded["labels"]]
     # the space inside "new york" has no subword, so it comes back as O against a gold I-LC: were it scored,
     # char F1 would drop below 100 and the entity would break in two
     assert finetune.score(NER, encoded, perfect) == {"entity_f1": 100.0, "char_f1": 100.0}
