@@ -40,14 +40,14 @@ def compute(spec: "TaskSpec", dataset: "DatasetDict") -> Baseline:
     """The baseline of ``spec`` on ``dataset['validation']``, its constant taken from ``dataset['train']``."""
     import numpy as np  # here, not at the top: the site reads baselines (by_task) without the metric libraries
 
-    from harness import features, metrics
+    from harness import heads, metrics
 
     options = {"labels": spec.dataset.labels, "binarize_threshold": spec.metrics.binarize_threshold}
     train, validation = dataset["train"], dataset["validation"]
     kind = KIND_BY_HEAD[spec.head]
     if spec.head == "token-classification":
         outside = spec.dataset.labels.index("O")
-        gold = [[tags[i] for i in features.scored_positions(tokens)]
+        gold = [[tags[i] for i in heads.scored_positions(tokens)]
                 for tokens, tags in zip(validation["tokens"], validation["tags"])]
         predictions = [[outside] * len(sentence) for sentence in gold]
         scores = _quietly(lambda: metrics.compute(spec.metrics.names, predictions, gold, **options))

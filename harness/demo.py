@@ -16,7 +16,7 @@ from typing import Any, Optional
 from rich.console import Console
 from rich.table import Table
 
-from harness import models, runner, spec, tiny
+from harness import grid, models, runner, spec, tiny
 from harness.paths import REPORTED_FILE, SAMPLES_DIR
 from harness.spec import TaskSpec
 
