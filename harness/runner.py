@@ -150,11 +150,11 @@ def protocol_deviations(spec: TaskSpec, opts: RunOptions, loaded: data_module.Lo
     for key, value in opts.overrides.items():
         protocol = getattr(spec.hyperparameters, key)
         if value != protocol:
-            found.append(f"--set {key}={value} (the protocol: {protocol})")
+            found.append(f"{key} {value} (protocol: {protocol})")  # from --set
     hub = spec.dataset.hub
     for flag, given, split in (("--train-split", opts.train_split, "train"), ("--eval-split", opts.eval_split, "validation")):
         if given is not None:
-            found.append(f"{flag} {given} (the protocol: {getattr(hub, split, split) if hub else split})")
+            found.append(f"{flag} {given} (protocol: {getattr(hub, split, split) if hub else split})")
     found += opts.limit_deviations() + list(opts.extra_deviations)
     local = spec.dataset.local
     if opts.data_dir is not None and local is not None and not (opts.train_split and opts.eval_split):

@@ -219,7 +219,7 @@ def test_records_say_how_the_run_departs_from_the_protocol(full_run):
     found = records(output)
     for task_id, record in found.items():
         assert record["protocol"]["followed"] is False
-        assert any(d.startswith("--set epochs=1 (the protocol:") for d in record["protocol"]["deviations"]), task_id
+        assert any(d.startswith("epochs 1 (protocol:") for d in record["protocol"]["deviations"]), task_id
     ner = found["klue/ner"]["protocol"]["deviations"]
     assert any("trained on validation[:80%]" in d and "no train file" in d for d in ner)
     assert not any("no train file" in d for d in found["glue/sst2"]["protocol"]["deviations"])
