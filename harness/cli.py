@@ -79,8 +79,11 @@ def run(
         raise typer.Exit(code=130)
     except grid.UsageError as err:
         fail(str(err))
-    console.print(runner.summary_table(resolved.id, outcomes, specs))
-    console.print(Text(f"records in {output}"))
+    from harness.compare import outcome_intervals
+
+    intervals = outcome_intervals({o.task_id: o.path for o in outcomes if o.path is not None})
+    console.print(runner.summary_table(resolved.id, outcomes, specs, intervals))
+    console.print(Text(f"records in {output}; 95% intervals resample the validation examples and the seeds"))
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(code=1)
     if any(o.status == "pending" for o in outcomes):

@@ -216,6 +216,17 @@ def average_interval(entries: Sequence[tuple[Path, records.ResultRecord]],
     return bootstrap.percentile_interval(float(np.mean(points)), np.mean(draws, axis=0))
 
 
+def outcome_intervals(paths: dict[str, Path], resamples: int = bootstrap.RESAMPLES) -> dict[str, dict[str, bootstrap.Interval]]:
+    """Task id -> metric -> interval for the records at ``paths`` (task id -> record file) that kept predictions."""
+    found = {}
+    for task_id, path in paths.items():
+        try:
+            found[task_id] = record_intervals(path, records.read_result(path), resamples)
+        except (records.RecordError, predictions.PredictionsError):
+            continue  # the summary then shows no interval; `bench compare` and the site say why
+    return found
+
+
 @dataclass
 class Ties:
     """On one task: the best model by the metric, the models no test can tell from it, and those that were not tested."""

@@ -72,6 +72,7 @@ class Run:
     step: int = 0  # optimizer steps done
     train_s: float = 0.0  # seconds spent in training steps, evaluation excluded
     evaluations: list[Evaluation] = field(default_factory=list)
+    predictions: list[list[Any]] = field(default_factory=list)  # each evaluation's, for the one selected
 
 
 def setup(spec: TaskSpec, model_path: str, tokenizer, train: datasets.Dataset, hp: Hyperparameters, seed: int,
@@ -117,13 +118,16 @@ def finetune(
     for epoch in range(1, hp.epochs + 1):
         train_epoch(run, epoch, eval_at, data["validation"], on_step)
     chosen = select(run.evaluations, spec)
-    return SeedResult(
+    result = SeedResult(
         seed=seed, scores=chosen.scores, epoch=chosen.epoch, step=chosen.step, evaluations=run.evaluations,
         train_s=round(run.train_s, 2),
         examples_per_s=round(hp.epochs * len(data["train"]) / max(run.train_s, 1e-9), 1),
         wall_s=round(time.time() - began, 2),
         ran={"start": began, "end": time.time(), "device": str(device)},
     )
+    chosen_predictions = run.predictions[run.evaluations.index(chosen)]
+    result._predictions = run.head.scored(data["validation"], chosen_predictions, spec.dataset.labels)
+    return result
 
 
 def train_epoch(run: Run, epoch: int, eval_at: list[int], validation: datasets.Dataset,
@@ -183,6 +187,7 @@ def _check_weights(run: Run, epoch: int, step: int) -> None:
 
 def evaluate(run: Run, validation: datasets.Dataset, epoch: int, loss: float) -> Evaluation:
     predictions = predict(run.model, validation, run.spec, run.tokenizer, run.device, run.hp.eval_batch_size)
+    run.predictions.append(predictions)
     return Evaluation(epoch=epoch, step=run.step, loss=loss, scores=score(run.spec, validation, predictions))
 
 

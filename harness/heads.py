@@ -69,11 +69,15 @@ class Head:
         """One prediction per row of a batch of logits (float, on the CPU)."""
         raise NotImplementedError
 
+    def scored(self, ds, predictions: list[Any], labels) -> tuple[Any, Any]:
+        """(predictions, references) as the metrics take them: what is scored, and what a predictions file keeps."""
+        return np.asarray(predictions), np.asarray(ds["labels"])
+
     def score(self, names: Sequence[str], ds, predictions: list[Any], labels, **options) -> dict[str, float]:
         """The named metrics of ``predictions`` against the references kept in the encoded split ``ds``."""
         from harness import metrics
 
-        return metrics.compute(names, np.asarray(predictions), np.asarray(ds["labels"]), labels=labels, **options)
+        return metrics.compute(names, *self.scored(ds, predictions, labels), labels=labels, **options)
 
 
 class _SentenceHead(Head):
@@ -142,16 +146,14 @@ class TokenClassification(Head):
     def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
         return [logits[row, :length].argmax(-1).tolist() for row, length in enumerate(lengths)]
 
-    def score(self, names: Sequence[str], ds, predictions: list[Any], labels, **options) -> dict[str, float]:
-        """Subword predictions -> character tags, scored on the non-space characters, as KLUE-baseline does."""
-        from harness import metrics
-
+    def scored(self, ds, predictions: list[Any], labels) -> tuple[Any, Any]:
+        """Subword predictions -> character tags of the non-space characters, as KLUE-baseline scores them."""
         char_preds, char_gold = [], []
         for p, offsets, gold, scored in zip(predictions, ds["offsets"], ds["char_tags"], ds["scored_chars"]):
             tags = chars_from_subwords(p, offsets, len(gold), labels)
             char_preds.append([tags[i] for i in scored])
             char_gold.append([gold[i] for i in scored])
-        return metrics.compute(names, char_preds, char_gold, labels=labels, **options)
+        return char_preds, char_gold
 
 
 def _label_kwargs(labels: Optional[Sequence[str]]) -> dict[str, Any]:

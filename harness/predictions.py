@@ -191,6 +191,18 @@ def seed_file(seed_cache: Path) -> Path:
     return Path(seed_cache).with_suffix(".predictions.npz")
 
 
+def keep_seed(seed_cache: Path, spec, validation_columns: dict[str, list], result) -> bool:
+    """Write a seed's predictions (``result._predictions``, set by finetune) beside its cached result; False if it has none."""
+    if result._predictions is None:
+        return False
+    predicted, references = result._predictions
+    kept = TaskPredictions(spec.id, kind_of(spec.head), split_fingerprint(validation_columns), [result.seed], references,
+                           [predicted], labels=list(spec.dataset.labels) if spec.dataset.labels else None,
+                           binarize_threshold=spec.metrics.binarize_threshold)
+    save(seed_file(seed_cache), kept)
+    return True
+
+
 def gather(seed_files: Sequence[Path], record_path: Path) -> Optional[tuple[str, str]]:
     """Merge the seeds' files into the record's; (file name beside the record, sha256), or None if a seed has none.
 

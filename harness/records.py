@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     FiniteFloat,
+    PrivateAttr,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -133,6 +134,9 @@ class SeedResult(_Strict):
     examples_per_s: Optional[Seconds] = None
     wall_s: Optional[Seconds] = None
     ran: Optional[RunTimes] = None
+    # the chosen evaluation's (predictions, references) as the metrics take them; in memory only:
+    # the runner writes them to a predictions file (harness/predictions.py), the record keeps its hash
+    _predictions: Optional[tuple[Any, Any]] = PrivateAttr(default=None)
 
 
 # --------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness import data as data_module
-from harness import baselines, environment, features, records
+from harness import baselines, environment, features, predictions, records
 from harness.finetune import finetune
 from harness.models import ResolvedModel
 from harness.records import FailureRecord, RecordError, ResultRecord, SeedResult
@@ -189,6 +189,7 @@ def train_seed(task: PreparedTask, tokenizer, encoded: datasets.DatasetDict, see
     if progress is not None:
         progress.remove_task(bar)
     records.write(task.seed_cache(seed), result)
+    predictions.keep_seed(task.seed_cache(seed), task.spec, task.loaded.dataset["validation"].to_dict(), result)
     return result
 
 
@@ -199,6 +200,7 @@ def assemble(task: PreparedTask, started_at: str, device: torch.device, wall_s: 
     """
     seeds = [records.read_seed(task.seed_cache(seed)) for seed in task.opts.seeds]
     loaded, spec = task.loaded, task.spec
+    kept = predictions.gather([predictions.seed_file(task.seed_cache(seed)) for seed in task.opts.seeds], task.record_path)
     record = ResultRecord.from_seeds(
         seeds,
         model=task.model.as_record(),
@@ -212,6 +214,7 @@ def assemble(task: PreparedTask, started_at: str, device: torch.device, wall_s: 
         baseline=baselines.compute(spec, loaded.dataset),
         protocol={"followed": not task.deviations, "deviations": task.deviations},
         warnings=list(loaded.warnings),
+        predictions={"path": kept[0], "sha256": kept[1]} if kept else None,
     )
     path = records.write(task.record_path, record)
     task.failure_path.unlink(missing_ok=True)
@@ -243,20 +246,28 @@ def record_failure(spec: TaskSpec, model: ResolvedModel, opts: RunOptions, err: 
     return TaskOutcome(spec.id, "failed", error=message, wall_s=wall_s)
 
 
-def summary_table(model_id: str, outcomes: list[TaskOutcome], specs: list[TaskSpec]) -> Table:
-    by_id = {s.id: s for s in specs}
+def summary_table(model_id: str, outcomes: list[TaskOutcome], specs: list[TaskSpec],
+                  intervals: Optional[dict[str, dict[str, Any]]] = None) -> Table:
+    """The run's scores; ``intervals`` (task -> metric -> bootstrap.Interval) adds each score's 95% interval."""
+    by_id, intervals = {s.id: s for s in specs}, intervals or {}
     table = Table(title=escape(model_id), caption="baseline: the primary metric of a constant guess on the same "
                   "validation rows (majority class of train, train mean, or all O), never trained; a floor, not a rank")
-    for column in ("task", "status", "primary", "score", "± std", "baseline", "other metrics", "wall s"):
+    for column in ("task", "status", "primary", "score", "95% interval", "± std", "baseline", "other metrics", "wall s"):
         table.add_column(column, justify="right" if column in ("score", "± std", "baseline", "wall s") else "left")
     for o in outcomes:
         primary = by_id[o.task_id].metrics.primary
         baseline = f"[dim]{o.baseline[primary]:.2f}[/dim]" if primary in o.baseline else "-"
         if o.status in ("failed", "pending"):
             status = "[red]failed[/red]" if o.status == "failed" else "[yellow]pending[/yellow]"
-            table.add_row(o.task_id, status, primary, "-", "-", baseline, escape(o.error or ""), f"{o.wall_s:.0f}")
+            table.add_row(o.task_id, status, primary, "-", "-", "-", baseline, escape(o.error or ""), f"{o.wall_s:.0f}")
             continue
-        others = ", ".join(f"{k} {v:.2f}" for k, v in o.scores.items() if k != primary)
-        table.add_row(o.task_id, o.status, primary, f"{o.scores[primary]:.2f}", f"{o.std.get(primary, 0):.2f}", baseline,
-                      others, f"{o.wall_s:.0f}")
+        found = intervals.get(o.task_id, {})
+
+        def interval(metric: str) -> str:
+            return f"[{found[metric].low:.2f}, {found[metric].high:.2f}]" if metric in found else "-"
+
+        others = ", ".join(f"{k} {v:.2f} {interval(k)}" if k in found else f"{k} {v:.2f}"
+                           for k, v in o.scores.items() if k != primary)
+        table.add_row(o.task_id, o.status, primary, f"{o.scores[primary]:.2f}", interval(primary),
+                      f"{o.std.get(primary, 0):.2f}", baseline, escape(others), f"{o.wall_s:.0f}")
     return table
