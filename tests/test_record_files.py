@@ -21,8 +21,9 @@ def test_model_slugs(model_id, slug):
 
 
 def test_record_and_failure_paths(tmp_path):
-    assert records.record_path(tmp_path, "fixture/model-a", "klue/ner") == tmp_path / "fixture__model-a" / "klue__ner.json"
-    assert records.failure_path(tmp_path, "fixture/model-a", "klue/ner") == tmp_path / "fixture__model-a" / "klue__ner.failed.json"
+    # the folder is the model's record_dir (models.ResolvedModel.record_dir), given as is
+    assert records.record_path(tmp_path, "fixture__model-a", "klue/ner") == tmp_path / "fixture__model-a" / "klue__ner.json"
+    assert records.failure_path(tmp_path, "fixture__model-a", "klue/ner") == tmp_path / "fixture__model-a" / "klue__ner.failed.json"
 
 
 def test_a_written_file_is_indented_utf8_json_readable_by_everyone(tmp_path):

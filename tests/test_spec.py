@@ -28,11 +28,13 @@ def test_every_shipped_task_parses():
 def test_protocols_follow_klue_baseline_and_koenbert():
     by_id = {s.id: s for s in spec.load_tasks(["all"])}
     epochs = {"klue/ynat": 4, "klue/sts": 4, "klue/nli": 5, "klue/ner": 3}
+    warmup = {"klue/ynat": 0.1, "klue/sts": 0.1, "klue/nli": 0.1, "klue/ner": 0.0}  # run_all.sh gives NER none
     for task_id, n in epochs.items():
         hp = by_id[task_id].hyperparameters
-        assert (hp.learning_rate, hp.batch_size, hp.epochs, hp.warmup_ratio) == (5e-5, 32, n, 0.1)
-        assert by_id[task_id].selection == "best"
+        assert (hp.learning_rate, hp.batch_size, hp.epochs, hp.warmup_ratio) == (5e-5, 32, n, warmup[task_id])
+        assert by_id[task_id].selection == "best" and hp.evals_per_epoch == 4  # run_klue.py: val_check_interval 0.25
     assert by_id["klue/ner"].hyperparameters.max_length == 510
+    assert by_id["klue/ner"].selection_metric == "char_f1"  # run_all.sh: --metric_key character_macro_f1
     for task_id in ("glue/mrpc", "glue/stsb", "glue/sst2", "glue/qnli"):
         hp = by_id[task_id].hyperparameters
         assert (hp.learning_rate, hp.batch_size, hp.epochs, hp.max_length) == (1e-5, 32, 3, 128)
@@ -66,7 +68,7 @@ def _edit(path: Path, change) -> None:
         (lambda r: r["hyperparameters"].pop("learning_rate"), "hyperparameters.learning_rate: required field is missing"),
         (lambda r: r.update(epochs=3), "epochs: unknown field"),
         (lambda r: r["metrics"].update(primary="f2"), "unknown metric 'f2'"),
-        (lambda r: r.update(head="span-extraction"), "head: Input should be"),
+        (lambda r: r.update(head="span-extraction"), "head: unknown head 'span-extraction'; use one of"),
         (lambda r: r["hyperparameters"].update(batch_size=0), "hyperparameters.batch_size: Input should be greater than 0"),
         (lambda r: r["dataset"].pop("labels"), "dataset.labels: a classification task lists its label names"),
         (lambda r: r["dataset"]["hub"]["columns"].pop("label"), "dataset.hub.columns: missing ['label']"),
