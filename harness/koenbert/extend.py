@@ -136,6 +136,8 @@ def load_inputs(ko: Union[str, Path], en: Union[str, Path], log: Callable[[str],
 def measure_segmentation(inputs: Inputs, cased_spec: dict, student_spec: dict, data_dir: Path) -> dict:
     """How the student's tokenizer cuts each task's validation text against what distillation presents."""
     texts = segmentation.validation_texts(data_dir)
+    if not texts:
+        return {"design": segmentation.DESIGN, "measured_on": f"not measured: {data_dir} holds no task's validation data"}
     options = segmentation.agreement_options(inputs.ko_spec, inputs.en_spec, cased_spec, texts)
     korean_lines = [line for lang, lines in texts.values() if lang == "ko" for line in lines]
     return {
