@@ -323,3 +323,22 @@ def test_a_display_name_two_entries_share_is_refused_only_when_used(tmp_path):
     assert [e.id for e in models.load_model_entries(path)] == ["fixture/model-a", "fixture/model-b"]
     with pytest.raises(ModelUnavailable, match=r"--model 'same' matches 2 entries .*pass one of their ids"):
         models.resolve("same", path)
+
+
+def test_two_checkpoints_named_best_write_two_records(tmp_path, model_copy, monkeypatch):
+    from typer.testing import CliRunner
+
+    from harness import paths
+    from harness.cli import app
+
+    for experiment in ("exp1", "exp2"):
+        model_copy(f"{experiment}/checkpoints/best")
+    monkeypatch.chdir(tmp_path)
+    output = tmp_path / "results"
+    for experiment in ("exp1", "exp2"):
+        args = ["run", "--model", f"{experiment}/checkpoints/best", "--data-dir", str(paths.SAMPLES_DIR), "--tasks", "glue/sst2",
+                "--set", "epochs=1", "--limit", "16", "--eval-limit", "16", "--output", str(output)]
+        result = CliRunner().invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0 and "skipped" not in result.output, result.output
+    found = sorted(json.loads(p.read_text(encoding="utf-8"))["model"]["id"] for p in output.glob("*/glue__sst2.json"))
+    assert found == ["exp1/checkpoints/best", "exp2/checkpoints/best"]
