@@ -259,7 +259,8 @@ def _run_in_workers(prepared: dict[str, PreparedTask], todo: list[Job], tokenize
             outcomes[task_id] = runner.record_failure(prepared[task_id].spec, prepared[task_id].model, opts, err,
                                                       started_at, console)
             continue
-        lean = replace(prepared[task_id], loaded=replace(prepared[task_id].loaded, dataset=None))
+        loaded = prepared[task_id].loaded  # workers keep the raw validation rows only: predictions are stored with them
+        lean = replace(prepared[task_id], loaded=replace(loaded, dataset=datasets.DatasetDict(validation=loaded.dataset["validation"])))
         seed_jobs.update({job: SeedJob(lean, encoded, job.seed) for job in todo if job.task_id == task_id})
     console.print(f"{len(seed_jobs)} run(s) to do in {workers} process(es) per device")
     errors = run_parallel(seed_jobs, workers, opts.device, console)

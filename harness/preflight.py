@@ -49,7 +49,7 @@ def task_selection(tasks: Optional[str]) -> list[str]:
         return []
     names = [t.strip() for t in tasks.split(",") if t.strip()]
     if not names:
-        raise UsageError([f"--tasks {tasks!r} names no task; give ids like --tasks klue/ner,glue/mrpc, "
+        raise UsageError([f"no task selected: --tasks {tasks!r} names no task; give ids like --tasks klue/ner,glue/mrpc, "
                           "or leave --tasks out to run a --suite"])
     return names
 
