@@ -28,7 +28,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from harness import data, features, finetune, heads, models, runner, spec, tiny
+from harness import data, features, finetune, grid, heads, models, runner, spec, tiny
 from harness.paths import SHARED_DATA
 
 
