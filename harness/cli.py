@@ -70,6 +70,11 @@ def run(
                              eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_,
                              limit=limit, eval_limit=eval_limit, allow_single_class=allow_single_class)
     jobs = jobs or grid.default_jobs_per_gpu()
+    if compile_ == "on" and (device == "cpu" or (device == "auto" and not _cuda())):
+        # it works, and says what it costs before any training
+        console.print("[yellow]--compile on, CPU: inductor builds C++ for every run, and again when the batch shapes "
+                      "change; that takes minutes (a 2-layer BERT: 5 min for its first step on a busy 2-core machine) "
+                      "and rarely pays back on CPU, which --compile auto never compiles for[/yellow]")
     console.print(Text.assemble((resolved.id, "bold"), f" (revision {resolved.revision[:19]}) on {len(specs)} task(s), "
                                 f"seeds {opts.seeds}, data: {data_dir or 'the hub'}"))
     try:
@@ -88,6 +93,12 @@ def run(
         raise typer.Exit(code=1)
     if any(o.status == "pending" for o in outcomes):
         console.print("some tasks wait for other shards: rerun any shard, or the command without --shard, once all finish")
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _check_flags(data_dir: Optional[Path], compile_: str, jobs: Optional[int], shard: Optional[str]):

@@ -103,7 +103,7 @@ class SequenceClassification(_SentenceHead):
                 model_path, problem_type="single_label_classification", **_label_kwargs(labels))
 
     def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
-        return [int(row.argmax()) for row in logits]
+        return logits.argmax(-1).tolist()  # one call for the batch
 
 
 class Regression(_SentenceHead):
@@ -114,7 +114,7 @@ class Regression(_SentenceHead):
             return AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1, problem_type="regression")
 
     def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
-        return [float(row[0]) for row in logits]
+        return logits[:, 0].tolist()
 
 
 class TokenClassification(Head):
@@ -144,7 +144,8 @@ class TokenClassification(Head):
         return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE_INDEX)
 
     def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
-        return [logits[row, :length].argmax(-1).tolist() for row, length in enumerate(lengths)]
+        tags = logits.argmax(-1).tolist()  # one argmax and one conversion for the batch, then list slices
+        return [row[:length] for row, length in zip(tags, lengths)]
 
     def scored(self, ds, predictions: list[Any], labels) -> tuple[Any, Any]:
         """Subword predictions -> character tags of the non-space characters, as KLUE-baseline scores them."""

@@ -113,6 +113,7 @@ class Evaluation(_Strict):
     epoch: int = Field(ge=1)
     step: Optional[Count] = None  # optimizer steps done when it was scored
     loss: Optional[FiniteFloat] = None  # mean training loss since the previous evaluation
+    train_s: Optional[Seconds] = None  # seconds of training since the previous evaluation (compile time shows here)
     scores: Scores
 
 
@@ -120,6 +121,13 @@ class RunTimes(_Strict):
     start: FiniteFloat  # unix time, seconds
     end: FiniteFloat
     device: NonEmptyStr
+
+
+class GpuMemory(_Strict):
+    """The run's peak in PyTorch's allocator: what the tensors held, and what the allocator kept from the card."""
+
+    max_allocated_gib: Seconds  # non-negative float, like the seconds
+    max_reserved_gib: Seconds
 
 
 class SeedResult(_Strict):
@@ -137,6 +145,7 @@ class SeedResult(_Strict):
     # the chosen evaluation's (predictions, references) as the metrics take them; in memory only:
     # the runner writes them to a predictions file (harness/predictions.py), the record keeps its hash
     _predictions: Optional[tuple[Any, Any]] = PrivateAttr(default=None)
+    memory: Optional[GpuMemory] = None  # peak GPU memory of the run (None on CPU)
 
 
 # --------------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ def test_dry_run_measures_every_part_and_writes_the_report(tmp_path):
 
     compiled = parts["compile"]["results"]["tasks"]["glue/mrpc"]
     assert compiled["on"]["train_s"] > 0 and compiled["off"]["train_s"] > 0
+    # each evaluation's training seconds are in the records, so the compile time is separated
+    assert compiled["steps_per_epoch"] == 1 and compiled["compile_s"] is not None
+    assert all(len(run["evaluations_train_s"]) == 1 and run["evaluations_train_s"][0] > 0 for run in grid["jobs1"]["runs"])
 
     distill = parts["distill"]["results"]
     assert distill["flops"]["counted_per_token"] > 0 and distill["measured_matmul_tflops"] > 0
