@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map
-from harness.koenbert.minilm import minilm_loss
+from harness.koenbert import minilm
 from harness.koenbert.settings import CHANGEABLE_ON_RESUME, LANGS, DistillConfig, DistillError
 
 __all__ = ["DistillConfig", "DistillError", "distill", "check_out"]
@@ -333,7 +333,7 @@ def optimizer_step(run: Run) -> tuple[dict, float, float]:
         last = micro == cfg.grad_accum - 1
         with contextlib.nullcontext() if last else accelerator.no_sync(run.body):
             run.body(input_ids=student_ids, attention_mask=mask)
-            loss = minilm_loss(teacher_qkv, run.student_tap.take(), mask, cfg.relation_heads)
+            loss = minilm.minilm_loss(teacher_qkv, run.student_tap.take(), mask, cfg.relation_heads)
             accelerator.backward(loss / cfg.grad_accum)
         micro_losses[lang].append(loss.detach())
         state.tokens += student_ids.numel() * accelerator.num_processes  # all real tokens; as many per process
