@@ -181,8 +181,12 @@ def get(name: str) -> Head:
 
 
 def build(name: str, model_path: str, labels: Optional[Sequence[str]]):
-    """The model for a task of head ``name``: the encoder at ``model_path`` with a fresh head for ``labels``."""
-    return get(name).build(model_path, labels)
+    """The model for a task of head ``name``: the encoder at ``model_path`` with a fresh head for ``labels``.
+
+    Always in float32: transformers loads a checkpoint in the dtype it was saved in, and fine-tuning
+    fp16/bf16 weights directly loses the small updates; bf16 on CUDA comes from autocast instead.
+    """
+    return get(name).build(model_path, labels).float()
 
 
 # --------------------------------------------------------------------------------------
