@@ -19,7 +19,10 @@ import gpu_check_setup  # noqa: E402
 
 
 @pytest.mark.slow
-def test_dry_run_measures_every_part_and_writes_the_report(tmp_path):
+def test_dry_run_measures_every_part_and_writes_the_report(tmp_path, monkeypatch):
+    # the script puts the repository (and its wheel folder) on PYTHONPATH and sys.path for its parts: undone afterwards
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setattr(sys, "path", list(sys.path))
     out, work = tmp_path / "out", tmp_path / "work"
     assert gpu_check.main(["--dry-run", "--out", str(out), "--work", str(work)]) == 0
     report = json.loads((out / "gpu_check.json").read_text())

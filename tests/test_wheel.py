@@ -51,17 +51,21 @@ def installed(tmp_path_factory) -> dict:
     site-packages through a .pth line, which adds the folder without running that folder's .pth
     files, so an editable install of the clone there stays invisible."""
     root = tmp_path_factory.mktemp("wheel")
+    # no PYTHONPATH from the caller: with the clone on it, pip would find the clone's koenbench.egg-info and
+    # skip the install as "already satisfied"
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     src = _source_tree(root / "src")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(root / "dist"),
-                    str(src)], check=True)
+                    str(src)], check=True, env=clean)
     (wheel,) = (root / "dist").glob("koenbench-*.whl")
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=clean)
     python = venv / "bin" / "python"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-index",
-                    str(wheel)], check=True)
+                    str(wheel)], check=True, env=clean)
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             capture_output=True, text=True, check=True).stdout.strip()
+                             capture_output=True, text=True, check=True, env=clean).stdout.strip()
+    assert (Path(purelib) / "harness" / "__init__.py").is_file(), "the wheel was not installed into the fresh venv"
     deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
     Path(purelib, "koenbench-test-deps.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
     work = root / "work"  # the user's folder: nowhere near the clone
