@@ -156,7 +156,8 @@ def setup(cfg: DistillConfig, resume: bool) -> Run:
     # logits (batch x 256 x 62k) that the loss never uses.
     body, optimizer = accelerator.prepare(student.base_model, optimizer)
     run = Run(cfg, accelerator, console, precision, out, latest, student, student_tokenizer, body, teachers, taps,
-              student_tap, {k: torch.as_tensor(v) for k, v in tables.items()}, chunks, orders, trainable, frozen,
+              student_tap, {k: torch.as_tensor(v, device=accelerator.device) for k, v in tables.items()}, chunks, orders,
+              trainable, frozen,
               optimizer, scheduler, teacher_pieces)
     if latest is not None:
         resume_from_checkpoint(run)
@@ -297,7 +298,7 @@ def train(run: Run, show_progress: bool) -> tuple[Optional[float], dict]:
             for lang in LANGS:
                 if losses[lang] is not None:
                     window.add(lang, losses[lang])
-                    first_loss = losses[lang] if first_loss is None else first_loss
+                    first_loss = float(losses[lang]) if first_loss is None else first_loss
             if state.step % cfg.log_every == 0 or state.step == stop:
                 last_record = window.record(state, lr, grad_norm, started)
                 if run.accelerator.is_main_process:
@@ -313,7 +314,7 @@ def train(run: Run, show_progress: bool) -> tuple[Optional[float], dict]:
     return first_loss, last_record
 
 
-def optimizer_step(run: Run) -> tuple[dict, float, float]:
+def optimizer_step(run: Run) -> tuple[dict, float, torch.Tensor]:
     """``grad_accum`` micro-steps, each in a language a coin picks, then one AdamW step.
 
     Returns the mean loss per language over processes (None for a language not drawn), the
@@ -344,8 +345,10 @@ def optimizer_step(run: Run) -> tuple[dict, float, float]:
     run.optimizer.zero_grad(set_to_none=True)
     state.step += 1
     # Every process drew the same languages, so the lists align across processes.
-    losses = {lang: accelerator.reduce(torch.stack(v).mean(), "mean").item() if v else None for lang, v in micro_losses.items()}
-    return losses, lr, float(grad_norm)
+    # Losses and the norm stay on the device: reading them (.item()) would stall the GPU every step;
+    # _Window reads them once per log line.
+    losses = {lang: accelerator.reduce(torch.stack(v).mean(), "mean") if v else None for lang, v in micro_losses.items()}
+    return losses, lr, torch.as_tensor(grad_norm).detach()
 
 
 def is_korean(cfg: DistillConfig, micro_step: int) -> bool:
@@ -368,14 +371,14 @@ class _Window:
         self.tokens_at_start = tokens_at_start
         self.t0 = time.perf_counter()
 
-    def add(self, lang: str, loss: float) -> None:
+    def add(self, lang: str, loss: torch.Tensor) -> None:
         self.losses[lang].append(loss)
 
-    def record(self, state: TrainState, lr: float, grad_norm: float, started: float) -> dict:
+    def record(self, state: TrainState, lr: float, grad_norm: torch.Tensor, started: float) -> dict:
         every = self.losses["ko"] + self.losses["en"]
         seconds = time.perf_counter() - self.t0
         return {"step": state.step, "lr": lr, "loss": _mean(every), "loss_ko": _mean(self.losses["ko"]),
-                "loss_en": _mean(self.losses["en"]), "grad_norm": grad_norm, "tokens": state.tokens,
+                "loss_en": _mean(self.losses["en"]), "grad_norm": float(grad_norm), "tokens": state.tokens,
                 "tokens_per_s": (state.tokens - self.tokens_at_start) / seconds,
                 "elapsed_s": time.perf_counter() - started}
 
@@ -426,7 +429,7 @@ def check_out(out: Path, resume: bool) -> Optional[Path]:
 
 
 def _mean(values: list) -> Optional[float]:
-    return sum(values) / len(values) if values else None
+    return float(torch.stack(values).mean()) if values else None
 
 
 def _load(cls, name: str, flag: str, quiet: bool = False):
