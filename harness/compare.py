@@ -352,10 +352,9 @@ def table(result: Comparison):
 
 
 def markdown(result: Comparison) -> str:
-    """The same table in markdown, for a report or an issue; ids escaped for markdown tables."""
-
-    def esc(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;")
+    """The same table in markdown, for a report or an issue. Ids and problems come from record files:
+    every one is escaped for markdown and HTML (the site's escape), so none can add a link, a row or a tag."""
+    from harness.site.escape import text as esc
 
     lines = [f"B - A, paired bootstrap ({result.resamples} resamples, 95% percentile intervals); "
              f"A = {esc(result.model_a)}, B = {esc(result.model_b)}", "",
@@ -363,7 +362,7 @@ def markdown(result: Comparison) -> str:
     for row in result.tasks:
         scores = [f"{s:.2f}" if s is not None else "-" for s in (row.score_a, row.score_b)]
         cells = _cells(row.difference) if row.difference else ["-", "-", "-", esc(row.problem or "")]
-        lines.append("| " + " | ".join([esc(row.task_id), row.metric, *scores, *cells]) + " |")
+        lines.append("| " + " | ".join([esc(row.task_id), esc(row.metric), *scores, *cells]) + " |")
     for avg in result.averages:
         label = f"**{esc(avg.suite)} average** ({len(avg.tasks)} of {avg.of} tasks)"
         lines.append("| " + " | ".join([label, "primary", "", "", *_cells(avg.difference)]) + " |")

@@ -168,3 +168,22 @@ def test_leaderboard_statistics(two_models):
     assert set(stats.averages) == {(f"fixture/model-{m}", g) for m in "ab" for g in ("klue", "glue")}  # "other" incomplete
     klue_b = stats.averages[("fixture/model-b", "klue")]
     assert klue_b.low < klue_b.score < klue_b.high
+
+
+HOSTILE_ID = "fixture/x|y\n| injected | row |[click](javascript:alert(1))<script>alert(1)</script>*_`"
+
+
+def test_markdown_report_keeps_hostile_ids_as_text(tmp_path):
+    rng = np.random.default_rng(3)
+    gold = rng.integers(0, 2, 100)
+    for model, model_id in (("model-a", HOSTILE_ID), ("model-b", "fixture/model-b")):
+        (tmp_path / model).mkdir()
+        _write(tmp_path / model, model_id, "glue/z", [_draw(rng, gold, 0.8)], gold)
+    a, b = compare.find_side(str(tmp_path / "model-a"), tmp_path), compare.find_side(str(tmp_path / "model-b"), tmp_path)
+    report = compare.markdown(compare.compare(a, b, ["glue/z"], resamples=200))
+    header, _, table = report.partition("\n\n")
+    assert "\n" not in header  # the id's newline cannot start a row of its own
+    assert "<script>" not in report and "](javascript:" not in report and "[click]" not in report
+    rows = table.strip().splitlines()
+    assert len(rows) == 3  # header, rule, glue/z (one task: no average row)
+    assert {row.count("|") - row.count("\\|") for row in rows} == {9}  # 8 cells in every row, none split
