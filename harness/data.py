@@ -496,10 +496,11 @@ def _read_jsonl(text: str, name: str, file: LocalFile) -> list[dict]:
     records = []
     for number, line in enumerate(io.StringIO(text, newline=""), 1):
         if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise DataError(f"{name}:{number}: not a JSON object (column {err.colno}: {err.msg})") from None
+            record = checked.parse_json(line.strip(), name=f"{name}:{number}", error=DataError)  # NaN refused, as everywhere
+            if not isinstance(record, dict):
+                raise DataError(f"{name}:{number}: a jsonl line holds one JSON object per example, got a JSON "
+                                f"{type(record).__name__}")
+            records.append(record)
     return records
 
 

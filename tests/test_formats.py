@@ -133,3 +133,16 @@ def test_conll_names_the_line_when_a_column_is_missing(tmp_path):
 def test_conll_options_belong_to_conll_only():
     with pytest.raises(ValueError, match="token_column, separator: only for format conll"):
         LocalFile(path="x.tsv", format="tsv", columns={"text_a": "a", "label": "b"}, token_column=1, separator="\t")
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"sentence": "a", "label": NaN}', r"data\.jsonl:2: not standard JSON: NaN is not a number"),
+    ('["a", 1]', r"data\.jsonl:2: a jsonl line holds one JSON object per example, got a JSON list"),
+    ('{"sentence": "a", "label": ', r"data\.jsonl:2: not valid JSON at line 1, column \d+"),
+])
+def test_a_bad_jsonl_line_is_named_by_its_line(tmp_path, line, message):
+    path = tmp_path / "data.jsonl"
+    path.write_text('{"sentence": "fine", "label": 1}\n' + line + "\n", encoding="utf-8")
+    file = LocalFile(path=path.name, format="jsonl", columns=COLUMNS["jsonl"])
+    with pytest.raises(data.DataError, match=message):
+        read(path, file)
