@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from harness import checked
 from harness.koenbert.settings import DistillConfig
 from harness.userfacing import validation_problems
 
 
-class RecipeError(ValueError):
+class RecipeError(checked.InputError):
     """A recipe file the user must fix; the message says which file, which key and why."""
 
 
@@ -58,10 +58,7 @@ def load_recipe(path: Path) -> Recipe:
     path = Path(path)
     if not path.is_file():
         raise RecipeError(f"--recipe {path}: no such file (the shipped recipe is harness/koenbert/recipes/koenbert-base.yaml)")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise RecipeError(f"{path}: not valid YAML: {err}") from None
+    raw = checked.read_yaml(path, error=RecipeError)
     if not isinstance(raw, dict):
         raise RecipeError(f"{path}: a recipe is a YAML mapping with the keys 'extend' and 'distill', got {type(raw).__name__}")
     if isinstance(raw.get("distill"), dict) and "student" in raw["distill"]:

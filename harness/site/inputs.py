@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
+from harness import checked
 from harness.records import FailureRecord, RecordError, ResultRecord, read_failure, read_result
 from harness.spec import Registry, TaskSpec, TasksDirs
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 REPORTED_FIELDS = ("source", "model", "task", "metric", "value")
 
 
-class SiteInputError(ValueError):
+class SiteInputError(checked.InputError):
     """A hand-written input file the user must fix; the message names the file and the fix."""
 
 
@@ -83,11 +83,8 @@ def load_reported(reported_file: Path, tasks: list[TaskSpec]) -> tuple[dict[str,
     reported_file = Path(reported_file)
     if not reported_file.exists():
         return {}, []
-    try:
-        data = yaml.safe_load(reported_file.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise SiteInputError(f"{reported_file}: not valid YAML: {err}") from err
-    sources, numbers = data.get("sources"), data.get("numbers")
+    data = checked.read_yaml(reported_file, error=SiteInputError) or {}
+    sources, numbers = (data.get("sources"), data.get("numbers")) if isinstance(data, dict) else (None, None)
     if not isinstance(sources, dict) or not isinstance(numbers, list):
         raise SiteInputError(f"{reported_file}: expected top-level 'sources:' (a mapping) and 'numbers:' (a list)")
     metrics_of = {t.id: t.metrics.names for t in tasks}

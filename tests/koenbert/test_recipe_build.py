@@ -55,6 +55,12 @@ def test_a_bad_recipe_names_the_file_and_every_bad_key(tmp_path):
         load_recipe(bad)
     with pytest.raises(RecipeError, match="no such file"):
         load_recipe(tmp_path / "missing.yaml")
+    bad.write_bytes("extend: {ko: caf\u00e9}\n".encode("latin-1"))
+    with pytest.raises(RecipeError, match=r"bad\.yaml: not UTF-8 text .*save the file as UTF-8"):
+        load_recipe(bad)
+    bad.write_text("extend: {ko: [\n")
+    with pytest.raises(RecipeError, match=r"bad\.yaml: not valid YAML at line \d+, column \d+"):
+        load_recipe(bad)
 
 
 def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korean_tokenizer_dir, english_model_dir, shared_data):

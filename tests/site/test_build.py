@@ -227,6 +227,23 @@ def test_cli_reports_a_bad_input_file_without_a_traceback(tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"- a list\n- not a mapping\n", "expected top-level 'sources:'"),
+    (b"sources: {a: {title: \"x\"\nnumbers: [\n", "not valid YAML at line"),
+    ("sources: {}\nnumbers: []  # caf\u00e9\n".encode("latin-1"), "not UTF-8 text"),
+])
+def test_cli_reports_an_unreadable_reported_file_without_a_traceback(tmp_path, content, message):
+    reports = tmp_path / "reports"
+    (reports / "results").mkdir(parents=True)
+    (reports / "reported.yaml").write_bytes(content)
+    from harness.cli import app
+
+    result = CliRunner().invoke(app, ["site", "build", "--reports", str(reports), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "reported.yaml" in result.output and message in result.output
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_build_with_no_records_at_all(tmp_path):
     index = build_site(reports_dir=tmp_path / "empty", out_dir=tmp_path / "o", models_file=MODELS_FILE,
                        tasks_dir=TASKS_DIR)
