@@ -11,11 +11,40 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
 from harness import bootstrap, predictions, records
+
+
+# how a record's predictions are read: (record file, its ``predictions`` field) -> the predictions or None
+Loader = Callable[[Path, Any], Optional[predictions.TaskPredictions]]
+
+
+class CachedLoader:
+    """``predictions.for_record``, each file read once: the site pairs one record with many others.
+
+    The cached objects keep their bootstrap statistics too (NER's are the costly part), so
+    every interval, tie and comparison of a build reuses them.
+    """
+
+    def __init__(self, root: Optional[Path] = None) -> None:
+        self._kept: dict[tuple[str, str], Optional[predictions.TaskPredictions]] = {}
+        self._root = f"{root}/" if root is not None else None  # errors name files under it relative to it
+
+    def __call__(self, record_path: Path, reference: Any) -> Optional[predictions.TaskPredictions]:
+        if reference is None:
+            return None
+        key = (str(record_path), reference.sha256)
+        if key not in self._kept:
+            try:
+                self._kept[key] = predictions.for_record(record_path, reference)
+            except predictions.PredictionsError as err:
+                # pages show the message: never this machine's folders
+                message = str(err).replace(self._root, "") if self._root else str(err)
+                raise predictions.PredictionsError(message) from None
+        return self._kept[key]
 
 
 class CompareError(ValueError):
@@ -119,7 +148,8 @@ def select_tasks(a: Side, b: Side, tasks: Optional[Sequence[str]], suite: str) -
     return known
 
 
-def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0) -> TaskComparison:
+def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0,
+                 load: Loader = predictions.for_record) -> TaskComparison:
     """B - A on one task's primary metric, or the reason it cannot be compared."""
     (path_a, rec_a), (path_b, rec_b) = a.records[task_id], b.records[task_id]
     metric = rec_a.task.primary_metric
@@ -130,7 +160,7 @@ def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0) 
     if rec_a.task.spec_sha256 != rec_b.task.spec_sha256:
         row.notes.append("task specs differ (hyperparameters or protocol); the examples are the same")
     try:
-        pred_a, pred_b = predictions.for_record(path_a, rec_a.predictions), predictions.for_record(path_b, rec_b.predictions)
+        pred_a, pred_b = load(path_a, rec_a.predictions), load(path_b, rec_b.predictions)
     except predictions.PredictionsError as err:
         row.problem = str(err)
         return row
@@ -172,14 +202,15 @@ def suite_averages(rows: list[TaskComparison], a: Side, b: Side) -> list[Average
     return out
 
 
-def compare(a: Side, b: Side, task_ids: Sequence[str], resamples: int = bootstrap.RESAMPLES) -> Comparison:
+def compare(a: Side, b: Side, task_ids: Sequence[str], resamples: int = bootstrap.RESAMPLES,
+            load: Loader = predictions.for_record) -> Comparison:
     rows = []
     for task_id in task_ids:
         missing = [side.model_id for side in (a, b) if task_id not in side.records]
         if missing:
             rows.append(TaskComparison(task_id, "-", problem=f"no record for {' and '.join(missing)}"))
         else:
-            rows.append(compare_task(task_id, a, b, resamples))
+            rows.append(compare_task(task_id, a, b, resamples, load=load))
     return Comparison(a.model_id, b.model_id, rows, suite_averages(rows, a, b), resamples)
 
 
@@ -187,9 +218,10 @@ def compare(a: Side, b: Side, task_ids: Sequence[str], resamples: int = bootstra
 # for the leaderboard: intervals of a record's scores, and which models are tied with the best
 
 
-def record_intervals(path: Path, record: records.ResultRecord, resamples: int = bootstrap.RESAMPLES) -> dict[str, bootstrap.Interval]:
+def record_intervals(path: Path, record: records.ResultRecord, resamples: int = bootstrap.RESAMPLES,
+                     load: Loader = predictions.for_record) -> dict[str, bootstrap.Interval]:
     """The 95% interval of every score of a record (seeds and examples resampled); {} when it kept no predictions."""
-    kept = predictions.for_record(path, record.predictions)
+    kept = load(path, record.predictions)
     if kept is None:
         return {}
     model = kept.for_bootstrap()
@@ -197,14 +229,14 @@ def record_intervals(path: Path, record: records.ResultRecord, resamples: int = 
 
 
 def average_interval(entries: Sequence[tuple[Path, records.ResultRecord]],
-                     resamples: int = bootstrap.RESAMPLES) -> Optional[bootstrap.Interval]:
+                     resamples: int = bootstrap.RESAMPLES, load: Loader = predictions.for_record) -> Optional[bootstrap.Interval]:
     """The 95% interval of one model's average primary score over several tasks (each task resampled on its own).
 
     None when any of the records kept no predictions: an interval over part of the average would mislead.
     """
     draws, points = [], []
     for path, record in entries:
-        kept = predictions.for_record(path, record.predictions)
+        kept = load(path, record.predictions)
         if kept is None:
             return None
         model, metric = kept.for_bootstrap(), record.task.primary_metric
@@ -237,7 +269,7 @@ class Ties:
 
 
 def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric: str,
-                   resamples: int = bootstrap.RESAMPLES) -> Optional[Ties]:
+                   resamples: int = bootstrap.RESAMPLES, load: Loader = predictions.for_record) -> Optional[Ties]:
     """Which models' scores on ``metric`` are statistically tied with the best one's (paired bootstrap, 95%).
 
     ``entries``: model id -> (record file, record), all of one task. None when the best
@@ -246,7 +278,7 @@ def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric
     if not entries:
         return None
     best = max(entries, key=lambda m: entries[m][1].scores[metric])
-    best_kept = predictions.for_record(*_ref(entries[best]))
+    best_kept = load(*_ref(entries[best]))
     if best_kept is None:
         return None
     best_model = best_kept.for_bootstrap()
@@ -254,7 +286,7 @@ def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric
     for model_id, entry in entries.items():
         if model_id == best:
             continue
-        kept = predictions.for_record(*_ref(entry))
+        kept = load(*_ref(entry))
         if kept is None or kept.validation_fingerprint != best_kept.validation_fingerprint:
             untested.append(model_id)
             continue
@@ -280,7 +312,7 @@ class LeaderboardStatistics:
 
 
 def leaderboard_statistics(entries: Sequence[tuple[Path, records.ResultRecord]], groups: dict[str, list[str]],
-                           resamples: int = bootstrap.RESAMPLES) -> LeaderboardStatistics:
+                           resamples: int = bootstrap.RESAMPLES, load: Loader = predictions.for_record) -> LeaderboardStatistics:
     """Intervals of every record's scores, ties with the best per task, and intervals of each model's group averages.
 
     ``entries``: one record per (model, task), as the leaderboard shows them; ``groups``:
@@ -292,13 +324,13 @@ def leaderboard_statistics(entries: Sequence[tuple[Path, records.ResultRecord]],
     for path, record in entries:
         by_task.setdefault(record.task.id, {})[record.model.id] = (path, record)
         try:
-            intervals[(record.model.id, record.task.id)] = record_intervals(path, record, resamples)
+            intervals[(record.model.id, record.task.id)] = record_intervals(path, record, resamples, load)
         except predictions.PredictionsError:
             continue  # a missing or altered file: no interval rather than a wrong one
     ties = {}
     for task_id, models in by_task.items():
         try:
-            found = tied_with_best(models, next(iter(models.values()))[1].task.primary_metric, resamples)
+            found = tied_with_best(models, next(iter(models.values()))[1].task.primary_metric, resamples, load)
         except predictions.PredictionsError:
             found = None
         if found is not None:
@@ -309,7 +341,7 @@ def leaderboard_statistics(entries: Sequence[tuple[Path, records.ResultRecord]],
             mine = [by_task[t][model_id] for t in task_ids if model_id in by_task.get(t, {})]
             if task_ids and len(mine) == len(task_ids):
                 try:
-                    found_average = average_interval(mine, resamples)
+                    found_average = average_interval(mine, resamples, load)
                 except predictions.PredictionsError:
                     found_average = None
                 if found_average is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, Optional, Sequence
 
@@ -49,6 +49,7 @@ class TaskPredictions:
     positions: Optional[np.ndarray] = None  # each example's row in the validation split; default 0..n-1
     labels: Optional[list[str]] = None
     binarize_threshold: Optional[float] = None
+    _bootstrap: Optional[bootstrap.SeedPredictions] = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.positions is None:
@@ -60,8 +61,11 @@ class TaskPredictions:
                 raise ValueError(f"seed {seed}: {len(predicted)} predictions for {len(self.references)} examples")
 
     def for_bootstrap(self) -> bootstrap.SeedPredictions:
-        return bootstrap.SeedPredictions(self.references, list(self.predictions), labels=self.labels,
-                                         binarize_threshold=self.binarize_threshold)
+        """The same object every call: it keeps the per-example statistics it builds (NER's cost seconds)."""
+        if self._bootstrap is None:
+            self._bootstrap = bootstrap.SeedPredictions(self.references, list(self.predictions), labels=self.labels,
+                                                        binarize_threshold=self.binarize_threshold)
+        return self._bootstrap
 
     def merge(self, other: "TaskPredictions") -> "TaskPredictions":
         """The seeds of both, on the same validation split (how per-seed files become the task's file)."""
