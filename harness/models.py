@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
 from harness import checked
 from harness import paths
@@ -64,6 +64,8 @@ class ModelEntry(BaseModel):
     languages: list[StrictStr] = Field(default_factory=list)
     params: Optional[Union[StrictStr, int, float]] = None  # "110M"
     links: dict[StrictStr, StrictStr] = Field(default_factory=dict)  # label -> URL
+    # every other model's page compares itself with this one, task by task (harness/site/comparisons.py)
+    reference: Optional[StrictBool] = None
 
 
 class ModelsFile(BaseModel):

@@ -18,7 +18,7 @@ import yaml
 
 from harness import baselines, compare, export, paths, records
 from harness.results import model_slug
-from harness.site import aggregate, inputs, render
+from harness.site import aggregate, comparisons, inputs, render
 from harness.spec import TasksDirs
 from harness.site.tables import slug_of_task
 
@@ -87,13 +87,16 @@ def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
     if len(others):
         log.info("%d record(s) not ranked: they did not follow their task's current protocol (listed apart)", len(others))
     long = aggregate.scores_long(latest)
-    statistics = leaderboard_statistics(latest, results, Path(reports_dir), tasks)
+    load = compare.CachedLoader(Path(reports_dir))  # each predictions file read once for every interval, tie and pair
+    entries = ranked_entries(latest, results, Path(reports_dir))
+    statistics = leaderboard_statistics(entries, tasks, load)
     reported = aggregate.reported_long(numbers)
     failures = aggregate.failures_frame(results.failures)
     model_ids = [*latest["model_id"], *others["model_id"], *reported["model_id"], *failures["model_id"]]
+    models = model_table(inputs.load_models(models_file), model_ids, {*latest["model_id"], *others["model_id"]})
     return render.SiteData(
         tasks=tasks,
-        models=model_table(inputs.load_models(models_file), model_ids, {*latest["model_id"], *others["model_id"]}),
+        models=models,
         latest=latest,
         others=others,
         long=long,
@@ -107,15 +110,21 @@ def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
         baselines={t: b for t, b in baselines.by_task(records.to_json(r) for _, r in results.records).items()
                    if t in tasks.index},
         statistics=statistics,
+        comparisons=comparisons.reference_comparisons(entries, comparisons.reference_ids(models), list(tasks.index), load),
     )
 
 
-def leaderboard_statistics(latest, results: inputs.Results, reports_dir: Path, tasks) -> compare.LeaderboardStatistics:
-    """Intervals and ties of the ranked records (those with predictions files); reported numbers never enter."""
+def ranked_entries(latest, results: inputs.Results, reports_dir: Path) -> list[tuple[Path, records.ResultRecord]]:
+    """(record file, record) of every ranked record: what intervals, ties and comparisons are made of."""
     by_file = dict(results.records)
-    entries = [(reports_dir / file, by_file[file]) for file in latest["file"]]
+    return [(reports_dir / file, by_file[file]) for file in latest["file"]]
+
+
+def leaderboard_statistics(entries: list[tuple[Path, records.ResultRecord]], tasks,
+                           load: compare.Loader) -> compare.LeaderboardStatistics:
+    """Intervals and ties of the ranked records (those with predictions files); reported numbers never enter."""
     groups = {**aggregate.suite_groups(tasks), **aggregate.language_groups(tasks)}
-    return compare.leaderboard_statistics(entries, groups)
+    return compare.leaderboard_statistics(entries, groups, load=load)
 
 
 def model_table(entries: list[dict[str, Any]], seen_ids: list[str], measured: set[str]) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ from harness.site import escape, svg
 from harness.site.inputs import SiteInputError
 from harness.site.aggregate import OVERALL, add_averages, language_groups, primary_wide
 from harness.site.tables import (
-    SYNTHETIC_MARK, Cell, Column, Table, average, failed, fmt, fmt_reported, leaderboard_table, metric_label, missing, model_cell, present,
+    SYNTHETIC_MARK, Cell, Column, Table, average, comparison_table, failed, fmt, fmt_reported, leaderboard_table, metric_label, missing, model_cell, present,
     average_interval, reported, score, score_interval, slug_of_task, text, tie_mark,
 )
 
@@ -39,6 +39,7 @@ class SiteData:
     built_at: str = ""
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)  # harness.baselines.by_task: shown, never ranked
     statistics: Any = None  # compare.LeaderboardStatistics of the ranked records: intervals, ties with the best
+    comparisons: dict[str, list[Any]] = field(default_factory=dict)  # model id -> compare.Comparison per reference
 
     @property
     def groups(self) -> list[str]:
@@ -260,7 +261,12 @@ def model_context(data: SiteData, model_id: str) -> dict[str, Any]:
                                 average_interval(data.statistics, model_id, g))) for g in data.groups]
     extra = sorted(set(records.index) - set(data.tasks.index))  # records of tasks no longer in tasks/
     own_reported = data.reported[data.reported["model_id"] == model_id]
+    against = [{"reference": data.models[c.model_a]["name"], "reference_id": c.model_a,
+                "href": f"{data.models[c.model_a]['slug']}.md", "resamples": f"{c.resamples:,}",
+                "table": comparison_table(f"vs-{escape.anchor(data.models[c.model_a]['slug'])}", c, data.tasks, root)}
+               for c in data.comparisons.get(model_id, [])]
     return {"model_id": model_id, "model": model, "scores": scores, "provenance": provenance, "averages": averages,
+            "comparisons": against,
             "replaced": records[records["replaced"].map(len) > 0], "failures": failures, "extra_tasks": extra,
             "own_reported": own_reported, "apart": others_table(data, root, model_id=model_id),
             "warnings": record_warnings(data, model_id=model_id),

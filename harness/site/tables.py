@@ -49,6 +49,7 @@ class Table:
     id: str
     columns: list[Column]
     rows: list[list[Cell]] = field(default_factory=list)
+    foot: list[list[Cell]] = field(default_factory=list)  # summary rows (averages) that sorting leaves in place
 
 
 def metric_label(name: str) -> str:
@@ -180,6 +181,62 @@ def leaderboard_table(
             else:
                 cells.append(missing())
         table.rows.append(cells)
+    return table
+
+
+VERDICTS = {  # bench compare's verdict on B - A, with B the model of the page and A the reference
+    "B better": ("better", "kb-better", "the paired bootstrap's 95% interval lies above 0"),
+    "A better": ("worse", "kb-worse", "the paired bootstrap's 95% interval lies below 0"),
+    "no detectable difference": ("no detectable difference", "kb-same", "the paired bootstrap's 95% interval covers 0"),
+}
+
+
+def difference_cells(difference: Any) -> list[Cell]:
+    """This model - the reference, its 95% interval, the p-value and the verdict (a bootstrap.Difference)."""
+    said, css, why = VERDICTS[difference.verdict]
+    return [Cell(f"{difference.difference:+.2f}", sort=repr(float(difference.difference))),
+            Cell(f"{difference.low:+.2f} to {difference.high:+.2f}", sort=repr(float(difference.low)),
+                 title="95% percentile interval of the paired bootstrap (validation examples and seeds resampled)"),
+            Cell(p_text(difference.p_value), sort=repr(float(difference.p_value)), title="two-sided bootstrap p-value"),
+            Cell(said, sort=said, css=css, title=why)]
+
+
+def p_text(p_value: float) -> str:
+    # 10,000 resamples cannot show a p-value below 1/10,001: print the bound, not a row of zeros
+    return "< 0.001" if p_value < 0.001 else f"{p_value:.3f}"
+
+
+def not_compared(why: str) -> list[Cell]:
+    return [missing(why), missing(why), missing(why),
+            Cell("not compared", sort="~", tier=MISSING, css="kb-missing kb-not-compared", sub=why, title=why)]
+
+
+def comparison_table(table_id: str, result: Any, tasks: pd.DataFrame, root: str) -> Table:
+    """One compare.Comparison (A = the reference, B = this model): per task B - A and its verdict, then each suite's average.
+
+    A task that could not be paired (no record or no predictions on one side, other
+    validation examples) says why instead of a number.
+    """
+    table = Table(table_id, [
+        Column("Task", kind="text"), Column("This model"), Column("Reference"),
+        Column("Difference", sub="this − reference"), Column("95% interval", kind="number"), Column("p"),
+        Column("Verdict", kind="text")])
+    names = tasks["name"]
+    for row in result.tasks:
+        known = row.task_id in tasks.index
+        metric = tasks.loc[row.task_id, "primary"] if known else row.metric
+        scores = [Cell(fmt(s), sort=repr(float(s))) if present(s) else missing() for s in (row.score_b, row.score_a)]
+        cells = difference_cells(row.difference) if row.difference is not None else not_compared(row.problem or "")
+        if row.notes and row.difference is not None:
+            cells[-1] = Cell(cells[-1].text, sort=cells[-1].sort, css=cells[-1].css, title=cells[-1].title,
+                             sub="; ".join(row.notes))
+        table.rows.append([text(names.get(row.task_id, row.task_id), sub=metric_label(metric),
+                                href=f"{root}tasks/{slug_of_task(row.task_id)}.html" if known else None),
+                           *scores, *cells])
+    for avg in sorted(result.averages, key=lambda a: list(tasks["suite"].unique()).index(a.suite)
+                      if a.suite in set(tasks["suite"]) else len(tasks)):
+        label = text(f"{avg.suite.upper()} average", sub=f"{len(avg.tasks)} of {avg.of} tasks, each task's primary score")
+        table.foot.append([label, text(""), text(""), *difference_cells(avg.difference)])
     return table
 
 
