@@ -14,11 +14,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 import yaml
 
 from site_synth import make_record, write_record
 
-from harness.results import FAILURE_SCHEMA, failure_path, write_json_atomic
+from harness import predictions
+from harness.results import FAILURE_SCHEMA, failure_path, record_path, write_json_atomic
 from harness.spec import load_spec
 
 # The probes that broke the site once, and their relatives.
@@ -94,6 +96,9 @@ def hostile_world(root: Path, tasks_dir: Path, strings: Iterable[str], urls: Ite
             record["warnings"] = [next(say)]
             if i == 2:  # a run outside the protocol, listed apart with its deviations
                 record["protocol"] = {"followed": False, "deviations": [next(say), next(say)]}
+            if i < 2 and spec is not specs[2]:  # paired on the model pages; the second task on other examples
+                fingerprint = next(say) if (i, spec) == (1, specs[1]) else "f" * 64
+                record["predictions"] = _keep_predictions(results, record, fingerprint)
             write_record(results, record)
     write_json_atomic(failure_path(results, model_ids[1], specs[-1].id), {  # the old shape, read by migration
         "schema": "koenbench.failure/1", "model": {"id": model_ids[1]}, "task": {"id": specs[-1].id},
@@ -109,8 +114,8 @@ def hostile_world(root: Path, tasks_dir: Path, strings: Iterable[str], urls: Ite
     bad["task"]["primary_metric"] = next(say)
     (odd / "invalid.json").write_text(json.dumps(bad), encoding="utf-8")
 
-    world.models.write_text(yaml.safe_dump({"models": [
-        {"id": model_ids[0], "name": next(say), "languages": [next(say)], "params": next(say),
+    world.models.write_text(yaml.safe_dump({"models": [  # the first model is the reference the others are compared with
+        {"id": model_ids[0], "name": next(say), "languages": [next(say)], "params": next(say), "reference": True,
          "links": {next(say): next(link), "home": next(link), "ok": "https://example.org/a?b=1&c=2"}},
         {"id": next(say), "name": next(say), "links": {next(say): next(link)}},
     ]}, allow_unicode=True), encoding="utf-8")
@@ -124,6 +129,17 @@ def hostile_world(root: Path, tasks_dir: Path, strings: Iterable[str], urls: Ite
                      "value": 70.0}],
     }, allow_unicode=True), encoding="utf-8")
     return world
+
+
+def _keep_predictions(results: Path, record: dict, fingerprint: str) -> dict:
+    """A predictions file beside the record (random labels; its fingerprint may be hostile text too)."""
+    rng = np.random.default_rng(len(record["model"]["id"]))
+    gold = rng.integers(0, 2, record["data"]["validation_examples"])
+    seeds = [s["seed"] for s in record["seeds"]]
+    kept = predictions.TaskPredictions(record["task"]["id"], "label", fingerprint, seeds, gold,
+                                       [rng.integers(0, 2, len(gold)) for _ in seeds])
+    path = predictions.file_for(record_path(results, record["model"]["id"], record["task"]["id"]))
+    return {"path": path.name, "sha256": predictions.save(path, kept)}
 
 
 def copy_tasks(tasks_dir: Path, out: Path) -> Path:

@@ -55,6 +55,11 @@ def test_the_known_attacks_stay_text(tmp_path, clean_tags):
     model_page = next(p for p in (index.parent / "models").glob("*.html") if "onfocus" in p.read_text(encoding="utf-8"))
     title = model_page.read_text(encoding="utf-8").split("<title>", 1)[1].split("</title>", 1)[0]
     assert "<" not in title
+    # the comparison with the reference model (hostile name, ids, fingerprint in the reasons) is on the pages too
+    compared = [p.read_text(encoding="utf-8") for p in (index.parent / "models").glob("*.html")]
+    compared = [page for page in compared if 'id="vs-' in page]
+    assert len(compared) == 1 and "not compared" in compared[0] and "different validation examples" in compared[0]
+    assert re.search(r'class="kb-(better|worse|same)"', compared[0])  # one task paired, with a number and a verdict
     # the fields added for protocols reach the pages too, so they were fuzzed as well
     assert 'id="not-ranked"' in home and "Warnings from the runs" in (index.parent / "tasks" / "glue__mrpc.html").read_text(
         encoding="utf-8")
