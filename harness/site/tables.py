@@ -233,9 +233,19 @@ def comparison_table(table_id: str, result: Any, tasks: pd.DataFrame, root: str)
         table.rows.append([text(names.get(row.task_id, row.task_id), sub=metric_label(metric),
                                 href=f"{root}tasks/{slug_of_task(row.task_id)}.html" if known else None),
                            *scores, *cells])
-    for avg in sorted(result.averages, key=lambda a: list(tasks["suite"].unique()).index(a.suite)
-                      if a.suite in set(tasks["suite"]) else len(tasks)):
-        label = text(f"{avg.suite.upper()} average", sub=f"{len(avg.tasks)} of {avg.of} tasks, each task's primary score")
+    averages = {a.suite: a for a in result.averages}
+    suites = list(dict.fromkeys([*tasks["suite"], *(row.task_id.split("/")[0] for row in result.tasks)]))
+    for suite in suites:
+        in_suite = [row for row in result.tasks if row.task_id.split("/")[0] == suite]
+        if not in_suite:
+            continue
+        avg = averages.get(suite)
+        if avg is None:  # compare.suite_averages averages two or more paired tasks: one is that task's row
+            paired = sum(row.difference is not None for row in in_suite)
+            table.foot.append([text(f"{suite.upper()} average"), text(""), text(""),
+                               *not_compared(f"{paired} of {len(in_suite)} tasks paired; an average needs two")])
+            continue
+        label = text(f"{suite.upper()} average", sub=f"{len(avg.tasks)} of {avg.of} tasks, each task's primary score")
         table.foot.append([label, text(""), text(""), *difference_cells(avg.difference)])
     return table
 

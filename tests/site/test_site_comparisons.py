@@ -93,8 +93,11 @@ def test_other_validation_examples_are_stated_instead_of_a_number(site_data):
     cells = next(r for r in table.rows if r[0].text == site_data.tasks.loc[task, "name"])
     assert [c.text for c in cells[3:6]] == ["—"] * 3 and cells[-1].text == "not compared"
     assert "different validation examples" in cells[-1].sub
-    # the suite's average covers only the tasks that could be paired: glue has one left, so none
+    # the suite's average covers only the tasks that could be paired: glue has one left, so none, and the page says so
     assert [a.suite for a in against.averages] == ["klue"]
+    assert [(row[0].text, row[-1].text) for row in table.foot] == [("GLUE average", "not compared"),
+                                                                    ("KLUE average", "no detectable difference")]
+    assert table.foot[0][-1].sub == "1 of 2 tasks paired; an average needs two"
 
 
 def test_reported_models_and_the_reference_itself_are_never_compared(site_data):
