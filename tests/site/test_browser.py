@@ -181,3 +181,90 @@ def test_the_inertness_check_sees_a_live_page(page, tmp_path):
     page.wait_for_timeout(300)
     assert dialogs == ["xss"]
     assert len(page.evaluate(ACTIVE_IN_DOM)) == 2
+
+
+# --- intervals, tie marks and the comparison with a reference, as a reader sees them ------------------------
+
+@pytest.fixture(scope="module")
+def compared_site(tmp_path_factory):
+    """Synthetic records with predictions at known accuracies (site_predictions.py): model-a far below the
+    reference model-c, model-b tied with it, model-d scored SST-2 on other examples; a paper's numbers beside them."""
+    from site_predictions import predictions_world
+
+    from harness.site.build import build_site
+
+    root = tmp_path_factory.mktemp("compared")
+    world = predictions_world(root)
+    return build_site(reports_dir=world.reports, out_dir=root / "site", models_file=world.models, tasks_dir=world.tasks)
+
+
+INTERVAL = r"95% \d+\.\d\d–\d+\.\d\d"
+
+
+def _row(page, table: str, model: str):
+    return page.locator(f"{table} tbody tr", has_text=model)
+
+
+def test_measured_scores_show_intervals_and_tie_marks_reported_ones_neither(page, compared_site):
+    import re
+
+    page.goto(compared_site.as_uri())
+    board = page.locator("#leaderboard")
+    board.wait_for()
+    for model in ("Fixture model A", "Fixture model B", "Fixture model C", "Fixture model D"):
+        # four task scores and three averages (KLUE, GLUE, overall), each with its interval in view
+        cells = _row(page, "#leaderboard", model).locator("td small").all_inner_texts()
+        assert len([c for c in cells if re.search(INTERVAL, c)]) == 7, (model, cells)
+    tied = board.locator("td.kb-tied")
+    assert tied.count() > 0 and tied.first.is_visible() and "≈" in tied.first.inner_text()
+    worse = _row(page, "#leaderboard", "Fixture model A")
+    assert worse.locator("td.kb-tied, td.kb-best").count() == 0 and "≈" not in worse.inner_text()
+    reported = page.locator("#reported-leaderboard")
+    assert "91.0" in reported.inner_text()
+    assert not re.search(r"95%|≈", reported.inner_text()) and reported.locator("td.kb-tied, td.kb-best").count() == 0
+
+    page.goto((compared_site.parent / "tasks" / "glue__sst2.html").as_uri())
+    measured = "#measured-glue__sst2"
+    best, tied_row = _row(page, measured, "Fixture model B"), _row(page, measured, "Fixture model C")
+    assert best.locator("td.kb-best").count() == 1
+    mark = tied_row.locator("td.kb-tied")
+    assert mark.count() == 1 and mark.is_visible() and "≈" in mark.inner_text()
+    assert "statistically tied" in mark.get_attribute("title")
+    assert re.search(INTERVAL, _row(page, measured, "Fixture model A").inner_text())
+    assert _row(page, measured, "Fixture model A").locator("td.kb-tied, td.kb-best").count() == 0
+    paper = page.locator("#reported-glue__sst2")
+    assert "91.0" in paper.inner_text() and not re.search(r"95%|≈", paper.inner_text())
+    assert not page.problems
+
+
+def _verdicts(page, table: str) -> list[str]:
+    return page.locator(f"{table} tbody tr td:last-child").all_inner_texts()
+
+
+def test_model_pages_compare_with_the_reference(page, compared_site):
+    models = compared_site.parent / "models"
+    page.goto((models / "fixture__model-a.html").as_uri())
+    heading = page.locator("h2", has_text="Compared with Fixture model C")
+    assert heading.is_visible()
+    table = "#vs-fixture-model-c"
+    assert page.locator(f"{table} thead").inner_text().count("95% interval") == 1
+    assert _verdicts(page, table) == ["worse"] * 4
+    averages = page.locator(f"{table} tfoot tr").all_inner_texts()
+    assert [a.split("\n")[0] for a in averages] == ["KLUE average", "GLUE average"]  # the site's suite order
+    assert all(a.rstrip().endswith("worse") for a in averages)
+    page.locator(f"{table} thead th", has_text="Difference").click()  # sorting moves tasks, never the averages
+    assert page.locator(f"{table} tfoot tr").all_inner_texts() == averages
+
+    page.goto((models / "fixture__model-b.html").as_uri())
+    assert _verdicts(page, table) == ["no detectable difference"] * 4
+
+    page.goto((models / "fixture__model-d.html").as_uri())
+    sst2 = _row(page, table, "SST-2")
+    assert "not compared" in sst2.inner_text() and "different validation examples" in sst2.inner_text()
+    assert sst2.locator("td.kb-missing").count() == 4
+    assert "an average needs two" in page.locator(f"{table} tfoot tr", has_text="GLUE average").inner_text()
+
+    for name in ("fixture__model-c.html", "published__model.html"):  # the reference itself; a paper's numbers only
+        page.goto((models / name).as_uri())
+        assert page.locator("h2", has_text="Compared with").count() == 0
+    assert not page.problems
