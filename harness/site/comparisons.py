@@ -8,8 +8,9 @@ no predictions and never enter: only measured records are paired.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 from harness import bootstrap, compare, records
 
@@ -46,12 +47,33 @@ def reference_comparisons(entries: Sequence[tuple[Path, records.ResultRecord]], 
     by_model = sides(entries)
     usable = [r for r in dict.fromkeys(references)
               if r in by_model and any(rec.predictions is not None for _, rec in by_model[r].records.values())]
+    done: dict[tuple[str, str], compare.Comparison] = {}
     out: dict[str, list[compare.Comparison]] = {}
     for model_id, side in by_model.items():
         for reference in usable:
             if reference == model_id:
                 continue
-            ref_side = by_model[reference]
-            tasks = [t for t in task_ids if t in side.records or t in ref_side.records]
-            out.setdefault(model_id, []).append(compare.compare(ref_side, side, tasks, resamples, load=load))
+            if (model_id, reference) in done:  # two references: one bootstrap, read both ways
+                found = flipped(done[(model_id, reference)])
+            else:
+                ref_side = by_model[reference]
+                tasks = [t for t in task_ids if t in side.records or t in ref_side.records]
+                found = compare.compare(ref_side, side, tasks, resamples, load=load)
+            done[(reference, model_id)] = found
+            out.setdefault(model_id, []).append(found)
     return out
+
+
+def flipped(result: compare.Comparison) -> compare.Comparison:
+    """A - B from a comparison of B - A: the same draws read the other way, so the two pages agree but for the sign."""
+
+    def turn(d: Optional[bootstrap.Difference]) -> Optional[bootstrap.Difference]:
+        if d is None:
+            return None
+        verdict = {"A better": "B better", "B better": "A better"}.get(d.verdict, d.verdict)
+        return bootstrap.Difference(-d.difference, -d.high, -d.low, d.p_value, verdict, d.confidence)
+
+    rows = [replace(r, score_a=r.score_b, score_b=r.score_a, difference=turn(r.difference),
+                    draws=None if r.draws is None else -r.draws) for r in result.tasks]
+    averages = [replace(a, difference=turn(a.difference)) for a in result.averages]
+    return compare.Comparison(result.model_b, result.model_a, rows, averages, result.resamples)

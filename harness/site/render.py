@@ -261,10 +261,14 @@ def model_context(data: SiteData, model_id: str) -> dict[str, Any]:
                                 average_interval(data.statistics, model_id, g))) for g in data.groups]
     extra = sorted(set(records.index) - set(data.tasks.index))  # records of tasks no longer in tasks/
     own_reported = data.reported[data.reported["model_id"] == model_id]
-    against = [{"reference": data.models[c.model_a]["name"], "reference_id": c.model_a,
-                "href": f"{data.models[c.model_a]['slug']}.md", "resamples": f"{c.resamples:,}",
-                "table": comparison_table(f"vs-{escape.anchor(data.models[c.model_a]['slug'])}", c, data.tasks, root)}
-               for c in data.comparisons.get(model_id, [])]
+    against, ids = [], set()
+    for c in data.comparisons.get(model_id, []):
+        reference = data.models[c.model_a]
+        table_id = f"vs-{escape.anchor(reference['slug'])}"
+        table_id = table_id if table_id not in ids else f"{table_id}-{len(ids)}"  # slugs that escape alike
+        ids.add(table_id)
+        against.append({"reference": reference["name"], "reference_id": c.model_a, "href": f"{reference['slug']}.md",
+                        "resamples": f"{c.resamples:,}", "table": comparison_table(table_id, c, data.tasks, root)})
     return {"model_id": model_id, "model": model, "scores": scores, "provenance": provenance, "averages": averages,
             "comparisons": against,
             "replaced": records[records["replaced"].map(len) > 0], "failures": failures, "extra_tasks": extra,

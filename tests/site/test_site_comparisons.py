@@ -64,15 +64,31 @@ def test_a_clearly_worse_model_is_worse_on_every_task_and_average(site_data):
     assert [row[-1].text for row in table.foot] == ["worse", "worse"]
 
 
-def test_a_clearly_better_model_is_better(world, site_data):
+def test_a_clearly_better_model_is_better_and_two_references_agree_but_for_the_sign(world, site_data):
     entries = [(p, records.read_result(p)) for p in sorted((world.reports / "results").rglob("*.json"))]
-    found = comparisons.reference_comparisons(entries, ["fixture/model-a"], list(site_data.tasks.index),
+    found = comparisons.reference_comparisons(entries, ["fixture/model-a", REFERENCE], list(site_data.tasks.index),
                                               compare.CachedLoader(world.reports), resamples=2000)
-    (against,) = found[REFERENCE]
+    (against,) = found[REFERENCE]  # model-c's page, against model-a
     table = tables.comparison_table("t", against, site_data.tasks, "../")
     assert _verdicts(table) == ["better"] * len(TASK_IDS)
     assert all(float(row[3].text) > 10 and row[5].text == "< 0.001" for row in table.rows)
     assert [row[-1].text for row in table.foot] == ["better", "better"]
+    # model-a's page against model-c: the same bootstrap, read the other way
+    (back,) = [c for c in found["fixture/model-a"] if c.model_a == REFERENCE]
+    for there, here in zip(back.tasks, against.tasks):
+        assert there.task_id == here.task_id and there.difference.verdict == "A better"
+        assert (there.difference.low, there.difference.high) == (-here.difference.high, -here.difference.low)
+        assert (there.score_a, there.score_b) == (here.score_b, here.score_a)
+    assert [a.difference.difference for a in back.averages] == [-a.difference.difference for a in against.averages]
+
+
+def test_a_reference_flag_that_is_not_true_or_false_is_refused_by_name(tmp_path):
+    from harness.site.inputs import SiteInputError, load_models
+
+    models = tmp_path / "models.yaml"
+    models.write_text("models:\n  - {id: fixture/model-a, reference: 'yes'}\n", encoding="utf-8")
+    with pytest.raises(SiteInputError, match=r"models\[0\]\.reference"):
+        load_models(models)
 
 
 def test_a_same_accuracy_pair_is_no_detectable_difference(site_data):
