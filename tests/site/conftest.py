@@ -58,3 +58,15 @@ def built_site(tmp_path_factory) -> BuiltSite:
     finally:
         root.removeHandler(handler)
     return BuiltSite(index=index, warnings=handler.records)
+
+
+@pytest.fixture(scope="session")
+def compared_site(tmp_path_factory) -> Path:
+    """index.html of a site from synthetic records with predictions at known accuracies (site_predictions.py):
+    model-a far below the reference model-c, model-b tied with it, model-d scored SST-2 on other examples,
+    a paper's numbers beside them."""
+    from site_predictions import predictions_world
+
+    root = tmp_path_factory.mktemp("compared")
+    world = predictions_world(root)
+    return build_site(reports_dir=world.reports, out_dir=root / "site", models_file=world.models, tasks_dir=world.tasks)

@@ -34,10 +34,12 @@ one_build = settings(max_examples=4, deadline=None, phases=[Phase.explicit, Phas
 
 
 @pytest.fixture(scope="module")
-def clean_tags(built_site) -> set[str]:
+def clean_tags(built_site, compared_site) -> set[str]:
+    """Every tag the clean sites use: the fixture records', and one with intervals, ties and comparisons."""
     tags, problems = active_content(built_site.root)
-    assert not problems, problems  # the checker must pass the clean site, or it proves nothing
-    return tags
+    compared_tags, compared_problems = active_content(compared_site.parent)
+    assert not problems and not compared_problems, problems + compared_problems  # else the checker proves nothing
+    return tags | compared_tags
 
 
 def _build(world, out: Path) -> Path:
