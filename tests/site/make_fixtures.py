@@ -81,12 +81,16 @@ def write_fixtures(results: Path) -> None:
         folder = relative.parts[0] if relative.parts[0] in folders else ""
         changes = {"started_at": OLDER} if folder == "archive" else {}
         records.write(OUT / relative, mark(record, **changes))
+        if record.predictions is not None:  # the per-example predictions the record names (intervals, ties)
+            shutil.copyfile(path.parent / record.predictions.path, OUT / relative.parent / record.predictions.path)
 
     model_a_mrpc = next(p for p in OUT.glob("*/glue__mrpc.json") if records.read_result(p).model.id == "fixture/model-a")
     raw = records.to_json(records.read_result(model_a_mrpc))
     raw["task"]["spec_sha256"] = hashlib.sha256(b"glue/mrpc.yaml as it was before").hexdigest()
     raw["started_at"] = OLDER
     records.write(OUT / "older-spec" / "glue__mrpc.json", records.parse_result(raw))
+    kept = model_a_mrpc.parent / raw["predictions"]["path"]
+    shutil.copyfile(kept, OUT / "older-spec" / kept.name)
 
     model_b = next(records.read_result(p).model for p in OUT.glob("*/*.json")
                    if records.read_result(p).model.id == "fixture/model-b")
