@@ -49,17 +49,21 @@ def test_home_leaderboard_rows_columns_and_marks(built_site):
     html = built_site.page("index.html")
     rows = _rows(html, "leaderboard")
     names = [re.search(r'href="models/([^"]+)\.html"', r).group(1) for r in rows]
-    assert names == ["fixture__model-a", "fixture__model-b"]  # model-c has no run under the protocol
+    # both rows partial (model-a's carved runs are apart), so the higher overall average first; model-c has no
+    # run under the protocol
+    assert names == ["fixture__model-b", "fixture__model-a"]
     header = re.search(r'<table id="leaderboard".*?</thead>', html, re.S).group(0)
     labels = re.findall(r"<th[^>]*>(?:<a[^>]*>)?([^<]+)", header)
     assert labels == ["Model", "KLUE avg", "GLUE avg", "Overall", "YNAT", "KLUE-STS", "KLUE-NLI", "KLUE-NER",
                       "MRPC", "STS-B", "SST-2", "QNLI"]
     assert 'href="tasks/klue__ynat.html"' in header
-    partial = rows[1]
-    assert "partial 1/4" in partial and "partial 2/4" in partial and "partial 3/8" in partial and "kb-partial" in partial
-    assert ">failed<" in partial and "FloatingPointError" in partial
-    assert partial.count(">—<") == 4  # KLUE-STS, KLUE-NLI, STS-B, QNLI: missing, not zero
-    assert "Fixture model A" in rows[0] and "Fixture model B" in rows[1]
+    model_b, model_a = rows
+    assert "partial 1/4" in model_b and "partial 2/4" in model_b and "partial 3/8" in model_b and "kb-partial" in model_b
+    assert ">failed<" in model_b and "FloatingPointError" in model_b
+    assert model_b.count(">—<") == 4  # KLUE-STS, KLUE-NLI, STS-B, QNLI: missing, not zero
+    assert "partial 2/4" in model_a and "partial 3/4" in model_a and "partial 5/8" in model_a
+    assert model_a.count(">—<") == 3  # KLUE-NLI, KLUE-NER, QNLI: only runs outside the protocol, listed apart
+    assert "Fixture model A" in model_a and "Fixture model B" in model_b
 
 
 def test_synthetic_records_are_marked_wherever_they_are_shown(built_site):
@@ -69,17 +73,23 @@ def test_synthetic_records_are_marked_wherever_they_are_shown(built_site):
             assert 'class="kb-synthetic"' in row and "<small>synthetic" in row, (page, table)
     model = built_site.page("models/fixture__model-a.html")
     assert "Synthetic" in model and "not measurements" in model
-    assert all("synthetic" in row for row in _rows(model, "model-scores"))
+    scored = [row for row in _rows(model, "model-scores") if "kb-missing" not in row]
+    assert len(scored) == 5 and all("synthetic" in row for row in scored)  # the three carved runs are listed apart
 
 
 def test_runs_outside_the_protocol_are_listed_apart_with_why(built_site):
     home = built_site.page("index.html")
     assert "Not ranked: runs outside the protocol" in home
     apart = _rows(home, "not-ranked")
-    assert len(apart) == 2
-    by_model = {re.search(r'href="models/([^"]+)\.html"', r).group(1): r for r in apart}
-    assert "epochs 1 (protocol: 3)" in by_model["fixture__model-c"]
-    assert "older version of the task" in by_model["fixture__model-a"]
+    assert len(apart) == 5
+    why = {(re.search(r'href="models/([^"]+)\.html"', r).group(1), re.search(r'href="tasks/([^"]+)\.html"', r).group(1)): r
+           for r in apart}
+    assert set(why) == {("fixture__model-c", "glue__sst2"), ("fixture__model-a", "glue__mrpc"),
+                        ("fixture__model-a", "klue__nli"), ("fixture__model-a", "klue__ner"), ("fixture__model-a", "glue__qnli")}
+    assert "epochs 1 (protocol: 3)" in why[("fixture__model-c", "glue__sst2")]
+    assert "older version of the task" in why[("fixture__model-a", "glue__mrpc")]
+    for task in ("klue__nli", "klue__ner", "glue__qnli"):  # the samples have no train file: 80% of dev trains
+        assert "trained on validation[:80%] and scored on validation[80%:]" in why[("fixture__model-a", task)]
     leaderboard = re.search(r'<table id="leaderboard".*?</table>', home, re.S).group(0)
     assert "fixture__model-c" not in leaderboard
 
