@@ -39,21 +39,30 @@ def train_korean_wordpiece(texts: Iterable[str], out_dir: Path, vocab_size: int 
     """A cased BERT WordPiece tokenizer (like klue/bert-base's) saved as a HF tokenizer directory.
 
     A vocab_size below the alphabet's gives a character-level WordPiece: every character its own piece.
+    The same texts and settings give the same pieces at the same ids in every process (see ``alphabet``).
     """
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertTokenizerFast
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    texts = list(texts)
     wp = BertWordPieceTokenizer(lowercase=False, strip_accents=False, clean_text=True, handle_chinese_chars=True)
     wp.train_from_iterator(
-        list(texts),
+        texts,
         vocab_size=vocab_size,
         min_frequency=1 if vocab_size < limit_alphabet else 2,
         special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
         limit_alphabet=limit_alphabet,
+        initial_alphabet=alphabet(texts, limit_alphabet),
         show_progress=False,
     )
+    # The ids too: the trainer numbers pieces in a HashMap's order, different in every process. WordPiece
+    # cuts by the set of pieces, not their ids, so the specials first, then every piece sorted, cut the same.
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    pieces = specials + sorted(set(wp.get_vocab()) - set(specials))
+    wp = BertWordPieceTokenizer({piece: i for i, piece in enumerate(pieces)}, lowercase=False, strip_accents=False,
+                                clean_text=True, handle_chinese_chars=True)
     wp.save_model(str(out_dir))
     tok = BertTokenizerFast(
         tokenizer_object=wp._tokenizer,  # the trained tokenizers object; keeps its cased normalizer
@@ -63,6 +72,24 @@ def train_korean_wordpiece(texts: Iterable[str], out_dir: Path, vocab_size: int 
     )
     tok.save_pretrained(out_dir)
     return out_dir
+
+
+def alphabet(texts: list[str], limit: int) -> list[str]:
+    """The ``limit`` most frequent characters, ties broken by the character.
+
+    Given to the trainer as its initial alphabet because, left to itself, it breaks the ties at
+    the ``limit_alphabet`` cut in the order of a Rust HashMap, which is seeded anew in every
+    process: the same text and settings gave different vocabularies (the Korean text here has
+    thousands of rare characters), so the mini koenbert teacher could not be rebuilt.
+    """
+    import unicodedata
+    from collections import Counter
+
+    counts = Counter(ch for text in texts for ch in text)
+    # what the normaliser (clean_text) removes or turns into spaces never reaches the alphabet
+    kept = {ch: n for ch, n in counts.items()
+            if not ch.isspace() and ch != "\ufffd" and unicodedata.category(ch) not in ("Cc", "Cf")}
+    return [ch for ch, _ in sorted(kept.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
 
 
 def tiny_bert(
