@@ -91,6 +91,29 @@ def teacher_map(student_tokenizer, teacher_tokenizer) -> tuple[np.ndarray, list[
     return table, missing
 
 
+def to_student_ids(chunks: np.ndarray, teacher_tokenizer, student_tokenizer, flag: str) -> np.ndarray:
+    """Chunks cut by a teacher's tokenizer, in the student's ids of the same pieces (special tokens by role).
+
+    For distillation with ``segmentation: teachers`` (each teacher cutting its own text, the first
+    design): the student reads these ids, and the teacher reads them back through ``teacher_map``.
+    """
+    student_vocab = student_tokenizer.get_vocab()
+    table = np.full(max(teacher_tokenizer.get_vocab().values()) + 1, -1, dtype=np.int64)
+    for piece, tid in teacher_tokenizer.get_vocab().items():
+        table[tid] = student_vocab.get(piece, -1)
+    for role in ("cls_token", "sep_token", "pad_token", "unk_token", "mask_token"):
+        t, s = getattr(teacher_tokenizer, role, None), getattr(student_tokenizer, role, None)
+        if t is not None and s is not None:
+            table[teacher_tokenizer.convert_tokens_to_ids(t)] = student_vocab[s]
+    ids = table[chunks]
+    if (ids < 0).any():
+        lacked = sorted({teacher_tokenizer.convert_ids_to_tokens(int(t)) for t in np.asarray(chunks)[ids < 0][:1000]})
+        raise CorpusError(f"{flag}: the student lacks {len(lacked)} piece(s) its teacher cuts this text into "
+                          f"(e.g. {', '.join(map(repr, lacked[:5]))}); make the student with `bench koenbert extend` "
+                          "from this teacher")
+    return ids.astype(np.int32)
+
+
 def _rust_tokenizer(tokenizer):
     """The tokenizer's Rust core without padding or truncation (a tokenizer.json may configure both)."""
     backend = getattr(tokenizer, "backend_tokenizer", None)

@@ -36,7 +36,7 @@ import torch
 from rich.console import Console
 from rich.markup import escape
 
-from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map
+from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map, to_student_ids
 from harness.koenbert import minilm
 from harness.koenbert.settings import CHANGEABLE_ON_RESUME, LANGS, DistillConfig, DistillError
 
@@ -460,9 +460,10 @@ def _chunks(path: Path, files: list[Path], tokenizer, cfg: DistillConfig, lang: 
 
     A resumed run must read the very chunks its checkpoint was cut from, so a cache that no longer
     matches the files is an error then; before the first checkpoint it is simply rebuilt."""
+    cutter = cfg.student if cfg.segmentation == "student" else getattr(cfg, f"{lang}_teacher")
     manifest = {
         "files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files],
-        "tokenizer": cfg.student,  # the student's tokenizer cuts the text of both languages
+        "tokenizer": cutter,  # who cuts the text (cfg.segmentation); the chunks hold student ids either way
         "packing": "a [SEP] after every line",
         "seq_len": cfg.seq_len,
     }
@@ -475,8 +476,16 @@ def _chunks(path: Path, files: list[Path], tokenizer, cfg: DistillConfig, lang: 
                 f"--{lang}-corpus: the files or settings changed since {path} was made from them "
                 f"(see {manifest_path}); an exact resume needs the same text: restore the files or start a new --out"
             )
-    console.print(f"tokenizing --{lang}-corpus ({len(files)} file(s)) with the student's tokenizer", markup=False)
-    chunks = build_chunks(files, tokenizer, cfg.seq_len, f"--{lang}-corpus")
+    if cfg.segmentation == "student":
+        console.print(f"tokenizing --{lang}-corpus ({len(files)} file(s)) with the student's tokenizer", markup=False)
+        chunks = build_chunks(files, tokenizer, cfg.seq_len, f"--{lang}-corpus")
+    else:  # the first design: the teacher cuts its own text, the student reads the same pieces by its ids
+        from transformers import AutoTokenizer
+
+        console.print(f"tokenizing --{lang}-corpus ({len(files)} file(s)) with the teacher's tokenizer", markup=False)
+        teacher_tokenizer = _load(AutoTokenizer, cutter, f"--{lang}-teacher")
+        chunks = to_student_ids(build_chunks(files, teacher_tokenizer, cfg.seq_len, f"--{lang}-corpus"),
+                                teacher_tokenizer, tokenizer, f"--{lang}-corpus")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}.npy")  # write then rename: a crash never leaves half a cache
     np.save(tmp, chunks)

@@ -56,10 +56,15 @@ def extend_model(
     heldout_fraction: float = 0.1,
     *,
     policy: str = DEFAULT_POLICY,
+    design: str = segmentation.DESIGN,
     data_dir: Optional[Path] = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> dict:
-    """Write the extended model (tokenizer, weights with MLM head, report) to `out`; return the report."""
+    """Write the extended model (tokenizer, weights with MLM head, report) to `out`; return the report.
+
+    ``design``: "student" (the uncased, Hangul-keeping normaliser; the recipe) or "cased" (the Korean
+    teacher's normaliser kept: the first design, for the comparison in benchmarks/mini_koenbert.py).
+    """
     started = time.time()
     out, data_dir = Path(out), Path(data_dir or SHARED_DATA)
     missing = check_options(init, policy, heldout_fraction, out, force, data_dir)
@@ -73,12 +78,15 @@ def extend_model(
         log(f"{data_dir}: {', '.join(missing)} not found; the report's tokenization measurements are skipped")
     log(f"extending the vocabulary ({policy})")
     ext = vocabmod.extend_vocab(inputs.ko_spec, inputs.en_spec, policy, reference)
-    cased_spec, ext.spec = ext.spec, segmentation.uncased(ext.spec)
+    if design not in ("student", "cased"):
+        raise ValueError(f"design {design!r}: use 'student' (the recipe) or 'cased' (the first design)")
+    cased_spec = ext.spec
+    ext.spec = cased_spec if design == "cased" else segmentation.uncased(cased_spec)
     if measured:
         log("measuring segmentation agreement on every task's validation text")
-        seg = measure_segmentation(inputs, cased_spec, ext.spec, data_dir)
+        seg = measure_segmentation(inputs, cased_spec, ext.spec, data_dir, design)
     else:
-        seg = {"design": segmentation.DESIGN, "measured_on": f"not measured: {data_dir} lacks {', '.join(missing)}"}
+        seg = {"design": design, "measured_on": f"not measured: {data_dir} lacks {', '.join(missing)}"}
     init_report, rows = init_rows(inputs, ext, init, heldout_fraction, seed, log)
     log(f"growing the Korean model to {ext.size:,} pieces ({init_report['method']})")
     init_report["mlm_bias_new"] = _grow(inputs.ko_model, ext.first_new_id, rows)
@@ -133,18 +141,21 @@ def load_inputs(ko: Union[str, Path], en: Union[str, Path], log: Callable[[str],
                   _embeddings(en_model, f"--en {en}", len(en_spec["model"]["vocab"])))
 
 
-def measure_segmentation(inputs: Inputs, cased_spec: dict, student_spec: dict, data_dir: Path) -> dict:
+def measure_segmentation(inputs: Inputs, cased_spec: dict, student_spec: dict, data_dir: Path,
+                         design: str = segmentation.DESIGN) -> dict:
     """How the student's tokenizer cuts each task's validation text against what distillation presents."""
     texts = segmentation.validation_texts(data_dir)
     if not texts:
-        return {"design": segmentation.DESIGN, "measured_on": f"not measured: {data_dir} holds no task's validation data"}
+        return {"design": design, "measured_on": f"not measured: {data_dir} holds no task's validation data"}
     options = segmentation.agreement_options(inputs.ko_spec, inputs.en_spec, cased_spec, texts)
     korean_lines = [line for lang, lines in texts.values() if lang == "ko" for line in lines]
+    why = ("the only design measured at >= 99% of tokens on every task (see agreement); the Korean teacher "
+           "reads step 1's rows for the English pieces the student finds in Korean text") if design == segmentation.DESIGN \
+        else "the first design, built to compare with the recipe's (distill with segmentation: teachers)"
     return {
-        "design": segmentation.DESIGN,
-        "why": "the only design measured at >= 99% of tokens on every task (see agreement); the Korean teacher "
-               "reads step 1's rows for the English pieces the student finds in Korean text",
-        "agreement": {task: options[segmentation.DESIGN][task] for task in texts},
+        "design": design,
+        "why": why,
+        "agreement": {task: options[design][task] for task in texts},
         "options": options,
         "hangul_words_changed": segmentation.hangul_words_changed(student_spec, inputs.ko_spec, korean_lines),
         "measured_on": {task: {"language": lang, "texts": len(lines)} for task, (lang, lines) in texts.items()},

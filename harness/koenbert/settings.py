@@ -42,6 +42,10 @@ class DistillConfig(BaseModel):
     teacher_layer: int = -1  # which attention layer of the teachers to mimic; -1 = the last
     student_layer: int = -1  # which attention layer of the student learns it; -1 = the last
     seed: int = Field(0, ge=0)  # language coins, chunk order, dropout
+    # Who cuts the distillation text. "student": the student's tokenizer, as in evaluation (the recipe).
+    # "teachers": each teacher its own text, the first koenbert design, kept to measure what the
+    # mismatch with evaluation costs (benchmarks/mini_koenbert.py, scale cpu-designs).
+    segmentation: Literal["student", "teachers"] = "student"
 
     save_every: int = Field(1000, ge=1)  # optimizer steps between checkpoints
     keep_checkpoints: int = Field(2, ge=1)  # the newest N checkpoints stay on disk
