@@ -82,6 +82,10 @@ class Scale:
     en_teacher_tasks: tuple[str, ...]  # MiniLM is the GLUE ceiling; on KLUE (uncased: Hangul -> jamo) it is slow
     init_tasks: tuple[str, ...]  # tasks of the students other than the first (the new rows are English pieces)
     earlier_inits: tuple[str, ...] = ()  # students of the earlier design (cased student) whose records are shown, not rebuilt
+    # True: the earlier design's students (earlier_inits) are built in this run, from this run's Korean teacher, and
+    # scored on `tasks` beside the current design's: the one comparison where the teacher cannot differ
+    earlier_built: bool = False
+    en_teacher_records: Optional[str] = None  # a scale whose committed English teacher records are shown (not rerun)
     tasks: tuple[str, ...] = KLUE + GLUE  # tasks of the Korean teacher and the first student
     # text and machine
     ko_lines: Optional[int] = None  # first N lines of the Korean corpus; None: all
@@ -144,7 +148,16 @@ SCALES = {
 # `cpu-seg` scores the rebuilt teacher and the one-segmentation student on YNAT, STS-B and SST-2 only, into
 # their own folder; the earlier run's deltas (student - its teacher) stand beside these.
 SCALES["cpu-seg"] = replace(SCALES["cpu"], earlier_inits=(), tasks=("klue/ynat", "glue/stsb", "glue/sst2"), en_teacher_tasks=())
-DEFAULT_OUT = {"cpu": REPO_ROOT / "reports" / "mini_koenbert", "gpu": REPO_ROOT / "reports" / "mini_koenbert_gpu"}
+# Both designs from ONE Korean teacher, same init (ols, as the cpu scale's students; the recipe's default, auto,
+# chose ridge there), seeds and budget: the earlier design's student (cased, each teacher cutting its own text)
+# and the current one (the student's uncased segmentation for all distillation text), on the five tasks. The
+# English teacher is not rerun: its inputs (weights, splits, settings, seeds) are those of the cpu scale's records.
+SCALES["cpu-designs"] = replace(SCALES["cpu"], earlier_inits=("ols",), earlier_built=True, en_teacher_tasks=(),
+                                en_teacher_records="cpu")
+SCALES["toy-designs"] = replace(SCALES["toy"], inits=("ols",), earlier_inits=("ols",), earlier_built=True,
+                                tasks=("klue/ynat", "glue/stsb"), en_teacher_tasks=(), init_tasks=("glue/stsb",))
+DEFAULT_OUT = {"cpu": REPO_ROOT / "reports" / "mini_koenbert", "gpu": REPO_ROOT / "reports" / "mini_koenbert_gpu",
+               "cpu-designs": REPO_ROOT / "reports" / "mini_koenbert" / "designs"}
 NAMES = {"ko-teacher": "Korean teacher", "en-teacher": "English teacher (all-MiniLM-L6-v2)"}
 
 
@@ -299,25 +312,31 @@ def english_teacher() -> Path:
 
 
 def build_student(ko_teacher: Path, en_teacher: Path, init: str, corpora: tuple[Path, Path], work: Path, s: Scale,
-                  data_dir: Path, show_progress: bool) -> dict:
-    """`bench koenbert extend --init INIT` then `bench koenbert distill`; returns both reports."""
+                  data_dir: Path, show_progress: bool, earlier: bool = False) -> dict:
+    """`bench koenbert extend --init INIT` then `bench koenbert distill`; returns both reports.
+
+    ``earlier``: the earlier design, a cased student (extend design "cased") distilled on each teacher's own
+    cut of its text (distill segmentation "teachers"); everything else as the current design's student.
+    """
     from harness.koenbert.distill import DistillConfig, distill
     from harness.koenbert.extend import extend_model
 
-    extended, out = work / f"extended-{init}", work / student_name(init)
-    report = extend_model(ko_teacher, en_teacher, extended, init=init, force=True, seed=0, data_dir=data_dir)
+    name = earlier_name(init) if earlier else student_name(init)
+    extended, out = work / f"extended-{name}", work / name
+    report = extend_model(ko_teacher, en_teacher, extended, init=init, force=True, seed=0, data_dir=data_dir,
+                          design="cased" if earlier else "student")
     if out.exists():
         shutil.rmtree(out)  # an unfinished distillation of an earlier run
     summary = distill(DistillConfig(
         student=str(extended), ko_teacher=str(ko_teacher), en_teacher=str(en_teacher), ko_corpus=[str(corpora[0])],
         en_corpus=[str(corpora[1])], out=str(out), seq_len=s.distill_seq_len, batch_size=s.distill_batch,
         steps=s.distill_steps, lr=s.distill_lr, warmup=0.1, relation_heads=s.relation_heads, seed=0,
-        save_every=s.distill_steps, keep_checkpoints=1, log_every=max(1, s.distill_steps // 20)), show_progress=show_progress)
+        segmentation="teachers" if earlier else "student", save_every=s.distill_steps, keep_checkpoints=1, log_every=max(1, s.distill_steps // 20)), show_progress=show_progress)
     shutil.rmtree(out / "checkpoints", ignore_errors=True)  # the model directory is all bench run needs
     shutil.rmtree(extended)
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
     heldout = report["init"]["heldout"]
-    result = {"extend": {"shared": report["vocab"]["shared"], "added": report["vocab"]["added"],
+    result = {"init": init, "design": "earlier" if earlier else "one segmentation", "extend": {"shared": report["vocab"]["shared"], "added": report["vocab"]["added"],
                          "final_size": report["vocab"]["final_size"],
                          "korean_sentences_changed": report["vocab"]["korean_check"].get("sentences_changed"),
                          "centred_cosine": heldout["centred_cosine"], "heldout_pieces": heldout["heldout_pieces"],
@@ -456,7 +475,10 @@ def collect(out: Path, ids: dict, tasks: tuple[str, ...]) -> dict:
     table = {}
     for model_id in ids:
         for task in tasks:
-            path = records.find_result(out / "results", model_id, task)
+            folder = out  # a model of another scale (en_teacher_records) is read from that scale's folder
+            if not (out / "results" / model_id.replace("/", "__")).exists():
+                folder = DEFAULT_OUT.get(model_id.split("/")[0].removeprefix("mini-koenbert-"), out)
+            path = records.find_result(folder / "results", model_id, task)
             if path is not None:
                 r = results.read_record(path)
                 m = primary[task]
@@ -490,7 +512,53 @@ def summarize(scores: dict, ids: dict, baseline: dict, s: Scale) -> dict:
         "shared_seg_minus_earlier": {t: round(row(student)[t]["mean"] - row(earlier_name(s.inits[0]))[t]["mean"], 2)
                                      for t in KLUE + GLUE if s.inits[0] in s.earlier_inits
                                      and t in row(student) and t in row(earlier_name(s.inits[0]))},
+        "designs": design_change(scores, ids, s),
     }
+
+
+def design_change(scores: dict, ids: dict, s: Scale) -> dict:
+    """Per task: student − Korean teacher for each design, and the change of that delta between the designs.
+
+    Both students come from the one teacher, so the change is (one segmentation − earlier design) of the
+    students' means, and its 2 SE comes from the two students' seeds (the teacher's noise cancels).
+    """
+    import math
+
+    if not (s.earlier_built and s.earlier_inits and s.inits[0] in s.earlier_inits):
+        return {}
+    by_short = {m.split("/")[-1]: scores.get(m, {}) for m in ids}
+    ko, new, old = by_short["ko-teacher"], by_short[student_name(s.inits[0])], by_short[earlier_name(s.inits[0])]
+    out = {}
+    for t in s.tasks:
+        if not (t in ko and t in new and t in old):
+            continue
+        se2 = 2 * math.sqrt(new[t]["std"] ** 2 / len(new[t]["seeds"]) + old[t]["std"] ** 2 / len(old[t]["seeds"]))
+        change = new[t]["mean"] - old[t]["mean"]
+        out[t] = {"earlier_minus_teacher": round(old[t]["mean"] - ko[t]["mean"], 2),
+                  "one_segmentation_minus_teacher": round(new[t]["mean"] - ko[t]["mean"], 2),
+                  "change": round(change, 2), "two_se": round(se2, 2), "beyond_seed_noise": abs(change) > se2}
+    return out
+
+
+def design_lines(change: dict, specs: dict) -> list[str]:
+    """The designs' comparison as a markdown table, and the answer in one line."""
+    if not change:
+        return []
+    lines = ["## Does closing the mismatch change the deltas?", "",
+             "Both students distilled from the Korean teacher above, with the same init, seeds and budget; "
+             "the change of the delta is (one segmentation − earlier design), 2 SE from the two students' seeds.", "",
+             "| student − Korean teacher | " + " | ".join(specs[t].name for t in change) + " |", "|---|" + "---|" * len(change),
+             "| earlier design (cased, each teacher cuts its own text) | "
+             + " | ".join(f"{c['earlier_minus_teacher']:+.1f}" for c in change.values()) + " |",
+             "| one segmentation (uncased student cuts all text) | "
+             + " | ".join(f"{c['one_segmentation_minus_teacher']:+.1f}" for c in change.values()) + " |",
+             "| **change of the delta** (2 SE) | " + " | ".join(
+                 f"**{c['change']:+.1f}** ({c['two_se']:.1f}{', beyond' if c['beyond_seed_noise'] else ', within'} seed noise)"
+                 for c in change.values()) + " |", ""]
+    beyond = [specs[t].name for t, c in change.items() if c["beyond_seed_noise"]]
+    lines.append("Beyond seed noise: " + (", ".join(beyond) if beyond else "none of the tasks") + "; within: "
+                 + (", ".join(specs[t].name for t, c in change.items() if not c["beyond_seed_noise"]) or "none") + ".")
+    return lines
 
 
 def compare(a: dict, b: dict) -> str:
@@ -562,7 +630,7 @@ def render_students(students: dict, findings: dict):
     for init, st in students.items():
         ko_l, en_l = (f"{st['distill']['first'][k]} → {st['distill']['last'][k]}" for k in ("ko", "en"))
         mean = findings["init_mean"].get(init)
-        table.add_row(init, str(st["extend"]["centred_cosine"].get(init)), ko_l, en_l, "-" if mean is None else f"{mean:.1f}")
+        table.add_row(init, str(st["extend"]["centred_cosine"].get(st.get("init", init))), ko_l, en_l, "-" if mean is None else f"{mean:.1f}")
     return table
 
 
@@ -614,6 +682,7 @@ def markdown(scores: dict, ids: dict, findings: dict, tasks, meta: dict, explana
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {'—' if klue is None else f'{klue:.1f}'} | {'—' if glue is None else f'{glue:.1f}'} |")
     d = findings["student_minus_ko_teacher"]
     lines.append(f"| **student − Korean teacher** | " + " | ".join(f"**{d[t]:+.1f}**" if t in d else "—" for t in tasks) + " | | |")
+    lines += ["", *design_lines(findings.get("designs", {}), specs)]
     t = meta["teacher"]
     lines += ["", "## What was run", "",
               f"- Korean teacher: BERT {s['hidden']} hidden × {s['layers']} layers × {s['heads']} heads, WordPiece of "
@@ -639,7 +708,7 @@ def markdown(scores: dict, ids: dict, findings: dict, tasks, meta: dict, explana
               f"| mean of {', '.join(specs[t].name for t in s['init_tasks'])} |",
               "|---|---|---|---|---|"]
     for init, st in meta["students"].items():
-        cos = st["extend"]["centred_cosine"].get(init)
+        cos = st["extend"]["centred_cosine"].get(st.get("init", init))
         ko_l, en_l = (f"{st['distill']['first'][k]} → {st['distill']['last'][k]}" for k in ("ko", "en"))
         glue = findings["init_mean"].get(init)
         lines.append(f"| {init} | {cos} | {ko_l} | {en_l} | {'—' if glue is None else f'{glue:.1f}'} |")
@@ -728,23 +797,35 @@ def build_models(s: Scale, paths: Paths, timer: Timer, show_progress: bool) -> d
     timer.done("korean_teacher")
 
     en_teacher = english_teacher()
-    students = {}
-    for init in s.inits:
-        path = work / student_name(init)
-        if (path / "mini.json").exists():
-            students[init] = json.loads((path / "mini.json").read_text())
-            log(f"student ({init}): reusing {path}")
-        else:
-            log(f"student ({init}): extend + distill {s.distill_steps} steps")
-            students[init] = build_student(ko_teacher, en_teacher, init, (ko_corpus, en_corpus), work, s, data_dir,
-                                           show_progress=show_progress)
-        d = students[init]["distill"]
-        log(f"  distill loss ko {d['first']['ko']} -> {d['last']['ko']}, en {d['first']['en']} -> {d['last']['en']}")
+    students = build_students(ko_teacher, en_teacher, (ko_corpus, en_corpus), s, paths, log, show_progress)
     timer.done("students")
     corpus = {"ko_lines": sum(1 for _ in open(ko_corpus, encoding="utf-8")),
               "en_lines": sum(1 for _ in open(en_corpus, encoding="utf-8"))}
     return {"ko_teacher": ko_teacher, "en_teacher": en_teacher, "teacher": teacher, "students": students,
             "overlap": overlap, "corpus": corpus}
+
+
+def build_students(ko_teacher: Path, en_teacher: Path, corpora: tuple[Path, Path], s: Scale, paths: Paths, log,
+                   show_progress: bool) -> dict:
+    """Step 3: a student per init (current design), and with `earlier_built` one of the earlier design per init.
+
+    Keyed by init for the current design, "<init>, earlier design" for the earlier one (each reused when finished).
+    """
+    wanted = [(init, init, False) for init in s.inits]
+    wanted += [(f"{init}, earlier design", init, True) for init in (s.earlier_inits if s.earlier_built else ())]
+    students = {}
+    for key, init, earlier in wanted:
+        path = paths.work / (earlier_name(init) if earlier else student_name(init))
+        if (path / "mini.json").exists():
+            students[key] = json.loads((path / "mini.json").read_text())
+            log(f"student ({key}): reusing {path}")
+        else:
+            log(f"student ({key}): extend + distill {s.distill_steps} steps")
+            students[key] = build_student(ko_teacher, en_teacher, init, corpora, paths.work, s, paths.data_dir,
+                                          show_progress=show_progress, earlier=earlier)
+        d = students[key]["distill"]
+        log(f"  distill loss ko {d['first']['ko']} -> {d['last']['ko']}, en {d['first']['en']} -> {d['last']['en']}")
+    return students
 
 
 def score_models(prefix: str, s: Scale, paths: Paths, built: dict, console, timer: Timer) -> tuple[dict, list]:
@@ -753,15 +834,24 @@ def score_models(prefix: str, s: Scale, paths: Paths, built: dict, console, time
     ids = {f"{prefix}/ko-teacher": NAMES["ko-teacher"]}
     ids.update({f"{prefix}/{earlier_name(init)}": f"student, earlier design ({init} init)" for init in s.earlier_inits})
     ids.update({f"{prefix}/{student_name(init)}": f"student, one segmentation ({init} init)" for init in s.inits})
-    ids[f"{prefix}/en-teacher"] = NAMES["en-teacher"]
+    if s.en_teacher_records:  # shown from another scale's committed records
+        ids[f"mini-koenbert-{s.en_teacher_records}/en-teacher"] = NAMES["en-teacher"] + f", records of scale {s.en_teacher_records}"
+    else:
+        ids[f"{prefix}/en-teacher"] = NAMES["en-teacher"]
     built["teacher"]["same_as_recorded"] = same_teacher_as_recorded(out, f"{prefix}/ko-teacher", built["ko_teacher"])
     timer.log(f"Korean teacher identical to the one in the records: {built['teacher']['same_as_recorded']}")
+    if built["teacher"]["same_as_recorded"] is False and s.earlier_built:
+        raise SystemExit(f"{out / 'results'}: its records were made with another Korean teacher than {built['ko_teacher']}; "
+                         "rerun with --fresh (both designs' students must come from the teacher that is scored)")
     if built["teacher"]["same_as_recorded"] is False:  # the earlier students were distilled from another teacher
         ids = {k: v for k, v in ids.items() if not any(k.endswith("/" + earlier_name(i)) for i in s.earlier_inits)}
     plan = {f"{prefix}/ko-teacher": (built["ko_teacher"], s.tasks),
             f"{prefix}/{student_name(s.inits[0])}": (work / student_name(s.inits[0]), s.tasks),
             f"{prefix}/en-teacher": (built["en_teacher"], s.en_teacher_tasks)}
     plan.update({f"{prefix}/{student_name(init)}": (work / student_name(init), s.init_tasks) for init in s.inits[1:]})
+    if s.earlier_built:
+        plan.update({f"{prefix}/{earlier_name(init)}": (work / earlier_name(init), s.tasks) for init in s.earlier_inits})
+    plan = {k: v for k, v in plan.items() if v[1]}  # a model with no task to score (en-teacher of cpu-designs)
     timer.log(f"bench run: {sum(len(tasks) for _, tasks in plan.values())} (model, task) pairs x {len(s.seeds)} seeds, "
               f"{s.jobs} process(es)")
     failed = [o.task_id for o in score(plan, s, out, paths.data_dir, console) if o.status == "failed"]
