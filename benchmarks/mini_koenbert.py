@@ -532,11 +532,12 @@ def design_change(scores: dict, ids: dict, s: Scale) -> dict:
     for t in s.tasks:
         if not (t in ko and t in new and t in old):
             continue
-        se2 = 2 * math.sqrt(new[t]["std"] ** 2 / len(new[t]["seeds"]) + old[t]["std"] ** 2 / len(old[t]["seeds"]))
-        change = new[t]["mean"] - old[t]["mean"]
+        change, se2 = new[t]["mean"] - old[t]["mean"], None  # one seed: no noise estimate
+        if min(len(new[t]["seeds"]), len(old[t]["seeds"])) >= 2:
+            se2 = 2 * math.sqrt(new[t]["std"] ** 2 / len(new[t]["seeds"]) + old[t]["std"] ** 2 / len(old[t]["seeds"]))
         out[t] = {"earlier_minus_teacher": round(old[t]["mean"] - ko[t]["mean"], 2),
-                  "one_segmentation_minus_teacher": round(new[t]["mean"] - ko[t]["mean"], 2),
-                  "change": round(change, 2), "two_se": round(se2, 2), "beyond_seed_noise": abs(change) > se2}
+                  "one_segmentation_minus_teacher": round(new[t]["mean"] - ko[t]["mean"], 2), "change": round(change, 2),
+                  "two_se": None if se2 is None else round(se2, 2), "beyond_seed_noise": None if se2 is None else abs(change) > se2}
     return out
 
 
@@ -553,11 +554,14 @@ def design_lines(change: dict, specs: dict) -> list[str]:
              "| one segmentation (uncased student cuts all text) | "
              + " | ".join(f"{c['one_segmentation_minus_teacher']:+.1f}" for c in change.values()) + " |",
              "| **change of the delta** (2 SE) | " + " | ".join(
-                 f"**{c['change']:+.1f}** ({c['two_se']:.1f}{', beyond' if c['beyond_seed_noise'] else ', within'} seed noise)"
+                 f"**{c['change']:+.1f}** (one seed: no noise estimate)" if c["two_se"] is None else
+                 f"**{c['change']:+.1f}** ({c['two_se']:.1f}, {'beyond' if c['beyond_seed_noise'] else 'within'} seed noise)"
                  for c in change.values()) + " |", ""]
-    beyond = [specs[t].name for t, c in change.items() if c["beyond_seed_noise"]]
-    lines.append("Beyond seed noise: " + (", ".join(beyond) if beyond else "none of the tasks") + "; within: "
-                 + (", ".join(specs[t].name for t, c in change.items() if not c["beyond_seed_noise"]) or "none") + ".")
+    verdict = {True: [], False: [], None: []}
+    for t, c in change.items():
+        verdict[c["beyond_seed_noise"]].append(specs[t].name)
+    lines.append(f"Beyond seed noise: {', '.join(verdict[True]) or 'none of the tasks'}; within: "
+                 f"{', '.join(verdict[False]) or 'none'}" + (f"; one seed, not judged: {', '.join(verdict[None])}" if verdict[None] else "") + ".")
     return lines
 
 

@@ -5,6 +5,7 @@ the table and the site. Toy scores are noise, so no score is checked, only what 
 """
 
 import json
+import os
 import sys
 
 import pytest
@@ -84,3 +85,70 @@ def test_toy_pipeline_end_to_end(tmp_path, shared_data, restore_threads):
     (out / "explanation.md").write_text("## Reading the numbers\n\nby hand\n")
     assert mini_koenbert.main(["--scale", "toy", "--out", str(out), "--summary-only"]) == 0
     assert (out / "summary.md").read_text().endswith("## Reading the numbers\n\nby hand\n")
+
+
+REBUILD = """
+import hashlib, sys
+from pathlib import Path
+from dataclasses import replace
+sys.path.insert(0, "benchmarks")
+import torch
+import mini_koenbert as mk
+from harness.paths import SHARED_DATA
+torch.set_num_threads(1)
+out = Path(sys.argv[1])
+s = replace(mk.SCALES["toy"], mlm_steps=4)
+corpus = mk.korean_text(Path(sys.argv[2]), out / "ko.txt", 3000)
+mk.pretrain_korean_teacher(corpus, out / "teacher", s, log=lambda m: None)
+print(hashlib.sha256((out / "teacher" / "model.safetensors").read_bytes()).hexdigest())
+print(hashlib.sha256((out / "teacher" / "tokenizer.json").read_bytes()).hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_the_korean_teacher_rebuilt_by_the_same_script_and_seed_is_the_same(tmp_path, shared_data):
+    # each build in its own process: the tokenizer trainer's HashMap order is drawn per process, and it made
+    # the cpu scale's teacher differ between two runs (vocabulary ids, then every weight)
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    built = [subprocess.run([sys.executable, "-c", REBUILD, str(tmp_path / name), str(shared_data)], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, check=True).stdout.split() for name in ("a", "b")]
+    assert len(built[0]) == 2 and built[0] == built[1]
+
+
+@pytest.mark.slow
+def test_toy_designs_builds_both_designs_from_one_teacher_and_compares_them(tmp_path, shared_data, restore_threads):
+    from harness import models
+    from harness.koenbert import segmentation
+
+    out, work = tmp_path / "report", tmp_path / "work"
+    assert mini_koenbert.main(["--scale", "toy-designs", "--out", str(out), "--work", str(work),
+                               "--data-dir", str(shared_data), "--no-progress"]) == 0
+    s = mini_koenbert.SCALES["toy-designs"]
+    new, old = work / mini_koenbert.student_name("ols"), work / mini_koenbert.earlier_name("ols")
+    # one Korean teacher, read by both students' distillations; the designs differ only where they should
+    configs = {p: json.loads((p / "distill-config.json").read_text()) for p in (new, old)}
+    assert {c["ko_teacher"] for c in configs.values()} == {str(work / "ko-teacher")}
+    assert (configs[new]["segmentation"], configs[old]["segmentation"]) == ("student", "teachers")
+    spec = {p: json.loads((p / "tokenizer.json").read_text(encoding="utf-8")) for p in (new, old)}
+    assert segmentation.is_uncased(spec[new]) and not segmentation.is_uncased(spec[old])
+    assert {k: v for k, v in configs[new].items() if k not in ("student", "out", "segmentation")} == \
+        {k: v for k, v in configs[old].items() if k not in ("student", "out", "segmentation")}
+
+    # the teacher scored is the one distilled from; each model on every task of the scale
+    prefix = "mini-koenbert-toy-designs"
+    teacher_record = results.read_record(records.find_result(out / "results", f"{prefix}/ko-teacher", s.tasks[0]))
+    assert teacher_record["model"]["revision"] == models.local_weights_sha256(work / "ko-teacher")
+    summary = json.loads((out / "summary.json").read_text())
+    for short in ("ko-teacher", new.name, old.name):
+        assert set(summary["scores"][f"{prefix}/{short}"]) == set(s.tasks)
+
+    # the comparison: per task, each design's delta and their change, from the scores
+    designs, scores = summary["findings"]["designs"], summary["scores"]
+    assert set(designs) == set(s.tasks)
+    for task, d in designs.items():
+        assert d["change"] == pytest.approx(scores[f"{prefix}/{new.name}"][task]["mean"] - scores[f"{prefix}/{old.name}"][task]["mean"], abs=0.01)
+        assert d["change"] == pytest.approx(d["one_segmentation_minus_teacher"] - d["earlier_minus_teacher"], abs=0.02)
+    text = (out / "summary.md").read_text()
+    assert "change of the delta" in text and "Beyond seed noise:" in text
