@@ -362,10 +362,13 @@ def same_teacher_as_recorded(out: Path, model_id: str, path: Path) -> Optional[b
     """Whether the Korean teacher's weights are those its records were made with (None: no record yet)."""
     from harness import models, results
 
-    records = sorted((out / "results").glob(f"{model_id.replace('/', '__')}/*.json"))
-    if not records:
+    from harness import records
+
+    # a record folder carries a suffix of the model's identity; find_result knows the naming
+    found = [p for p in (records.find_result(out / "results", model_id, t) for t in KLUE + GLUE) if p is not None]
+    if not found:
         return None
-    return results.read_record(records[0])["model"]["revision"] == models.local_weights_sha256(path)
+    return results.read_record(found[0])["model"]["revision"] == models.local_weights_sha256(path)
 
 
 def run_options(model_id: str, task: str, s: Scale, out: Path, data_dir: Path):
@@ -706,8 +709,10 @@ def markdown(scores: dict, ids: dict, findings: dict, tasks, meta: dict, explana
                  if s["en_teacher_finetune"] else "")
               + "; the rest is each task's YAML (which epoch counts: best or last). The YAMLs' protocol is for base-size "
               "pretrained models and full train sets; the learning rates were chosen on one seed (see the settings in the script).",
-              f"- The English teacher is scored on {', '.join(s['en_teacher_tasks'])}; students other than `{findings['student']}` on "
-              f"{', '.join(s['init_tasks'])}.", "",
+              (f"- The English teacher is scored on {', '.join(s['en_teacher_tasks'])}" if s["en_teacher_tasks"] else
+               f"- The English teacher is not rerun: its row is the records of scale `{s['en_teacher_records']}`"
+               if s.get("en_teacher_records") else "- The English teacher is not scored")
+              + f"; students other than `{findings['student']}` on {', '.join(s['init_tasks'])}.", "",
               "## The students", "", "| init | held-out centred cosine at step 1 | distill loss ko, first → last quarter of steps | distill loss en, first → last quarter "
               f"| mean of {', '.join(specs[t].name for t in s['init_tasks'])} |",
               "|---|---|---|---|---|"]

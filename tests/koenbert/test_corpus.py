@@ -6,7 +6,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from harness import tiny
-from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map
+from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map, to_student_ids
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +120,26 @@ def test_bad_corpora_are_refused_with_the_flag_and_the_fix(tokenizers, tmp_path)
     latin1.write_bytes("first line\ncaf\u00e9\n".encode("latin-1"))
     with pytest.raises(CorpusError, match=r"latin1.txt: line 2 is not UTF-8"):
         build_chunks([latin1], student, 32, "--en-corpus")
+
+
+def test_the_first_design_each_teacher_cuts_its_own_text_and_reads_it_back(tokenizers, shared_data, tmp_path):
+    # distill's segmentation "teachers": the teacher's cut in student ids; through teacher_map the teacher
+    # reads exactly what its own tokenizer made, and the student reads the same pieces
+    (tmp_path / "ko.txt").write_text("\n".join(korean_sentences(shared_data, 2000)) + "\n", encoding="utf-8")
+    teacher, student = tokenizers["ko"], tokenizers["student"]
+    cut = build_chunks([tmp_path / "ko.txt"], teacher, 64, "--ko-corpus")
+    ids = to_student_ids(cut, teacher, student, "--ko-corpus")
+    table, _ = teacher_map(student, teacher)
+    assert (table[ids] == cut).all() and cut.size > 30_000
+    assert student.convert_ids_to_tokens(ids[5].tolist()) == teacher.convert_ids_to_tokens(cut[5].tolist())
+    # the student's own cut differs somewhere (digits, Latin letters next to Hangul): the designs are not the same
+    own = build_chunks([tmp_path / "ko.txt"], student, 64, "--ko-corpus")
+    assert own.shape != ids.shape or (own != ids).any()
+
+
+def test_the_first_design_needs_every_piece_the_teacher_cuts_in_the_student(tokenizers, shared_data, tmp_path):
+    (tmp_path / "en.txt").write_text("\n".join(tiny.sst2_sentences(shared_data, 200)) + "\n", encoding="utf-8")
+    english, korean = tokenizers["en"], tokenizers["ko"]
+    cut = build_chunks([tmp_path / "en.txt"], english, 32, "--en-corpus")
+    with pytest.raises(CorpusError, match="--en-corpus: the student lacks .*bench koenbert extend"):
+        to_student_ids(cut, english, korean, "--en-corpus")  # a Korean-only student lacks English pieces
