@@ -20,6 +20,7 @@ own functions, and scores them the way `bench run` scores any model:
 
     python benchmarks/mini_koenbert.py --scale cpu    # ~25 min on 2 shared CPU cores -> reports/mini_koenbert
     python benchmarks/mini_koenbert.py --scale gpu    # one GPU, designed for ~10 min -> reports/mini_koenbert_gpu
+    python benchmarks/mini_koenbert.py --scale cpu-designs  # both designs from one teacher -> reports/mini_koenbert/designs (69 min, shared)
     python benchmarks/mini_koenbert.py --scale toy --out /tmp/x   # the same pipeline at toy size (the test)
 
 Every step reuses a finished output of an earlier run in the work directory (and `bench run`
