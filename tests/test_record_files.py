@@ -1,7 +1,11 @@
 """Where records and seed results are written and how: paths, the file's exact text and mode, one seed read back."""
 
 import json
+import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +102,100 @@ def test_an_old_failure_message_is_split_into_its_kind_and_message(error, kind, 
            "task": {"id": "glue/mrpc"}, "error": error, "started_at": "2026-11-27T10:00:00Z"}
     failure = records.parse_failure(old)
     assert (failure.error.type, failure.error.message) == (kind, message)
+
+
+def _seed(seed, f1):
+    return records.SeedResult(seed=seed, scores={"f1": f1}, epoch=1, train_s=1.0)
+
+
+def _result(model_id="fixture/model-a", task_id="glue/mrpc", seeds=None, **changes):
+    fields = dict(model={"id": model_id, "revision": "0" * 40, "source": "hub"},
+                  task={"id": task_id, "spec_sha256": "0" * 64, "primary_metric": "f1"},
+                  hyperparameters={}, data={"source": "local", "train_examples": 8, "validation_examples": 4},
+                  env={}, started_at="2026-11-27T10:00:00Z", wall_s=1.0, synthetic=True)
+    fields.update(changes)
+    return records.ResultRecord.from_seeds(seeds or [_seed(42, 80.0)], **fields)
+
+
+def _message(parse, raw) -> str:
+    with pytest.raises(records.RecordError) as caught:
+        parse(raw)
+    return str(caught.value)
+
+
+def test_error_messages_name_the_field_and_say_what_is_wrong_in_plain_words():
+    raw = records.to_json(_result())
+    assert _message(records.parse_result, [raw]) == "a record is a JSON object, not list"
+    bad_hash = {**raw, "data": {**raw["data"], "files": [{"path": "train.tsv", "sha256": "A" * 64}]}}
+    assert _message(records.parse_result, bad_hash) == "data.files[0].sha256: expected 64 lowercase hex digits (a sha256)"
+    no_scores = {**raw, "seeds": [{**raw["seeds"][0], "scores": {}}]}
+    assert _message(records.parse_result, no_scores) == "seeds[0].scores: needs at least one metric"
+    assert _message(records.parse_result, {**raw, "task": {**raw["task"], "id": "mrpc"}}) == (
+        "task.id: 'mrpc' is not a task id like 'suite/name' (letters, digits, _ . -)")
+    assert _message(records.parse_result, {**raw, "started_at": "yesterday"}) == (
+        "started_at: 'yesterday' is not an ISO 8601 time like 2026-11-27T10:00:00Z")
+    # a check over the whole record has no field to name: the message alone, and two problems are both told
+    assert _message(records.parse_result, {**raw, "scores": {"f1": 90.0}}) == (
+        "scores.f1 = 90.0 is not the mean of the seeds' f1 (80.0)")
+    assert _message(records.parse_result, {**raw, "wall_s": -1.0, "env": {"x": 1}}) == (
+        "env.x: Input should be a valid string; wall_s: Input should be greater than or equal to 0")
+    assert _message(records.parse_result, {**raw, "Xtra": 1}) == "Xtra: Extra inputs are not permitted"
+
+
+def test_building_a_bad_record_says_what_was_wrong():
+    with pytest.raises(records.RecordError) as caught:
+        _result(task_id="mrpc")
+    assert str(caught.value).startswith("built an invalid result record: task.id: 'mrpc' is not a task id")
+
+
+def test_task_ids_and_model_slugs_keep_upper_case():
+    assert _result(task_id="KLUE/NER-v1.1").task.id == "KLUE/NER-v1.1"
+    assert records.model_slug("Org/Model-A") == "Org__Model-A"
+    assert records.model_slug("org/model/.") == "org__model"  # '.' is no folder name
+
+
+def test_means_and_stds_are_rounded_to_4_decimals():
+    record = _result(seeds=[_seed(1, 1.00001), _seed(2, 1.00002)])  # mean 1.000015, std 0.0000071
+    assert record.scores == {"f1": 1.0} and record.std == {"f1": 0.0}
+
+
+def test_an_old_record_without_data_is_refused_naming_the_field():
+    raw = records.to_json(_result())
+    raw["schema"] = "koenbench.result/1"
+    del raw["data"]
+    assert _message(records.parse_result, raw) == "data: Field required"
+
+
+def test_the_temporary_file_is_written_beside_the_record(tmp_path, monkeypatch):
+    # a rename is atomic only within one file system: the temporary file must sit in the record's folder
+    renames = []
+    real_replace = records.os.replace
+    monkeypatch.setattr(records.os, "replace", lambda src, dst: (renames.append(Path(src).parent), real_replace(src, dst)))
+    records.write_json_atomic(tmp_path / "r.json", {"n": 1})
+    assert renames == [tmp_path]
+
+
+def test_records_are_utf8_whatever_the_locale(tmp_path):
+    # a user whose locale is not UTF-8 (ASCII here; cp1252 on many Windows machines) writes and reads the same bytes
+    script = ("import sys; from pathlib import Path; from harness import records; p = Path(sys.argv[1]); "
+              r"name, city = '\uc774\ub984', '\uc11c\uc6b8'; records.write_json_atomic(p, {name: city}); "
+              "print(records.read_json(p)[name] == city)")  # escaped: an ASCII locale's command line holds ASCII only
+    env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0", "PYTHONIOENCODING": "utf-8",
+           "PYTHONPATH": str(Path(records.__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "r.json")], env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
+    assert (tmp_path / "r.json").read_bytes() == '{\n  "이름": "서울"\n}\n'.encode("utf-8")
+
+
+def test_find_result_finds_a_model_in_any_folder_and_skips_broken_files(tmp_path):
+    records.write(tmp_path / "a" / "glue__mrpc.json", _result("fixture/model-a"))
+    records.write(tmp_path / "b" / "glue__mrpc.json", _result("fixture/model-b"))
+    records.write(tmp_path / "b" / "glue__qqp.json", _result("fixture/model-b", "glue/qqp"))
+    (tmp_path / "0-broken").mkdir()
+    (tmp_path / "0-broken" / "glue__mrpc.json").write_text("{", encoding="utf-8")
+    assert records.find_result(tmp_path, "fixture/model-b", "glue/mrpc") == tmp_path / "b" / "glue__mrpc.json"
+    assert records.find_result(tmp_path, "fixture/model-b", "glue/qqp") == tmp_path / "b" / "glue__qqp.json"
+    assert records.find_result(tmp_path, "fixture/model-a", "glue/qqp") is None
+    assert records.find_result(tmp_path, "fixture/model-c", "glue/mrpc") is None
+    with pytest.raises(ValueError, match="not a task id"):
+        records.find_result(tmp_path, "fixture/model-a", "mrpc")
