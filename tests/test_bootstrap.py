@@ -4,6 +4,7 @@ Every prediction here is synthetic: drawn from a known accuracy or noise level, 
 right answer (same predictor, better by a known margin) is known in advance.
 """
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -295,3 +296,31 @@ def test_grouping_equal_examples_is_the_same_bootstrap(monkeypatch):
     one_by_one = bootstrap.per_seed_draws([model], "macro_f1", 4000, np.random.default_rng(1))[0]
     assert grouped.mean(axis=0) == pytest.approx(one_by_one.mean(axis=0), abs=0.1)
     assert grouped.std(axis=0) == pytest.approx(one_by_one.std(axis=0), rel=0.06)  # sd of a 4000-draw sd: ~1.1%
+
+
+def test_pearson_is_exact_for_float32_scores_far_from_zero():
+    # a model's predictions come as float32, and a score scale can sit far from 0: the resampled Pearson
+    # must still be the float64 Pearson of those numbers (uncentred float32 moments lose digits)
+    rng = np.random.default_rng(5)
+    gold = rng.uniform(0, 5, 300)
+    pred = gold + rng.normal(0, 1, 300)
+    for offset in (0.0, 1e4):
+        pred32, gold32 = (pred + offset).astype(np.float32), (gold + offset).astype(np.float32)
+        expected = metrics.pearson(pred32.astype(np.float64), gold32.astype(np.float64))
+        statistic = bootstrap.pearson_statistic(pred32, gold32)
+        assert statistic.scores(np.ones((1, 300)))[0] == pytest.approx(expected, abs=1e-9)
+    far = bootstrap.pearson_statistic(pred + 1e7, gold - 1e7).scores(np.ones((1, 300)))[0]
+    assert far == pytest.approx(metrics.pearson(pred, gold), abs=1e-6)
+
+
+def test_undefined_scores_are_zero_without_a_warning():
+    # constant predictions leave a correlation undefined: the interval counts 0, quietly (a RuntimeWarning
+    # on every `bench compare` would tell the user nothing)
+    gold = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 2.0])
+    weights = np.vstack([np.ones(6), np.random.default_rng(0).multinomial(6, np.full(6, 1 / 6), size=50)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for constant in (0.1, 2.5, 0.7):
+            for metric in ("pearson", "spearman"):
+                scores = bootstrap.STATISTICS[metric](np.full(6, constant), gold).scores(weights)
+                assert (scores == 0.0).all()
