@@ -324,3 +324,29 @@ def test_undefined_scores_are_zero_without_a_warning():
             for metric in ("pearson", "spearman"):
                 scores = bootstrap.STATISTICS[metric](np.full(6, constant), gold).scores(weights)
                 assert (scores == 0.0).all()
+
+
+def test_a_prediction_on_the_threshold_is_similar_in_the_bootstrap_too():
+    predictions, references = np.array([3.0, 2.99, 4.0, 1.0, 3.5]), np.array([0.5, 3.0, 4.2, 2.9, 5.0])
+    statistic = bootstrap.binarized_f1_statistic(predictions, references, binarize_threshold=3.0)
+    assert statistic.scores(np.ones((1, 5)))[0] == pytest.approx(100 * 2 / 3)  # as test_metrics works it out
+    message = r"^binarized_f1 needs metrics\.binarize_threshold in the task spec \(KLUE-STS: 3\.0\)$"
+    for needs_threshold in (bootstrap.binarized_f1_statistic, metrics.binarized_f1):
+        with pytest.raises(ValueError, match=message):
+            needs_threshold(predictions, references)
+
+
+def test_sentences_without_scored_characters_score_like_char_f1():
+    # a sentence of spaces only has no scored characters; its two wrapping O's still count, as in metrics.char_f1
+    outside, person = LABELS.index("O"), LABELS.index("B-PS")
+    for references, predictions in (([[], []], [[], []]), ([[], [person, outside]], [[], [person, person]])):
+        statistic = bootstrap.char_f1_statistic(predictions, references, labels=LABELS)
+        expected = metrics.char_f1(predictions, references, labels=LABELS)
+        assert statistic.scores(np.ones((1, len(references))))[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_class_labels_given_as_floats_score_like_the_metric():
+    # labels read through pandas (a column with a gap) arrive as floats; the metric takes them, so must the bootstrap
+    pred, gold = _classification(np.random.default_rng(4), 40, classes=3)
+    statistic = bootstrap.macro_f1_statistic(pred.astype(np.float64), gold.astype(np.float64))
+    assert statistic.scores(np.ones((1, 40)))[0] == pytest.approx(metrics.macro_f1(pred, gold), abs=1e-9)
