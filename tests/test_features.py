@@ -116,3 +116,48 @@ def test_a_damaged_feature_cache_is_named_and_built_again(tmp_path, english_mode
     assert list(again["train"]["input_ids"]) == expected
     reused = features.tokenize(loaded.dataset, tokenizer, sst2.head, 64, sst2.sha256, loaded.fingerprint)
     assert "building it again" not in capsys.readouterr().err and list(reused["train"]["input_ids"]) == expected
+
+
+def test_the_cache_lives_in_the_users_cache_folder_unless_told(tmp_path, monkeypatch):
+    monkeypatch.delenv("KOENBENCH_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert features.cache_root() == tmp_path / ".cache" / "koenbench" / "features"
+    monkeypatch.setenv("KOENBENCH_CACHE", str(tmp_path / "elsewhere"))
+    assert features.cache_root() == tmp_path / "elsewhere" / "features"
+
+
+def test_the_cache_key_changes_with_each_thing_the_features_depend_on(english_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(english_model_dir)
+    base = dict(head="sequence-classification", max_length=64, spec_sha256="spec-a", data_fingerprint="data-a")
+    key = features.cache_key(tokenizer, **base)
+    assert re.fullmatch(r"[0-9a-f]{20}", key) and features.cache_key(tokenizer, **base) == key
+    changed = [dict(base, head="regression"), dict(base, max_length=128), dict(base, spec_sha256="spec-b"),
+               dict(base, data_fingerprint="data-b")]
+    keys = {features.cache_key(tokenizer, **c) for c in changed}
+    assert len(keys) == 4 and key not in keys
+
+
+def test_a_tokenizer_identity_is_its_content(english_model_dir):
+    tokenizer = AutoTokenizer.from_pretrained(english_model_dir)
+    identity = features.tokenizer_identity(tokenizer)
+    assert re.fullmatch(r"[0-9a-f]{16}", identity)
+    assert features.tokenizer_identity(AutoTokenizer.from_pretrained(english_model_dir)) == identity  # loaded again
+
+
+def test_tokenizing_again_reads_the_cache_and_names_a_stale_check(tmp_path, english_model_dir, monkeypatch, capsys):
+    monkeypatch.setenv("KOENBENCH_CACHE", str(tmp_path))
+    sst2 = spec.load_tasks(["glue/sst2"])[0]
+    loaded = data.load(sst2, SAMPLES_DIR)
+    tokenizer = AutoTokenizer.from_pretrained(english_model_dir)
+    args = (loaded.dataset, tokenizer, sst2.head, 64, sst2.sha256, loaded.fingerprint)
+    first = features.tokenize(*args)["train"]
+    (cache,) = tmp_path.rglob("train-*.arrow")
+    check = json.loads(cache.with_suffix(".check.json").read_text(encoding="utf-8"))
+    assert check["rows"] == first.num_rows and check["bytes"] == cache.stat().st_size and len(check["sha256"]) == 64
+    again = features.tokenize(*args)["train"]
+    assert [f["filename"] for f in again.cache_files] == [str(cache)] and "building it again" not in capsys.readouterr().err
+    cache.with_suffix(".check.json").write_text(json.dumps({**check, "rows": check["rows"] + 1}), encoding="utf-8")
+    rebuilt = features.tokenize(*args)["train"]
+    err = capsys.readouterr().err
+    assert f"features cache {cache}: its size, hash or row count differs from when it was written; building it again" in err
+    assert list(rebuilt["input_ids"]) == list(first["input_ids"])
