@@ -49,3 +49,44 @@ def test_tasks_come_in_the_given_order_then_alphabetically_with_their_protocol()
                                              "overall": list(tasks.index)}
     assert aggregate.language_groups(tasks) == {"ko": ["klue/sts", "klue/ner", "klue/nli", "klue/ynat"],
                                                 "en": ["glue/sst2", "glue/mrpc", "glue/qnli", "glue/stsb"]}
+
+
+def _result(protocol, **changes):
+    fields = dict(
+        model={"id": "fixture/model-a", "revision": "r" * 40, "source": "hub"},
+        task={"id": "klue/sts", "spec_sha256": "s" * 64, "primary_metric": "pearson"},
+        hyperparameters={"learning_rate": 2e-5, "epochs": 4},
+        data={"source": "local", "train_examples": 8, "validation_examples": 4},
+        env={"koenbench": "0.1.0", "git": "abc1234", "device": "cpu", "precision": "fp32", "torch": "2.5.1",
+             "transformers": "4.46.0"},
+        started_at="2026-11-27T10:00:00+09:00", wall_s=12.5, synthetic=True, protocol=protocol,
+        warnings=["validation lacks label 'no'"])
+    fields.update(changes)
+    seeds = [records.SeedResult(seed=s, scores={"pearson": p, "binarized_f1": 70.0}, epoch=1, train_s=1.0)
+             for s, p in ((42, 80.0), (43, 84.0))]
+    return records.ResultRecord.from_seeds(seeds, **fields)
+
+
+def test_a_record_becomes_one_row_with_its_scores_and_provenance():
+    record = _result({"followed": False, "deviations": ["--set epochs=1"]})
+    frame = aggregate.records_frame([("results/fixture__model-a/klue__sts.json", record)])
+    assert list(frame.columns) == aggregate.RECORD_COLUMNS
+    row = frame.iloc[0].to_dict()
+    assert row == {
+        "model_id": "fixture/model-a", "task_id": "klue/sts", "suite": "klue",
+        "scores": {"pearson": 82.0, "binarized_f1": 70.0}, "std": {"pearson": 2.8284, "binarized_f1": 0.0},
+        "n_seeds": 2, "revision": "r" * 40, "harness": "0.1.0", "git": "abc1234", "device": "cpu",
+        "precision": "fp32", "torch": "2.5.1", "transformers": "4.46.0",
+        "started_at": pd.Timestamp("2026-11-27T01:00:00Z"), "wall_s": 12.5, "data_source": "local",
+        "hyperparameters": {"learning_rate": 2e-5, "epochs": 4}, "file": "results/fixture__model-a/klue__sts.json",
+        "synthetic": True, "protocol": False, "deviations": ["--set epochs=1"], "spec_sha256": "s" * 64,
+        "warnings": ["validation lacks label 'no'"],
+    }
+
+
+def test_a_record_that_does_not_say_its_protocol_or_environment_has_none():
+    frame = aggregate.records_frame([("r.json", _result(None, env={}))])
+    row = frame.iloc[0]
+    assert row["protocol"] is None and row["deviations"] == []
+    assert [row[k] for k in ("harness", "git", "device", "precision", "torch", "transformers")] == [None] * 6
+    assert aggregate.records_frame([("r.json", _result({"followed": True}))]).iloc[0]["protocol"] == True  # noqa: E712 (numpy bool)
