@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer, GPT2Config, GPT2Model
 
-from harness.koenbert.minilm import AttentionError, QKVTap, find_qkv, minilm_loss, relation_kl
+from harness.koenbert.minilm import AttentionError, QKVTap, check_relation_heads, find_qkv, minilm_loss, relation_kl
 
 SENTENCES = [
     "a gorgeous , witty , seductive movie .",
@@ -129,3 +129,67 @@ def test_the_tap_refuses_stale_outputs():
     tap.remove()
     model.query(teacher)
     assert tap.outputs == {}
+
+
+class FooAttention(torch.nn.Module):
+    pass
+
+
+class BarAttention(torch.nn.Module):
+    pass
+
+
+def _qkv_layers(n, width=8):
+    """A stand-in encoder of ``n`` attention layers with separate query/key/value Linears."""
+    layers = torch.nn.ModuleList()
+    for _ in range(n):
+        layer = torch.nn.Module()
+        layer.query, layer.key, layer.value = (torch.nn.Linear(width, width) for _ in range(3))
+        layers.append(layer)
+    return layers
+
+
+def test_the_errors_say_in_full_what_is_wrong_and_what_to_use():
+    names = "query-key-value / q_lin-k_lin-v_lin / q_proj-k_proj-v_proj"
+    advice = "Use a BERT-style encoder (BERT, RoBERTa, ELECTRA, DistilBERT) as teacher and student."
+    with pytest.raises(AttentionError) as err:
+        find_qkv(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+    assert str(err.value) == ("model: its attention has no separate query/key/value projections (attention modules: "
+                              f"none found); MiniLMv2 relation distillation taps the outputs of Linear modules named {names}. {advice}")
+    with pytest.raises(AttentionError, match=r"^--student s: .*\(attention modules: BarAttention, FooAttention\);"):
+        QKVTap(torch.nn.Sequential(FooAttention(), BarAttention()), name="--student s")
+    with pytest.raises(AttentionError) as err:
+        QKVTap(_qkv_layers(3), layer=-4)
+    assert str(err.value) == "model: layer -4 does not exist; it has 3 attention layers (use 0..2, or -1 for the last)"
+    with pytest.raises(RuntimeError) as err:
+        QKVTap(_qkv_layers(1)).take()
+    assert str(err.value) == "no forward pass went through the tapped layer since the last take()"
+
+
+def test_relation_heads_must_divide_the_hidden_size_and_the_error_lists_the_largest_choices():
+    check_relation_heads(24, 1)
+    check_relation_heads(24, 24)
+    with pytest.raises(AttentionError) as err:
+        check_relation_heads(720, 7, name="--student s")
+    assert str(err.value) == ("--student s: relation_heads=7 does not divide its hidden size 720; choose one of "
+                              "[45, 48, 60, 72, 80, 90, 120, 144, 180, 240, 360, 720] "
+                              "(it must divide the hidden size of both teacher and student)")
+    with pytest.raises(AttentionError, match="^model: relation_heads=0 does not divide its hidden size 6; "
+                                             r"choose one of \[1, 2, 3, 6\]"):
+        check_relation_heads(6, 0)
+
+
+def test_the_tap_reads_the_last_layer_unless_told():
+    layers = _qkv_layers(3)
+    x = torch.randn(2, 5, 8)
+    last, first = QKVTap(layers), QKVTap(layers, layer=0)
+    for layer in layers:
+        for linear in (layer.query, layer.key, layer.value):
+            linear(x)
+    assert torch.equal(last.take()[2], layers[2].value(x)) and torch.equal(first.take()[1], layers[0].key(x))
+
+
+def test_a_tap_that_lost_a_projection_is_an_error_not_a_smaller_loss():
+    teacher, student, mask = random_batch(0)
+    with pytest.raises(ValueError):
+        minilm_loss([teacher] * 3, [student] * 2, mask, 8)
