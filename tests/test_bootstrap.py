@@ -350,3 +350,37 @@ def test_class_labels_given_as_floats_score_like_the_metric():
     pred, gold = _classification(np.random.default_rng(4), 40, classes=3)
     statistic = bootstrap.macro_f1_statistic(pred.astype(np.float64), gold.astype(np.float64))
     assert statistic.scores(np.ones((1, 40)))[0] == pytest.approx(metrics.macro_f1(pred, gold), abs=1e-9)
+
+
+def test_f1_with_no_positive_anywhere_is_zero_like_the_metric():
+    none = np.zeros(8, dtype=int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns that F1 is ill-defined, and says 0
+        expected = metrics.f1(none, none)
+    assert expected == 0.0 and bootstrap.f1_statistic(none, none).scores(np.ones((1, 8)))[0] == 0.0
+
+
+def test_mismatched_ner_inputs_are_refused_saying_why():
+    for metric in ("char_f1", "entity_f1"):
+        with pytest.raises(ValueError, match=f"^{metric}: predictions and references have different numbers of characters$"):
+            bootstrap.STATISTICS[metric]([[0, 1]], [[0, 1, 2]], labels=LABELS)
+
+
+@pytest.mark.parametrize("o_first", [False, True])
+def test_entities_end_at_the_sentence_whatever_the_label_order(o_first):
+    # an I- tag opening a sentence continues nothing, as in metrics.entity_f1 (each sentence wrapped in O)
+    labels = ["O", *[name for name in LABELS if name != "O"]] if o_first else list(LABELS)
+
+    def ids(*sentences):
+        return [[labels.index(name) for name in sentence] for sentence in sentences]
+
+    gold = ids(["B-DT"], ["I-DT", "I-DT"], ["B-PS", "I-PS"], ["B-QT"], ["I-QT"])
+    pred = ids(["B-DT"], ["O", "O"], ["B-PS", "O"], ["B-QT"], ["O"])
+    statistic = bootstrap.entity_f1_statistic(pred, gold, labels=labels)
+    expected = metrics.entity_f1(pred, gold, labels=labels)
+    assert statistic.scores(np.ones((1, 5)))[0] == pytest.approx(expected, abs=1e-9) and 0 < expected < 100
+
+
+def test_a_chunk_holds_one_resample_when_examples_outnumber_its_cells():
+    chunks = list(bootstrap.weight_chunks(1000, 3, np.random.default_rng(0), chunk_cells=500))
+    assert [c.shape for c in chunks] == [(1, 1000)] * 3
