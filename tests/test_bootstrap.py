@@ -384,3 +384,111 @@ def test_entities_end_at_the_sentence_whatever_the_label_order(o_first):
 def test_a_chunk_holds_one_resample_when_examples_outnumber_its_cells():
     chunks = list(bootstrap.weight_chunks(1000, 3, np.random.default_rng(0), chunk_cells=500))
     assert [c.shape for c in chunks] == [(1, 1000)] * 3
+
+
+def test_the_seed_effect_is_the_seeds_spread_less_the_per_example_noise():
+    # 2 resamples x 3 seeds. Per seed, the variance over resamples: 9, 0, 2.25 -> mean 3.75; the seed mean per
+    # resample: 3, 4 -> variance 0.25. Per-example noise: 3/2 * (3.75 - 0.25) = 5.25. Seed scores 0, 6, 12:
+    # sample variance 36. Seed effect: 36 - 5.25 = 30.75.
+    assert bootstrap.seed_variance(np.array([[0.0, 3, 6], [6, 3, 3]]), np.array([0.0, 6, 12])) == pytest.approx(30.75)
+    # seeds that move together: per-seed variance 2.25 each, seed mean variance 2.25 -> noise 0, nothing subtracted
+    assert bootstrap.seed_variance(np.array([[0.0, 0, 0], [3, 3, 3]]), np.array([0.0, 6, 12])) == pytest.approx(36.0)
+    # noise larger than the spread: clipped at 0, never negative
+    assert bootstrap.seed_variance(np.array([[0.0, 3, 6], [6, 3, 3]]), np.array([5.0, 6, 5])) == 0.0
+
+
+def test_macro_f1_of_a_resample_averages_only_the_classes_it_holds():
+    # class 2 has one example; a resample that leaves it out scores the other classes only, as the metric does
+    pred, gold = np.array([0, 1, 1, 0, 2, 2]), np.array([0, 1, 0, 0, 1, 2])
+    statistic = bootstrap.macro_f1_statistic(pred, gold)
+    for weights in ([1, 1, 1, 1, 0, 0], [1, 1, 1, 2, 0, 1], [0, 1, 0, 0, 1, 0], [2, 0, 0, 0, 0, 0]):
+        repeat = np.repeat(np.arange(6), weights)
+        expected = metrics.macro_f1(pred[repeat], gold[repeat])
+        assert statistic.scores(np.array([weights], dtype=float))[0] == pytest.approx(expected, abs=1e-9), weights
+
+
+def test_a_resample_without_entities_scores_zero_quietly():
+    outside = LABELS.index("O")
+    statistic = bootstrap.entity_f1_statistic([[outside] * 3, [outside] * 2], [[outside] * 3, [outside] * 2], labels=LABELS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert statistic.scores(np.array([[1.0, 1.0], [2.0, 0.0]])).tolist() == [0.0, 0.0]
+
+
+def test_every_example_is_drawn_equally_often_and_tiny_sets_chunk_by_cells():
+    weights = np.vstack(list(bootstrap.weight_chunks(5, 4000, np.random.default_rng(0))))
+    assert weights.mean(axis=0) == pytest.approx(np.ones(5), abs=0.06)  # sd of each mean: sqrt(0.8 / 4000) = 0.014
+    chunks = list(bootstrap.weight_chunks(1, 10, np.random.default_rng(0), chunk_cells=4))
+    assert [len(c) for c in chunks] == [4, 4, 2]
+
+
+def test_published_intervals_use_seed_0_unless_told():
+    # the pages say how to reproduce an interval: the default resampling seed is 0
+    rng = np.random.default_rng(2)
+    model = bootstrap.SeedPredictions(rng.integers(0, 2, 50), [rng.integers(0, 2, 50) for _ in range(2)])
+    other = bootstrap.SeedPredictions(model.references, [rng.integers(0, 2, 50) for _ in range(2)])
+    assert bootstrap.score_interval(model, "accuracy", 500) == bootstrap.score_interval(model, "accuracy", 500, seed=0)
+    assert bootstrap.score_interval(model, "accuracy", 500) != bootstrap.score_interval(model, "accuracy", 500, seed=1)
+    assert (bootstrap.paired_difference(model, other, "accuracy", 500)
+            == bootstrap.paired_difference(model, other, "accuracy", 500, seed=0))
+
+
+def test_a_difference_interval_and_p_value_worked_by_hand():
+    d = bootstrap.summarize_difference(1.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]))
+    # percentiles 2.5 and 97.5 of 5 sorted draws: positions 0.1 and 3.9 -> -0.9 and 2.9
+    assert (d.difference, d.low, d.high, d.confidence) == (1.0, pytest.approx(-0.9), pytest.approx(2.9), 0.95)
+    # below 0: (1 + 0.5 * 1 tie + 1) / 6, above: (3 + 0.5 + 1) / 6 -> p = 2 * 2.5 / 6
+    assert d.p_value == pytest.approx(5 / 6) and d.verdict == "no detectable difference"
+    half = bootstrap.summarize_difference(1.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]), confidence=0.5)
+    assert (half.low, half.high, half.confidence) == (0.0, 2.0, 0.5)  # percentiles 25 and 75
+    assert bootstrap.summarize_difference(0.0, np.zeros(4)).p_value == 1.0  # 2 * 3/5 capped at 1
+    interval = bootstrap.percentile_interval(7.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]))
+    assert (interval.score, interval.low, interval.high) == (7.0, pytest.approx(-0.9), pytest.approx(2.9))
+
+
+class _FixedDraws:
+    """A generator whose seed draws are given: multinomial returns these counts, and records how it was asked."""
+
+    def __init__(self, counts):
+        self.counts, self.asked = np.array(counts), []
+
+    def multinomial(self, n, p, size):
+        self.asked.append((n, list(p), size))
+        return self.counts
+
+
+def test_two_level_draws_add_the_scaled_shift_of_the_drawn_seeds():
+    per_seed, seed_scores = np.array([[0.0, 3, 6], [6, 3, 3]]), np.array([0.0, 6, 12])
+    rng = _FixedDraws([[3, 0, 0], [0, 1, 2]])  # resample 1 draws seed 0 three times; resample 2 seeds 1, 2, 2
+    draws = bootstrap.two_level_draws(per_seed, seed_scores, rng)
+    assert rng.asked == [(3, [1 / 3] * 3, 2)]
+    # examples: seed means 3 and 4; shifts: mean of drawn seed scores less 6 -> -6 and +4;
+    # scale: sqrt(seed effect 30.75 * 3 / (2 * sample variance 36))
+    scale = np.sqrt(30.75 * 3 / (2 * 36))
+    assert draws == pytest.approx([3 - 6 * scale, 4 + 4 * scale])
+    assert bootstrap.two_level_draws(per_seed[:, :1], seed_scores[:1], rng).tolist() == [0.0, 6.0]  # one seed: examples only
+    same = bootstrap.two_level_draws(per_seed, np.array([5.0, 5.0, 5.0]), rng)  # seeds agree: examples only
+    assert same.tolist() == [3.0, 4.0] and len(rng.asked) == 1
+
+
+def test_a_model_against_itself_differs_by_exactly_zero_and_a_perfect_one_wins():
+    rng = np.random.default_rng(3)
+    gold = rng.integers(0, 2, 80)
+    a = bootstrap.SeedPredictions(gold, [np.where(rng.random(80) < 0.3, 1 - gold, gold)])
+    same = bootstrap.paired_difference(a, a, "accuracy", 300)
+    assert (same.difference, same.low, same.high, same.p_value, same.verdict) == (0.0, 0.0, 0.0, 1.0, "no detectable difference")
+    perfect = bootstrap.SeedPredictions(gold, [gold])
+    better = bootstrap.paired_difference(a, perfect, "accuracy", 300)
+    assert better.difference == pytest.approx(100 - a.point("accuracy")) and better.verdict == "B better"
+    assert bootstrap.paired_difference(perfect, a, "accuracy", 300).verdict == "A better"
+    draws = bootstrap.bootstrap_draws([a, perfect], "accuracy", 300)
+    assert draws.shape == (2, 300) and (draws[1] == 100).all()
+    assert np.array_equal(draws, bootstrap.bootstrap_draws([a, perfect], "accuracy", 300, np.random.default_rng(0)))
+
+
+def test_cell_draws_are_multinomial_over_cells_in_bounded_chunks():
+    sizes = np.array([10, 30, 60])
+    chunks = list(bootstrap.cell_weight_chunks(sizes, 2500, np.random.default_rng(0), chunk_cells=3000))
+    assert [c.shape for c in chunks] == [(1000, 3), (1000, 3), (500, 3)]
+    weights = np.vstack(chunks)
+    assert (weights.sum(axis=1) == 100).all() and weights.mean(axis=0) == pytest.approx(sizes, rel=0.03)
