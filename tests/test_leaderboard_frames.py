@@ -90,3 +90,42 @@ def test_a_record_that_does_not_say_its_protocol_or_environment_has_none():
     assert row["protocol"] is None and row["deviations"] == []
     assert [row[k] for k in ("harness", "git", "device", "precision", "torch", "transformers")] == [None] * 6
     assert aggregate.records_frame([("r.json", _result({"followed": True}))]).iloc[0]["protocol"] == True  # noqa: E712 (numpy bool)
+
+
+def test_runs_set_apart_say_why_in_full():
+    followed = {"followed": True}
+    frame = aggregate.records_frame([
+        ("ranked.json", _result(followed)),
+        ("overrides.json", _result({"followed": False, "deviations": ["--set epochs=1"]}, model={"id": "fixture/model-b", "revision": "r", "source": "hub"})),
+        ("unknown.json", _result(None, model={"id": "fixture/model-c", "revision": "r", "source": "hub"})),
+        ("old-spec.json", _result(followed, task={"id": "klue/sts", "spec_sha256": "o" * 64, "primary_metric": "pearson"})),
+        ("no-spec.json", _result(followed, task={"id": "glue/gone", "spec_sha256": "o" * 64, "primary_metric": "pearson"})),
+    ])
+    ranked, apart = aggregate.split_protocol(frame, {"klue/sts": "s" * 64})
+    assert ranked["file"].tolist() == ["ranked.json", "no-spec.json"]  # a task without a current spec has no hash to differ from
+    assert dict(zip(apart["file"], apart["why"])) == {
+        "overrides.json": ["--set epochs=1"],
+        "unknown.json": ["the record does not say whether it followed the protocol (written before records did)"],
+        "old-spec.json": ["made under an older version of the task's YAML (its spec hash differs from the current one)"],
+    }
+    assert list(ranked.index) == [0, 1] and list(apart.index) == [0, 1, 2]
+
+
+def test_of_two_records_started_at_the_same_time_the_later_file_name_wins():
+    same_time = [("b.json", _result({"followed": True})), ("a.json", _result({"followed": True}, wall_s=99.0))]
+    for given in (same_time, same_time[::-1]):
+        latest = aggregate.latest_records(aggregate.records_frame(given))
+        assert latest["file"].tolist() == ["b.json"]
+        assert latest.loc[0, "replaced"] == [("a.json", pd.Timestamp("2026-11-27T01:00:00Z"))]
+
+
+def test_the_newest_of_three_keeps_the_two_it_replaced_oldest_first_and_rows_are_sorted():
+    runs = [("x2.json", _result(None, started_at="2026-11-28T10:00:00Z")),
+            ("x1.json", _result(None, started_at="2026-11-27T10:00:00Z")),
+            ("x3.json", _result(None, started_at="2026-11-29T10:00:00Z")),
+            ("y.json", _result(None, model={"id": "fixture/model-0", "revision": "r", "source": "hub"}))]
+    latest = aggregate.latest_records(aggregate.records_frame(runs))
+    assert latest["model_id"].tolist() == ["fixture/model-0", "fixture/model-a"] and latest["file"].tolist() == ["y.json", "x3.json"]
+    assert latest.loc[1, "replaced"] == [("x1.json", pd.Timestamp("2026-11-27T10:00:00Z")),
+                                         ("x2.json", pd.Timestamp("2026-11-28T10:00:00Z"))]
+    assert latest.loc[0, "replaced"] == [] and list(latest.index) == [0, 1]
