@@ -161,3 +161,15 @@ def test_tokenizing_again_reads_the_cache_and_names_a_stale_check(tmp_path, engl
     err = capsys.readouterr().err
     assert f"features cache {cache}: its size, hash or row count differs from when it was written; building it again" in err
     assert list(rebuilt["input_ids"]) == list(first["input_ids"])
+
+
+def test_a_tokenizer_without_a_rust_backend_is_known_by_its_vocabulary_and_class(english_model_dir):
+    from transformers import BertTokenizer
+
+    slow = BertTokenizer(vocab_file=str(english_model_dir / "vocab.txt"))
+    identity = features.tokenizer_identity(slow)
+    assert re.fullmatch(r"[0-9a-f]{16}", identity)
+    assert features.tokenizer_identity(BertTokenizer(vocab_file=str(english_model_dir / "vocab.txt"))) == identity
+    assert identity != features.tokenizer_identity(AutoTokenizer.from_pretrained(english_model_dir))
+    slow.add_tokens(["koenbench-new-piece"])
+    assert features.tokenizer_identity(slow) != identity
