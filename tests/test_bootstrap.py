@@ -339,7 +339,9 @@ def test_a_prediction_on_the_threshold_is_similar_in_the_bootstrap_too():
 def test_sentences_without_scored_characters_score_like_char_f1():
     # a sentence of spaces only has no scored characters; its two wrapping O's still count, as in metrics.char_f1
     outside, person = LABELS.index("O"), LABELS.index("B-PS")
-    for references, predictions in (([[], []], [[], []]), ([[], [person, outside]], [[], [person, person]])):
+    location = LABELS.index("B-LC")
+    for references, predictions in (([[], []], [[], []]), ([[], [person, outside]], [[], [person, person]]),
+                                     ([[outside]], [[location]])):  # B-LC: one false positive alone, F1 0
         statistic = bootstrap.char_f1_statistic(predictions, references, labels=LABELS)
         expected = metrics.char_f1(predictions, references, labels=LABELS)
         assert statistic.scores(np.ones((1, len(references))))[0] == pytest.approx(expected, abs=1e-9)
@@ -442,6 +444,9 @@ def test_a_difference_interval_and_p_value_worked_by_hand():
     half = bootstrap.summarize_difference(1.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]), confidence=0.5)
     assert (half.low, half.high, half.confidence) == (0.0, 2.0, 0.5)  # percentiles 25 and 75
     assert bootstrap.summarize_difference(0.0, np.zeros(4)).p_value == 1.0  # 2 * 3/5 capped at 1
+    # mostly below 0: above 0 is the smaller side, (1 + 0.5 + 1) / 6
+    assert bootstrap.summarize_difference(-1.0, np.array([-3.0, -2.0, -1.0, 0.0, 1.0])).p_value == pytest.approx(5 / 6)
+    assert bootstrap.percentile_interval(7.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]), 0.5).confidence == 0.5
     interval = bootstrap.percentile_interval(7.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]))
     assert (interval.score, interval.low, interval.high) == (7.0, pytest.approx(-0.9), pytest.approx(2.9))
 
@@ -469,6 +474,8 @@ def test_two_level_draws_add_the_scaled_shift_of_the_drawn_seeds():
     assert bootstrap.two_level_draws(per_seed[:, :1], seed_scores[:1], rng).tolist() == [0.0, 6.0]  # one seed: examples only
     same = bootstrap.two_level_draws(per_seed, np.array([5.0, 5.0, 5.0]), rng)  # seeds agree: examples only
     assert same.tolist() == [3.0, 4.0] and len(rng.asked) == 1
+    two = bootstrap.two_level_draws(per_seed[:, :2], seed_scores[:2], _FixedDraws([[2, 0], [1, 1]]))
+    assert two[0] < 1.5 and two[1] == 4.5  # two seeds are resampled too: seed 0 twice pulls down, one of each does not move
 
 
 def test_a_model_against_itself_differs_by_exactly_zero_and_a_perfect_one_wins():
@@ -481,6 +488,13 @@ def test_a_model_against_itself_differs_by_exactly_zero_and_a_perfect_one_wins()
     better = bootstrap.paired_difference(a, perfect, "accuracy", 300)
     assert better.difference == pytest.approx(100 - a.point("accuracy")) and better.verdict == "B better"
     assert bootstrap.paired_difference(perfect, a, "accuracy", 300).verdict == "A better"
+    other = bootstrap.SeedPredictions(gold, [np.where(rng.random(80) < 0.3, 1 - gold, gold)])
+    assert bootstrap.paired_difference(a, other, "accuracy", 300, seed=1) != bootstrap.paired_difference(a, other, "accuracy", 300)
+    assert bootstrap.score_interval(a, "accuracy", 300, seed=1) != bootstrap.score_interval(a, "accuracy", 300)
+    wide, narrow = (bootstrap.paired_difference(a, other, "accuracy", 300, confidence=c) for c in (0.95, 0.5))
+    assert narrow.confidence == 0.5 and wide.low < narrow.low < narrow.high < wide.high
+    wide, narrow = (bootstrap.score_interval(a, "accuracy", 300, confidence=c) for c in (0.95, 0.5))
+    assert narrow.confidence == 0.5 and wide.low < narrow.low < narrow.high < wide.high
     draws = bootstrap.bootstrap_draws([a, perfect], "accuracy", 300)
     assert draws.shape == (2, 300) and (draws[1] == 100).all()
     assert np.array_equal(draws, bootstrap.bootstrap_draws([a, perfect], "accuracy", 300, np.random.default_rng(0)))
@@ -492,3 +506,5 @@ def test_cell_draws_are_multinomial_over_cells_in_bounded_chunks():
     assert [c.shape for c in chunks] == [(1000, 3), (1000, 3), (500, 3)]
     weights = np.vstack(chunks)
     assert (weights.sum(axis=1) == 100).all() and weights.mean(axis=0) == pytest.approx(sizes, rel=0.03)
+    few = list(bootstrap.cell_weight_chunks(sizes, 3, np.random.default_rng(0), chunk_cells=2))
+    assert [c.shape for c in few] == [(1, 3)] * 3  # fewer cells allowed than one resample needs: one at a time

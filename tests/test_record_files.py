@@ -184,7 +184,10 @@ def test_records_are_utf8_whatever_the_locale(tmp_path):
            "PYTHONPATH": str(Path(records.__file__).resolve().parents[1])}
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "r.json")], env=env, capture_output=True, text=True)
     assert done.stdout.strip() == "True", done.stderr[-2000:]
-    assert (tmp_path / "r.json").read_bytes() == '{\n  "이름": "서울"\n}\n'.encode("utf-8")
+    # the same bytes as written here, in this process's own locale
+    here = records.write_json_atomic(tmp_path / "here.json", {"이름": "서울"})
+    assert records.read_json(here) == {"이름": "서울"}
+    assert (tmp_path / "r.json").read_bytes() == here.read_bytes() == '{\n  "이름": "서울"\n}\n'.encode("utf-8")
 
 
 def test_find_result_finds_a_model_in_any_folder_and_skips_broken_files(tmp_path):
