@@ -175,7 +175,7 @@ def test_the_temporary_file_is_written_beside_the_record(tmp_path, monkeypatch):
     assert renames == [tmp_path]
 
 
-def test_records_are_utf8_whatever_the_locale(tmp_path):
+def test_a_record_is_the_same_utf8_bytes_whatever_the_locale(tmp_path):
     # a user whose locale is not UTF-8 (ASCII here; cp1252 on many Windows machines) writes and reads the same bytes
     script = ("import sys; from pathlib import Path; from harness import records; p = Path(sys.argv[1]); "
               r"name, city = '\uc774\ub984', '\uc11c\uc6b8'; records.write_json_atomic(p, {name: city}); "
