@@ -151,11 +151,14 @@ def test_tokenizing_again_reads_the_cache_and_names_a_stale_check(tmp_path, engl
     tokenizer = AutoTokenizer.from_pretrained(english_model_dir)
     args = (loaded.dataset, tokenizer, sst2.head, 64, sst2.sha256, loaded.fingerprint)
     first = features.tokenize(*args)["train"]
+    assert "tokenizing train" in capsys.readouterr().err  # the progress bar names what it tokenizes
     (cache,) = tmp_path.rglob("train-*.arrow")
     check = json.loads(cache.with_suffix(".check.json").read_text(encoding="utf-8"))
     assert check["rows"] == first.num_rows and check["bytes"] == cache.stat().st_size and len(check["sha256"]) == 64
     again = features.tokenize(*args)["train"]
-    assert [f["filename"] for f in again.cache_files] == [str(cache)] and "building it again" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert [f["filename"] for f in again.cache_files] == [str(cache)] and "building it again" not in err
+    assert "tokenizing" not in err  # read from the cache, not tokenized again
     cache.with_suffix(".check.json").write_text(json.dumps({**check, "rows": check["rows"] + 1}), encoding="utf-8")
     rebuilt = features.tokenize(*args)["train"]
     err = capsys.readouterr().err

@@ -12,6 +12,12 @@ def tokenizer(english_model_dir):
     return AutoTokenizer.from_pretrained(english_model_dir)
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache(tmp_path, monkeypatch):
+    """Features made by the code under test, never read back from a cache an earlier test or run warmed."""
+    monkeypatch.setenv("KOENBENCH_CACHE", str(tmp_path))
+
+
 def one_split(**columns):
     return datasets.DatasetDict({"validation": datasets.Dataset.from_dict(columns)})
 
@@ -32,3 +38,10 @@ def test_a_single_sentence_regression_keeps_float_labels_and_is_cut_at_max_lengt
     assert out["labels"] == [4.0, 1.5] and all(isinstance(v, float) for v in out["labels"])
     assert out["length"] == [8, 3]  # [CLS] word x6 [SEP]; [CLS] short [SEP]
     assert out[0]["token_type_ids"] == [0] * 8  # one sentence: no second segment
+
+
+def test_two_max_lengths_in_one_cache_keep_their_own_features(tokenizer):
+    data = one_split(text_a=["word " * 40], label=[1])
+    short = features.tokenize(data, tokenizer, "sequence-classification", 8, "spec-a", "synthetic")["validation"]
+    long = features.tokenize(data, tokenizer, "sequence-classification", 32, "spec-a", "synthetic")["validation"]
+    assert (short["length"], long["length"]) == ([8], [32])
