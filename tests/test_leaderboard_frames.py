@@ -109,6 +109,7 @@ def test_runs_set_apart_say_why_in_full():
         "old-spec.json": ["made under an older version of the task's YAML (its spec hash differs from the current one)"],
     }
     assert list(ranked.index) == [0, 1] and list(apart.index) == [0, 1, 2]
+    assert list(ranked.columns) == list(apart.columns) == aggregate.RECORD_COLUMNS + ["why"]  # no old index column
 
 
 def test_of_two_records_started_at_the_same_time_the_later_file_name_wins():
@@ -129,3 +130,23 @@ def test_the_newest_of_three_keeps_the_two_it_replaced_oldest_first_and_rows_are
     assert latest.loc[1, "replaced"] == [("x1.json", pd.Timestamp("2026-11-27T10:00:00Z")),
                                          ("x2.json", pd.Timestamp("2026-11-28T10:00:00Z"))]
     assert latest.loc[0, "replaced"] == [] and list(latest.index) == [0, 1]
+
+
+def test_failure_dates_are_read_in_any_iso_form_and_shown_in_utc():
+    model = {"id": "fixture/model-a", "revision": "0" * 40, "source": "hub"}
+    failures = [(f"{i}.failed.json", records.parse_failure({
+        "schema": records.FAILURE_SCHEMA, "model": model, "task": {"id": "klue/ner"},
+        "error": {"type": "ValueError", "message": "m"}, "started_at": when}))
+        for i, when in enumerate(["2026-11-27T10:00:00Z", "2026-11-28T09:30:00.123456+09:00"])]
+    dates = aggregate.failures_frame(failures)["started_at"]
+    assert [str(d) for d in dates] == ["2026-11-27 10:00:00+00:00", "2026-11-28 00:30:00.123456+00:00"]
+
+
+def test_reported_numbers_keep_only_their_five_columns_even_when_there_are_none():
+    rows = [{"source": "paper", "model": "fixture/model-a", "task": "klue/sts", "metric": "pearson", "value": 90,
+             "url": "https://example.org"}]
+    frame = aggregate.reported_long(rows)
+    assert list(frame.columns) == ["source", "model_id", "task_id", "metric", "mean"]
+    assert frame.loc[0, "mean"] == 90.0 and isinstance(frame.loc[0, "mean"], float)
+    empty = aggregate.reported_long([])
+    assert empty.empty and list(empty.columns) == ["source", "model_id", "task_id", "metric", "mean"]
