@@ -49,6 +49,16 @@ def test_tasks_come_in_the_given_order_then_alphabetically_with_their_protocol()
                                              "overall": list(tasks.index)}
     assert aggregate.language_groups(tasks) == {"ko": ["klue/sts", "klue/ner", "klue/nli", "klue/ynat"],
                                                 "en": ["glue/sst2", "glue/mrpc", "glue/qnli", "glue/stsb"]}
+    # groups come in the order of their first task, as the pages list them
+    assert list(aggregate.language_groups(tasks)) == ["ko", "en"] and list(aggregate.suite_groups(tasks)) == ["klue", "glue", "overall"]
+    english_first = aggregate.tasks_frame(inputs.load_tasks(TASKS_DIR), ["glue/sst2"])
+    assert list(aggregate.language_groups(english_first)) == ["en", "ko"]
+
+
+def test_no_tasks_is_an_empty_task_table_with_the_columns():
+    tasks = aggregate.tasks_frame([])
+    assert tasks.empty and list(tasks.columns) == ["name", "suite", "language", "description", "primary", "metrics",
+                                                   "head", "selection", "hyperparameters", "includes", "changed_keys"]
 
 
 def _result(protocol, **changes):
@@ -130,6 +140,7 @@ def test_the_newest_of_three_keeps_the_two_it_replaced_oldest_first_and_rows_are
     assert latest.loc[1, "replaced"] == [("x1.json", pd.Timestamp("2026-11-27T10:00:00Z")),
                                          ("x2.json", pd.Timestamp("2026-11-28T10:00:00Z"))]
     assert latest.loc[0, "replaced"] == [] and list(latest.index) == [0, 1]
+    assert list(latest.columns) == aggregate.RECORD_COLUMNS + ["replaced"]  # no old index column
 
 
 def test_failure_dates_are_read_in_any_iso_form_and_shown_in_utc():
@@ -150,3 +161,12 @@ def test_reported_numbers_keep_only_their_five_columns_even_when_there_are_none(
     assert frame.loc[0, "mean"] == 90.0 and isinstance(frame.loc[0, "mean"], float)
     empty = aggregate.reported_long([])
     assert empty.empty and list(empty.columns) == ["source", "model_id", "task_id", "metric", "mean"]
+
+
+def test_a_number_listed_twice_shows_as_published_never_averaged():
+    # a mean of two listed values is a number no source published; the first listed one is shown
+    tasks = aggregate.tasks_frame(inputs.load_tasks(TASKS_DIR))
+    rows = [{"source": "paper", "model": "fixture/model-a", "task": "klue/sts", "metric": "pearson", "value": v}
+            for v in (90.0, 80.0)]
+    board = aggregate.leaderboard(aggregate.reported_long(rows), tasks, keys=["model_id", "source"])
+    assert board.loc[("fixture/model-a", "paper"), "klue/sts"] == 90.0
