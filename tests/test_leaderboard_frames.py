@@ -170,3 +170,10 @@ def test_a_number_listed_twice_shows_as_published_never_averaged():
             for v in (90.0, 80.0)]
     board = aggregate.leaderboard(aggregate.reported_long(rows), tasks, keys=["model_id", "source"])
     assert board.loc[("fixture/model-a", "paper"), "klue/sts"] == 90.0
+
+
+def test_record_dates_are_read_in_any_iso_form_and_shown_in_utc():
+    runs = [("a.json", _result(None, started_at="2026-11-27T10:00:00Z")),
+            ("b.json", _result(None, started_at="2026-11-28T09:30:00.5+09:00"))]
+    dates = aggregate.records_frame(runs)["started_at"]
+    assert [str(d) for d in dates] == ["2026-11-27 10:00:00+00:00", "2026-11-28 00:30:00.500000+00:00"]
