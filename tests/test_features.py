@@ -176,3 +176,26 @@ def test_a_tokenizer_without_a_rust_backend_is_known_by_its_vocabulary_and_class
     assert identity != features.tokenizer_identity(AutoTokenizer.from_pretrained(english_model_dir))
     slow.add_tokens(["koenbench-new-piece"])
     assert features.tokenizer_identity(slow) != identity
+
+
+def test_a_cache_changed_in_place_or_missing_its_check_is_named_in_yellow_and_built_again(tmp_path, english_model_dir,
+                                                                                          monkeypatch, capsys):
+    monkeypatch.setenv("KOENBENCH_CACHE", str(tmp_path))
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich colours the warning as on a terminal
+    sst2 = spec.load_tasks(["glue/sst2"])[0]
+    loaded = data.load(sst2, SAMPLES_DIR)
+    tokenizer = AutoTokenizer.from_pretrained(english_model_dir)
+    args = (loaded.dataset, tokenizer, sst2.head, 64, sst2.sha256, loaded.fingerprint)
+    expected = list(features.tokenize(*args)["train"]["input_ids"])
+    (cache,) = tmp_path.rglob("train-*.arrow")
+    body = bytearray(cache.read_bytes())
+    body[len(body) // 2] ^= 0xFF  # one byte flipped, the size unchanged: only the hash can tell
+    cache.write_bytes(bytes(body))
+    capsys.readouterr()
+    assert list(features.tokenize(*args)["train"]["input_ids"]) == expected
+    err = capsys.readouterr().err
+    assert "its size, hash or row count differs from when it was written; building it again" in err
+    assert "\x1b[33m" in err  # yellow
+    cache.with_suffix(".check.json").unlink()
+    assert list(features.tokenize(*args)["train"]["input_ids"]) == expected
+    assert "unreadable (FileNotFoundError: " in capsys.readouterr().err
