@@ -166,16 +166,33 @@ def test_tokenizing_again_reads_the_cache_and_names_a_stale_check(tmp_path, engl
     assert list(rebuilt["input_ids"]) == list(first["input_ids"])
 
 
-def test_a_tokenizer_without_a_rust_backend_is_known_by_its_vocabulary_and_class(english_model_dir):
-    from transformers import BertTokenizer
+class _PlainVocab:
+    """A tokenizer without a `tokenizers` backend: all it shows is its vocabulary."""
 
-    slow = BertTokenizer(vocab_file=str(english_model_dir / "vocab.txt"))
-    identity = features.tokenizer_identity(slow)
-    assert re.fullmatch(r"[0-9a-f]{16}", identity)
-    assert features.tokenizer_identity(BertTokenizer(vocab_file=str(english_model_dir / "vocab.txt"))) == identity
-    assert identity != features.tokenizer_identity(AutoTokenizer.from_pretrained(english_model_dir))
-    slow.add_tokens(["koenbench-new-piece"])
-    assert features.tokenizer_identity(slow) != identity
+    def __init__(self, vocab):
+        self.vocab = vocab
+
+    def get_vocab(self):
+        return dict(self.vocab)
+
+
+class _OtherPlainVocab(_PlainVocab):
+    pass
+
+
+def test_a_tokenizer_is_known_by_its_normaliser_or_without_a_backend_by_its_vocabulary_and_class(english_model_dir):
+    cased = AutoTokenizer.from_pretrained(english_model_dir, do_lower_case=False)  # the same vocabulary, not lowercased
+    assert features.tokenizer_identity(cased) != features.tokenizer_identity(AutoTokenizer.from_pretrained(english_model_dir))
+    plain = features.tokenizer_identity(_PlainVocab({"[UNK]": 0, "a": 1}))
+    assert re.fullmatch(r"[0-9a-f]{16}", plain) and plain == features.tokenizer_identity(_PlainVocab({"[UNK]": 0, "a": 1}))
+    assert plain != features.tokenizer_identity(_PlainVocab({"[UNK]": 0, "b": 1}))
+    assert plain != features.tokenizer_identity(_OtherPlainVocab({"[UNK]": 0, "a": 1}))
+
+
+def test_bumping_the_features_version_changes_the_code_version(monkeypatch):
+    before = features.code_version()
+    monkeypatch.setattr(features, "FEATURES_VERSION", features.FEATURES_VERSION + 1)
+    assert features.code_version() != before
 
 
 def test_a_cache_changed_in_place_or_missing_its_check_is_named_in_yellow_and_built_again(tmp_path, english_model_dir,
