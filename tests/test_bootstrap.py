@@ -480,7 +480,7 @@ def test_two_level_draws_add_the_scaled_shift_of_the_drawn_seeds():
     assert two[0] < 1.5 and two[1] == 4.5  # two seeds are resampled too: seed 0 twice pulls down, one of each does not move
 
 
-def test_a_model_against_itself_differs_by_exactly_zero_and_a_perfect_one_wins():
+def test_against_itself_a_model_differs_by_zero_a_perfect_one_wins_and_options_reach_the_interval():
     rng = np.random.default_rng(3)
     gold = rng.integers(0, 2, 80)
     a = bootstrap.SeedPredictions(gold, [np.where(rng.random(80) < 0.3, 1 - gold, gold)])
