@@ -69,7 +69,8 @@ def summary(names) -> tuple[str, str]:
     other = len(done) - killed - equiv - survived - no_tests  # e.g. suspicious, skipped
     scored = killed + survived + no_tests
     run = "full run" if len(done) == len(names) else f"PARTIAL: {len(names) - len(done)} not checked"
-    text = f"{len(names)} mutants ({run}), {killed} killed, {survived} survived, {no_tests} no tests, {equiv} equivalent"
+    timeouts = f" ({counts['timeout']} by timeout)" if counts["timeout"] else ""
+    text = f"{len(names)} mutants ({run}), {killed} killed{timeouts}, {survived} survived, {no_tests} no tests, {equiv} equivalent"
     if other:
         text += f", {other} other ({', '.join(sorted({status[n] for n in done} - {'killed', 'timeout', 'survived', 'no tests'}))})"
     return text, f"{killed}/{scored} = {100 * killed / max(scored, 1):.1f}%"
