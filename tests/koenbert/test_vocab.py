@@ -87,3 +87,35 @@ def test_not_wordpiece_is_refused(tmp_path):
 def test_unknown_policy(specs):
     with pytest.raises(V.ExtendError, match="korean-safe"):
         V.extend_vocab(*specs, policy="some")
+
+
+class _NoBackend:
+    """A tokenizer without tokenizer.json (a Python-only one)."""
+
+
+def test_refusals_say_in_full_what_the_tokenizer_is_and_what_koenbert_needs():
+    with pytest.raises(V.ExtendError) as err:
+        V.wordpiece_json(_NoBackend(), "--ko x")
+    assert str(err.value) == ("--ko x: _NoBackend has no tokenizers backend (tokenizer.json); "
+                              "koenbert extends BERT-style WordPiece tokenizers only")
+    bpe = Tokenizer(models.BPE(vocab={"a": 0, "b": 1, "ab": 2, "[UNK]": 3}, merges=[("a", "b")], unk_token="[UNK]"))
+    with pytest.raises(V.ExtendError) as err:
+        V.wordpiece_json(PreTrainedTokenizerFast(tokenizer_object=bpe), "--en y")
+    assert str(err.value) == ("--en y: tokenizer.json model.type is 'BPE', not 'WordPiece'; koenbert extends "
+                              "BERT-style WordPiece vocabularies only (e.g. klue/bert-base, bert-base-uncased)")
+    # the '##' prefix is set, but no piece uses it: not a BERT-style vocabulary either
+    flat = Tokenizer(models.WordPiece(vocab={"a": 0, "b": 1, "[UNK]": 2}, unk_token="[UNK]", continuing_subword_prefix="##"))
+    with pytest.raises(V.ExtendError) as err:
+        V.wordpiece_json(PreTrainedTokenizerFast(tokenizer_object=flat), "--ko z")
+    assert str(err.value) == ("--ko z: WordPiece model.continuing_subword_prefix is '##' and the vocab has no "
+                              "'##' continuation pieces; koenbert needs a BERT-style WordPiece vocabulary")
+
+
+def test_missing_data_files_are_named(tmp_path):
+    assert V.data_files_missing(tmp_path) == ["raw/ko/*.tsv", "glue/SST-2/train.tsv"]
+    (tmp_path / "raw/ko").mkdir(parents=True)
+    (tmp_path / "raw/ko/news.tsv").write_text("1\t문장\n", encoding="utf-8")
+    assert V.data_files_missing(tmp_path) == ["glue/SST-2/train.tsv"]
+    (tmp_path / "glue/SST-2").mkdir(parents=True)
+    (tmp_path / "glue/SST-2/train.tsv").write_text("sentence\tlabel\n", encoding="utf-8")
+    assert V.data_files_missing(tmp_path) == []
