@@ -119,3 +119,19 @@ def test_missing_data_files_are_named(tmp_path):
     (tmp_path / "glue/SST-2").mkdir(parents=True)
     (tmp_path / "glue/SST-2/train.tsv").write_text("sentence\tlabel\n", encoding="utf-8")
     assert V.data_files_missing(tmp_path) == []
+
+
+def test_korean_sentences_are_read_from_every_kind_of_file(tmp_path):
+    def put(name, text):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+    put("raw/ko/a.tsv", '1\t첫 문장\n2\t"따옴표" 그대로\n')  # raw text: quotes are characters, not CSV quoting
+    put("raw/ko/b.tsv", "3\t둘째 파일\n4\t   \n")  # a blank sentence is dropped
+    put("klue/ynat/train.tsv", 'label\ttext\n3\t"제목, 하나"\n외톨이\n')  # header skipped, quoted field, short row
+    put("klue/sts/extra.csv", "sentence1,sentence2,label\n마,바,1\n")
+    put("klue/sts/dev.json", json.dumps([{"sentence1": "가", "sentence2": "나", "score": 1}], ensure_ascii=False))
+    put("klue/nli/dev.json", json.dumps([{"premise": "다", "hypothesis": "라"}], ensure_ascii=False))
+    put("klue/ner/dev.tsv", "## klue-ner-v1.1_dev_00001\t<서울:LC> 간다\n서\tB-LC\n울\tI-LC\n \tO\n간\tO\n다\tO\n")
+    assert V.korean_sentences(tmp_path) == ["첫 문장", '"따옴표" 그대로', "둘째 파일", "제목, 하나", "마", "바",
+                                            "다", "라", "가", "나", "서울 간다"]
