@@ -120,6 +120,15 @@ def test_record_warnings_are_shown_on_task_and_model_pages(tmp_path, fixture_rep
         assert "Warnings from the runs" in page and "validation shares 3 rows with train" in page
 
 
+def test_text_between_printed_values_keeps_its_spaces(built_site):
+    # every printed value is escaped (and trimmed), so the words between values are template text, not values
+    home = built_site.page("index.html")
+    text = re.sub(r"<[^>]+>", "", home)
+    assert "KLUE and GLUE" in text
+    replaced = re.search(r"replaces (.*?)</li>", home, re.S).group(1)  # model-b's YNAT replaced one record
+    assert "results/archive/" in replaced and ",<" not in replaced
+
+
 def test_home_shows_reported_numbers_apart_with_their_source(built_site):
     html = built_site.page("index.html")
     rows = _rows(html, "reported-leaderboard")
