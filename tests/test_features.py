@@ -144,7 +144,20 @@ def test_a_tokenizer_identity_is_its_content(english_model_dir):
     assert features.tokenizer_identity(AutoTokenizer.from_pretrained(english_model_dir)) == identity  # loaded again
 
 
-def test_tokenizing_again_reads_the_cache_and_names_a_stale_check(tmp_path, english_model_dir, monkeypatch, capsys):
+@pytest.fixture
+def datasets_progress_bars():
+    """datasets' progress bars on for this test (another test or a run may have turned them off), then as they were."""
+    import datasets
+
+    was_on = datasets.is_progress_bar_enabled()
+    datasets.enable_progress_bars()
+    yield
+    if not was_on:
+        datasets.disable_progress_bars()
+
+
+def test_tokenizing_again_reads_the_cache_and_names_a_stale_check(tmp_path, english_model_dir, monkeypatch, capsys,
+                                                                  datasets_progress_bars):
     monkeypatch.setenv("KOENBENCH_CACHE", str(tmp_path))
     sst2 = spec.load_tasks(["glue/sst2"])[0]
     loaded = data.load(sst2, SAMPLES_DIR)
