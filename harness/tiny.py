@@ -47,19 +47,19 @@ def train_korean_wordpiece(texts: Iterable[str], out_dir: Path, vocab_size: int 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     texts = list(texts)
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     wp = BertWordPieceTokenizer(lowercase=False, strip_accents=False, clean_text=True, handle_chinese_chars=True)
     wp.train_from_iterator(
         texts,
         vocab_size=vocab_size,
         min_frequency=1 if vocab_size < limit_alphabet else 2,
-        special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"],
+        special_tokens=specials,
         limit_alphabet=limit_alphabet,
         initial_alphabet=alphabet(texts, limit_alphabet),
         show_progress=False,
     )
     # The ids too: the trainer numbers pieces in a HashMap's order, different in every process. WordPiece
     # cuts by the set of pieces, not their ids, so the specials first, then every piece sorted, cut the same.
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     pieces = specials + sorted(set(wp.get_vocab()) - set(specials))
     wp = BertWordPieceTokenizer({piece: i for i, piece in enumerate(pieces)}, lowercase=False, strip_accents=False,
                                 clean_text=True, handle_chinese_chars=True)

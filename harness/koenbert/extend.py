@@ -67,7 +67,7 @@ def extend_model(
     """
     started = time.time()
     out, data_dir = Path(out), Path(data_dir or SHARED_DATA)
-    missing = check_options(init, policy, heldout_fraction, out, force, data_dir)
+    missing = check_options(init, policy, heldout_fraction, out, force, data_dir, design)
     inputs = load_inputs(ko, en, log)
     measured = not missing  # the measurements need the shared data; without it the model is built all the same
     reference = None
@@ -78,8 +78,6 @@ def extend_model(
         log(f"{data_dir}: {', '.join(missing)} not found; the report's tokenization measurements are skipped")
     log(f"extending the vocabulary ({policy})")
     ext = vocabmod.extend_vocab(inputs.ko_spec, inputs.en_spec, policy, reference)
-    if design not in ("student", "cased"):
-        raise ValueError(f"design {design!r}: use 'student' (the recipe) or 'cased' (the first design)")
     cased_spec = ext.spec
     ext.spec = cased_spec if design == "cased" else segmentation.uncased(cased_spec)
     if measured:
@@ -105,13 +103,16 @@ def extend_model(
     return report
 
 
-def check_options(init: str, policy: str, heldout_fraction: float, out: Path, force: bool, data_dir: Path) -> list[str]:
+def check_options(init: str, policy: str, heldout_fraction: float, out: Path, force: bool, data_dir: Path,
+                  design: str = segmentation.DESIGN) -> list[str]:
     """Every problem with the options at once (ExtendError), before loading anything; returns the data files missing."""
     problems = []
     if init not in CHOICES:
         problems.append(f"--init {init!r} is unknown; choose one of {', '.join(CHOICES)}")
     if policy not in POLICIES:
         problems.append(f"--vocab {policy!r} is unknown; choose one of {', '.join(POLICIES)}")
+    if design not in ("student", "cased"):
+        problems.append(f"design {design!r}: use 'student' (the recipe) or 'cased' (the first design)")
     if not 0.0 < heldout_fraction < 1.0:
         problems.append(f"--heldout-fraction {heldout_fraction} must be between 0 and 1 (0.1 holds out 10%)")
     if out.exists() and not force:

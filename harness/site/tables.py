@@ -8,7 +8,7 @@ sorted (site/static/sort.js reads ``data-tier``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -228,8 +228,7 @@ def comparison_table(table_id: str, result: Any, tasks: pd.DataFrame, root: str)
         scores = [Cell(fmt(s), sort=repr(float(s))) if present(s) else missing() for s in (row.score_b, row.score_a)]
         cells = difference_cells(row.difference) if row.difference is not None else not_compared(row.problem or "")
         if row.notes and row.difference is not None:
-            cells[-1] = Cell(cells[-1].text, sort=cells[-1].sort, css=cells[-1].css, title=cells[-1].title,
-                             sub="; ".join(row.notes))
+            cells[-1] = replace(cells[-1], sub="; ".join(row.notes))
         table.rows.append([text(names.get(row.task_id, row.task_id), sub=metric_label(metric),
                                 href=f"{root}tasks/{slug_of_task(row.task_id)}.html" if known else None),
                            *scores, *cells])

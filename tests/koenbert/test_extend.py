@@ -195,3 +195,13 @@ def test_extend_without_the_shared_data_builds_the_model_and_says_what_was_not_m
     assert report["segmentation"]["measured_on"].startswith("not measured")
     assert "not measured" in text
     AutoModelForMaskedLM.from_pretrained(tmp_path / "out")
+
+
+def test_an_unknown_design_is_refused_with_the_other_options_before_anything_loads(tmp_path):
+    from harness.koenbert.extend import check_options
+    from harness.koenbert.vocab import ExtendError
+
+    with pytest.raises(ExtendError) as err:
+        check_options("ols", "all", 2.0, tmp_path / "out", False, tmp_path, design="lowercase")
+    assert "design 'lowercase': use 'student' (the recipe) or 'cased' (the first design)" in str(err.value)
+    assert "--heldout-fraction 2.0" in str(err.value)  # every problem at once
