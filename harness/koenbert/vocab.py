@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -283,9 +284,13 @@ def extend_vocab(ko_spec: dict, en_spec: dict, policy: str = DEFAULT_POLICY,
 # --- data -------------------------------------------------------------------------------
 
 
-def _tsv(path: Path) -> Iterable[list[str]]:
-    with open(path, encoding="utf-8", newline="") as f:
-        yield from csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+def _text(path: Path) -> str:
+    """A shared file's text. Every reader below decodes here, so the files are read as UTF-8 on any locale."""
+    return path.read_bytes().decode("utf-8")
+
+
+def _csv_rows(path: Path, **options) -> Iterable[list[str]]:
+    return csv.reader(io.StringIO(_text(path)), **options)
 
 
 def korean_sentences(data_dir: Path) -> list[str]:
@@ -293,21 +298,18 @@ def korean_sentences(data_dir: Path) -> list[str]:
     data_dir = Path(data_dir)
     out: list[str] = []
     for path in sorted(data_dir.glob("raw/ko/*.tsv")):  # guid \t sentence
-        out += [r[1] for r in _tsv(path) if len(r) >= 2]
+        out += [r[1] for r in _csv_rows(path, delimiter="\t", quoting=csv.QUOTE_NONE) if len(r) >= 2]
     for path in sorted(data_dir.glob("klue/ynat/*.tsv")):  # label \t title (train: header, quoted fields)
-        with open(path, encoding="utf-8", newline="") as f:
-            rows = list(csv.reader(f, delimiter="\t"))
-        out += [r[1] for r in rows if len(r) >= 2 and r[:2] != ["label", "text"]]
+        out += [r[1] for r in _csv_rows(path, delimiter="\t") if len(r) >= 2 and r[:2] != ["label", "text"]]
     for path in sorted(data_dir.glob("klue/*/*.csv")):  # sentence1,sentence2,label
-        with open(path, encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                out += [row["sentence1"], row["sentence2"]]
+        for row in csv.DictReader(io.StringIO(_text(path))):
+            out += [row["sentence1"], row["sentence2"]]
     for path in sorted(data_dir.glob("klue/*/*.json")):  # KLUE sts (sentence1/2), nli (premise/hypothesis)
-        for ex in json.loads(path.read_text(encoding="utf-8")):
+        for ex in json.loads(_text(path)):
             out += [ex[k] for k in ("sentence1", "sentence2", "premise", "hypothesis") if k in ex]
     for path in sorted(data_dir.glob("klue/ner/*.tsv")):  # one "char \t tag" line per character
         chars: list[str] = []
-        for line in path.read_text(encoding="utf-8").split("\n") + [""]:
+        for line in _text(path).split("\n") + [""]:
             if line.startswith("##"):
                 continue
             if line:
