@@ -1,6 +1,7 @@
 """Shared fixtures: real data from ../shared/data, real vocabularies, tiny models; never the network."""
 
 import atexit
+import json
 import os
 import shutil
 import tempfile
@@ -31,6 +32,20 @@ os.environ["HF_DATASETS_CACHE"] = str(TEST_CACHE / "hf-datasets")
 
 from harness import tiny  # noqa: E402
 from harness.paths import SHARED_DATA  # noqa: E402
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under mutmut (scripts/mutation.sh), each mutant's tests run quickest first.
+
+    mutmut runs the tests that reach a mutated function with -x: the first failure ends the run,
+    so a caught mutant costs its quickest failing test, not the file order's. The verdicts are the same.
+    """
+    stats = Path("mutmut-stats.json")  # mutmut runs the tests from mutants/, where it keeps its stats
+    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", "") or not stats.exists():
+        return
+    duration = json.loads(stats.read_text(encoding="utf-8")).get("duration_by_test", {})
+    items.sort(key=lambda item: duration.get(item.nodeid, 0.0))
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import queue
 from pathlib import Path
 
 import pytest
+import torch
 from rich.console import Console
 
 from harness import data, grid, models, records, results, runner, spec
@@ -22,10 +23,30 @@ def test_shards_partition_the_grid_exactly():
         flat = [job for s in shards for job in s]
         assert sorted(flat, key=repr) == sorted(jobs, key=repr) and len(flat) == len(set(flat))
         assert max(map(len, shards)) - min(map(len, shards)) <= 1  # balanced
-    assert grid.parse_shard("3/8") == (3, 8)
-    for bad in ("8/8", "-1/2", "1", "a/b"):
-        with pytest.raises(ValueError, match="--shard"):
+
+
+def test_shard_numbers_run_from_zero_to_count_minus_one():
+    """SLURM's array ids run from 0: --shard 0/n is the first shard and (n-1)/n the last."""
+    assert [grid.parse_shard(f"{i}/4") for i in range(4)] == [(0, 4), (1, 4), (2, 4), (3, 4)]
+    assert grid.parse_shard("0/1") == (0, 1)
+    for bad in ("4/4", "-1/2", "0/0"):
+        with pytest.raises(ValueError, match=r"i must satisfy 0 <= i < n"):
             grid.parse_shard(bad)
+    for bad in ("1", "a/b", "1/2/3"):
+        with pytest.raises(ValueError, match=r"expected i/n, e\.g\. --shard 0/4"):
+            grid.parse_shard(bad)
+
+
+def test_a_worker_uses_as_many_threads_as_its_parent():
+    """Same thread count, same order of float sums: --jobs 2 scores equal --jobs 1's."""
+    before = torch.get_num_threads()
+    try:
+        grid._init_worker(queue.Queue(), queue.Queue(), 1 if before > 1 else 2)
+        assert torch.get_num_threads() == (1 if before > 1 else 2)
+        assert grid._slots is not None and grid._started is not None
+    finally:
+        torch.set_num_threads(before)
+        grid._slots = grid._started = None
 
 
 @pytest.fixture(scope="module")
