@@ -1,8 +1,16 @@
-"""Score and survivors from mutmut's own state (read in this process: `mutmut show` per mutant is slow)."""
+"""Score and survivors from mutmut's own state (read in this process: `mutmut show` per mutant is slow).
+
+`mutation_report.py OUT --pick SIZE SEED [PATTERN ...]` instead writes OUT/sample.txt: SIZE mutants drawn at
+random (seeded) from each module matching the patterns, for scripts/mutation.sh --sample to check.
+"""
+import fnmatch
+import random
 import re
 import sys
 from collections import Counter
 from pathlib import Path
+
+from scipy.stats import binomtest
 
 from mutmut.__main__ import SourceFileMutationData, get_diff_for_mutant, status_by_exit_code, walk_mutatable_files
 
@@ -20,12 +28,31 @@ for path in walk_mutatable_files():
     data.load()
     for name, code in data.exit_code_by_key.items():
         status[name], paths[name] = status_by_exit_code[code], path
-checked = {n: s for n, s in status.items() if s != "not checked"}
-open_ = [n for n, s in checked.items() if s in ("survived", "no tests") and n not in equivalent]
 
 
 def module_of(name: str) -> str:
     return re.sub(r"\.x.*", "", name)
+
+
+if sys.argv[2:3] == ["--pick"]:
+    size, seed, patterns = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:] or ["*"]
+    by_module: dict[str, list[str]] = {}
+    for name in sorted(status):
+        if any(fnmatch.fnmatch(name, p) for p in patterns):
+            by_module.setdefault(module_of(name), []).append(name)
+    lines = [f"# seed {seed}, {size} a module"]
+    for module, names in sorted(by_module.items()):
+        # a module's own seeded shuffle: a smaller sample is the start of a larger one with the same seed
+        shuffled = random.Random(f"{seed}/{module}").sample(names, len(names))
+        lines += sorted(shuffled[:size])
+    (out / "sample.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # the sampled mutants with no verdict yet: the ones a run must check
+    for name in lines[1:]:
+        if status[name] == "not checked":
+            print(name)
+    sys.exit(0)
+checked = {n: s for n, s in status.items() if s != "not checked"}
+open_ = [n for n, s in checked.items() if s in ("survived", "no tests") and n not in equivalent]
 
 
 def summary(names) -> tuple[str, str]:
@@ -62,7 +89,37 @@ def previous_report(out: Path) -> tuple[dict, dict]:
 
 
 CARRIED = "  [from an earlier run: this clone has no verdicts for it]"
+
+
+def read_sample(out: Path) -> tuple[str, dict]:
+    """sample.txt's header and its mutants per module (only those mutmut still knows)."""
+    if not (out / "sample.txt").exists():
+        return "", {}
+    text = (out / "sample.txt").read_text(encoding="utf-8").splitlines()
+    by_module: dict[str, list[str]] = {}
+    for name in text[1:]:
+        if name.strip() in status:
+            by_module.setdefault(module_of(name.strip()), []).append(name.strip())
+    return text[0].lstrip("# "), by_module
+
+
+def sample_line(names: list[str]) -> tuple[str, float | None]:
+    """The score of a module's random sample with its 95% (Wilson) interval; None while a sampled one is unchecked."""
+    counts = Counter("equivalent" if n in equivalent and status[n] in ("survived", "no tests") else status[n]
+                     for n in names)
+    killed = counts["killed"] + counts["timeout"]
+    scored = killed + counts["survived"] + counts["no tests"]
+    waiting = counts["not checked"]
+    head = f"  random sample ({sample_header}): {len(names)} mutants, {killed} killed, {scored - killed} not, " \
+           f"{counts['equivalent']} equivalent" + (f", {waiting} NOT CHECKED" if waiting else "")
+    if not scored:
+        return head, None
+    interval = binomtest(killed, scored).proportion_ci(method="wilson")
+    head += f": {killed}/{scored} = {100 * killed / scored:.1f}% (95% CI {100 * interval.low:.1f}-{100 * interval.high:.1f}%)"
+    return head, None if waiting else killed / scored
 previous_lines, previous_survivors = previous_report(out)
+sample_header, sampled = read_sample(out)
+estimate_of: dict[str, float | None] = {}
 by_module = {}
 for name in status:
     by_module.setdefault(module_of(name), []).append(name)
@@ -79,11 +136,23 @@ for module, names in sorted(by_module.items()):
         text, score = summary(names)
         lines.append(f"{module}: {score}  ({text})")
         killed, scored = map(int, score.split(" = ")[0].split("/"))
+        if module in sampled:
+            line, estimate_of[module] = sample_line(sampled[module])
+            lines.append(line)
+    if module in carried or "(full run)" in lines[-1]:
+        estimate_of[module] = killed / max(scored, 1)
     killed_total, scored_total = killed_total + killed, scored_total + scored
 fresh = [n for n in status if module_of(n) not in carried]
 text, _ = summary(fresh)
-lines += ["", f"all modules: {killed_total}/{scored_total} = {100 * killed_total / max(scored_total, 1):.1f}%"
+lines += ["", f"all modules, the mutants checked: {killed_total}/{scored_total} = {100 * killed_total / max(scored_total, 1):.1f}%"
               + (f"  (checked here: {text}; {len(carried)} modules from an earlier run)" if carried else f"  ({text})")]
+unknown = sorted(set(by_module) - {m for m, e in estimate_of.items() if e is not None})
+if unknown:
+    lines.append(f"no estimate over every mutant: neither a full run nor a checked sample for {', '.join(unknown)}")
+else:  # each module's score (full run, or its sample's) weighted by its number of mutants
+    weights = {m: len(by_module[m]) for m in by_module}
+    total = sum(estimate_of[m] * w for m, w in weights.items()) / sum(weights.values())
+    lines.append(f"estimate over every mutant (full runs, and samples where a module was not run in full): {100 * total:.1f}%")
 wrongly_listed = sorted(n for n in equivalent if status.get(n) in ("killed", "timeout"))
 if wrongly_listed:  # a test tells them apart after all: they count as killed; take them out of equivalent.txt
     lines += ["", f"listed as equivalent but killed: {', '.join(wrongly_listed)}"]
