@@ -1,0 +1,275 @@
+"""Edges of the distillation code (harness/koenbert/distill.py), each on tiny synthetic inputs in well
+under a second: what a resumed run continues from, what the checkpoints hold on disk, and the full
+text of every warning and error a user reads. The models here are a two-layer stand-in (synthetic);
+test_distill.py runs the same code end to end on real tokenizers and text."""
+
+import io
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from rich.console import Console
+
+from harness.koenbert import distill
+from harness.koenbert.distill import DistillConfig, DistillError, TrainState
+
+
+class Processes:
+    """Stands in for accelerate's Accelerator: process ``process_index`` of ``num_processes``, on the CPU."""
+
+    def __init__(self, process_index: int = 0, num_processes: int = 1):
+        self.device = torch.device("cpu")
+        self.process_index, self.num_processes = process_index, num_processes
+        self.is_main_process = process_index == 0
+
+    def unwrap_model(self, model):
+        return model
+
+    def wait_for_everyone(self):
+        pass
+
+
+def settings(out, **overrides) -> DistillConfig:
+    """Settings that name synthetic models and corpora (nothing here loads them)."""
+    values = dict(student="fixture/model-a", ko_teacher="fixture/model-b", en_teacher="fixture/model-c",
+                  ko_corpus=["fixture-ko.txt"], en_corpus=["fixture-en.txt"], out=str(out),
+                  steps=10, lr=0.1, warmup=0.2, keep_checkpoints=3)
+    return DistillConfig(**{**values, **overrides})
+
+
+def colour_console() -> Console:
+    """A console that writes what a terminal would show, colours included, into a string."""
+    return Console(file=io.StringIO(), force_terminal=True, color_system="standard", soft_wrap=True, width=400)
+
+
+def tiny_run(out, seed: int = 0, processes: Processes | None = None, **overrides) -> distill.Run:
+    """A Run around a synthetic two-layer body with the real optimizer and schedule (distill._optimizer)."""
+    cfg = settings(out, **overrides)
+    torch.manual_seed(seed)
+    body = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
+    trainable = list(body.parameters())
+    optimizer, scheduler = distill._optimizer(cfg, trainable, torch.device("cpu"))
+    return distill.Run(cfg=cfg, accelerator=processes or Processes(), console=colour_console(), precision="no",
+                       out=Path(out), latest=None, student=body, student_tokenizer=None, body=body, teachers={},
+                       taps={}, student_tap=None, tables={}, chunks={}, orders={}, trainable=trainable, frozen=[],
+                       optimizer=optimizer, scheduler=scheduler, teacher_pieces={})
+
+
+def step(run: distill.Run) -> None:
+    """One optimizer step of the stand-in, and the state a real step moves on."""
+    loss = run.body(torch.randn(2, 4)).pow(2).sum()
+    loss.backward()
+    run.optimizer.step()
+    run.scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    run.state.step += 1
+    run.state.micro_step += 2
+    run.state.tokens += 64
+    run.state.cursor = {"ko": [run.state.step // 3, 8 * run.state.step], "en": [0, 4 * run.state.step]}
+
+
+def trained(out, steps: int, **overrides) -> distill.Run:
+    """A run of ``steps`` steps with a checkpoint after each."""
+    run = tiny_run(out, **overrides)
+    for _ in range(steps):
+        step(run)
+        distill.save_checkpoint(run)
+    return run
+
+
+def printed(run: distill.Run) -> str:
+    return run.console.file.getvalue()
+
+
+def plain(run: distill.Run) -> str:
+    """What the console showed, without colour codes."""
+    from rich.text import Text
+
+    return Text.from_ansi(printed(run)).plain
+
+
+class Payload:
+    """Unpickling this runs code: it touches a marker file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints on disk
+# ---------------------------------------------------------------------------------------------
+def test_a_checkpoint_holds_the_weights_optimizer_schedule_state_and_rng_in_safe_formats(tmp_path):
+    from safetensors.torch import load_file
+
+    run = tiny_run(tmp_path / "run")
+    step(run)
+    step(run)
+    rng = torch.get_rng_state()
+    distill.save_checkpoint(run)
+    saved = tmp_path / "run" / "checkpoints" / "step-00000002"
+    assert sorted(p.name for p in saved.iterdir()) == ["model.safetensors", "optimizer.pt", "rng-0.pt", "scheduler.json",
+                                                       "state.json"]
+    weights = load_file(saved / "model.safetensors")
+    assert set(weights) == set(run.body.state_dict())
+    for name, value in run.body.state_dict().items():
+        assert torch.equal(weights[name], value)
+    assert (saved / "state.json").read_text() == json.dumps(
+        {"step": 2, "micro_step": 4, "cursor": {"ko": [0, 16], "en": [0, 8]}, "tokens": 128}) + "\n"
+    assert (saved / "scheduler.json").read_text() == json.dumps(run.scheduler.state_dict()) + "\n"
+    optimizer = torch.load(saved / "optimizer.pt", weights_only=True)
+    assert optimizer["param_groups"] == run.optimizer.state_dict()["param_groups"]
+    assert torch.equal(torch.load(saved / "rng-0.pt", weights_only=True)["cpu"], rng)
+
+
+def test_only_the_newest_checkpoints_are_kept_and_no_temporary_folder_is_left(tmp_path):
+    trained(tmp_path / "run", 4, keep_checkpoints=2)
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["step-00000003", "step-00000004"]
+
+
+def test_a_checkpoint_saved_again_replaces_the_old_one_and_a_crashed_save_is_cleared(tmp_path):
+    """Resumed past a broken step 2, the run saves step 2 again; a save that crashed left its temporary folder."""
+    run = trained(tmp_path / "run", 1)
+    checkpoints = tmp_path / "run" / "checkpoints"
+    (checkpoints / "step-00000002").mkdir()
+    (checkpoints / "step-00000002" / "state.json").write_text("{not json")
+    (checkpoints / "tmp-step-00000002").mkdir()
+    (checkpoints / "tmp-step-00000002" / "leftover.bin").write_bytes(b"half a file")
+    step(run)
+    distill.save_checkpoint(run)
+    assert sorted(p.name for p in checkpoints.iterdir()) == ["step-00000001", "step-00000002"]
+    assert "leftover.bin" not in {p.name for p in (checkpoints / "step-00000002").iterdir()}
+    assert json.loads((checkpoints / "step-00000002" / "state.json").read_text())["step"] == 2
+
+
+def test_only_step_folders_with_a_number_count_as_checkpoints_newest_first(tmp_path):
+    checkpoints = tmp_path / "checkpoints"
+    for name in ("step-00000010", "step-00000002", "step-00000009", "tmp-step-00000011", "step-latest", "steps-00000012"):
+        (checkpoints / name).mkdir(parents=True)
+    (checkpoints / "step-00000013").write_text("a file, not a checkpoint")
+    assert [p.name for p in distill.checkpoints_newest_first(checkpoints)] == [
+        "step-00000010", "step-00000009", "step-00000002"]
+    assert distill.checkpoints_newest_first(tmp_path / "none-yet") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# What a resumed run continues from
+# ---------------------------------------------------------------------------------------------
+def write_log(out: Path, steps) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "log.jsonl").write_text("".join(json.dumps({"step": s, "loss": 1.0 / s}) + "\n" for s in steps))
+
+
+def test_resume_continues_from_the_newest_checkpoint_exactly(tmp_path):
+    out = tmp_path / "run"
+    before = trained(out, 3)
+    weights = {k: v.clone() for k, v in before.body.state_dict().items()}
+    moments = before.optimizer.state_dict()["state"]
+    lr = before.scheduler.get_last_lr()
+    expected_draws = torch.rand(5)  # what the run would draw next: the RNG saved with step 3
+    write_log(out, range(1, 6))  # the crashed run logged steps 4 and 5 after its last checkpoint
+
+    after = tiny_run(out, seed=1)
+    distill.resume_from_checkpoint(after)
+    assert after.state == TrainState(step=3, micro_step=6, cursor={"ko": [1, 24], "en": [0, 12]}, tokens=192)
+    for name, value in after.body.state_dict().items():
+        assert torch.equal(value, weights[name])
+    for index, state in after.optimizer.state_dict()["state"].items():
+        for key in ("exp_avg", "exp_avg_sq", "step"):
+            assert torch.equal(state[key], moments[index][key])
+    assert after.scheduler.get_last_lr() == lr and after.optimizer.param_groups[0]["lr"] == lr[0]
+    assert torch.equal(torch.rand(5), expected_draws)
+    assert (out / "log.jsonl").read_text() == "".join(json.dumps({"step": s, "loss": 1.0 / s}) + "\n" for s in (1, 2, 3))
+    assert plain(after) == f"resumed from {out / 'checkpoints' / 'step-00000003'} at step 3 of 10\n"
+
+
+def test_the_log_keeps_the_lines_up_to_the_checkpoints_step(tmp_path):
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"step": 1}\n\n{"step": 2}\n{"step": 3}\n')
+    distill._truncate_log(log, 2)
+    assert log.read_text() == '{"step": 1}\n{"step": 2}\n'
+    distill._truncate_log(tmp_path / "no-log.jsonl", 2)  # stopped before the first log line: nothing to cut
+    assert not (tmp_path / "no-log.jsonl").exists()
+
+
+def test_a_broken_checkpoint_is_skipped_with_a_yellow_warning_naming_it_and_its_reason(tmp_path):
+    out = tmp_path / "run[red]"  # rich markup in a path is printed as it is
+    trained(out, 3)
+    newest = out / "checkpoints" / "step-00000003"
+    marker = tmp_path / "code-ran"
+    torch.save(Payload(marker), newest / "optimizer.pt")
+    try:
+        torch.load(newest / "optimizer.pt", weights_only=True)
+    except pickle.UnpicklingError as err:
+        reason = str(err).strip().splitlines()
+    assert len(reason) > 1  # torch's refusal runs over several lines: the warning shows the first
+
+    run = tiny_run(out, seed=1)
+    distill.resume_from_checkpoint(run)
+    assert not marker.exists() and run.state.step == 2
+    warning = f"warning: checkpoint {newest} cannot be read ({reason[0]}); trying the previous one"
+    assert plain(run).splitlines() == [warning, f"resumed from {out / 'checkpoints' / 'step-00000002'} at step 2 of 10"]
+    assert printed(run).startswith("\x1b[33mwarning: checkpoint ")  # yellow
+
+
+def test_a_reason_without_a_message_is_named_by_its_type(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    trained(out, 2)
+    from safetensors.torch import load_file as real
+
+
+    def fails_once(path, *args, **kwargs):
+        if "step-00000002" in str(path):
+            raise OSError()
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr("safetensors.torch.load_file", fails_once)
+    run = tiny_run(out, seed=1)
+    distill.resume_from_checkpoint(run)
+    assert plain(run).splitlines()[0] == (f"warning: checkpoint {out / 'checkpoints' / 'step-00000002'} cannot be read "
+                                          "(OSError); trying the previous one")
+    assert run.state.step == 1
+
+
+def test_when_no_checkpoint_can_be_read_the_error_lists_them_all_and_says_what_to_remove(tmp_path):
+    out = tmp_path / "run"
+    trained(out, 2)
+    for name in ("step-00000001", "step-00000002"):
+        (out / "checkpoints" / name / "state.json").write_text("{not json")
+    run = tiny_run(out, seed=1)
+    with pytest.raises(DistillError) as caught:
+        distill.resume_from_checkpoint(run)
+    assert str(caught.value) == (f"--resume {out}: no checkpoint can be read (step-00000002, step-00000001); remove "
+                                 f"{out / 'checkpoints'} to start over, or start a new --out")
+    assert run.state == TrainState()  # nothing half-applied
+
+
+def test_a_checkpoint_of_fewer_processes_than_run_now_is_not_resumed(tmp_path):
+    out = tmp_path / "run"
+    trained(out, 1)
+    run = tiny_run(out, seed=1, processes=Processes(process_index=1, num_processes=2))
+    with pytest.raises(DistillError, match=r"no checkpoint can be read \(step-00000001\)"):
+        distill.resume_from_checkpoint(run)
+    assert plain(run).splitlines() == [
+        f"warning: checkpoint {out / 'checkpoints' / 'step-00000001'} cannot be read (rng-1.pt is missing: the checkpoint "
+        "was written by fewer processes than run now); trying the previous one"]
+
+
+def test_resume_never_unpickles_code_even_when_the_environment_asks_torch_to(tmp_path, monkeypatch):
+    """TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 (set for some other tool) turns off torch.load's safety unless the
+    call asks for weights_only=True itself."""
+    out = tmp_path / "run"
+    trained(out, 3)
+    marker = tmp_path / "code-ran"
+    torch.save(Payload(marker), out / "checkpoints" / "step-00000003" / "optimizer.pt")
+    torch.save(Payload(marker), out / "checkpoints" / "step-00000002" / "rng-0.pt")
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    run = tiny_run(out, seed=1)
+    distill.resume_from_checkpoint(run)
+    assert not marker.exists()
+    assert run.state.step == 1
