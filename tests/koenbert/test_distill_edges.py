@@ -273,3 +273,145 @@ def test_resume_never_unpickles_code_even_when_the_environment_asks_torch_to(tmp
     distill.resume_from_checkpoint(run)
     assert not marker.exists()
     assert run.state.step == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The output folder and the settings of a resumed run
+# ---------------------------------------------------------------------------------------------
+def test_a_new_run_starts_in_a_missing_or_empty_folder_or_in_its_own_run_without_a_checkpoint(tmp_path):
+    assert distill.check_out(tmp_path / "missing", resume=False) is None
+    (tmp_path / "empty").mkdir()
+    assert distill.check_out(tmp_path / "empty", resume=False) is None
+    ours = tmp_path / "ours"  # a run stopped before its first checkpoint is simply started over
+    ours.mkdir()
+    (ours / "distill-config.json").write_text("{}")
+    (ours / "log.jsonl").write_text("")
+    assert distill.check_out(ours, resume=False) is None
+
+
+def test_an_occupied_folder_needs_resume_which_returns_the_newest_checkpoint(tmp_path):
+    refusal = "--out {}: exists and is not empty; pass --resume to continue the run in it, or choose another --out"
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("someone else's")
+    with pytest.raises(DistillError) as caught:
+        distill.check_out(foreign, resume=False)
+    assert str(caught.value) == refusal.format(foreign)
+    assert distill.check_out(foreign, resume=True) is None
+
+    run = tmp_path / "run"
+    for name in ("step-00000002", "step-00000004"):
+        (run / "checkpoints" / name).mkdir(parents=True)
+    (run / "distill-config.json").write_text("{}")
+    with pytest.raises(DistillError) as caught:
+        distill.check_out(run, resume=False)
+    assert str(caught.value) == refusal.format(run)
+    assert distill.check_out(run, resume=True) == run / "checkpoints" / "step-00000004"
+
+
+def test_resume_refuses_changed_settings_and_names_each_change(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    first = settings(out, seq_len=256, lr=0.1, betas=(0.9, 0.98))
+    (out / "distill-config.json").write_text(json.dumps(first.model_dump(mode="json"), indent=2) + "\n")
+    # what may change on resume: where it writes, how often it saves and logs, where it stops
+    distill._check_same_settings(settings(out, seq_len=256, lr=0.1, save_every=7, keep_checkpoints=1, log_every=3,
+                                          stop_at=5), out)
+    distill._check_same_settings(settings(out, seq_len=256, lr=0.1, betas=[0.9, 0.98]), out)
+    with pytest.raises(DistillError) as caught:
+        distill._check_same_settings(settings(out, seq_len=128, lr=0.01, save_every=7), out)
+    assert str(caught.value) == (
+        f"--resume {out}: the settings differ from the run's ({out / 'distill-config.json'}): "
+        "lr: 0.1 -> 0.01; seq_len: 256 -> 128. An exact resume needs the same settings; change them back, or start a new --out")
+
+
+# ---------------------------------------------------------------------------------------------
+# Models: loading, positions, the teacher's reading of the student's pieces
+# ---------------------------------------------------------------------------------------------
+def test_a_model_that_cannot_be_loaded_is_named_with_its_flag_and_the_first_line_of_the_reason(tmp_path):
+    from transformers import AutoConfig
+
+    missing = str(tmp_path / "no-model")
+    with pytest.raises(OSError) as raw:
+        AutoConfig.from_pretrained(missing)
+    with pytest.raises(DistillError) as caught:
+        distill._load(AutoConfig, missing, "--ko-teacher")
+    first = str(raw.value).strip().splitlines()[0]
+    assert str(caught.value) == f"--ko-teacher {missing}: cannot load it ({first}); give a local model directory or a hub id"
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__  # no chained traceback for a user
+
+
+class Loader:
+    """A stand-in model class: from_pretrained raises ``error``, or returns the library's log level at that moment."""
+
+    def __init__(self, error=None):
+        self.error = error
+
+    def from_pretrained(self, name):
+        from transformers.utils import logging as hf_logging
+
+        if self.error is not None:
+            raise self.error
+        return hf_logging.get_verbosity()
+
+
+def test_loading_quietly_silences_the_load_report_only_while_it_loads():
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_info()
+    try:
+        assert distill._load(Loader(), "fixture/model-a", "--student") == hf_logging.INFO
+        assert distill._load(Loader(), "fixture/model-a", "--en-teacher", quiet=True) == hf_logging.ERROR
+        assert hf_logging.get_verbosity() == hf_logging.INFO
+        with pytest.raises(DistillError, match=r"^--student fixture/model-a: cannot load it \(ValueError\); give a local"):
+            distill._load(Loader(ValueError("  ")), "fixture/model-a", "--student", quiet=True)
+        assert hf_logging.get_verbosity() == hf_logging.INFO
+        with pytest.raises(DistillError, match=r"\(first line\); give"):
+            distill._load(Loader(OSError("first line\nsecond line")), "fixture/model-a", "--student")
+    finally:
+        hf_logging.set_verbosity(before)
+
+
+def test_a_model_with_fewer_positions_than_the_chunks_is_refused():
+    from types import SimpleNamespace
+
+    distill._check_positions(SimpleNamespace(max_position_embeddings=128), 128, "--student fixture/model-a")
+    distill._check_positions(SimpleNamespace(), 100_000, "--student fixture/model-a")  # no limit known: nothing to check
+    with pytest.raises(DistillError) as caught:
+        distill._check_positions(SimpleNamespace(max_position_embeddings=128), 129, "--en-teacher fixture/model-c")
+    assert str(caught.value) == "--en-teacher fixture/model-c: has 128 positions, fewer than --seq-len 129; lower --seq-len"
+
+
+def embedded(rows: torch.Tensor):
+    """A stand-in model with these input embeddings."""
+    from types import SimpleNamespace
+
+    embedding = torch.nn.Embedding.from_pretrained(rows.clone())
+    return SimpleNamespace(get_input_embeddings=lambda: embedding)
+
+
+def test_a_student_counts_as_extended_from_a_teacher_whose_rows_it_shares():
+    torch.manual_seed(0)
+    unk = 1
+    teacher = torch.randn(2100, 4)
+    table = np.array([unk] * 3 + list(range(3, 2100)) + [unk] * 3)  # the student's pieces 0-2 and 2100-2102: [UNK] to it
+    student = torch.cat([torch.randn(3, 4), teacher[3:2100], torch.randn(3, 4)])  # its own rows where the teacher has none
+    assert distill._extended_from(embedded(student), embedded(teacher), table, unk) is True
+
+    moved = student.clone()
+    moved[2003] += 0.5  # the 2,001st shared row: past the 2,000 rows compared
+    assert distill._extended_from(embedded(moved), embedded(teacher), table, unk) is True
+    moved = student.clone()
+    moved[5] += 1e-3  # a shared row that moved
+    assert distill._extended_from(embedded(moved), embedded(teacher), table, unk) is False
+    wider = torch.cat([student, student], dim=1)  # another hidden size: not from this teacher
+    assert distill._extended_from(embedded(wider), embedded(teacher), table, unk) is False
+
+
+def test_the_unknown_share_counts_the_teachers_unk_but_not_the_students_own_in_the_first_2000_chunks():
+    unk, student_unk = 0, 1
+    table = np.array([unk, unk, 5, unk, 7])  # student ids 0, 1 and 3 are [UNK] to the teacher; 1 is the student's own [UNK]
+    chunks = np.array([[2, 4, 1], [3, 2, 4]] * 1000 + [[3, 3, 3]], dtype=np.uint16)
+    assert distill._unknown_share(chunks, table, unk, student_unk) == round(1000 / 6000, 6) == 0.166667
+    assert distill._unknown_share(chunks[-2:], table, unk, student_unk) == 0.666667
