@@ -415,3 +415,68 @@ def test_the_unknown_share_counts_the_teachers_unk_but_not_the_students_own_in_t
     chunks = np.array([[2, 4, 1], [3, 2, 4]] * 1000 + [[3, 3, 3]], dtype=np.uint16)
     assert distill._unknown_share(chunks, table, unk, student_unk) == round(1000 / 6000, 6) == 0.166667
     assert distill._unknown_share(chunks[-2:], table, unk, student_unk) == 0.666667
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop's pieces: the language coin, the batches, the optimizer, the log lines
+# ---------------------------------------------------------------------------------------------
+def test_the_language_coins_are_fixed_by_the_seed_and_the_micro_step():
+    """A resumed run (and every process) recomputes the coins; these are the ones every run so far drew."""
+    coins = lambda cfg: "".join("k" if distill.is_korean(cfg, i) else "e" for i in range(16))  # noqa: E731
+    assert coins(settings("out", seed=0)) == coins(settings("elsewhere", seed=0, lr=1.0)) == "kekeeekeekkeekek"
+    assert coins(settings("out", seed=1)) == "keeekkekkeekkeee"
+    assert coins(settings("out", p_ko=0.0)) == "e" * 16 and coins(settings("out", p_ko=1.0)) == "k" * 16
+    # Korean when the coin's draw in [0, 1) falls below p_ko: the first draw of seed 0 is 0.08082403917318748
+    assert not distill.is_korean(settings("out", p_ko=0.08082403917318748), 0)
+    assert distill.is_korean(settings("out", p_ko=0.08082403917318749), 0)
+
+
+def test_each_process_reads_its_own_slice_of_the_global_batch_as_int64_ids(tmp_path):
+    from harness.koenbert.corpus import ChunkOrder
+
+    chunks = np.arange(40, dtype=np.uint16).reshape(10, 4)  # ten chunks of four ids; chunk i holds 4i .. 4i+3
+    slices = []
+    for index in (0, 1):
+        run = tiny_run(tmp_path / "run", processes=Processes(process_index=index, num_processes=2), batch_size=2)
+        run.chunks, run.orders = {"ko": chunks}, {"ko": ChunkOrder(10, 4, 0, 0)}
+        batches = [distill.next_batch(run, "ko") for _ in range(3)]
+        assert all(b.dtype == torch.int64 and b.shape == (2, 4) for b in batches)
+        assert run.state.cursor["ko"] == [1, 4]  # the third global batch of 4 opened the second epoch (10 chunks)
+        slices.append(torch.cat(batches))
+    one = tiny_run(tmp_path / "run", batch_size=4)  # one process with the whole global batch reads the same rows
+    one.chunks, one.orders = {"ko": chunks}, {"ko": ChunkOrder(10, 4, 0, 0)}
+    whole = [distill.next_batch(one, "ko") for _ in range(3)]
+    for i, batch in enumerate(whole):
+        assert torch.equal(batch, torch.cat([slices[0][2 * i: 2 * i + 2], slices[1][2 * i: 2 * i + 2]]))
+    assert len({int(row[0]) for row in torch.cat(whole[:2])}) == 8  # no chunk twice within an epoch
+
+
+def test_the_optimizer_decays_matrices_only_and_warms_up_over_the_rounded_up_share_of_steps(tmp_path):
+    run = tiny_run(tmp_path / "run", lr=0.1, warmup=0.15, steps=10, weight_decay=0.02, betas=(0.8, 0.9))
+    matrices, vectors = run.optimizer.param_groups
+    assert [p.ndim for p in matrices["params"]] == [2] and [p.ndim for p in vectors["params"]] == [1, 1, 1]
+    assert (matrices["weight_decay"], vectors["weight_decay"]) == (0.02, 0.0)
+    assert all(g["betas"] == (0.8, 0.9) and g["fused"] for g in run.optimizer.param_groups)  # one kernel on the CPU too
+    lrs = []
+    for _ in range(10):
+        lrs.append(run.optimizer.param_groups[0]["lr"])
+        step(run)
+    assert lrs == pytest.approx([0.0, 0.05, 0.1, 0.0875, 0.075, 0.0625, 0.05, 0.0375, 0.025, 0.0125])  # ceil(1.5) = 2 steps up
+
+
+def test_a_log_line_holds_the_means_since_the_last_line_and_the_speed(monkeypatch):
+    from types import SimpleNamespace
+
+    clock = iter([100.0, 104.0, 105.0])  # the window opens at 100 s; record() reads the clock at 104 s and 105 s
+    monkeypatch.setattr(distill, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    window = distill._Window(tokens_at_start=1000)
+    for lang, loss in (("ko", 1.0), ("en", 4.0), ("ko", 2.0)):
+        window.add(lang, torch.tensor(loss))
+    record = window.record(TrainState(step=7, tokens=3000), lr=0.5, grad_norm=torch.tensor(2.5), started=90.0)
+    assert record == {"step": 7, "lr": 0.5, "loss": pytest.approx(7 / 3), "loss_ko": 1.5, "loss_en": 4.0, "grad_norm": 2.5,
+                      "tokens": 3000, "tokens_per_s": 500.0, "elapsed_s": 15.0}
+    clock = iter([0.0, 2.0, 2.0])
+    window = distill._Window(tokens_at_start=0)
+    window.add("en", torch.tensor(3.0))
+    record = window.record(TrainState(step=1, tokens=10), lr=0.1, grad_norm=torch.tensor(0.0), started=0.0)
+    assert (record["loss"], record["loss_ko"], record["loss_en"]) == (3.0, None, 3.0)  # no Korean batch in this window
