@@ -480,3 +480,97 @@ def test_a_log_line_holds_the_means_since_the_last_line_and_the_speed(monkeypatc
     window.add("en", torch.tensor(3.0))
     record = window.record(TrainState(step=1, tokens=10), lr=0.1, grad_norm=torch.tensor(0.0), started=0.0)
     assert (record["loss"], record["loss_ko"], record["loss_en"]) == (3.0, None, 3.0)  # no Korean batch in this window
+
+
+# ---------------------------------------------------------------------------------------------
+# The save at the end, and what the summary says
+# ---------------------------------------------------------------------------------------------
+class Saves:
+    """A stand-in for the student's model or tokenizer: save_pretrained writes one named file."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def save_pretrained(self, folder):
+        (Path(folder) / self.name).write_text("synthetic")
+
+
+class Tap:
+    def __init__(self):
+        self.removed = False
+
+    def remove(self):
+        self.removed = True
+
+
+def finished_run(tmp_path, monkeypatch, done: int, steps: int, processes: Processes | None = None) -> distill.Run:
+    from types import SimpleNamespace
+
+    student = tmp_path / "student"  # step 1's report beside the student model
+    student.mkdir(exist_ok=True)
+    (student / "koenbert_extend_report.json").write_text(
+        json.dumps({"segmentation": {"agreement": {"klue-ner (개체명)": 0.91}}}, ensure_ascii=False), encoding="utf-8")
+    run = tiny_run(tmp_path / "run", processes=processes, student=str(student), steps=steps)
+    run.out.mkdir()
+    run.student, run.student_tokenizer = Saves("model.safetensors"), Saves("tokenizer.json")
+    run.taps, run.student_tap = {"ko": Tap(), "en": Tap()}, Tap()
+    run.teacher_pieces = {"ko": {"lacked": 3, "rows_added": 3, "unknown_share": 0.0}}
+    run.state = TrainState(step=done, tokens=5000)
+    monkeypatch.setattr(distill, "time", SimpleNamespace(perf_counter=lambda: 50.0))
+    return run
+
+
+def test_a_finished_run_saves_the_student_and_a_summary_of_the_session(tmp_path, monkeypatch):
+    run = finished_run(tmp_path, monkeypatch, done=12_000, steps=12_000)
+    summary = distill.save(run, first_loss=0.7, last_record={"step": 12_000}, tokens_before=1000, started=40.0)
+    assert summary == {
+        "finished": True, "step": 12_000, "steps": 12_000, "first_loss": 0.7, "last": {"step": 12_000}, "processes": 1,
+        "precision": "no",
+        "segmentation": "the student's tokenizer cuts the text of both languages; each teacher reads the same pieces",
+        "teacher_pieces": {"ko": {"lacked": 3, "rows_added": 3, "unknown_share": 0.0}},
+        "segmentation_agreement": {"klue-ner (개체명)": 0.91},
+        "tokens_per_s": 400.0,  # 4,000 tokens this session in 10 s
+        "wall_s": 10.0,
+    }
+    assert (run.out / "distill.json").read_text() == json.dumps(summary, indent=2) + "\n"
+    assert {p.name for p in run.out.iterdir()} == {"distill.json", "model.safetensors", "tokenizer.json"}
+    assert plain(run) == f"saved the distilled student to {run.out}\n"
+    assert all(tap.removed for tap in (*run.taps.values(), run.student_tap))
+
+
+def test_a_run_stopped_early_saves_no_model_and_says_how_to_go_on(tmp_path, monkeypatch):
+    run = finished_run(tmp_path, monkeypatch, done=1_234, steps=12_000)
+    summary = distill.save(run, first_loss=None, last_record={}, tokens_before=0, started=40.0)
+    assert summary["finished"] is False and summary["step"] == 1_234
+    assert list(run.out.iterdir()) == []
+    assert plain(run) == "stopped at step 1,234 of 12,000; the same command with --resume goes on\n"
+
+
+def test_only_the_main_process_writes_the_model(tmp_path, monkeypatch):
+    run = finished_run(tmp_path, monkeypatch, done=5, steps=5, processes=Processes(process_index=1, num_processes=2))
+    assert distill.save(run, first_loss=0.5, last_record={}, tokens_before=0, started=40.0)["finished"] is True
+    assert list(run.out.iterdir()) == [] and plain(run) == ""
+
+
+def test_the_agreement_of_step_1_is_read_as_utf8_whatever_the_locale(tmp_path):
+    """None for a student step 1 did not make, or whose report has no agreement; read as UTF-8 also on a C-locale server."""
+    import subprocess
+    import sys
+
+    assert distill._segmentation_agreement(tmp_path) is None
+    (tmp_path / "koenbert_extend_report.json").write_text(json.dumps({"segmentation": {}}))
+    assert distill._segmentation_agreement(tmp_path) is None
+    (tmp_path / "koenbert_extend_report.json").write_text(json.dumps({"vocabulary": 3}))
+    assert distill._segmentation_agreement(tmp_path) is None
+    (tmp_path / "koenbert_extend_report.json").write_text(
+        json.dumps({"segmentation": {"agreement": {"ner (개체명)": 0.5}}}, ensure_ascii=False), encoding="utf-8")
+    assert distill._segmentation_agreement(tmp_path) == {"ner (개체명)": 0.5}
+    ascii_locale = {**__import__("os").environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    root = Path(distill.__file__).parents[2]  # the tree whose harness this test imported
+    ascii_locale["PYTHONPATH"] = str(root)
+    code = ("import sys; from pathlib import Path; from harness.koenbert.distill import _segmentation_agreement as a; "
+            "print(ascii(a(Path(sys.argv[1]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=ascii_locale,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == ascii({"ner (개체명)": 0.5})
