@@ -574,3 +574,64 @@ def test_the_agreement_of_step_1_is_read_as_utf8_whatever_the_locale(tmp_path):
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == ascii({"ner (개체명)": 0.5})
+
+
+# ---------------------------------------------------------------------------------------------
+# Setup's pieces: the processes, the parameters the loss cannot reach
+# ---------------------------------------------------------------------------------------------
+class Joined:
+    """A stand-in for accelerate.Accelerator that records how it was made; ``joined`` processes."""
+
+    made: list = []
+    joined = 1
+
+    def __init__(self, **kwargs):
+        Joined.made.append(kwargs)
+        self.num_processes = Joined.joined
+
+
+@pytest.mark.parametrize("precision, expected", [("auto", "no"), ("fp32", "no"), ("bf16", "bf16")])
+def test_the_precision_asked_for_is_the_one_run_and_cpu_processes_are_joined(monkeypatch, precision, expected):
+    if torch.cuda.is_available():
+        pytest.skip("on a GPU, auto means bf16 where supported and the processes are not CPU ones")
+    monkeypatch.setattr("accelerate.Accelerator", Joined)
+    monkeypatch.setattr(Joined, "made", [])
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    accelerator, chosen = distill._accelerator(settings("out", precision=precision))
+    assert chosen == expected and Joined.made == [{"mixed_precision": expected, "cpu": True}]
+
+
+def test_processes_launched_but_not_joined_are_an_error_naming_how_to_launch(monkeypatch):
+    monkeypatch.setattr("accelerate.Accelerator", Joined)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(DistillError) as caught:
+        distill._accelerator(settings("out", precision="fp32"))
+    assert str(caught.value) == (
+        "2 processes were launched but Accelerate joined 1; on CPU launch with `accelerate launch --multi_gpu "
+        "--num_processes N` or `torchrun --nproc_per_node N` (`accelerate launch --cpu` starts one)")
+    monkeypatch.setattr(Joined, "joined", 2)
+    assert distill._accelerator(settings("out", precision="fp32"))[0].num_processes == 2
+
+
+def test_the_parameters_the_loss_cannot_reach_are_frozen_without_drawing_randomness(tiny_english_bert):
+    from transformers import BertForMaskedLM
+
+    from harness.koenbert.minilm import QKVTap
+
+    student = BertForMaskedLM.from_pretrained(tiny_english_bert)
+    tap = QKVTap(student, -1, "--student fixture/model-a")
+    student.train()  # as a model in training would be: dropout on
+    rng = torch.get_rng_state()
+    frozen = distill._freeze_unreachable(student, tap, 101, torch.device("cpu"))
+    assert torch.equal(torch.get_rng_state(), rng)  # the probe ran in eval mode: no dropout mask drawn
+    last = "bert.encoder.layer.1."
+    assert frozen == [last + "attention.output.dense.weight", last + "attention.output.dense.bias",
+                      last + "attention.output.LayerNorm.weight", last + "attention.output.LayerNorm.bias",
+                      last + "intermediate.dense.weight", last + "intermediate.dense.bias",
+                      last + "output.dense.weight", last + "output.dense.bias",
+                      last + "output.LayerNorm.weight", last + "output.LayerNorm.bias",
+                      "cls.predictions.bias", "cls.predictions.transform.dense.weight", "cls.predictions.transform.dense.bias",
+                      "cls.predictions.transform.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias"]
+    for name, p in student.named_parameters():
+        assert p.requires_grad == (name not in frozen) and p.grad is None
+    assert student.training  # back to training mode for the loop
