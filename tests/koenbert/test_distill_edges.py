@@ -85,10 +85,14 @@ def printed(run: distill.Run) -> str:
 
 
 def plain(run: distill.Run) -> str:
+    return shown(run.console)
+
+
+def shown(console: Console) -> str:
     """What the console showed, without colour codes."""
     from rich.text import Text
 
-    return Text.from_ansi(printed(run)).plain
+    return Text.from_ansi(console.file.getvalue()).plain
 
 
 class Payload:
@@ -635,3 +639,118 @@ def test_the_parameters_the_loss_cannot_reach_are_frozen_without_drawing_randomn
     for name, p in student.named_parameters():
         assert p.requires_grad == (name not in frozen) and p.grad is None
     assert student.training  # back to training mode for the loop
+
+
+# ---------------------------------------------------------------------------------------------
+# The chunk cache, and setup's report (one tiny BERT as the student and both teachers)
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory):
+    """Synthetic text: 120 short English lines for one language, 40 for the other."""
+    root = tmp_path_factory.mktemp("edge-corpora")
+    lines = [f"the film number {i} was a good one , and the story of it was short ." for i in range(120)]
+    (root / "long.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "short.txt").write_text("\n".join(lines[:40]) + "\n", encoding="utf-8")
+    return root
+
+
+def tiny_settings(model, corpora, out, **overrides) -> DistillConfig:
+    values = dict(student=str(model), ko_teacher=str(model), en_teacher=str(model), ko_corpus=[str(corpora / "short.txt")],
+                  en_corpus=[str(corpora / "long.txt")], out=str(out), seq_len=16, batch_size=2, steps=3,
+                  relation_heads=2, precision="fp32")
+    return DistillConfig(**{**values, **overrides})
+
+
+def test_the_chunk_cache_is_built_once_memory_mapped_and_described(tiny_english_bert, corpora, tmp_path):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_english_bert)
+    cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "run")
+    path = tmp_path / "run" / "chunks" / "ko.npy"  # the run's folder does not exist yet
+    files = [corpora / "short.txt"]
+    console = colour_console()
+    chunks = distill._chunks(path, files, tokenizer, cfg, "ko", console, resuming=False)
+    assert isinstance(chunks, np.memmap) and chunks.shape[1] == 16  # read from disk, not held in memory
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ko.json", "ko.npy"]  # no temporary file left
+    stat = files[0].stat()
+    assert (path.parent / "ko.json").read_text() == json.dumps(
+        {"files": [[str(files[0]), stat.st_size, stat.st_mtime_ns]], "tokenizer": str(tiny_english_bert),
+         "packing": "a [SEP] after every line", "seq_len": 16}, indent=2) + "\n"
+    assert shown(console) == "tokenizing --ko-corpus (1 file(s)) with the student's tokenizer\n"
+
+    again = colour_console()
+    cached = distill._chunks(path, files, tokenizer, cfg, "ko", again, resuming=True)
+    assert isinstance(cached, np.memmap) and np.array_equal(cached, chunks) and shown(again) == ""
+
+    (path.parent / "ko.npy").unlink()  # a cache half removed is built again
+    rebuilt = distill._chunks(path, files, tokenizer, cfg, "ko", colour_console(), resuming=True)
+    assert np.array_equal(rebuilt, chunks)
+
+
+def test_a_changed_corpus_rebuilds_the_cache_before_the_first_checkpoint_and_stops_a_resume(tiny_english_bert, corpora,
+                                                                                           tmp_path):
+    from harness.koenbert.corpus import CorpusError
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_english_bert)
+    text = tmp_path / "ko.txt"
+    text.write_text((corpora / "short.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "run", ko_corpus=[str(text)])
+    path = tmp_path / "run" / "chunks" / "ko.npy"
+    first = distill._chunks(path, [text], tokenizer, cfg, "ko", colour_console(), resuming=False)
+    text.write_text(text.read_text(encoding="utf-8") * 2, encoding="utf-8")
+    with pytest.raises(CorpusError) as caught:
+        distill._chunks(path, [text], tokenizer, cfg, "ko", colour_console(), resuming=True)
+    assert str(caught.value) == (
+        f"--ko-corpus: the files or settings changed since {path} was made from them (see {path.with_suffix('.json')}); "
+        "an exact resume needs the same text: restore the files or start a new --out")
+    console = colour_console()
+    second = distill._chunks(path, [text], tokenizer, cfg, "ko", console, resuming=False)
+    assert len(second) > len(first) and "tokenizing --ko-corpus (1 file(s))" in shown(console)
+
+
+def test_the_first_design_cuts_with_the_teachers_tokenizer_and_keeps_student_ids(tiny_english_bert, corpora, tmp_path):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_english_bert)
+    files = [corpora / "short.txt"]
+    student = distill._chunks(tmp_path / "a" / "en.npy", files, tokenizer,
+                              tiny_settings(tiny_english_bert, corpora, tmp_path / "a"), "en", colour_console(), False)
+    console = colour_console()
+    cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "b", segmentation="teachers",
+                        en_teacher=str(tiny_english_bert) + "/")  # the teacher named apart from the student
+    teachers = distill._chunks(tmp_path / "b" / "en.npy", files, tokenizer, cfg, "en", console, False)
+    assert np.array_equal(teachers, student)  # this teacher's tokenizer is the student's: the same pieces, the same ids
+    assert shown(console) == "tokenizing --en-corpus (1 file(s)) with the teacher's tokenizer\n"
+    assert json.loads((tmp_path / "b" / "en.json").read_text())["tokenizer"] == str(tiny_english_bert) + "/"
+
+
+def test_setup_reports_what_it_built_and_a_resume_with_nothing_to_resume(tiny_english_bert, corpora, tmp_path, capsys):
+    out = tmp_path / "nested" / "run"
+    cfg = tiny_settings(tiny_english_bert, corpora, out)
+    run = distill.setup(cfg, resume=True)
+    assert (out / "distill-config.json").read_text() == json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n"
+    assert run.latest is None and run.state == TrainState() and run.precision == "no"
+    trained_count = f"{sum(p.numel() for p in run.trainable):,}"
+    assert capsys.readouterr().err.splitlines()[-4:] == [
+        "tokenizing --ko-corpus (1 file(s)) with the student's tokenizer",
+        "tokenizing --en-corpus (1 file(s)) with the student's tokenizer",
+        f"--resume: no checkpoint in {out / 'checkpoints'}; starting at step 0",
+        f"student {tiny_english_bert}: {trained_count} parameters trained, {len(run.frozen)} tensors frozen (unreachable "
+        f"by the loss); 1 process(es), precision no; chunks: ko {len(run.chunks['ko']):,}, en {len(run.chunks['en']):,} "
+        "of 16 tokens; teachers read as [UNK]: ko 0.000%, en 0.000%"]
+    assert len(run.frozen) == 15 and len(run.chunks["en"]) > len(run.chunks["ko"]) >= 2
+    assert run.orders["ko"].global_batch == 2 and run.teacher_pieces["ko"]["unknown_share"] == 0.0
+    assert "unk_id" not in run.teacher_pieces["en"]
+
+
+def test_a_corpus_shorter_than_one_global_batch_is_refused(tiny_english_bert, corpora, tmp_path):
+    from harness.koenbert.corpus import CorpusError
+
+    sizes = distill.setup(tiny_settings(tiny_english_bert, corpora, tmp_path / "a"), resume=False).chunks
+    n = len(sizes["ko"])
+    distill.setup(tiny_settings(tiny_english_bert, corpora, tmp_path / "b", batch_size=n), resume=False)  # exactly one batch
+    with pytest.raises(CorpusError) as caught:
+        distill.setup(tiny_settings(tiny_english_bert, corpora, tmp_path / "c", batch_size=n + 1), resume=False)
+    assert str(caught.value) == (f"--ko-corpus: {n} chunks of 16 tokens, fewer than one batch ({n + 1} x 1 processes = "
+                                 f"{n + 1}); add text or lower --batch-size")
