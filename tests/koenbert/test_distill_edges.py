@@ -6,6 +6,7 @@ test_distill.py runs the same code end to end on real tokenizers and text."""
 import io
 import json
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -754,3 +755,65 @@ def test_a_corpus_shorter_than_one_global_batch_is_refused(tiny_english_bert, co
         distill.setup(tiny_settings(tiny_english_bert, corpora, tmp_path / "c", batch_size=n + 1), resume=False)
     assert str(caught.value) == (f"--ko-corpus: {n} chunks of 16 tokens, fewer than one batch ({n + 1} x 1 processes = "
                                  f"{n + 1}); add text or lower --batch-size")
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop: log lines, checkpoints and the progress bar, around a scripted optimizer step
+# ---------------------------------------------------------------------------------------------
+SCRIPT = [(None, 4.0), (1.0, 2.0), (3.0, None), (5.0, None), (None, 6.0)]  # (ko, en) loss of steps 1-5; None: not drawn
+
+
+def scripted(monkeypatch):
+    """optimizer_step replaced by SCRIPT: step i has lr 0.1 i and gradient norm i, and reads 64 tokens;
+    the clock ticks one second each time the loop reads it."""
+    from itertools import count
+    from types import SimpleNamespace
+
+    def optimizer_step(run):
+        ko, en = SCRIPT[run.state.step]
+        run.state.step += 1
+        run.state.tokens += 64
+        losses = {"ko": None if ko is None else torch.tensor(ko), "en": None if en is None else torch.tensor(en)}
+        return losses, 0.1 * run.state.step, torch.tensor(float(run.state.step))
+
+    monkeypatch.setattr(distill, "optimizer_step", optimizer_step)
+    ticks = count()
+    monkeypatch.setattr(distill, "time", SimpleNamespace(perf_counter=lambda: float(next(ticks))))
+
+
+def test_the_loop_logs_every_few_steps_and_at_the_end_and_checkpoints_likewise(tmp_path, monkeypatch):
+    scripted(monkeypatch)
+    run = tiny_run(tmp_path / "run", steps=5, log_every=2, save_every=3)
+    run.out.mkdir()  # as setup leaves it
+    first_loss, last = distill.train(run, show_progress=False)
+    records = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert records == [
+        {"step": 2, "lr": 0.2, "loss": pytest.approx(7 / 3), "loss_ko": 1.0, "loss_en": 3.0, "grad_norm": 2.0, "tokens": 128,
+         "tokens_per_s": 64.0, "elapsed_s": 2.0},
+        {"step": 4, "lr": 0.4, "loss": 4.0, "loss_ko": 4.0, "loss_en": None, "grad_norm": 4.0, "tokens": 256,
+         "tokens_per_s": 128.0, "elapsed_s": 5.0},
+        {"step": 5, "lr": 0.5, "loss": 6.0, "loss_ko": None, "loss_en": 6.0, "grad_norm": 5.0, "tokens": 320,
+         "tokens_per_s": 64.0, "elapsed_s": 8.0},
+    ]
+    assert (first_loss, last) == (4.0, records[-1])  # the first loss drawn, whichever language
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["step-00000003", "step-00000005"]
+    assert printed(run) == ""  # no progress bar asked for
+
+
+def test_the_loop_stops_at_stop_at_with_a_log_line_and_a_checkpoint(tmp_path, monkeypatch):
+    scripted(monkeypatch)
+    run = tiny_run(tmp_path / "run", steps=5, log_every=2, save_every=2, stop_at=3)
+    run.out.mkdir()  # as setup leaves it
+    distill.train(run, show_progress=False)
+    assert run.state.step == 3
+    assert [json.loads(line)["step"] for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()] == [2, 3]
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["step-00000002", "step-00000003"]
+
+
+def test_the_progress_bar_shows_the_steps_the_newest_loss_of_each_language_and_the_speed(tmp_path, monkeypatch):
+    scripted(monkeypatch)
+    run = tiny_run(tmp_path / "run", steps=5, log_every=2, save_every=5)
+    run.out.mkdir()  # as setup leaves it
+    distill.train(run, show_progress=True)
+    final = shown(run.console).splitlines()[-1]  # the bar as it was left on the screen
+    assert re.fullmatch(r"distill ━+ 5/5 loss ko 4\.0000 loss en 6\.0000  64 tok/s 0:00:00", final.strip()), final
