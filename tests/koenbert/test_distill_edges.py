@@ -811,9 +811,13 @@ def test_the_loop_stops_at_stop_at_with_a_log_line_and_a_checkpoint(tmp_path, mo
 
 
 def test_the_progress_bar_shows_the_steps_the_newest_loss_of_each_language_and_the_speed(tmp_path, monkeypatch):
+    from rich.text import Text
+
     scripted(monkeypatch)
     run = tiny_run(tmp_path / "run", steps=5, log_every=2, save_every=5)
     run.out.mkdir()  # as setup leaves it
+    run.state.step, run.state.tokens = 2, 128  # resumed at step 2
     distill.train(run, show_progress=True)
-    final = shown(run.console).splitlines()[-1]  # the bar as it was left on the screen
-    assert re.fullmatch(r"distill ━+ 5/5 loss ko 4\.0000 loss en 6\.0000  64 tok/s 0:00:00", final.strip()), final
+    frames = [Text.from_ansi(f).plain.strip() for f in printed(run).split("\r\x1b[2K") if "distill" in f]
+    assert re.fullmatch(r"distill ━+╺━+ 2/5  -:--:--", frames[0]), frames[0]  # where the resumed run starts
+    assert re.fullmatch(r"distill ━+ 5/5 loss ko 4\.0000 loss en 6\.0000  64 tok/s 0:00:00", frames[-1]), frames[-1]
