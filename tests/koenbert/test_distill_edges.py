@@ -821,3 +821,35 @@ def test_the_progress_bar_shows_the_steps_the_newest_loss_of_each_language_and_t
     frames = [Text.from_ansi(f).plain.strip() for f in printed(run).split("\r\x1b[2K") if "distill" in f]
     assert re.fullmatch(r"distill ━+╺━+ 2/5  -:--:--", frames[0]), frames[0]  # where the resumed run starts
     assert re.fullmatch(r"distill ━+ 5/5 loss ko 4\.0000 loss en 6\.0000  64 tok/s 0:00:00", frames[-1]), frames[-1]
+
+
+@pytest.fixture(scope="module")
+def still_bert(tmp_path_factory, english_model_dir):
+    """A tiny BERT without dropout (synthetic): two passes over the same text give the same numbers."""
+    from harness import tiny
+
+    return tiny.tiny_bert(english_model_dir, tmp_path_factory.mktemp("still-bert"), dropout=0.0)
+
+
+def test_two_accumulated_micro_batches_make_the_step_of_one_batch_twice_the_size(still_bert, corpora, tmp_path):
+    """All Korean (p_ko=1): 2 micro-steps of 2 chunks read the chunks 1 step of 4 reads, and average the same gradient."""
+    common = dict(p_ko=1.0, warmup=0.0, lr=0.01, clip=1e6)
+    accumulated = distill.setup(tiny_settings(still_bert, corpora, tmp_path / "a", batch_size=2, grad_accum=2, **common),
+                                resume=False)
+    whole = distill.setup(tiny_settings(still_bert, corpora, tmp_path / "b", batch_size=4, **common), resume=False)
+    (loss_a, lr_a, norm_a), (loss_b, lr_b, norm_b) = distill.optimizer_step(accumulated), distill.optimizer_step(whole)
+    assert loss_a["en"] is None and loss_b["en"] is None
+    assert float(loss_a["ko"]) == pytest.approx(float(loss_b["ko"]), rel=1e-5)
+    assert float(norm_a) == pytest.approx(float(norm_b), rel=1e-4) and float(norm_a) > 0
+    assert lr_a == lr_b == 0.01  # the rate the step used (no warm-up)
+    assert (accumulated.state.step, accumulated.state.micro_step, accumulated.state.tokens) == (1, 2, 64)
+    assert (whole.state.step, whole.state.micro_step, whole.state.tokens) == (1, 1, 64)
+    assert accumulated.state.cursor == whole.state.cursor == {"ko": [0, 4], "en": [0, 0]}
+    assert all(p.grad is None for p in accumulated.trainable)  # nothing carried into the next step
+
+
+def test_each_micro_step_draws_its_own_language(still_bert, corpora, tmp_path):
+    run = distill.setup(tiny_settings(still_bert, corpora, tmp_path / "run", grad_accum=2, warmup=0.0), resume=False)
+    losses, _, _ = distill.optimizer_step(run)  # seed 0: the coins of micro-steps 0 and 1 are Korean, English
+    assert losses["ko"] is not None and losses["en"] is not None
+    assert run.state.cursor == {"ko": [0, 2], "en": [0, 2]}
