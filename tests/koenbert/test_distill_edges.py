@@ -853,3 +853,50 @@ def test_each_micro_step_draws_its_own_language(still_bert, corpora, tmp_path):
     losses, _, _ = distill.optimizer_step(run)  # seed 0: the coins of micro-steps 0 and 1 are Korean, English
     assert losses["ko"] is not None and losses["en"] is not None
     assert run.state.cursor == {"ko": [0, 2], "en": [0, 2]}
+
+
+# ---------------------------------------------------------------------------------------------
+# A teacher reads the student's pieces: rows added when the student was extended from it
+# ---------------------------------------------------------------------------------------------
+NEW_PIECES = ["새말", "낱말", "말씨"]  # pieces the English teacher lacks (synthetic)
+
+
+def extended(teacher_dir):
+    """A student made from the teacher as step 1 makes one: the teacher's rows, plus rows for three new pieces."""
+    from transformers import AutoTokenizer, BertForMaskedLM
+
+    tokenizer = AutoTokenizer.from_pretrained(teacher_dir)
+    tokenizer.add_tokens(NEW_PIECES)
+    student = BertForMaskedLM.from_pretrained(teacher_dir)
+    student.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    with torch.no_grad():
+        student.get_input_embeddings().weight[-3:] = torch.arange(3 * 32, dtype=torch.float32).reshape(3, 32) / 100
+    return student, tokenizer
+
+
+def test_a_teacher_the_student_was_extended_from_reads_the_new_pieces_through_the_students_rows(tiny_english_bert,
+                                                                                              corpora, tmp_path):
+    student, tokenizer = extended(tiny_english_bert)
+    cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "run")
+    teacher, tap, table, pieces = distill.load_teacher(cfg, "en", student, tokenizer)
+    assert pieces == {"lacked": 3, "rows_added": 3, "unk_id": 100}
+    ids = tokenizer.convert_tokens_to_ids(NEW_PIECES)
+    assert table[ids].tolist() == [30522, 30523, 30524]  # new rows at the end of the teacher's table
+    rows = teacher.get_input_embeddings().weight
+    assert rows.shape == (30525, 32) and torch.equal(rows[30522:], student.get_input_embeddings().weight[ids])
+    assert table[tokenizer.convert_tokens_to_ids("film")] == tokenizer.convert_tokens_to_ids("film")
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())  # frozen
+    teacher(input_ids=torch.as_tensor(table[[[101, ids[0], 102]]]))  # it reads through its relation tap
+    assert [t.shape for t in tap.take()] == [(1, 3, 32)] * 3
+
+
+def test_a_teacher_the_student_was_not_extended_from_reads_the_new_pieces_as_unk(tiny_english_bert, corpora, tmp_path):
+    from harness import tiny
+
+    other = tiny.tiny_bert(tiny_english_bert, tmp_path / "other-teacher", seed=7)  # the same vocabulary, other rows
+    student, tokenizer = extended(tiny_english_bert)
+    cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "run", ko_teacher=str(other))
+    teacher, _, table, pieces = distill.load_teacher(cfg, "ko", student, tokenizer)
+    assert pieces == {"lacked": 3, "rows_added": 0, "unk_id": 100}
+    assert table[tokenizer.convert_tokens_to_ids(NEW_PIECES)].tolist() == [100, 100, 100]
+    assert teacher.get_input_embeddings().weight.shape == (30522, 32)
