@@ -875,10 +875,21 @@ def extended(teacher_dir):
 
 
 def test_a_teacher_the_student_was_extended_from_reads_the_new_pieces_through_the_students_rows(tiny_english_bert,
-                                                                                              corpora, tmp_path):
+                                                                                              corpora, tmp_path, caplog):
     student, tokenizer = extended(tiny_english_bert)
     cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "run")
-    teacher, tap, table, pieces = distill.load_teacher(cfg, "en", student, tokenizer)
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_info()  # a user who asked the library for its load reports
+    caplog.clear()
+    try:
+        teacher, tap, table, pieces = distill.load_teacher(cfg, "en", student, tokenizer)
+    finally:
+        hf_logging.set_verbosity(before)
+    said = "\n".join(record.getMessage() for record in caplog.records)
+    assert "config.json" in said and "model.safetensors" not in said  # the teacher's weights load quietly (its unused
+    # MLM head does not matter here); its tokenizer does not
     assert pieces == {"lacked": 3, "rows_added": 3, "unk_id": 100}
     ids = tokenizer.convert_tokens_to_ids(NEW_PIECES)
     assert table[ids].tolist() == [30522, 30523, 30524]  # new rows at the end of the teacher's table
