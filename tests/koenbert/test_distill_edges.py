@@ -845,7 +845,7 @@ def test_two_accumulated_micro_batches_make_the_step_of_one_batch_twice_the_size
     assert (accumulated.state.step, accumulated.state.micro_step, accumulated.state.tokens) == (1, 2, 64)
     assert (whole.state.step, whole.state.micro_step, whole.state.tokens) == (1, 1, 64)
     assert accumulated.state.cursor == whole.state.cursor == {"ko": [0, 4], "en": [0, 0]}
-    assert all(p.grad is None for p in accumulated.trainable)  # nothing carried into the next step
+    assert all(p.grad is None for p in accumulated.trainable)  # gradients freed between steps, not kept as zeros
 
 
 def test_each_micro_step_draws_its_own_language(still_bert, corpora, tmp_path):
