@@ -16,6 +16,9 @@ from mutmut.__main__ import SourceFileMutationData, get_diff_for_mutant, status_
 
 out = Path(sys.argv[1])
 # Mutants judged equivalent (no test can tell them apart from the original), one per line: "name  # why".
+# "CPU-only: ..." marks a mutant that differs only where a GPU is used (a device argument): left out like the
+# others on a machine without one, and counted apart in the report
+CPU_ONLY = "CPU-only:"
 equivalent = {}
 for line in (out / "equivalent.txt").read_text(encoding="utf-8").splitlines() if (out / "equivalent.txt").exists() else []:
     if line.strip() and not line.startswith("#"):
@@ -67,7 +70,10 @@ def summary(names) -> tuple[str, str]:
     scored = killed + survived + no_tests
     run = "full run" if len(done) == len(names) else f"PARTIAL: {len(names) - len(done)} not checked"
     timeouts = f" ({counts['timeout']} by timeout)" if counts["timeout"] else ""
+    cpu_only = sum(1 for n in done if equivalent.get(n, "").startswith(CPU_ONLY) and status[n] in ("survived", "no tests"))
     text = f"{len(names)} mutants ({run}), {killed} killed{timeouts}, {survived} survived, {no_tests} no tests, {equiv} equivalent"
+    if cpu_only:
+        text += f" ({cpu_only} of them only on a machine without a GPU)"
     if other:
         text += f", {other} other ({', '.join(sorted({status[n] for n in done} - {'killed', 'timeout', 'survived', 'no tests'}))})"
     return text, f"{killed}/{scored} = {100 * killed / max(scored, 1):.1f}%"
@@ -125,7 +131,8 @@ for name in status:
     by_module.setdefault(module_of(name), []).append(name)
 carried = sorted(m for m, names in by_module.items()
                  if m in previous_lines and all(status[n] == "not checked" for n in names))
-lines = ["score = killed / (killed + survived + no tests); equivalent mutants (equivalent.txt) are left out", ""]
+lines = ["score = killed / (killed + survived + no tests); equivalent mutants (equivalent.txt) are left out;",
+         f"those marked {CPU_ONLY!r} there differ only on a GPU, which tests here cannot reach", ""]
 killed_total, scored_total = 0, 0
 for module, names in sorted(by_module.items()):
     if module in carried:
