@@ -1,0 +1,343 @@
+"""harness/data.py's hub path, offline: what a hub dataset yields and what a user is told when it cannot.
+
+Every dataset here is synthetic and in memory: ``datasets.load_dataset_builder`` is replaced by
+a fake that hands back the splits it was given (or raises what a real one raises), so the hub is
+never contacted. The task files are written per test under a neutral id (fixture/hub-a).
+"""
+
+from pathlib import Path
+
+import datasets
+import pytest
+import yaml
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Json, List, Value
+
+from harness import data
+from harness.data import DataError, DataUnavailable
+from harness.spec import load_spec
+
+LABELS = ["alpha", "beta", "gamma"]  # the task's order
+HUB_ORDER = ["gamma", "alpha", "beta"]  # the fixture hub's ClassLabel order: labels map by name, not position
+COMMIT = "c" * 40
+COLUMNS = {"text_a": "sentence", "label": "label"}
+
+
+def hub_split(prefix, n, labels=None):
+    """``n`` synthetic rows 'prefix 0'.., hub labels cycling 0, 1, 2 unless given."""
+    features = Features({"sentence": Value("string"), "label": ClassLabel(names=HUB_ORDER)})
+    labels = [i % 3 for i in range(n)] if labels is None else labels
+    return Dataset.from_dict({"sentence": [f"{prefix} {i}" for i in range(n)], "label": labels}, features=features)
+
+
+def task_names(hub_labels):
+    """The task's label names of hub ClassLabel ints."""
+    return [HUB_ORDER[i] for i in hub_labels]
+
+
+class FakeBuilder:
+    """Stands in for datasets.load_dataset_builder: records its arguments, returns ``splits`` or raises ``error``."""
+
+    splits: DatasetDict = DatasetDict()
+    hash = COMMIT
+    error = None
+    calls: list = []
+
+    def __init__(self, path, name=None, revision=None):
+        FakeBuilder.calls.append((path, name, revision))
+        if FakeBuilder.error is not None:
+            raise FakeBuilder.error
+
+    def download_and_prepare(self):
+        pass
+
+    def as_dataset(self):
+        return FakeBuilder.splits
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    """The fake hub: set ``hub.splits`` (and ``hub.hash``, ``hub.error``) before loading."""
+    monkeypatch.setattr(FakeBuilder, "calls", [])
+    monkeypatch.setattr(FakeBuilder, "splits", DatasetDict(train=hub_split("train text", 12), validation=hub_split("held-out text", 6)))
+    monkeypatch.setattr(FakeBuilder, "hash", COMMIT)
+    monkeypatch.setattr(FakeBuilder, "error", None)
+    monkeypatch.setattr(datasets, "load_dataset_builder", FakeBuilder)
+    return FakeBuilder
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A working folder holding tasks/, with the shared data beside it (../shared/data), as in a clone."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shared = tmp_path / "shared" / "data"
+    shared.mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(data, "SHARED_DATA", shared)
+    return folder
+
+
+def write_task(folder, hub=None, local=None, labels=LABELS, head="sequence-classification"):
+    """A synthetic task file tasks/fixture/hub-a.yaml with the given dataset sources."""
+    dataset = {"labels": labels} if labels else {}
+    if hub is not None:
+        dataset["hub"] = {"path": "fixture/hub-a", "name": "config-a", "columns": COLUMNS, **hub}
+    if local is not None:
+        dataset["local"] = local
+    raw = {
+        "name": "Fixture hub A",
+        "suite": "fixture",
+        "language": "en",
+        "description": "synthetic task for the hub loader's tests",
+        "dataset": dataset,
+        "head": head,
+        "metrics": {"primary": "accuracy" if head == "sequence-classification" else "pearson"},
+        "hyperparameters": {"learning_rate": 1e-4, "batch_size": 2, "epochs": 1, "max_length": 16},
+    }
+    path = Path(folder) / "tasks" / "fixture" / "hub-a.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return load_spec(path, known={})
+
+
+LOCAL = {
+    "files": {
+        "train": {"path": "fixture/train.csv", "format": "csv", "columns": {"text_a": "sentence", "label": "label"}},
+        "validation": {"path": "fixture/dev.csv", "format": "csv", "columns": {"text_a": "sentence", "label": "label"}},
+    }
+}
+LOCAL_LIST = "train -> fixture/train.csv, validation -> fixture/dev.csv"
+SHARED_HINT = " (e.g. the KLUE/GLUE files of ../shared/data: --data-dir ../shared/data)"
+
+
+def rows(dataset):
+    return [(row["text_a"], LABELS[row["label"]]) for row in dataset]
+
+
+# --------------------------------------------------------------------------------------
+# What a hub dataset yields
+# --------------------------------------------------------------------------------------
+
+
+def test_hub_rows_labels_splits_and_revision(project, hub):
+    spec = write_task(project, hub={"train": "train[2:8]", "validation": "validation[:50%]"})
+    loaded = data.load(spec, warn=pytest.fail)
+    assert hub.calls == [("fixture/hub-a", "config-a", None)]
+    assert rows(loaded.dataset["train"]) == [(f"train text {i}", HUB_ORDER[i % 3]) for i in range(2, 8)]
+    assert rows(loaded.dataset["validation"]) == [("held-out text 0", "gamma"), ("held-out text 1", "alpha"), ("held-out text 2", "beta")]
+    assert loaded.splits == ("train[2:8]", "validation[:50%]")
+    assert (loaded.source, loaded.hub_revision, loaded.files) == (f"hub:fixture/hub-a/config-a@{COMMIT}", COMMIT, ())
+    assert (loaded.train_examples, loaded.validation_examples, loaded.carved) == (6, 3, False)
+    assert loaded.note == "train = train[2:8] of fixture/hub-a/config-a; scored on validation[:50%]"
+    assert loaded.label_counts == {"train": {"alpha": 2, "beta": 2, "gamma": 2}, "validation": {"alpha": 1, "beta": 1, "gamma": 1}}
+    assert loaded.warnings == ()  # train[2:8] and validation[:50%] are different splits: no rows shared
+
+
+def test_the_plain_splits_of_a_dataset_without_config(project, hub):
+    spec = write_task(project, hub={"name": None})
+    loaded = data.load(spec)
+    assert hub.calls == [("fixture/hub-a", None, None)]
+    assert loaded.source == f"hub:fixture/hub-a@{COMMIT}" and loaded.splits == ("train", "validation")
+    assert (loaded.train_examples, loaded.validation_examples, loaded.note) == (12, 6, None)
+
+
+def test_a_pinned_revision_is_asked_for_and_kept_when_the_builder_names_no_commit(project, hub):
+    hub.hash = None
+    loaded = data.load(write_task(project, hub={"revision": "v1.0"}))
+    assert hub.calls == [("fixture/hub-a", "config-a", "v1.0")]
+    assert (loaded.hub_revision, loaded.source) == ("v1.0", "hub:fixture/hub-a/config-a@v1.0")
+    unpinned = data.load(write_task(project, hub={}))
+    assert (unpinned.hub_revision, unpinned.source) == ("unknown", "hub:fixture/hub-a/config-a@unknown")
+
+
+def test_train_and_eval_from_one_split_are_warned(project, hub):
+    spec = write_task(project, hub={})
+    warned = []
+    loaded = data.load(spec, train_split="validation", eval_split="validation[:50%]", warn=warned.append)
+    assert loaded.splits == ("validation", "validation[:50%]") and not loaded.carved
+    assert loaded.warnings[0] == "train (validation) and the scored split (validation[:50%]) share 3 rows"
+    assert warned == list(loaded.warnings)
+    disjoint = data.load(spec, train_split="validation[:50%]", eval_split="validation[50%:]", warn=pytest.fail)
+    assert disjoint.warnings == ()
+    assert disjoint.note == "train = validation[:50%] of fixture/hub-a/config-a; scored on validation[50%:]"
+
+
+def test_a_spec_carve_of_one_hub_split(project, hub):
+    hub.splits = DatasetDict(validation=hub_split("held-out text", 12))
+    spec = write_task(project, hub={"train": "validation[:50%]", "validation": "validation[50%:]"})
+    loaded = data.load(spec, warn=pytest.fail)
+    assert loaded.carved and loaded.splits == ("validation[:50%]", "validation[50%:]")
+    assert loaded.note == ("train = validation[:50%] of fixture/hub-a/config-a; scored on validation[50%:] "
+                           "(stratified by label, after a seeded shuffle: stratified shuffle v1, seed 0)")
+    train, scored = (rows(loaded.dataset[side]) for side in ("train", "validation"))
+    assert sorted(train + scored) == sorted((f"held-out text {i}", HUB_ORDER[i % 3]) for i in range(12))
+    assert loaded.label_counts == {"train": {"alpha": 2, "beta": 2, "gamma": 2}, "validation": {"alpha": 2, "beta": 2, "gamma": 2}}
+    # a user's --train-split alone already means file order for both sides, not the spec's carve
+    user = data.load(spec, train_split="validation[:50%]", warn=pytest.fail)
+    assert not user.carved
+    assert [text for text, _ in rows(user.dataset["validation"])] == [f"held-out text {i}" for i in range(6, 12)]
+
+
+# --------------------------------------------------------------------------------------
+# Columns: nested, dotted, ClassLabel or not
+# --------------------------------------------------------------------------------------
+
+
+def test_a_label_two_structs_deep_maps_through_its_class_label(project):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold.label"}})
+    features = Features({"sentence": Value("string"), "meta": {"gold": {"label": ClassLabel(names=HUB_ORDER)}, "note": Value("string")}})
+    hub_rows = {"sentence": ["s0", "s1", "s2"], "meta": [{"gold": {"label": i}, "note": "n"} for i in (2, 0, 1)]}
+    ds = data.from_hub_dataset(Dataset.from_dict(hub_rows, features=features), spec)
+    assert rows(ds) == [("s0", "beta"), ("s1", "gamma"), ("s2", "alpha")]
+
+
+def test_a_column_whose_name_holds_a_dot_wins_over_nesting(project):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "gold.label"}})
+    features = Features({"sentence": Value("string"), "gold.label": ClassLabel(names=HUB_ORDER)})
+    ds = data.from_hub_dataset(Dataset.from_dict({"sentence": ["s0", "s1"], "gold.label": [1, 0]}, features=features), spec)
+    assert rows(ds) == [("s0", "alpha"), ("s1", "gamma")]
+
+
+def test_a_label_inside_a_json_column_is_read_by_name(project):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold"}})
+    features = Features({"sentence": Value("string"), "meta": Json()})
+    hub_rows = {"sentence": ["s0", "s1"], "meta": [{"gold": "gamma"}, {"gold": "alpha"}]}
+    ds = data.from_hub_dataset(Dataset.from_dict(hub_rows, features=features), spec)
+    assert rows(ds) == [("s0", "gamma"), ("s1", "alpha")]
+
+
+# --------------------------------------------------------------------------------------
+# What a user is told: the dataset, the field, the fix
+# --------------------------------------------------------------------------------------
+
+
+def test_no_hub_source_lists_the_local_files(project):
+    spec = write_task(project, local=LOCAL)
+    with pytest.raises(DataError) as err:
+        data.load(spec)
+    assert str(err.value) == (
+        "task fixture/hub-a has no hub source (tasks/fixture/hub-a.yaml: dataset.hub); "
+        f"pass --data-dir DIR with its local files: {LOCAL_LIST}{SHARED_HINT}"
+    )
+
+
+def test_a_missing_split_names_what_the_dataset_has(project, hub):
+    spec = write_task(project, hub={})
+    with pytest.raises(DataError) as err:
+        data.load(spec, eval_split="test[:10]")
+    assert str(err.value) == "fixture/hub-a/config-a has no split 'test' (asked for 'test[:10]'); it has train, validation"
+
+
+@pytest.mark.parametrize("column", ["premise", "premise.text", "sentence."])
+def test_a_missing_column_names_the_columns_there_are(project, column):
+    spec = write_task(project, hub={"columns": {"text_a": column, "label": "label"}})
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(hub_split("s", 2), spec)
+    assert str(err.value) == f"hub dataset: no column {column!r}; it has sentence, label (fix dataset.hub.columns)"
+
+
+def test_a_missing_nested_field_names_the_row(project):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold"}})
+    features = Features({"sentence": Value("string"), "meta": {"gold": Value("string")}})
+    hub_rows = Dataset.from_dict({"sentence": ["s0", "s1"], "meta": [{"gold": "alpha"}, None]}, features=features)
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(hub_rows, spec, where="fixture/hub-a/config-a train")
+    assert str(err.value) == ("fixture/hub-a/config-a train, row 1: no column 'gold'; the row has: no columns "
+                              "(a JSON NoneType, not an object) (fix the spec's columns mapping)")
+
+
+def test_a_label_that_is_no_class_names_the_dataset_and_row(project):
+    spec = write_task(project, hub={})
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(hub_split("s", 3, labels=[0, 1, -1]), spec, where="fixture/hub-a/config-a test")
+    assert str(err.value) == (
+        "fixture/hub-a/config-a test, row 2: label -1 is not a class of this dataset (a split without gold labels, "
+        "such as a test split?); its classes are ['gamma', 'alpha', 'beta']"
+    )
+
+
+@pytest.mark.parametrize(
+    "hub_spec, split, where",
+    [
+        ({"train": "train[1:4]"}, "train", "fixture/hub-a/config-a train[1:4], row 1"),  # row 2 of the split, 1 of the slice
+        ({"validation": "validation[1:4]"}, "validation", "fixture/hub-a/config-a validation[1:4], row 1"),
+        ({"train": "validation[:50%]", "validation": "validation[50%:]"}, "validation", "fixture/hub-a/config-a validation, row 2"),
+    ],
+)
+def test_a_bad_label_names_the_split_expression_it_was_read_for(project, hub, hub_spec, split, where):
+    hub.splits = DatasetDict({**hub.splits, split: hub_split("s", 6, labels=[0, 1, -1, 0, 1, 2])})
+    with pytest.raises(DataError) as err:
+        data.load(write_task(project, hub=hub_spec))
+    assert str(err.value).startswith(f"{where}: label -1 is not a class of this dataset")
+
+
+@pytest.mark.parametrize(
+    "train_split, eval_split, message",
+    [
+        ("train[100%:]", None, "train split fixture/hub-a/config-a train[100%:] selects no rows; widen the slice"),
+        (None, "validation[6:]", "validation split fixture/hub-a/config-a validation[6:] selects no rows; widen the slice"),
+    ],
+)
+def test_an_empty_slice_names_the_split(project, hub, train_split, eval_split, message):
+    with pytest.raises(DataError) as err:
+        data.load(write_task(project, hub={}), train_split=train_split, eval_split=eval_split)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize("revision, shown", [(None, "main"), ("v1.0", "v1.0")])
+def test_an_unreachable_hub_says_how_to_run_on_local_files(project, hub, revision, shown):
+    hub.error = ConnectionError("fixture: no network")
+    spec = write_task(project, hub={"revision": revision}, local=LOCAL)
+    with pytest.raises(DataUnavailable) as err:
+        data.load(spec)
+    assert str(err.value) == (
+        f"could not reach the hub dataset fixture/hub-a (config config-a), revision {shown}: fixture: no network\n"
+        f"To run without the hub, point --data-dir DIR at the task's local files: {LOCAL_LIST}{SHARED_HINT}"
+    )
+
+
+def test_an_unreachable_hub_of_a_task_without_local_files(project, hub):
+    hub.error = OSError("fixture: offline mode")
+    spec = write_task(project, hub={"name": None})
+    with pytest.raises(DataUnavailable) as err:
+        data.load(spec)
+    assert str(err.value) == (
+        "could not reach the hub dataset fixture/hub-a, revision main: fixture: offline mode\n"
+        "To run without the hub, point --data-dir DIR at the task's local files; "
+        "but tasks/fixture/hub-a.yaml lists none: add a dataset.local section"
+    )
+
+
+@pytest.mark.parametrize("revision, shown", [(None, "main"), ("v9", "v9")])
+def test_a_hub_dataset_that_does_not_load_names_the_spec_field(project, hub, revision, shown):
+    hub.error = ValueError("BuilderConfig 'config-a' not found")
+    with pytest.raises(DataError) as err:
+        data.load(write_task(project, hub={"revision": revision}))
+    assert not isinstance(err.value, DataUnavailable)  # the spec is wrong, not the network
+    assert str(err.value) == (
+        f"could not load the hub dataset fixture/hub-a (config config-a), revision {shown} "
+        "(tasks/fixture/hub-a.yaml: dataset.hub): ValueError: BuilderConfig 'config-a' not found"
+    )
+
+
+def test_the_shared_data_hint_only_names_a_folder_that_exists(project, hub, monkeypatch):
+    hub.error = ConnectionError("fixture: no network")
+    spec = write_task(project, hub={}, local=LOCAL)
+    monkeypatch.setattr(data, "SHARED_DATA", project.parent / "elsewhere" / "data")
+    with pytest.raises(DataUnavailable) as err:
+        data.load(spec)
+    assert str(err.value).endswith(f"the task's local files: {LOCAL_LIST}")
+
+
+def test_the_shared_data_hint_on_another_drive_is_not_a_relative_path(project, hub, monkeypatch):
+    """On Windows, a folder on another drive than the working folder has no relative path to it."""
+
+    class OtherDrive(type(Path())):
+        anchor = "D:\\"
+
+    hub.error = ConnectionError("fixture: no network")
+    spec = write_task(project, hub={}, local=LOCAL)
+    monkeypatch.setattr(data, "SHARED_DATA", OtherDrive(project.parent / "shared" / "data"))
+    with pytest.raises(DataUnavailable) as err:
+        data.load(spec)
+    assert str(err.value).endswith(": --data-dir .../shared/data)")
