@@ -91,7 +91,7 @@ def write_task(folder, hub=None, local=None, labels=LABELS, head="sequence-class
         "description": "synthetic task for the hub loader's tests",
         "dataset": dataset,
         "head": head,
-        "metrics": {"primary": "accuracy" if head == "sequence-classification" else "pearson"},
+        "metrics": {"primary": {"sequence-classification": "accuracy", "regression": "pearson"}.get(head, "entity_f1")},
         "hyperparameters": {"learning_rate": 1e-4, "batch_size": 2, "epochs": 1, "max_length": 16},
     }
     path = Path(folder) / "tasks" / "fixture" / "hub-a.yaml"
@@ -341,3 +341,177 @@ def test_the_shared_data_hint_on_another_drive_is_not_a_relative_path(project, h
     with pytest.raises(DataUnavailable) as err:
         data.load(spec)
     assert str(err.value).endswith(": --data-dir .../shared/data)")
+
+
+# --------------------------------------------------------------------------------------
+# Dotted paths into a row's fields, and what a row is told when one is missing
+# --------------------------------------------------------------------------------------
+
+
+def json_hub(values):
+    """A hub dataset whose 'meta' column holds free-form JSON objects (or other JSON values) per row."""
+    features = Features({"sentence": Value("string"), "meta": Json()})
+    return Dataset.from_dict({"sentence": [f"s{i}" for i in range(len(values))], "meta": values}, features=features)
+
+
+@pytest.mark.parametrize(
+    "path, meta",
+    [
+        ("meta.gold", {"gold": "beta", "gold.x": "alpha"}),
+        ("meta.a.b", {"a.b": "beta", "a": {"b": "alpha"}}),  # a key that holds a dot wins
+        ("meta.a.b", {"a": {"b": "beta"}, "a.b.c": "alpha"}),
+        ("meta.a.b.c", {"a": "not an object", "a.b": {"c": "beta"}}),  # past a prefix that is no object
+        ("meta.a.b.c", {"a": {"b.c": "beta", "b": {"c": "alpha"}}}),
+    ],
+)
+def test_a_dotted_path_reads_the_field_a_reader_would(project, path, meta):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": path}})
+    assert rows(data.from_hub_dataset(json_hub([meta]), spec)) == [("s0", "beta")]
+
+
+def test_a_missing_field_lists_the_rows_fields_shortened(project):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold"}})
+    long_key = "k" * 50
+    fields = {"gold": "alpha"}, {long_key: 1, "'quoted'": 2, **{f"f{i}": i for i in range(25)}}
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(json_hub(list(fields)), spec, where="fixture/hub-a/config-a train")
+    shown = ", ".join(["k" * 36 + "...", "quoted", *(f"f{i}" for i in range(18))])
+    assert str(err.value) == (f"fixture/hub-a/config-a train, row 1: no column 'gold'; the row has: {shown} "
+                              "(fix the spec's columns mapping)")
+
+
+@pytest.mark.parametrize("value, kind", [(["gold"], "list"), ("gold", "str"), (7, "int")])
+def test_a_field_under_a_value_that_is_no_object(project, value, kind):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold"}})
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(json_hub([{"gold": "alpha"}, value]), spec, where="fixture/hub-a/config-a train")
+    assert str(err.value) == (f"fixture/hub-a/config-a train, row 1: no column 'gold'; the row has: no columns "
+                              f"(a JSON {kind}, not an object) (fix the spec's columns mapping)")
+
+
+# --------------------------------------------------------------------------------------
+# Slices of a hub split
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "expr, kept",
+    [
+        ("train", list(range(12))),
+        ("train[3:5]", [3, 4]),
+        ("train[:25%]", [0, 1, 2]),
+        ("train[-2:]", [10, 11]),
+        ("train[5:5]", []),
+        ("train[8:3]", []),
+        ("train[11:]", [11]),
+        ("train[:1]", [0]),
+    ],
+)
+def test_a_slice_keeps_those_rows_in_file_order(expr, kept):
+    whole = hub_split("t", 12)
+    assert data.select_split(whole, data.parse_split(expr))["sentence"] == [f"t {i}" for i in kept]
+
+
+# --------------------------------------------------------------------------------------
+# The canonical schema of each head, and the values it refuses
+# --------------------------------------------------------------------------------------
+
+TAGS = ["B-X", "I-X", "O"]
+HUB_TAGS = ["O", "B-X", "I-X"]
+
+
+def token_task(project):
+    return write_task(project, hub={"columns": {"tokens": "words", "tags": "marks"}}, labels=TAGS, head="token-classification")
+
+
+def token_hub(words, marks, tag_feature=ClassLabel(names=HUB_TAGS)):
+    features = Features({"words": List(Value("string")), "marks": List(tag_feature)})
+    return Dataset.from_dict({"words": words, "marks": marks}, features=features)
+
+
+def test_token_tags_map_by_name_into_the_canonical_schema(project):
+    ds = data.from_hub_dataset(token_hub([["a", "b", "c"], ["d"]], [[1, 2, 0], [0]]), token_task(project))
+    assert ds.features == Features({"tokens": List(Value("string")), "tags": List(Value("int64"))})
+    assert ds[:] == {"tokens": [["a", "b", "c"], ["d"]], "tags": [[0, 1, 2], [2]]}
+
+
+def test_token_tags_given_as_names(project):
+    ds = data.from_hub_dataset(token_hub([["a", "b"]], [["B-X", "O"]], Value("string")), token_task(project))
+    assert ds[0] == {"tokens": ["a", "b"], "tags": [0, 2]}
+
+
+def test_tokens_and_tags_of_different_lengths(project):
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(token_hub([["a"], ["b", "c"]], [[0], [0]]), token_task(project), where="fixture/hub-a/config-a train")
+    assert str(err.value) == "fixture/hub-a/config-a train, row 1: 2 tokens but 1 tags"
+
+
+def test_tokens_that_are_not_a_list_of_strings(project):
+    features = Features({"words": Value("string"), "marks": List(ClassLabel(names=HUB_TAGS))})
+    hub = Dataset.from_dict({"words": ["a", "bc"], "marks": [[0], [0, 0]]}, features=features)
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(hub, token_task(project), where="fixture/hub-a/config-a train")
+    assert str(err.value) == "fixture/hub-a/config-a train, row 0: tokens must be a list of strings, got 'a'"
+
+
+def test_sentence_pairs_and_single_sentences(project):
+    pair = write_task(project, hub={"columns": {"text_a": "sentence", "text_b": "sentence", "label": "label"}})
+    ds = data.from_hub_dataset(hub_split("s", 2), pair)
+    assert ds.features == Features({"text_a": Value("string"), "text_b": Value("string"), "label": Value("int64")})
+    assert ds[:] == {"text_a": ["s 0", "s 1"], "text_b": ["s 0", "s 1"], "label": [2, 0]}
+    single = data.from_hub_dataset(hub_split("s", 2), write_task(project, hub={}))
+    assert single.features == Features({"text_a": Value("string"), "label": Value("int64")})
+
+
+@pytest.mark.parametrize("column", ["text_a", "text_b"])
+def test_a_text_that_is_not_text(project, column):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "text_b": "sentence", "label": "label", column: "meta.n"}})
+    features = Features({"sentence": Value("string"), "meta": Json(), "label": ClassLabel(names=HUB_ORDER)})
+    hub = Dataset.from_dict({"sentence": ["a", "b"], "meta": [{"n": "x"}, {"n": 5}], "label": [0, 0]}, features=features)
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(hub, spec, where="fixture/hub-a/config-a train")
+    assert str(err.value) == f"fixture/hub-a/config-a train, row 1: {column} is 5, expected text"
+
+
+def regression_task(project):
+    return write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.score"}}, labels=None, head="regression")
+
+
+def test_regression_scores_stay_exact_floats(project):
+    features = Features({"sentence": Value("string"), "meta": {"score": Value("float64")}})
+    hub = Dataset.from_dict({"sentence": ["a", "b", "c"], "meta": [{"score": 4.857142857142857}, {"score": 3.5}, {"score": 2}]}, features=features)
+    ds = data.from_hub_dataset(hub, regression_task(project))
+    assert ds.features == Features({"text_a": Value("string"), "label": Value("float64")})
+    assert ds["label"] == [4.857142857142857, 3.5, 2.0]
+    assert data.from_hub_dataset(json_hub([{"score": "3.25"}, {"score": 1}]), regression_task(project))["label"] == [3.25, 1.0]
+
+
+@pytest.mark.parametrize("score, shown", [("high", "'high'"), (None, "None"), ("nan", "'nan'"), ("inf", "'inf'"), ([1], "[1]")])
+def test_a_regression_score_that_is_no_number(project, score, shown):
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(json_hub([{"score": 1.0}, {"score": score}]), regression_task(project), where="fixture/hub-a/config-a train")
+    assert str(err.value) == f"fixture/hub-a/config-a train, row 1: the regression label {shown} is not a number"
+
+
+def test_labels_without_class_names_are_read_as_names(project):
+    """True and 1 are equal keys in Python; as labels they are the names 'True' and '1'."""
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.l"}}, labels=["1", "True", "1.5"])
+    ds = data.from_hub_dataset(json_hub([{"l": 1}, {"l": True}, {"l": "1"}, {"l": 1.5}, {"l": True}, {"l": 1}]), spec)
+    assert ds["label"] == [0, 1, 0, 2, 1, 0]
+
+
+def test_a_class_name_the_task_does_not_have(project):
+    features = Features({"sentence": Value("string"), "label": ClassLabel(names=[*HUB_ORDER, "delta"])})
+    hub = Dataset.from_dict({"sentence": ["a", "b"], "label": [0, 3]}, features=features)
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(hub, write_task(project, hub={}), where="fixture/hub-a/config-a train")
+    assert str(err.value) == ("fixture/hub-a/config-a train, row 1: label 'delta' (raw value 3) is not one of the task's labels "
+                              "['alpha', 'beta', 'gamma']; check tasks/fixture/hub-a.yaml: dataset.labels")
+
+
+def test_a_label_name_the_task_does_not_have(project):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.l"}})
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(json_hub([{"l": "alpha"}, {"l": "delta"}]), spec, where="fixture/hub-a/config-a train")
+    assert str(err.value) == ("fixture/hub-a/config-a train, row 1: label 'delta' is not one of the task's labels "
+                              "['alpha', 'beta', 'gamma']; check tasks/fixture/hub-a.yaml: dataset.labels")
