@@ -410,12 +410,23 @@ def _hub_column(dataset: Dataset, path: str, where: str) -> list:
 
 def _class_names(features: Features, path: str) -> Optional[list[str]]:
     """The names of a ClassLabel column (or of a list of ClassLabels), by dotted path; None if it is not one."""
-    feature: Any = features
-    for part in [path] if path in features else path.split("."):
-        feature = feature[part] if isinstance(feature, dict) else None
+    feature = _feature_at(features, path)
     while feature is not None and not isinstance(feature, ClassLabel) and hasattr(feature, "feature"):
         feature = feature.feature  # List(ClassLabel) / Sequence(ClassLabel): the tags of a token task
     return list(feature.names) if isinstance(feature, ClassLabel) else None
+
+
+def _feature_at(feature: Any, path: str) -> Any:
+    """The feature a dotted path reaches, found the way ``_lookup`` finds the value: a key that holds a dot wins
+    ('meta.gold.label' may name the field 'gold.label' of the struct 'meta'); None where no struct leads there."""
+    if not isinstance(feature, dict):  # a Json column holds objects, but its feature names no classes
+        return None
+    if path in feature:
+        return feature[path]
+    for i, char in enumerate(path):
+        if char == "." and isinstance(feature.get(path[:i]), dict):
+            return _feature_at(feature[path[:i]], path[i + 1 :])
+    return None
 
 
 # --------------------------------------------------------------------------------------

@@ -198,6 +198,14 @@ def test_a_column_whose_name_holds_a_dot_wins_over_nesting(project):
     assert rows(ds) == [("s0", "alpha"), ("s1", "gamma")]
 
 
+def test_a_struct_field_whose_name_holds_a_dot_keeps_its_class_label(project):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold.label"}})
+    features = Features({"sentence": Value("string"), "meta": {"gold.label": ClassLabel(names=HUB_ORDER), "gold": {"x": Value("int64")}}})
+    hub_rows = {"sentence": ["s0", "s1"], "meta": [{"gold.label": 2, "gold": {"x": 0}}, {"gold.label": 0, "gold": {"x": 1}}]}
+    ds = data.from_hub_dataset(Dataset.from_dict(hub_rows, features=features), spec)
+    assert rows(ds) == [("s0", "beta"), ("s1", "gamma")]
+
+
 def test_a_label_inside_a_json_column_is_read_by_name(project):
     spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold"}})
     features = Features({"sentence": Value("string"), "meta": Json()})
