@@ -185,8 +185,10 @@ def test_a_spec_carve_of_one_hub_split(project, hub):
 
 def test_a_label_two_structs_deep_maps_through_its_class_label(project):
     spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold.label"}})
-    features = Features({"sentence": Value("string"), "meta": {"gold": {"label": ClassLabel(names=HUB_ORDER)}, "note": Value("string")}})
-    hub_rows = {"sentence": ["s0", "s1", "s2"], "meta": [{"gold": {"label": i}, "note": "n"} for i in (2, 0, 1)]}
+    # 'm' is a struct too: the path is cut at its dots only, never inside a name
+    features = Features({"sentence": Value("string"), "m": {"x": Value("int64")},
+                         "meta": {"gold": {"label": ClassLabel(names=HUB_ORDER)}, "note": Value("string")}})
+    hub_rows = {"sentence": ["s0", "s1", "s2"], "m": [{"x": 0}] * 3, "meta": [{"gold": {"label": i}, "note": "n"} for i in (2, 0, 1)]}
     ds = data.from_hub_dataset(Dataset.from_dict(hub_rows, features=features), spec)
     assert rows(ds) == [("s0", "beta"), ("s1", "gamma"), ("s2", "alpha")]
 
@@ -380,11 +382,20 @@ def test_a_dotted_path_reads_the_field_a_reader_would(project, path, meta):
 def test_a_missing_field_lists_the_rows_fields_shortened(project):
     spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold"}})
     long_key = "k" * 50
-    fields = {"gold": "alpha"}, {long_key: 1, "'quoted'": 2, **{f"f{i}": i for i in range(25)}}
+    fields = {"gold": "alpha"}, {long_key: 1, "'quoted'": 2, "X-ray": 3, **{f"f{i}": i for i in range(25)}}
     with pytest.raises(DataError) as err:
         data.from_hub_dataset(json_hub(list(fields)), spec, where="fixture/hub-a/config-a train")
-    shown = ", ".join(["k" * 36 + "...", "quoted", *(f"f{i}" for i in range(18))])
+    shown = ", ".join(["k" * 36 + "...", "quoted", "X-ray", *(f"f{i}" for i in range(17))])  # the first 20
     assert str(err.value) == (f"fixture/hub-a/config-a train, row 1: no column 'gold'; the row has: {shown} "
+                              "(fix the spec's columns mapping)")
+
+
+def test_a_missing_field_two_levels_down_names_the_row(project):
+    spec = write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.gold.label"}})
+    values = [{"gold": {"label": "alpha"}}, {"gold": {"label": "beta"}}, {"gold": {"name": "gamma", "id": 2}}]
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(json_hub(values), spec, where="fixture/hub-a/config-a train")
+    assert str(err.value) == ("fixture/hub-a/config-a train, row 2: no column 'label'; the row has: name, id "
                               "(fix the spec's columns mapping)")
 
 
