@@ -12,7 +12,7 @@ import pytest
 import yaml
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Json, List, Value
 
-from harness import data
+from harness import carving, data
 from harness.data import DataError, DataUnavailable
 from harness.spec import load_spec
 
@@ -534,3 +534,110 @@ def test_a_label_name_the_task_does_not_have(project):
         data.from_hub_dataset(json_hub([{"l": "alpha"}, {"l": "delta"}]), spec, where="fixture/hub-a/config-a train")
     assert str(err.value) == ("fixture/hub-a/config-a train, row 1: label 'delta' is not one of the task's labels "
                               "['alpha', 'beta', 'gamma']; check tasks/fixture/hub-a.yaml: dataset.labels")
+
+
+def test_a_tag_the_task_does_not_have_names_the_sentence(project):
+    hub = token_hub([["a", "b"], ["c", "d"]], [["B-X", "O"], ["O", "B-Y"]], Value("string"))
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(hub, token_task(project), where="fixture/hub-a/config-a train")
+    assert str(err.value) == ("fixture/hub-a/config-a train, row 1: label 'B-Y' is not one of the task's labels "
+                              "['B-X', 'I-X', 'O']; check tasks/fixture/hub-a.yaml: dataset.labels")
+
+
+def test_an_empty_selection_keeps_the_canonical_schema(project):
+    """A split with no rows (or no tokens) still has the column types the model code reads."""
+    tokens = data.from_hub_dataset(token_hub([["a"], []], [[0], []]).select([1]), token_task(project))
+    assert tokens.features == Features({"tokens": List(Value("string")), "tags": List(Value("int64"))})
+    assert tokens[:] == {"tokens": [[]], "tags": [[]]}
+    pair = write_task(project, hub={"columns": {"text_a": "sentence", "text_b": "sentence", "label": "label"}})
+    sentences = data.from_hub_dataset(hub_split("s", 2).select([]), pair)
+    assert sentences.features == Features({"text_a": Value("string"), "text_b": Value("string"), "label": Value("int64")})
+    assert len(sentences) == 0
+    scores = data.from_hub_dataset(json_hub([{"score": 1.0}]).select([]), regression_task(project))
+    assert scores.features == Features({"text_a": Value("string"), "label": Value("float64")})
+
+
+def test_local_token_tags_map_through_the_label_map(project):
+    """The token head's tags go through a local file's label_map, as a sentence head's labels do."""
+    (project / "data").mkdir()
+    (project / "data" / "tags.conll").write_text("a PER\nb OUT\n\nc OUT\nd ORG\n", encoding="utf-8")
+    local = {"files": {"validation": {"path": "tags.conll", "format": "conll", "label_map": {"PER": "B-X", "OUT": "O", "ORG": "I-X"}}},
+             "train": "validation[:50%]", "validation": "validation[50%:]"}
+    spec = write_task(project, local=local, labels=TAGS, head="token-classification")
+    assert data.read_local_file(spec, "validation", project / "data")[:] == {"tokens": [["a", "b"], ["c", "d"]], "tags": [[0, 2], [2, 1]]}
+    local["files"]["validation"]["label_map"] = {"PER": "B-X", "OUT": "O"}
+    spec = write_task(project, local=local, labels=TAGS, head="token-classification")
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "validation", project / "data")
+    assert str(err.value) == ("tags.conll (dataset.local.files.validation), row 1: label 'ORG' is not in the label_map of "
+                              "tasks/fixture/hub-a.yaml (dataset.local.files.validation.label_map); it maps ['OUT', 'PER']")
+    local["files"]["validation"]["label_map"] = {"PER": "B-X", "OUT": "O", "ORG": "B-Z"}
+    spec = write_task(project, local=local, labels=TAGS, head="token-classification")
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "validation", project / "data")
+    assert str(err.value) == ("tags.conll (dataset.local.files.validation), row 1: label 'B-Z' (raw value 'ORG') is not one of "
+                              "the task's labels ['B-X', 'I-X', 'O']; check tasks/fixture/hub-a.yaml: dataset.labels, "
+                              "or add it to dataset.local.files.validation.label_map to map it")
+
+
+@pytest.mark.parametrize("index", [3, 7])
+def test_a_class_index_past_the_last_class(project, index):
+    """Arrow files carry their features unchecked: a class index the ClassLabel lacks can reach the loader."""
+    table = Dataset.from_dict({"sentence": ["a", "b"], "label": [2, index]}).data
+    hub = Dataset(table, info=datasets.DatasetInfo(features=Features({"sentence": Value("string"), "label": ClassLabel(names=HUB_ORDER)})))
+    with pytest.raises(DataError) as err:
+        data.from_hub_dataset(hub, write_task(project, hub={}), where="fixture/hub-a/config-a train")
+    assert str(err.value) == (
+        f"fixture/hub-a/config-a train, row 1: label {index} is not a class of this dataset (a split without gold labels, "
+        "such as a test split?); its classes are ['gamma', 'alpha', 'beta']"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# How train and validation were made, in the note a record carries
+# --------------------------------------------------------------------------------------
+
+
+def test_the_note_says_what_was_cut_of_which_split(project, hub):
+    spec = write_task(project, hub={})
+    assert data.load(spec, train_split="train[:6]").note == "train = train[:6] of fixture/hub-a/config-a; scored on validation"
+    assert data.load(spec, eval_split="validation[:3]").note == "train = train of fixture/hub-a/config-a; scored on validation[:3]"
+
+
+def test_a_spec_carve_keeps_a_whole_side_in_the_seeded_order(project, hub):
+    hub.splits = DatasetDict(validation=hub_split("held-out text", 12))
+    spec = write_task(project, hub={"train": "validation[:50%]", "validation": "validation"})
+    loaded = data.load(spec, warn=lambda message: None)
+    assert loaded.carved and loaded.validation_examples == 12
+    assert loaded.note.endswith("(stratified by label, after a seeded shuffle: stratified shuffle v1, seed 0)")
+    assert loaded.warnings[0] == "train (validation[:50%]) and the scored split (validation) share 6 rows"
+
+
+def test_a_token_task_carve_is_shuffled_not_stratified(project, hub):
+    words = [[f"w{i}", "x"] for i in range(10)]
+    hub.splits = DatasetDict(validation=token_hub(words, [[1, 0]] * 5 + [[0, 0]] * 5))
+    spec = write_task(project, hub={"columns": {"tokens": "words", "tags": "marks"}, "train": "validation[:80%]",
+                                    "validation": "validation[80%:]"}, labels=TAGS, head="token-classification")
+    loaded = data.load(spec, warn=lambda message: None)
+    assert loaded.carved and (loaded.train_examples, loaded.validation_examples) == (8, 2)
+    assert loaded.note == ("train = validation[:80%] of fixture/hub-a/config-a; scored on validation[80%:] "
+                           "(after a seeded shuffle: stratified shuffle v1, seed 0)")
+    order = [int(row["tokens"][0][1:]) for side in ("train", "validation") for row in loaded.dataset[side]]
+    assert order == carving.carve_order(10)  # one seeded order of all rows, no strata
+
+
+def test_local_files_of_different_splits_are_both_named(project):
+    (project / "data").mkdir()
+    for name in ("train", "dev"):
+        rows_text = "".join(f"{name} text {i},{LABELS[i % 3]}\n" for i in range(6))
+        (project / "data" / f"{name}.csv").write_text("sentence,label\n" + rows_text, encoding="utf-8")
+    local = {"files": {split: {**f, "path": f["path"].split("/")[-1]} for split, f in LOCAL["files"].items()}}
+    loaded = data.load(write_task(project, local=local), project / "data", train_split="train[:3]")
+    assert loaded.note == "train = train[:3] of train.csv; scored on validation of dev.csv"
+
+
+def test_a_spec_built_in_code_is_named_by_its_id(project):
+    spec = write_task(project, local=LOCAL).model_copy(update={"path": None})
+    with pytest.raises(DataError) as err:
+        data.load(spec)
+    assert str(err.value).startswith("task fixture/hub-a has no hub source (the spec of fixture/hub-a: dataset.hub); ")
