@@ -641,3 +641,41 @@ def test_a_spec_built_in_code_is_named_by_its_id(project):
     with pytest.raises(DataError) as err:
         data.load(spec)
     assert str(err.value).startswith("task fixture/hub-a has no hub source (the spec of fixture/hub-a: dataset.hub); ")
+
+
+# --------------------------------------------------------------------------------------
+# Split expressions a user types: --train-split / --eval-split
+# --------------------------------------------------------------------------------------
+
+GRAMMAR = "e.g. 'train', 'validation[:80%]', 'train[:1000]', 'validation[80%:]', 'train[10%:20%]'"
+
+
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        ("train[:80%", f"split expression 'train[:80%' is not understood; write a split name with an optional slice, {GRAMMAR}"),
+        ("train[1:2:3]", f"split expression 'train[1:2:3]' is not understood; write a split name with an optional slice, {GRAMMAR}"),
+        ("train[10%:20]", "split expression 'train[10%:20]' mixes percent and row counts; use one unit for both ends"),
+        ("train[10:20%]", "split expression 'train[10:20%]' mixes percent and row counts; use one unit for both ends"),
+        ("train[:101%]", "split expression 'train[:101%]': a percent boundary lies between -100% and 100%"),
+        ("train[-101%:]", "split expression 'train[-101%:]': a percent boundary lies between -100% and 100%"),
+    ],
+)
+def test_a_split_expression_that_is_refused_says_why(project, hub, expr, message):
+    with pytest.raises(DataError) as err:
+        data.load(write_task(project, hub={}), train_split=expr)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    "expr, parsed",
+    [
+        (" validation[-100%:100%] ", data.SplitExpr("validation", -100, 100, percent=True)),
+        ("train[-100%:]", data.SplitExpr("train", -100, None, percent=True)),
+        ("dev.v1-2[3:]", data.SplitExpr("dev.v1-2", 3, None)),
+        ("train[:0]", data.SplitExpr("train", None, 0)),
+        ("train[:]", data.SplitExpr("train")),
+    ],
+)
+def test_split_expressions_at_the_edges_of_the_grammar(expr, parsed):
+    assert data.parse_split(expr) == parsed
