@@ -5,6 +5,8 @@ a fake that hands back the splits it was given (or raises what a real one raises
 never contacted. The task files are written per test under a neutral id (fixture/hub-a).
 """
 
+import hashlib
+import json
 from pathlib import Path
 
 import datasets
@@ -155,7 +157,10 @@ def test_train_and_eval_from_one_split_are_warned(project, hub):
     warned = []
     loaded = data.load(spec, train_split="validation", eval_split="validation[:50%]", warn=warned.append)
     assert loaded.splits == ("validation", "validation[:50%]") and not loaded.carved
-    assert loaded.warnings[0] == "train (validation) and the scored split (validation[:50%]) share 3 rows"
+    assert loaded.warnings == (
+        "train (validation) and the scored split (validation[:50%]) share 3 rows",
+        "3 of 3 scored rows (validation[:50%]) also appear in train with the same text; the score partly measures memory",
+    )
     assert warned == list(loaded.warnings)
     disjoint = data.load(spec, train_split="validation[:50%]", eval_split="validation[50%:]", warn=pytest.fail)
     assert disjoint.warnings == ()
@@ -679,3 +684,74 @@ def test_a_split_expression_that_is_refused_says_why(project, hub, expr, message
 )
 def test_split_expressions_at_the_edges_of_the_grammar(expr, parsed):
     assert data.parse_split(expr) == parsed
+
+
+# --------------------------------------------------------------------------------------
+# What load() adds on top: row limits, the single-class refusal, warnings on the console
+# --------------------------------------------------------------------------------------
+
+
+def test_row_limits_keep_the_first_rows_of_each_side(project, hub):
+    loaded = data.load(write_task(project, hub={}), limit=4, eval_limit=2)
+    assert rows(loaded.dataset["train"]) == [(f"train text {i}", HUB_ORDER[i % 3]) for i in range(4)]
+    assert rows(loaded.dataset["validation"]) == [("held-out text 0", "gamma"), ("held-out text 1", "alpha")]
+    assert loaded.note == "--limit 4: the first 4 of 12 train rows; --eval-limit 2: the first 2 of 6 validation rows"
+
+
+def test_a_single_class_hub_split_is_refused_unless_asked(project, hub):
+    spec = write_task(project, hub={"validation": "validation[:3]"})
+    hub.splits = DatasetDict(train=hub_split("train text", 6), validation=hub_split("held-out text", 6, labels=[0] * 6))
+    with pytest.raises(DataError) as err:
+        data.load(spec)
+    assert str(err.value) == (
+        "task fixture/hub-a: the scored split (validation[:3], 3 rows) holds only the label 'gamma', so its score would "
+        "mean nothing; score on a split with several labels, or opt in with `bench run --allow-single-class` if that is what you want"
+    )
+    loaded = data.load(spec, allow_single_class=True, warn=lambda message: None)
+    assert loaded.warnings == ("the scored split (validation[:3]) has no rows labelled alpha, beta; its score says nothing about them",)
+
+
+def test_a_regression_task_loads_from_the_hub(project, hub):
+    features = Features({"sentence": Value("string"), "meta": {"score": Value("float64")}})
+    scored = Dataset.from_dict({"sentence": ["a", "b"], "meta": [{"score": 2.5}, {"score": 2.5}]}, features=features)
+    train = Dataset.from_dict({"sentence": ["c", "d"], "meta": [{"score": 1.0}, {"score": 4.0}]}, features=features)
+    hub.splits = DatasetDict(train=train, validation=scored)
+    loaded = data.load(regression_task(project), warn=pytest.fail)  # one score everywhere is no refusal for regression
+    assert loaded.dataset["validation"][:] == {"text_a": ["a", "b"], "label": [2.5, 2.5]} and loaded.label_counts == {}
+
+
+def test_warnings_go_to_stderr_in_yellow_unwrapped(project, hub, capsys, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TERM", "xterm")
+    for name in ("NO_COLOR", "COLORTERM", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+    data.load(write_task(project, hub={}), train_split="validation", eval_split="validation[:50%]")
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "\x1b[33mwarning: train (validation) and the scored split (validation[:50%]) share 3 rows\x1b[0m\n"
+        "\x1b[33mwarning: 3 of 3 scored rows (validation[:50%]) also appear in train with the same text; "
+        "the score partly measures memory\x1b[0m\n"
+    )
+
+
+def fingerprint_of(payload):
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def test_the_fingerprint_covers_source_revision_splits_carve_note_and_rows(project, hub):
+    """Pinned: what goes into a hub load's fingerprint (a change to it reruns every recorded run)."""
+    plain = data.load(write_task(project, hub={"train": "train[2:8]", "validation": "validation[:50%]"}), limit=5)
+    assert plain.fingerprint == fingerprint_of({
+        "source": f"hub:fixture/hub-a/config-a@{COMMIT}", "files": [], "hub_revision": COMMIT,
+        "splits": ["train[2:8]", "validation[:50%]"], "carve": None, "rows": [5, 3],
+        "note": "train = train[2:8] of fixture/hub-a/config-a; scored on validation[:50%]; --limit 5: the first 5 of 6 train rows",
+    })
+    hub.splits = DatasetDict(validation=hub_split("held-out text", 12))
+    carved = data.load(write_task(project, hub={"train": "validation[:50%]", "validation": "validation[50%:]"}))
+    assert carved.fingerprint == fingerprint_of({
+        "source": f"hub:fixture/hub-a/config-a@{COMMIT}", "files": [], "hub_revision": COMMIT,
+        "splits": ["validation[:50%]", "validation[50%:]"], "carve": "stratified shuffle v1, seed 0", "rows": [6, 6],
+        "note": "train = validation[:50%] of fixture/hub-a/config-a; scored on validation[50%:] "
+                "(stratified by label, after a seeded shuffle: stratified shuffle v1, seed 0)",
+    })
