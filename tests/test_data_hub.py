@@ -755,3 +755,35 @@ def test_the_fingerprint_covers_source_revision_splits_carve_note_and_rows(proje
         "note": "train = validation[:50%] of fixture/hub-a/config-a; scored on validation[50%:] "
                 "(stratified by label, after a seeded shuffle: stratified shuffle v1, seed 0)",
     })
+
+
+@pytest.mark.parametrize(
+    "limit, eval_limit, sizes, note",
+    [
+        (None, 1, (12, 1), "--eval-limit 1: the first 1 of 6 validation rows"),
+        (1, None, (1, 6), "--limit 1: the first 1 of 12 train rows"),
+        (50, 6, (12, 6), "--limit 50: the first 12 of 12 train rows; --eval-limit 6: the first 6 of 6 validation rows"),
+    ],
+)
+def test_row_limits_say_what_they_kept(project, hub, limit, eval_limit, sizes, note):
+    loaded = data.load(write_task(project, hub={}), limit=limit, eval_limit=eval_limit, allow_single_class=True, warn=lambda m: None)
+    assert (loaded.train_examples, loaded.validation_examples) == sizes
+    assert tuple(len(loaded.dataset[side]) for side in ("train", "validation")) == sizes
+    assert loaded.note == note
+
+
+@pytest.mark.parametrize("limit, eval_limit, message", [(0, None, "--limit 0: give 1 or more rows"), (None, -2, "--eval-limit -2: give 1 or more rows")])
+def test_a_row_limit_below_one_is_refused(project, hub, limit, eval_limit, message):
+    with pytest.raises(DataError) as err:
+        data.load(write_task(project, hub={}), limit=limit, eval_limit=eval_limit)
+    assert str(err.value) == message
+
+
+def test_a_limited_run_says_how_it_deviates_from_the_protocol():
+    assert data.limit_deviations(None, None) == []
+    assert data.limit_deviations(16, None) == ["smoke run: trained on at most the first 16 train rows (--limit 16), not the task's full splits"]
+    assert data.limit_deviations(None, 8) == [
+        "smoke run: scored on at most the first 8 validation rows (--eval-limit 8), not the task's full splits"]
+    assert data.limit_deviations(16, 8) == [
+        "smoke run: trained on at most the first 16 train rows (--limit 16); "
+        "scored on at most the first 8 validation rows (--eval-limit 8), not the task's full splits"]
