@@ -639,6 +639,9 @@ def test_local_files_of_different_splits_are_both_named(project):
     local = {"files": {split: {**f, "path": f["path"].split("/")[-1]} for split, f in LOCAL["files"].items()}}
     loaded = data.load(write_task(project, local=local), project / "data", train_split="train[:3]")
     assert loaded.note == "train = train[:3] of train.csv; scored on validation of dev.csv"
+    scored = data.load(write_task(project, local=local), project / "data", eval_split="validation[-2:]")
+    assert scored.note == "train = train of train.csv; scored on validation[-2:] of dev.csv"
+    assert scored.dataset["validation"]["text_a"] == ["dev text 4", "dev text 5"]
 
 
 def test_a_spec_built_in_code_is_named_by_its_id(project):
