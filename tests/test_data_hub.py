@@ -31,11 +31,6 @@ def hub_split(prefix, n, labels=None):
     return Dataset.from_dict({"sentence": [f"{prefix} {i}" for i in range(n)], "label": labels}, features=features)
 
 
-def task_names(hub_labels):
-    """The task's label names of hub ClassLabel ints."""
-    return [HUB_ORDER[i] for i in hub_labels]
-
-
 class FakeBuilder:
     """Stands in for datasets.load_dataset_builder: records its arguments, returns ``splits`` or raises ``error``."""
 
@@ -503,7 +498,8 @@ def regression_task(project):
 
 def test_regression_scores_stay_exact_floats(project):
     features = Features({"sentence": Value("string"), "meta": {"score": Value("float64")}})
-    hub = Dataset.from_dict({"sentence": ["a", "b", "c"], "meta": [{"score": 4.857142857142857}, {"score": 3.5}, {"score": 2}]}, features=features)
+    scores = [{"score": 4.857142857142857}, {"score": 3.5}, {"score": 2}]
+    hub = Dataset.from_dict({"sentence": ["a", "b", "c"], "meta": scores}, features=features)
     ds = data.from_hub_dataset(hub, regression_task(project))
     assert ds.features == Features({"text_a": Value("string"), "label": Value("float64")})
     assert ds["label"] == [4.857142857142857, 3.5, 2.0]
@@ -775,7 +771,9 @@ def test_row_limits_say_what_they_kept(project, hub, limit, eval_limit, sizes, n
     assert loaded.note == note
 
 
-@pytest.mark.parametrize("limit, eval_limit, message", [(0, None, "--limit 0: give 1 or more rows"), (None, -2, "--eval-limit -2: give 1 or more rows")])
+@pytest.mark.parametrize(
+    "limit, eval_limit, message", [(0, None, "--limit 0: give 1 or more rows"), (None, -2, "--eval-limit -2: give 1 or more rows")]
+)
 def test_a_row_limit_below_one_is_refused(project, hub, limit, eval_limit, message):
     with pytest.raises(DataError) as err:
         data.load(write_task(project, hub={}), limit=limit, eval_limit=eval_limit)
@@ -784,7 +782,8 @@ def test_a_row_limit_below_one_is_refused(project, hub, limit, eval_limit, messa
 
 def test_a_limited_run_says_how_it_deviates_from_the_protocol():
     assert data.limit_deviations(None, None) == []
-    assert data.limit_deviations(16, None) == ["smoke run: trained on at most the first 16 train rows (--limit 16), not the task's full splits"]
+    assert data.limit_deviations(16, None) == [
+        "smoke run: trained on at most the first 16 train rows (--limit 16), not the task's full splits"]
     assert data.limit_deviations(None, 8) == [
         "smoke run: scored on at most the first 8 validation rows (--eval-limit 8), not the task's full splits"]
     assert data.limit_deviations(16, 8) == [
