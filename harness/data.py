@@ -629,6 +629,14 @@ def _read_delimited(sep: str) -> Callable[[str, str, LocalFile], list[dict]]:
             )
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:  # their messages give line numbers, not text
             raise DataError(f"{name}: not a readable {'csv' if sep == ',' else 'tsv'} file: {err}".rstrip()) from None
+        if not isinstance(frame.index, pd.RangeIndex):
+            # rows wider than the columns: pandas makes their first fields a row label, which to_dict drops,
+            # so an unquoted 'Hello, world' would silently train on ' world'
+            columns = list(frame.columns)
+            raise DataError(
+                f"{name}: {frame.index.nlevels + len(columns)} fields in a row, but the columns are {columns}; quote "
+                f"each field that holds a {'comma' if sep == ',' else 'tab'}, or name every column in the spec's 'names'"
+            )
         return frame.to_dict("records")
 
     return read

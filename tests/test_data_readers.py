@@ -123,6 +123,24 @@ def test_a_row_with_an_extra_field_is_named_by_its_line(fmt, sep):
         f"data.{fmt}: not a readable {fmt} file: Error tokenizing data. C error: Expected 2 fields in line 3, saw 3")
 
 
+@pytest.mark.parametrize("text, header, message", [
+    # every row holds an unquoted comma: pandas would read ' world' as the sentence and drop 'Hello'
+    ("sentence,label\nHello, world,1\nGood, film,0\n", True, "3 fields in a row, but the columns are ['sentence', 'label']"),
+    ("Hello, world,1\n", False, "3 fields in a row, but the columns are ['sentence', 'label']"),
+    ("a, b, c,1\n", False, "4 fields in a row, but the columns are ['sentence', 'label']"),
+])
+def test_rows_wider_than_the_columns_are_refused_not_cut(text, header, message):
+    file = LocalFile(path="data.csv", format="csv", columns={"text_a": "sentence"}, header=header,
+                     names=None if header else ["sentence", "label"])
+    with pytest.raises(DataError) as err:
+        delimited("csv")(text, "data.csv", file)
+    assert str(err.value) == (f"data.csv: {message}; quote each field that holds a comma, "
+                              "or name every column in the spec's 'names'")
+    tsv = LocalFile(path="data.tsv", format="tsv", columns={"text_a": "a"})
+    with pytest.raises(DataError, match=r"^data\.tsv: 3 fields in a row, but the columns are \['a', 'b'\]; quote each field that holds a tab,"):
+        delimited("tsv")("a\tb\nx\ty\t1\n", "data.tsv", tsv)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "tsv"])
 def test_an_empty_csv_or_tsv_says_it_has_no_columns(fmt):
     file = LocalFile(path=f"data.{fmt}", format=fmt, columns={"text_a": "sentence"})
