@@ -9,7 +9,7 @@ import hashlib
 
 import pytest
 
-from harness import data
+from harness import carving, data
 from harness.data import DataError, FileDigest
 from harness.spec import LocalFile, TaskSpec
 
@@ -164,6 +164,12 @@ def test_glue_tsv_keeps_unbalanced_quotes_and_every_row():
         {"text": '"unbalanced quote', "label": "1"}, {"text": 'next "row"', "label": "0"}, {"text": "last", "label": "1"}]
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_glue_tsv_reads_other_line_endings(newline):
+    text = newline.join(["text\tlabel", "a\t1", '"b\t0', ""])
+    assert data.READERS["glue-tsv"](text, "dev.tsv", glue()) == [{"text": "a", "label": "1"}, {"text": '"b', "label": "0"}]
+
+
 def test_glue_tsv_names_replace_the_header_and_name_the_columns_without_one():
     assert data.READERS["glue-tsv"]("a\tb\nx\t1\r\n", "dev.tsv", glue(names=["text", "label"])) == [{"text": "x", "label": "1"}]
     assert data.READERS["glue-tsv"]("x\t1\ny\t0\n", "dev.tsv", glue(header=False, names=["text", "label"])) == [
@@ -202,6 +208,13 @@ def test_jsonl_errors_count_blank_lines_too():
     with pytest.raises(DataError) as err:
         data.READERS["jsonl"]('{"s": "a"}\r{"s": \r', "data.jsonl", JSONL)
     assert str(err.value) == "data.jsonl:2: not valid JSON at line 1, column 6: Expecting value (a truncated file?)"
+
+
+def test_broken_klue_json_names_the_file():
+    file = LocalFile(path="data.json", format="klue-json", columns={"text_a": "s"})
+    with pytest.raises(DataError) as err:
+        data.READERS["klue-json"]('[{"s": "a"},\n', "sub/data.json", file)
+    assert str(err.value) == "sub/data.json: not valid JSON at line 2, column 1: Expecting value (a truncated file?)"
 
 
 def test_klue_json_is_one_list_of_examples():
@@ -279,6 +292,22 @@ def test_klue_ner_tsv_reads_other_line_endings(newline):
         {"guid": "g-1", "sentence": "ab", "tokens": ["a", " "], "tags": ["O", "O"]},
         {"guid": "g-2", "sentence": "c", "tokens": ["c"], "tags": ["B-OG"]},
     ]
+
+
+def test_klue_ner_tsv_keeps_the_marked_sentence_as_written():
+    text = "## g-1\tFAX \tsent \nF\tO\n\n## \nX\tO\n\n## g-3\tTAX\nT\tO\n"  # all after the first tab, spaces kept
+    assert data.READERS["klue-ner-tsv"](text, "ner.tsv", NER) == [
+        {"guid": "g-1", "sentence": "FAX \tsent ", "tokens": ["F"], "tags": ["O"]},
+        {"guid": "", "sentence": "", "tokens": ["X"], "tags": ["O"]},
+        {"guid": "g-3", "sentence": "TAX", "tokens": ["T"], "tags": ["O"]},
+    ]
+
+
+def test_klue_ner_tsv_that_starts_with_a_character_line_says_what_is_missing():
+    with pytest.raises(DataError) as err:
+        data.READERS["klue-ner-tsv"]("a\tO\n", "ner.tsv", NER)
+    assert str(err.value) == ("ner.tsv:1: expected 'char<TAB>TAG' after a '## guid<TAB>sentence' line; "
+                              "found no '## guid<TAB>sentence' line before it")
 
 
 @pytest.mark.parametrize("text, found", [
@@ -426,8 +455,24 @@ def test_a_spec_carve_of_one_file_reads_it_once_and_says_so(tmp_path):
     loaded = data.load(spec, tmp_path)
     assert loaded.carved and (loaded.train_examples, loaded.validation_examples) == (8, 2)
     assert [f.path for f in loaded.files] == ["t.csv"] and loaded.warnings == ()
-    assert loaded.note.startswith("train = train[:80%] of t.csv; scored on train[80%:] (stratified by label, after a seeded shuffle: ")
+    assert loaded.note == f"train = train[:80%] of t.csv; scored on train[80%:] (stratified by label, after a seeded shuffle: {carving.CARVE_METHOD})"
     assert sorted([*loaded.dataset["train"]["text_a"], *loaded.dataset["validation"]["text_a"]]) == sorted(f"row {i}" for i in range(10))
+
+
+def test_a_spec_that_trains_on_a_whole_split_and_scores_on_its_slice_carves_it(tmp_path):
+    spec = ten_row_spec(tmp_path, train="train", validation="train[:30%]")
+    loaded = data.load(spec, tmp_path, allow_single_class=True, warn=lambda message: None)
+    assert loaded.carved and (loaded.train_examples, loaded.validation_examples) == (10, 3)
+    assert loaded.warnings[0] == "train (train) and the scored split (train[:30%]) share 3 rows"
+
+
+def test_a_spec_carve_of_a_token_file_is_shuffled_but_not_stratified(tmp_path):
+    write(tmp_path, "ner.conll", "".join(f"w{i} O\nBonn B-LOC\n\n" for i in range(5)))
+    files = {"validation": {"path": "ner.conll", "format": "conll"}}
+    spec = fixture_spec(tmp_path, files, head="token-classification", train="validation[:60%]", validation="validation[60%:]")
+    loaded = data.load(spec, tmp_path)
+    assert loaded.carved and (loaded.train_examples, loaded.validation_examples) == (3, 2)
+    assert loaded.note == f"train = validation[:60%] of ner.conll; scored on validation[60%:] (after a seeded shuffle: {carving.CARVE_METHOD})"
 
 
 @pytest.mark.parametrize("train, scored, message", [
