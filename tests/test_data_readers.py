@@ -386,6 +386,36 @@ def test_a_missing_file_names_itself_the_task_and_the_spec_field(tmp_path):
                               f"{SPEC_SHOWN}: dataset.local.files.train.path")
 
 
+def test_a_path_that_leaves_the_data_dir_is_refused_with_its_spec_field(tmp_path):
+    spec = fixture_spec(tmp_path, {"train": sentence_file("sub/../../t.csv")})
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "train", tmp_path / "data")
+    assert str(err.value) == (f"{SPEC_SHOWN}: dataset.local.files.train.path: 'sub/../../t.csv' must be a path relative to "
+                              "its folder that stays inside it (no leading '/', drive letter or '..'); "
+                              "to use files from elsewhere, link them into the folder")
+
+
+def test_a_file_that_cannot_be_read_names_itself(tmp_path, monkeypatch):
+    write(tmp_path, "sub/d.csv", "sentence,label\nfine,1\n")
+    spec = fixture_spec(tmp_path, {"train": sentence_file("sub/d.csv")})
+
+    def refuse(path):  # what a file without read permission gives a user who is not root
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(type(tmp_path), "read_bytes", refuse)
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "train", tmp_path)
+    assert str(err.value) == "sub/d.csv: cannot be read (Permission denied)"
+
+
+def test_a_reader_error_names_the_file_as_the_spec_gives_it(tmp_path):
+    write(tmp_path, "sub/d.jsonl", '{"sentence": "a", "label": "1"}\n[]\n')
+    spec = fixture_spec(tmp_path, {"train": sentence_file("./sub/d.jsonl", "jsonl")})
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "train", tmp_path)
+    assert str(err.value) == "sub/d.jsonl:2: a jsonl line holds one JSON object per example, got a JSON list"
+
+
 def test_a_folder_in_place_of_the_file_is_not_found(tmp_path):
     (tmp_path / "d.csv").mkdir()
     spec = fixture_spec(tmp_path, {"train": sentence_file("d.csv")})
@@ -459,6 +489,14 @@ def test_a_spec_carve_of_one_file_reads_it_once_and_says_so(tmp_path):
     assert sorted([*loaded.dataset["train"]["text_a"], *loaded.dataset["validation"]["text_a"]]) == sorted(f"row {i}" for i in range(10))
 
 
+def test_one_user_split_over_a_spec_carve_takes_rows_in_file_order(tmp_path):
+    spec = ten_row_spec(tmp_path, train="train[:80%]", validation="train[80%:]")
+    loaded = data.load(spec, tmp_path, eval_split="train[70%:]", warn=lambda message: None)
+    assert not loaded.carved and loaded.dataset["validation"]["text_a"] == ["row 7", "row 8", "row 9"]
+    assert loaded.dataset["train"]["text_a"] == [f"row {i}" for i in range(8)]
+    assert loaded.warnings[0] == "train (train[:80%]) and the scored split (train[70%:]) share 1 rows"
+
+
 def test_a_spec_that_trains_on_a_whole_split_and_scores_on_its_slice_carves_it(tmp_path):
     spec = ten_row_spec(tmp_path, train="train", validation="train[:30%]")
     loaded = data.load(spec, tmp_path, allow_single_class=True, warn=lambda message: None)
@@ -503,3 +541,76 @@ def test_a_missing_data_dir_or_local_section_says_what_to_do(tmp_path):
         data.load(hub_only, tmp_path)
     assert str(err.value) == (f"task fixture/task-a has no local files ({SPEC_SHOWN}: dataset.local); "
                               "run it without --data-dir to use the hub")
+
+
+# --------------------------------------------------------------------------------------
+# Raw columns -> canonical rows: dotted column paths, labels through the label_map, types
+# --------------------------------------------------------------------------------------
+
+
+def jsonl_spec(tmp_path, records, columns, head="sequence-classification", **extra):
+    import json
+
+    write(tmp_path, "d.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    file = {"path": "d.jsonl", "format": "jsonl", "columns": columns, **extra}
+    return fixture_spec(tmp_path, {"train": file}, head=head)
+
+
+def test_a_dotted_column_reaches_into_objects_and_a_dotted_key_wins(tmp_path):
+    records = [
+        {"label": {"gold": "negative"}, "labels": {"gold": "positive"}, "meta": {"text": {"raw": "deep"}}, "a.b": "flat", "a": {"b": "nested"}},
+    ]
+    spec = jsonl_spec(tmp_path, records, {"text_a": "meta.text.raw", "text_b": "a.b", "label": "labels.gold"})
+    assert rows(data.read_local_file(spec, "train", tmp_path)) == [{"text_a": "deep", "text_b": "flat", "label": 1}]
+
+
+@pytest.mark.parametrize("record, column, missing, has", [
+    ({"s": "x", "labels": {"real": "1"}}, "labels.gold", "gold", "real"),  # the keys of the object the path reached
+    ({"s": "x", "INDEX": "1", "k" * 50: "2"}, "gold", "gold", "s, INDEX, " + "k" * 36 + "..."),  # names cut at 40 characters
+    ({"s": "x", **{f"c{i}": "x" for i in range(25)}}, "gold", "gold", "s, " + ", ".join(f"c{i}" for i in range(19))),  # 20 names
+])
+def test_a_missing_column_lists_what_the_row_has(tmp_path, record, column, missing, has):
+    first = {"s": "x", "gold": "negative", "labels": {"gold": "negative"}}
+    spec = jsonl_spec(tmp_path, [first, record], {"text_a": "s", "label": column})
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "train", tmp_path)
+    assert str(err.value) == (f"d.jsonl (dataset.local.files.train), row 1: no column '{missing}'; the row has: {has} "
+                              "(fix the spec's columns mapping)")
+
+
+def test_a_klue_json_example_that_is_not_an_object_has_no_columns(tmp_path):
+    write(tmp_path, "d.json", '[{"s": "x", "label": "1"}, ["x", "1"]]')
+    spec = fixture_spec(tmp_path, {"train": sentence_file("d.json", "klue-json", columns={"text_a": "s", "label": "label"})})
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "train", tmp_path)
+    assert str(err.value) == ("d.json (dataset.local.files.train), row 1: no column 's'; the row has: "
+                              "no columns (a JSON list, not an object) (fix the spec's columns mapping)")
+
+
+@pytest.mark.parametrize("label_map, message", [
+    ({"0": "negative"}, "label '1' is not in the label_map of .../fixture/task-a.yaml (dataset.local.files.train.label_map); it maps ['0']"),
+    ({"0": "negative", "1": "neutral"}, "label 'neutral' (raw value '1') is not one of the task's labels ['negative', 'positive']; "
+                                        "check .../fixture/task-a.yaml: dataset.labels, or add it to dataset.local.files.train.label_map to map it"),
+])
+def test_a_label_the_spec_cannot_map_names_the_label_map(tmp_path, label_map, message):
+    write(tmp_path, "d.csv", "sentence,label\nfine,0\nbad,1\n")
+    spec = fixture_spec(tmp_path, {"train": {**sentence_file("d.csv"), "label_map": label_map}})
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "train", tmp_path)
+    assert str(err.value) == f"d.csv (dataset.local.files.train), row 1: {message}"
+
+
+def test_text_that_is_not_a_string_is_named(tmp_path):
+    spec = jsonl_spec(tmp_path, [{"s": "x", "label": "negative"}, {"s": 5, "label": "negative"}], {"text_a": "s", "label": "label"})
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "train", tmp_path)
+    assert str(err.value) == "d.jsonl (dataset.local.files.train), row 1: text_a is 5, expected text"
+
+
+@pytest.mark.parametrize("tokens, shown", [("EU", "'EU'"), (["EU", 5], "['EU', 5]")])
+def test_tokens_that_are_not_a_list_of_strings_are_named(tmp_path, tokens, shown):
+    records = [{"tokens": ["a"], "tags": ["O"]}, {"tokens": tokens, "tags": ["B-ORG", "I-ORG"]}]
+    spec = jsonl_spec(tmp_path, records, {"tokens": "tokens", "tags": "tags"}, head="token-classification")
+    with pytest.raises(DataError) as err:
+        data.read_local_file(spec, "train", tmp_path)
+    assert str(err.value) == f"d.jsonl (dataset.local.files.train), row 1: tokens must be a list of strings, got {shown}"
