@@ -6,6 +6,7 @@ user gets for a broken file: the file, the line or row, the field and the fix.
 Every file here is synthetic and a few lines long; the task is fixture/task-a."""
 
 import hashlib
+import json
 
 import pytest
 
@@ -549,8 +550,6 @@ def test_a_missing_data_dir_or_local_section_says_what_to_do(tmp_path):
 
 
 def jsonl_spec(tmp_path, records, columns, head="sequence-classification", **extra):
-    import json
-
     write(tmp_path, "d.jsonl", "".join(json.dumps(r) + "\n" for r in records))
     file = {"path": "d.jsonl", "format": "jsonl", "columns": columns, **extra}
     return fixture_spec(tmp_path, {"train": file}, head=head)
