@@ -37,6 +37,23 @@ def test_shard_numbers_run_from_zero_to_count_minus_one():
             grid.parse_shard(bad)
 
 
+def test_jobs_per_gpu_follow_its_free_memory(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    for free_gib, jobs in ((5, 1), (25, 2), (39.9, 3), (200, grid.MAX_JOBS_PER_GPU)):
+        monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=0, f=free_gib: (int(f * grid.GIB), 141 * grid.GIB))
+        assert grid.default_jobs_per_gpu() == jobs, free_gib
+
+
+def test_worker_slots_on_the_cpu_one_gpu_or_every_gpu(monkeypatch):
+    assert grid.worker_devices(2, "cpu") == ["cpu", "cpu"]
+    assert grid.worker_devices(3, "cuda:1") == ["cuda:1"] * 3
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert grid.worker_devices(1, "auto") == ["cpu"]
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert grid.worker_devices(2, "auto") == ["cuda:0", "cuda:0", "cuda:1", "cuda:1"]
+
+
 def test_a_worker_uses_as_many_threads_as_its_parent():
     """Same thread count, same order of float sums: --jobs 2 scores equal --jobs 1's."""
     before = torch.get_num_threads()

@@ -1,10 +1,9 @@
 """The table `bench run` prints at the end: a row for every task, whatever happened to the ones before it."""
 
 import pytest
-import torch
 from rich.console import Console
 
-from harness import grid, spec
+from harness import spec
 from harness.bootstrap import Interval
 from harness.runner import TaskOutcome, summary_table
 
@@ -66,9 +65,3 @@ def test_the_model_id_is_the_title_as_written(specs):
     lines = rendered(summary_table("fixture/[bold]model-a", [], specs))
     assert any("fixture/[bold]model-a" in line for line in lines)
 
-
-def test_jobs_per_gpu_follow_its_free_memory(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    for free_gib, jobs in ((5, 1), (25, 2), (39.9, 3), (200, grid.MAX_JOBS_PER_GPU)):
-        monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=0, f=free_gib: (int(f * grid.GIB), 141 * grid.GIB))
-        assert grid.default_jobs_per_gpu() == jobs, free_gib

@@ -51,6 +51,12 @@ def test_korean_safe_keeps_every_korean_sentence_unchanged(specs, korean_text):
     assert "2013" in ext.excluded and "…" in ext.excluded  # "2013년" and "…" occur in the Korean text
 
 
+def test_without_reference_text_the_report_has_an_empty_korean_check(specs):
+    ko, en = specs
+    ext = V.extend_vocab(ko, en, policy="all")
+    assert ext.check == {} and ext.excluded == [] and ext.added == ext.candidates
+
+
 def test_korean_safe_drops_only_what_conflicts(specs):
     ko, en = specs
     sentences = ["2013년 서울모터쇼 참가", "관객 175만명을 넘어섰다"]
