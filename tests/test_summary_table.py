@@ -1,4 +1,4 @@
-"""The table `bench run` prints at the end: a row for every task, whatever happened to the ones before it."""
+"""The table `bench run` prints at the end (a row for every task, whatever came before it) and its clock."""
 
 import pytest
 from rich.console import Console
@@ -65,3 +65,20 @@ def test_the_model_id_is_the_title_as_written(specs):
     lines = rendered(summary_table("fixture/[bold]model-a", [], specs))
     assert any("fixture/[bold]model-a" in line for line in lines)
 
+
+
+def test_record_times_are_utc_whatever_the_machine_s_time_zone(monkeypatch):
+    """Records end their times in Z: the clock must be read in UTC, not in the local zone."""
+    import time
+    from datetime import datetime, timezone
+
+    from harness.runner import now
+
+    monkeypatch.setenv("TZ", "Asia/Seoul")  # UTC+9 all year: a local reading is nine hours off
+    time.tzset()
+    try:
+        stamp = datetime.strptime(now(), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        assert abs((datetime.now(timezone.utc) - stamp).total_seconds()) < 60
+    finally:
+        monkeypatch.undo()
+        time.tzset()
