@@ -309,7 +309,7 @@ def korean_sentences(data_dir: Path) -> list[str]:
             out += [ex[k] for k in ("sentence1", "sentence2", "premise", "hypothesis") if k in ex]
     for path in sorted(data_dir.glob("klue/ner/*.tsv")):  # one "char \t tag" line per character
         chars: list[str] = []
-        for line in _text(path).split("\n") + [""]:
+        for line in _text(path).replace("\r\n", "\n").split("\n") + [""]:  # CRLF blank lines end sentences too
             if line.startswith("##"):
                 continue
             if line:

@@ -139,5 +139,6 @@ def test_korean_sentences_are_read_from_every_kind_of_file(tmp_path):
     put("klue/sts/dev.json", json.dumps([{"sentence1": "가", "sentence2": "나", "score": 1}], ensure_ascii=False))
     put("klue/nli/dev.json", json.dumps([{"premise": "다", "hypothesis": "라"}], ensure_ascii=False))
     put("klue/ner/dev.tsv", "## klue-ner-v1.1_dev_00001\t<서울:LC> 간다\n서\tB-LC\n울\tI-LC\n \tO\n간\tO\n다\tO\n")
+    put("klue/ner/train.tsv", "## a\r\n하\tO\r\n\r\n## b\r\n늘\tO\r\n")  # CRLF line ends
     assert V.korean_sentences(tmp_path) == ["첫 문장", '"따옴표" 그대로', "둘째 파일", "제목, 하나", "마", "바",
-                                            "다", "라", "가", "나", "서울 간다"]
+                                            "다", "라", "가", "나", "서울 간다", "하", "늘"]
