@@ -80,7 +80,7 @@ def summary(names) -> tuple[str, str]:
 
 
 def previous_report(out: Path) -> tuple[dict, dict]:
-    """The last report's line and survivors per module: kept for a module this clone has no verdicts for."""
+    """The last report's line per module and section per surviving mutant, for what this clone cannot redo."""
     lines, survivors = {}, {}
     if (out / "score.txt").exists():
         for line in (out / "score.txt").read_text(encoding="utf-8").splitlines():
@@ -90,8 +90,16 @@ def previous_report(out: Path) -> tuple[dict, dict]:
         for section in (out / "survivors.txt").read_text(encoding="utf-8").split("\n## ")[0:]:
             section = section.removeprefix("## ").strip()
             if section:
-                survivors.setdefault(module_of(section.split()[0]), []).append(f"## {section}\n\n")
+                survivors[section.split()[0]] = f"## {section}\n\n"
     return lines, survivors
+
+
+def survivor_section(name: str) -> str:
+    """A surviving mutant's diff; from the last report where mutants/ holds no mutated code (a fresh clone)."""
+    try:
+        return f"## {name} ({checked[name]})\n{get_diff_for_mutant(name, path=paths[name]).strip()}\n\n"
+    except FileNotFoundError:
+        return previous_survivors.get(name, f"## {name} ({checked[name]})\n(run scripts/mutation.sh for its diff)\n\n")
 
 
 CARRIED = "  [from an earlier run: this clone has no verdicts for it]"
@@ -165,8 +173,7 @@ if wrongly_listed:  # a test tells them apart after all: they count as killed; t
     lines += ["", f"listed as equivalent but killed: {', '.join(wrongly_listed)}"]
 (out / "score.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 with open(out / "survivors.txt", "w", encoding="utf-8") as f:
-    for module in carried:
-        f.writelines(previous_survivors.get(module, []))
+    f.writelines(section for name, section in previous_survivors.items() if module_of(name) in carried)
     for name in sorted(n for n in open_ if module_of(n) not in carried):
-        f.write(f"## {name} ({checked[name]})\n{get_diff_for_mutant(name, path=paths[name]).strip()}\n\n")
+        f.write(survivor_section(name))
 print("\n".join(lines))
