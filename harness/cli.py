@@ -43,6 +43,7 @@ def parse_seeds(text: str) -> list[int]:
 @app.command()
 def run(
     model: str = typer.Option(..., "--model", "-m", help="Hub id, local model directory, or a name from models.yaml."),
+    revision: Optional[str] = typer.Option(None, "--revision", help="A hub model's branch, tag or commit (default: main, or models.yaml's)."),
     tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help="Comma list of task ids, e.g. klue/ner,glue/mrpc."),
     suite: str = typer.Option("all", "--suite", help=SUITE_HELP + " Used when --tasks is not given."),
     tasks_dir: list[Path] = typer.Option([], "--tasks-dir", help=TASKS_DIR_HELP),
@@ -65,7 +66,7 @@ def run(
     from harness import grid, runner
 
     shard_range = _check_flags(data_dir, compile_, jobs, shard)
-    specs, resolved, overrides = _resolve_run(model, tasks, suite, tasks_dir, set_, device, data_dir)
+    specs, resolved, overrides = _resolve_run(model, revision, tasks, suite, tasks_dir, set_, device, data_dir)
     opts = runner.RunOptions(seeds=parse_seeds(seeds), output_dir=output, data_dir=data_dir, train_split=train_split,
                              eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_,
                              limit=limit, eval_limit=eval_limit, allow_single_class=allow_single_class)
@@ -121,14 +122,14 @@ def _check_flags(data_dir: Optional[Path], compile_: str, jobs: Optional[int], s
     return shard_range
 
 
-def _resolve_run(model: str, tasks: Optional[str], suite: str, tasks_dir: list[Path], set_: list[str], device: str,
-                 data_dir: Optional[Path]):
+def _resolve_run(model: str, revision: Optional[str], tasks: Optional[str], suite: str, tasks_dir: list[Path],
+                 set_: list[str], device: str, data_dir: Optional[Path]):
     """Tasks, model and --set overrides, with every usage mistake of them reported at once (exit 2)."""
     from harness import models, preflight, runner, spec
 
     try:
         specs = spec.load_tasks(preflight.task_selection(tasks) or [suite], paths.task_dirs(tasks_dir))
-        resolved = models.resolve(model)
+        resolved = models.resolve(model, revision=revision)
     except (spec.SpecError, models.ModelUnavailable, preflight.UsageError) as err:
         fail(str(err))
     overrides, problems = preflight.parse_overrides(set_)

@@ -51,7 +51,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
 from rich.console import Console
 from rich.text import Text
 
-from harness import carving, checked
+from harness import carving, checked, hub
 from harness.paths import SHARED_DATA
 from harness.spec import LocalFile, TaskSpec
 
@@ -314,15 +314,15 @@ def _check_nonempty(dataset: DatasetDict, where: dict[str, str]) -> None:
 
 
 def _load_hub(spec: TaskSpec, train_split: Optional[str], eval_split: Optional[str]) -> LoadedData:
-    hub = spec.dataset.hub
-    if hub is None:
+    source = spec.dataset.hub
+    if source is None:
         raise DataError(
             f"task {spec.id} has no hub source ({_spec_file(spec)}: dataset.hub); "
             f"pass --data-dir DIR with its local files{_local_file_list(spec)}"
         )
-    train_expr = parse_split(train_split or hub.train)
-    eval_expr = parse_split(eval_split or hub.validation)
-    name = f"{hub.path}/{hub.name}" if hub.name else hub.path
+    train_expr = parse_split(train_split or source.train)
+    eval_expr = parse_split(eval_split or source.validation)
+    name = f"{source.path}/{source.name}" if source.name else source.path
     raw, commit = _load_hub_dataset(spec)
     for expr in (train_expr, eval_expr):
         if expr.split not in raw:
@@ -351,23 +351,27 @@ def _load_hub(spec: TaskSpec, train_split: Optional[str], eval_split: Optional[s
 
 
 def _load_hub_dataset(spec: TaskSpec) -> tuple[DatasetDict, str]:
-    """The hub dataset and the commit it was read at (what ``datasets`` resolved ``revision`` to)."""
-    hub = spec.dataset.hub
-    name = f"{hub.path} (config {hub.name})" if hub.name else hub.path
+    """The hub dataset and the commit it was read at: resolved once to a snapshot of the hub cache
+    (``hub.dataset_snapshot``), then read by ``datasets`` from that folder, as the repo lays it out."""
+    hub_source = spec.dataset.hub
+    name = f"{hub_source.path} (config {hub_source.name})" if hub_source.name else hub_source.path
     try:
-        builder = datasets.load_dataset_builder(hub.path, hub.name, revision=hub.revision)
-        builder.download_and_prepare()
-        return builder.as_dataset(), builder.hash or hub.revision or "unknown"
-    except (ConnectionError, OSError) as err:  # offline mode, no network, hub down: all land here
-        raise DataUnavailable(
-            f"could not reach the hub dataset {name}, revision {hub.revision or 'main'}: {err}\n"
-            f"To run without the hub, point --data-dir DIR at the task's local files{_local_file_list(spec)}"
-        ) from err
-    except Exception as err:  # a wrong config name or revision: the spec, not the network
+        snap = hub.dataset_snapshot(hub_source.path, hub_source.name, hub_source.revision)
+    except hub.HubUnavailable as err:
+        raise DataUnavailable(f"{err}\nOr run without the hub: --data-dir DIR with the task's local files"
+                              f"{_local_file_list(spec)}") from None
+    try:
+        return datasets.load_dataset(str(snap.folder), hub_source.name), snap.commit
+    except Exception as err:  # a wrong config name, files the card names but the snapshot lacks: the spec or the cache
         raise DataError(
-            f"could not load the hub dataset {name}, revision {hub.revision or 'main'} "
-            f"({_spec_file(spec)}: dataset.hub): {type(err).__name__}: {err}"
-        ) from err
+            f"could not load the hub dataset {name} at {snap.shown} ({_spec_file(spec)}: dataset.hub): "
+            f"{type(err).__name__}: {_without_paths(str(err), snap.folder)}"
+        ) from None
+
+
+def _without_paths(message: str, folder: Path) -> str:
+    """A library's message with the cache folder's absolute path cut out (messages end up in failure records)."""
+    return message.replace(str(folder), "<snapshot>")
 
 
 def _spec_file(spec: TaskSpec) -> str:

@@ -27,8 +27,7 @@ from typing import Any, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
-from harness import checked
-from harness import paths
+from harness import checked, hub, paths
 
 Source = Literal["hub", "local"]
 
@@ -38,6 +37,10 @@ WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "*.safetensors.index.j
 VOCABULARY_PATTERNS = ("tokenizer.json", "vocab.txt", "vocab.json", "*.model")
 TOKENIZER_PATTERNS = (*VOCABULARY_PATTERNS, "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "merges.txt")
 IDENTITY_PATTERNS = ("config.json", *WEIGHT_PATTERNS, *TOKENIZER_PATTERNS)
+# What a run fetches of a hub model (huggingface_hub's fnmatch patterns, matched against the repo's paths):
+# config, tokenizer and safetensors weights at the repo's top level, never its ONNX/OpenVINO copies.
+HUB_MODEL_PATTERNS = ("config.json", "model*.safetensors", "model.safetensors.index.json", *TOKENIZER_PATTERNS)
+LEGACY_WEIGHT_PATTERNS = ("pytorch_model*.bin", "pytorch_model.bin.index.json")
 SHORT_HASH = 10  # hex digits of a record folder's identity hash: 40 bits, collisions need ~10^6 local models
 
 
@@ -66,6 +69,7 @@ class ModelEntry(BaseModel):
     links: dict[StrictStr, StrictStr] = Field(default_factory=dict)  # label -> URL
     # every other model's page compares itself with this one, task by task (harness/site/comparisons.py)
     reference: Optional[StrictBool] = None
+    revision: Optional[StrictStr] = None  # a hub model's branch, tag or commit to run (default: main)
 
 
 class ModelsFile(BaseModel):
@@ -168,27 +172,52 @@ class ResolvedModel:
         )
 
 
-def resolve(name: str, models_file: Optional[Path] = None) -> ResolvedModel:
-    """``--model`` -> the model: a models.yaml name or id, a local directory, or a hub id, in that order."""
+def resolve(name: str, models_file: Optional[Path] = None, revision: Optional[str] = None) -> ResolvedModel:
+    """``--model`` -> the model: a models.yaml name or id, a local directory, or a hub id, in that order.
+
+    A hub model is resolved once to a snapshot (``hub.snapshot``): its commit is the record's
+    revision and its cache folder is what every later load reads, so the record and the weights
+    are always of one commit. ``revision`` (a branch, tag or commit; else the models.yaml entry's,
+    else main) selects it.
+    """
     models_file = Path(models_file or paths.MODELS_FILE)
     entries = load_model_entries(models_file)
-    named = [e for e in entries if name in (e.id, e.name)]
-    if len(named) > 1:
-        raise ModelUnavailable(f"{models_file.name}: --model {checked.shorten(name)} matches {len(named)} entries "
-                               f"({', '.join(checked.shorten(e.id) for e in named)}); pass one of their ids")
-    entry = named[0] if named else None
+    entry = _entry_named(name, entries, models_file)
     target = entry.id if entry else name
     directory = _existing_directory(target, models_file)
     if directory is not None:
+        if revision is not None:
+            raise ModelUnavailable(f"--revision {checked.shorten(revision)}: {checked.shorten(name)} is a local folder, "
+                                   "which has no revisions; leave --revision out")
         same_folder = next((e for e in entries if _existing_directory(e.id, models_file) == directory), None)
         model_id = (entry or same_folder).id if (entry or same_folder) else portable_id(name)
         return local_model(directory, model_id)
     if _looks_like_a_path(target):
         where = f"{models_file.name}: id {checked.shorten(target)}" if entry else f"--model {checked.shorten(target)}"
         raise ModelUnavailable(f"{where}: no such model folder (a hub id has the form 'org/name')")
-    revision = _hub_revision(target)
-    check_tokenizer(target, f"model {checked.shorten(target)}")
-    return ResolvedModel(id=target, path=target, revision=revision, source="hub")
+    return hub_model(target, revision or (entry.revision if entry else None))
+
+
+def _entry_named(name: str, entries: list[ModelEntry], models_file: Path) -> Optional[ModelEntry]:
+    named = [e for e in entries if name in (e.id, e.name)]
+    if len(named) > 1:
+        raise ModelUnavailable(f"{models_file.name}: --model {checked.shorten(name)} matches {len(named)} entries "
+                               f"({', '.join(checked.shorten(e.id) for e in named)}); pass one of their ids")
+    return named[0] if named else None
+
+
+def hub_model(model_id: str, revision: Optional[str] = None) -> ResolvedModel:
+    """A hub model at ``revision``, resolved to one commit in the local cache and checked like a local folder."""
+    try:
+        snap = hub.snapshot(model_id, "model", revision, HUB_MODEL_PATTERNS)
+        if not _matching(snap.folder, WEIGHT_PATTERNS):  # an older repo with PyTorch pickles only
+            snap = hub.snapshot(model_id, "model", snap.commit, (*HUB_MODEL_PATTERNS, *LEGACY_WEIGHT_PATTERNS))
+    except hub.HubUnavailable as err:
+        raise ModelUnavailable(f"{err}\nOr pass a local folder: --model DIR (check the id against `bench models`).") from None
+    shown = f"model {checked.shorten(model_id)} ({snap.shown})"
+    _check_model_folder(snap.folder, shown)
+    check_tokenizer(str(snap.folder), shown)
+    return ResolvedModel(id=model_id, path=str(snap.folder), revision=snap.commit, source="hub")
 
 
 def local_model(directory: Path, model_id: Optional[str] = None) -> ResolvedModel:
@@ -237,9 +266,9 @@ def _matching(directory: Path, patterns: tuple[str, ...]) -> list[Path]:
     return sorted({p for pattern in patterns for p in directory.glob(pattern) if p.is_file()})
 
 
-def _check_model_folder(directory: Path) -> None:
+def _check_model_folder(directory: Path, shown: Optional[str] = None) -> None:
     """Refuse a folder transformers would load wrongly or not at all, naming the file and the fix."""
-    shown = portable_id(str(directory))
+    shown = shown or portable_id(str(directory))
     config = checked.read_json(directory / "config.json", name=f"{shown}/config.json", error=ModelUnavailable)
     if not isinstance(config, dict):
         raise ModelUnavailable(f"{shown}/config.json: expected a JSON object (a model config), got {type(config).__name__}")
@@ -310,31 +339,6 @@ def check_vocabulary(tokenizer: Any, shown: str) -> None:
             f"{shown}: its tokenizer has {len(tokenizer)} pieces, only special tokens; "
             "the vocabulary files are missing, so every word would become [UNK]. Add the tokenizer's files."
         )
-
-
-# --------------------------------------------------------------------------------------
-# Hub models
-# --------------------------------------------------------------------------------------
-
-
-def _hub_revision(model_id: str) -> str:
-    from transformers import AutoConfig
-
-    try:
-        config = AutoConfig.from_pretrained(model_id)
-    except (OSError, ValueError) as err:
-        raise ModelUnavailable(
-            f"model {model_id!r} is neither a local directory nor reachable on the Hugging Face hub ({type(err).__name__}).\n"
-            f"Offline? Download it once elsewhere (huggingface-cli download {model_id} --local-dir DIR) "
-            f"and pass --model DIR, or check the id against `bench models`."
-        ) from None
-    commit = getattr(config, "_commit_hash", None)
-    if not commit:
-        raise ModelUnavailable(
-            f"model {model_id!r}: the hub did not say which commit it served, so a record could not name its revision; "
-            f"download it (huggingface-cli download {model_id} --local-dir DIR) and pass --model DIR"
-        )
-    return commit
 
 
 # --------------------------------------------------------------------------------------

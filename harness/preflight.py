@@ -7,16 +7,13 @@ runs (a NaN, a crash) becomes a failure record.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Optional
 
 import yaml
 
-from harness import environment
+from harness import environment, hub
 from harness.models import ResolvedModel
 from harness.spec import SpecError, TaskSpec
-
-OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
 
 
 class UsageError(ValueError):
@@ -59,7 +56,7 @@ def check_run(specs: list[TaskSpec], model: ResolvedModel, hyperparameters, devi
     """Every problem of running ``specs`` on ``model`` as asked; ``hyperparameters(spec)`` applies --set."""
     problems = _device_problems(device)
     max_positions = _max_positions(model)
-    offline = [name for name in OFFLINE_VARIABLES if os.environ.get(name, "").strip().lower() in ("1", "true", "yes")]
+    offline = hub.is_offline()
     for spec in specs:
         try:
             hp = hyperparameters(spec)
@@ -81,16 +78,19 @@ def _device_problems(device: str) -> list[str]:
     return []
 
 
-def _data_problems(spec: TaskSpec, data_dir_given: bool, offline: list[str]) -> list[str]:
+def _data_problems(spec: TaskSpec, data_dir_given: bool, offline: bool) -> list[str]:
     if data_dir_given:
         if spec.dataset.local is None:
             return [f"{spec.id}: has no local files (dataset.local in its YAML); run it without --data-dir"]
         return []
     if spec.dataset.hub is None:
         return [f"{spec.id}: has no hub dataset; give --data-dir with its files ({spec.path or 'its YAML'})"]
-    if offline:
-        return [f"{spec.id}: reads its data from the hub, but {' and '.join(offline)} is set (offline); "
-                "give --data-dir with the local KLUE/GLUE files"]
+    source = spec.dataset.hub
+    if offline and hub.cached_commit(source.path, "dataset", source.revision) is None:
+        hint = hub.download_hint(source.path, "dataset", source.revision, None)
+        return [f"{spec.id}: reads {source.path} (revision {source.revision or 'main'}) from the hub, which is not in the "
+                f"Hugging Face cache, and HF_HUB_OFFLINE is set; download it once where the network is ({hint}) "
+                "or give --data-dir with the local KLUE/GLUE files"]
     return []
 
 

@@ -81,3 +81,14 @@ def tiny_english_bert(tmp_path_factory, english_model_dir) -> Path:
 @pytest.fixture(scope="session")
 def tiny_korean_bert(tmp_path_factory, korean_tokenizer_dir) -> Path:
     return tiny.tiny_bert(korean_tokenizer_dir, tmp_path_factory.mktemp("tiny-ko"))
+
+
+@pytest.fixture(scope="session")
+def hub_cache(shared_data, english_model_dir) -> dict[str, str]:
+    """A real Hugging Face hub cache in this run's HF_HOME: all-MiniLM-L6-v2, klue/klue and nyu-mll/glue in the
+    layout `hf download` leaves (tests/hubcache.py). Returns each repo's commit. Tests read it offline."""
+    from huggingface_hub import constants
+
+    import hubcache
+
+    return hubcache.build(Path(constants.HF_HUB_CACHE), shared_data, english_model_dir)
