@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from harness import bootstrap, predictions, records
+from harness import bootstrap, predictions, records, store
 
 
 # how a record's predictions are read: (record file, its ``predictions`` field) -> the predictions or None
@@ -97,37 +97,31 @@ def _is_record_file(path: Path) -> bool:
     return path.suffix == ".json" and not path.name.endswith(".failed.json") and not path.name.startswith(".")
 
 
-def _read_folder(folder: Path) -> list[tuple[Path, records.ResultRecord]]:
-    found = []
-    for path in sorted(folder.glob("*.json")):
-        if _is_record_file(path):
-            try:
-                found.append((path, records.read_result(path)))
-            except records.RecordError:
-                continue  # a failure record or another JSON file; the site build reports bad records
-    return found
-
-
 def find_side(ref: str, results_dir: Path) -> Side:
-    """A model's records: ``ref`` is a folder of one model's records, or a model id found under ``results_dir``."""
+    """A model's current records (the record store's answer): ``ref`` is a folder of one model's records, or
+    any ``--model`` value `bench run` takes (hub id, local model folder, models.yaml name), found under ``results_dir``."""
+    from harness import models
+
     folder = Path(ref)
     if folder.is_dir() and any(_is_record_file(p) for p in folder.glob("*.json")):
-        found = _read_folder(folder)
-        ids = sorted({r.model.id for _, r in found})
+        found = store.scan(folder)
+        ids = sorted({s.record.model.id for s in found.records})
         if len(ids) != 1:
             raise CompareError(f"{ref}: holds records of {len(ids)} models ({', '.join(ids) or 'none readable'}); "
                                f"give one model's record folder or a model id")
-        return Side(ids[0], {r.task.id: (p, r) for p, r in found})
-    results_dir = Path(results_dir)
-    found = [(p, r) for sub in [results_dir, *sorted(d for d in results_dir.iterdir() if d.is_dir() and not d.name.startswith("."))]
-             for p, r in _read_folder(sub)] if results_dir.is_dir() else []
-    mine = [(p, r) for p, r in found if r.model.id == ref]
-    if not mine:
-        known = sorted({r.model.id for _, r in found})
+        return Side(ids[0], {t: (s.path, s.record) for t, s in store.latest(found.records).items()})
+    try:
+        named = models.reference(ref)
+    except models.ModelUnavailable as err:
+        raise CompareError(str(err)) from None
+    found = store.scan(Path(results_dir))
+    current = found.current(named.identity)
+    if not current:
+        known = found.model_ids()
         hint = f"models with records there: {', '.join(known)}" if known else "there are no records there"
         raise CompareError(f"{ref!r}: not a folder of records, and no records of that model under {results_dir} "
                            f"({hint}); give a record folder, a model id, or --results DIR")
-    return Side(ref, {r.task.id: (p, r) for p, r in mine})
+    return Side(named.id, {t: (s.path, s.record) for t, s in current.items()})
 
 
 def select_tasks(a: Side, b: Side, tasks: Optional[Sequence[str]], suite: str) -> list[str]:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from harness import records
+from harness import records, store
 from harness.records import ResultRecord
 from harness.spec import TaskSpec
 
@@ -85,28 +85,25 @@ class ExportEntry(BaseModel):
     notes: str
 
 
-def model_records(results_dir: Path, model_id: str) -> list[ResultRecord]:
-    """Every valid record of ``model_id`` under ``results_dir`` (seed caches and failures left out)."""
-    found, other_models = [], set()
-    for path in sorted(Path(results_dir).glob("*/*.json")):
-        if path.name.endswith(".failed.json"):
-            continue
-        try:
-            record = records.read_result(path)
-        except records.RecordError:
-            continue  # the site reports unreadable records; an export only needs the good ones
-        if record.model.id == model_id:
-            found.append(record)
-        else:
-            other_models.add(record.model.id)
-    if not found:
-        known = ", ".join(sorted(other_models)) or "none"
-        raise ExportError(f"no result records of model {model_id!r} under {results_dir}; "
-                          f"records there are of: {known}. Run `bench run --model {model_id}` first, or pass --results DIR")
-    return found
+def model_records(results_dir: Path, model: str) -> list[ResultRecord]:
+    """The current record of each task of ``model`` under ``results_dir``: any ``--model`` value `bench run` takes,
+    answered by the record store (one record a task, the newest; seed caches, history and failures left out)."""
+    from harness import models
+
+    try:
+        named = models.reference(model)
+    except models.ModelUnavailable as err:
+        raise ExportError(str(err)) from None
+    found = store.scan(Path(results_dir))
+    current = found.current(named.identity)
+    if not current:
+        known = ", ".join(found.model_ids()) or "none"
+        raise ExportError(f"no result records of model {named.id!r} under {results_dir}; "
+                          f"records there are of: {known}. Run `bench run --model {model}` first, or pass --results DIR")
+    return [s.record for s in current.values()]
 
 
-UNRECORDED_PROTOCOL = "the record does not say whether it followed the protocol (written before records said so)"
+UNRECORDED_PROTOCOL = store.UNRECORDED_PROTOCOL
 
 
 def protocol_of(record: ResultRecord) -> tuple[bool, list[str]]:

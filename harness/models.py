@@ -18,7 +18,6 @@ belongs to another model, so it can refuse to write over it.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
-from harness import checked, hub, paths
+from harness import checked, hub, paths, store
 
 Source = Literal["hub", "local"]
 
@@ -180,22 +179,44 @@ def resolve(name: str, models_file: Optional[Path] = None, revision: Optional[st
     are always of one commit. ``revision`` (a branch, tag or commit; else the models.yaml entry's,
     else main) selects it.
     """
+    named = reference(name, models_file)
+    if named.directory is not None:
+        if revision is not None:
+            raise ModelUnavailable(f"--revision {checked.shorten(revision)}: {checked.shorten(name)} is a local folder, "
+                                   "which has no revisions; leave --revision out")
+        return local_model(named.directory, named.id)
+    return hub_model(named.id, revision or named.revision)
+
+
+@dataclass(frozen=True)
+class ModelReference:
+    """What a ``--model`` value names, found without loading or downloading anything."""
+
+    id: str  # as records name the model
+    source: Source
+    directory: Optional[Path] = None  # a local model's folder
+    revision: Optional[str] = None  # a hub model's revision pinned in models.yaml
+
+    @property
+    def identity(self) -> "store.Identity":
+        return store.Identity(self.id, self.source)
+
+
+def reference(name: str, models_file: Optional[Path] = None) -> ModelReference:
+    """``--model`` as every command reads it: a models.yaml name or id, a local directory, or a hub id, in that order."""
     models_file = Path(models_file or paths.MODELS_FILE)
     entries = load_model_entries(models_file)
     entry = _entry_named(name, entries, models_file)
     target = entry.id if entry else name
     directory = _existing_directory(target, models_file)
     if directory is not None:
-        if revision is not None:
-            raise ModelUnavailable(f"--revision {checked.shorten(revision)}: {checked.shorten(name)} is a local folder, "
-                                   "which has no revisions; leave --revision out")
         same_folder = next((e for e in entries if _existing_directory(e.id, models_file) == directory), None)
         model_id = (entry or same_folder).id if (entry or same_folder) else portable_id(name)
-        return local_model(directory, model_id)
+        return ModelReference(model_id, "local", directory=directory)
     if _looks_like_a_path(target):
         where = f"{models_file.name}: id {checked.shorten(target)}" if entry else f"--model {checked.shorten(target)}"
         raise ModelUnavailable(f"{where}: no such model folder (a hub id has the form 'org/name')")
-    return hub_model(target, revision or (entry.revision if entry else None))
+    return ModelReference(target, "hub", revision=entry.revision if entry else None)
 
 
 def _entry_named(name: str, entries: list[ModelEntry], models_file: Path) -> Optional[ModelEntry]:
@@ -246,15 +267,19 @@ def _looks_like_a_path(target: str) -> bool:
 def portable_id(typed: str) -> str:
     """A path as a record may show it, never this machine's layout.
 
-    A relative path inside the working folder stays as typed ('runs/exp1/best'); any
-    other (absolute, '~', climbing out with '..') becomes its last two parts after '.../'
-    ('.../checkpoints/best'). The record folder still tells two such models apart: its
-    hash is over where the folder really is.
+    A folder inside the working folder is named relative to it ('runs/exp1/best'), however it
+    was typed (relative, absolute, with '..'); any other becomes its last two parts after '.../'
+    ('.../checkpoints/best'). The record folder still tells two such models apart: its hash is
+    over where the folder really is.
     """
-    normal = Path(os.path.normpath(Path(typed))).as_posix()
-    if not Path(typed).is_absolute() and not typed.startswith("~") and not normal.startswith(".."):
-        return normal
-    return ".../" + "/".join(Path(typed).expanduser().resolve().parts[-2:])
+    resolved = Path(typed).expanduser().resolve()
+    try:
+        inside = resolved.relative_to(Path.cwd().resolve())
+    except ValueError:
+        inside = None
+    if inside is not None and inside.parts:
+        return inside.as_posix()
+    return ".../" + "/".join(resolved.parts[-2:])
 
 
 # --------------------------------------------------------------------------------------

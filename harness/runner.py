@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness import data as data_module
-from harness import baselines, environment, features, predictions, records
+from harness import baselines, environment, features, predictions, records, store
 from harness.finetune import finetune
 from harness.models import ResolvedModel
 from harness.records import FailureRecord, RecordError, ResultRecord, SeedResult
@@ -200,6 +200,7 @@ def assemble(task: PreparedTask, started_at: str, device: torch.device, wall_s: 
     """
     seeds = [records.read_seed(task.seed_cache(seed)) for seed in task.opts.seeds]
     loaded, spec = task.loaded, task.spec
+    _keep_replaced(task)
     kept = predictions.gather([predictions.seed_file(task.seed_cache(seed)) for seed in task.opts.seeds], task.record_path)
     record = ResultRecord.from_seeds(
         seeds,
@@ -220,6 +221,19 @@ def assemble(task: PreparedTask, started_at: str, device: torch.device, wall_s: 
     task.failure_path.unlink(missing_ok=True)
     return TaskOutcome(spec.id, "done", record.scores, record.std, path, wall_s=record.wall_s,
                        baseline=record.baseline.scores)
+
+
+def _keep_replaced(task: PreparedTask) -> None:
+    """A record of another revision of this model (a new hub commit, retrained weights) is moved into the
+    model folder's ``.history/`` before the new one takes its place: replaced as current, never lost."""
+    if not task.record_path.exists():
+        return
+    try:
+        existing = records.read_result(task.record_path)
+    except records.RecordError:
+        return
+    if existing.model.revision != task.model.revision:
+        store.archive(task.record_path, existing)
 
 
 def _provenance(task: PreparedTask) -> dict[str, Any]:

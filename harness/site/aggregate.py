@@ -11,6 +11,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from harness import store
 from harness.records import FailureRecord, ResultRecord
 from harness.spec import TaskSpec
 
@@ -84,10 +85,10 @@ def split_protocol(frame: pd.DataFrame, spec_sha256: dict[str, str | None]) -> t
     for r in frame.itertuples(index=False):
         reasons = list(r.deviations)
         if r.protocol is None:
-            reasons.append("the record does not say whether it followed the protocol (written before records did)")
+            reasons.append(store.UNRECORDED_PROTOCOL)
         current = spec_sha256.get(r.task_id)
         if current and r.spec_sha256 != current:
-            reasons.append("made under an older version of the task's YAML (its spec hash differs from the current one)")
+            reasons.append(store.OLDER_SPEC)
         why.append(reasons)
     frame = frame.assign(why=why)
     apart = frame["why"].map(bool).astype(bool)

@@ -79,9 +79,10 @@ def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
     sources, numbers = inputs.load_reported(reported_file, specs)
     tasks = aggregate.tasks_frame(specs, task_order)
 
-    protocol_runs, apart = aggregate.split_protocol(aggregate.records_frame(results.records),
-                                                    {s.id: s.sha256 for s in specs})
-    latest, others = aggregate.latest_records(protocol_runs), aggregate.latest_records(apart)
+    # the store's rule: the newest record of each (model, task) is current; it is ranked when it followed the
+    # task's current protocol, else listed apart with why
+    current = aggregate.latest_records(aggregate.records_frame(results.records))
+    latest, others = aggregate.split_protocol(current, {s.id: s.sha256 for s in specs})
     for r in latest[latest["replaced"].map(len) > 0].itertuples():
         log.info("%s · %s: %d older record(s) replaced by the newest, %s", r.model_id, r.task_id, len(r.replaced), r.file)
     if len(others):

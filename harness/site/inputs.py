@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 
-from harness import checked
-from harness.records import FailureRecord, RecordError, ResultRecord, read_failure, read_result
+from harness import checked, store
+from harness.records import FailureRecord, ResultRecord
 from harness.spec import Registry, TaskSpec, TasksDirs
 
 log = logging.getLogger(__name__)
@@ -34,23 +34,12 @@ class Results:
 
 
 def load_results(results_dir: Path) -> Results:
-    """Every ``*.json`` under ``results_dir`` read through ``harness.records`` (older shapes migrated there);
-    ``*.failed.json`` are failures, not records.
-
-    Hidden folders are not read: ``bench run`` keeps its per-seed resume cache in ``<model>/.seeds/``.
-    """
-    out = Results()
-    for path in sorted(Path(results_dir).rglob("*.json")):
-        if any(part.startswith(".") for part in path.relative_to(results_dir).parts[:-1]):
-            continue
-        failed = path.name.endswith(".failed.json")
-        try:
-            if failed:
-                out.failures.append((str(path), read_failure(path)))
-            else:
-                out.records.append((str(path), read_result(path)))
-        except RecordError as err:
-            out.skipped.append((str(path), str(err).removeprefix(f"{path}: ")))
+    """Every record, failure and unreadable file under ``results_dir``, as the record store reads them
+    (``harness.store.scan``: hidden folders such as ``<model>/.seeds/`` and ``.history/`` left out)."""
+    found = store.scan(Path(results_dir))
+    out = Results(records=[(str(s.path), s.record) for s in found.records],
+                  failures=[(str(p), f) for p, f in found.failures],
+                  skipped=[(str(p), why) for p, why in found.skipped])
     for path, reason in out.skipped:
         log.warning("skipped %s: %s (fix or remove the file; the site is built without it)", path, reason)
     return out
