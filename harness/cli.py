@@ -269,3 +269,7 @@ def export(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":  # python -m harness.cli, as `bench`
+    main()
