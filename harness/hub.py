@@ -62,6 +62,7 @@ def snapshot(repo_id: str, repo_type: RepoType, revision: Optional[str] = None,
     import huggingface_hub
     from huggingface_hub import errors
 
+    incomplete = getattr(errors, "IncompleteSnapshotError", ())  # huggingface_hub 2: a partial cached snapshot
     kind = "dataset" if repo_type == "dataset" else "model"
     where = f"{kind} {repo_id!r}" + (f" at revision {revision!r}" if revision else "")
     hint = download_hint(repo_id, repo_type, revision, patterns)
@@ -75,7 +76,7 @@ def snapshot(repo_id: str, repo_type: RepoType, revision: Optional[str] = None,
                              "(hf auth login), or download it where you can and pass its folder") from None
     except errors.RepositoryNotFoundError:
         raise HubUnavailable(f"{where}: no such repo on the hub (or it is private: hf auth login)") from None
-    except errors.IncompleteSnapshotError as err:
+    except incomplete as err:
         raise HubUnavailable(f"{where}: the cached copy is incomplete ({err}); complete it where the network is: {hint}") from None
     except errors.LocalEntryNotFoundError:
         raise HubUnavailable(
