@@ -51,7 +51,8 @@ def download_hint(repo_id: str, repo_type: RepoType, revision: Optional[str], pa
         parts.append("--repo-type dataset")
     if revision:
         parts.append(f"--revision {revision}")
-    parts += [f"--include '{p}'" for p in patterns or ()]
+    if patterns:
+        parts.append("--include " + " ".join(f"'{p}'" for p in patterns))
     return " ".join(parts)
 
 

@@ -140,7 +140,7 @@ def test_an_unknown_revision_is_named(hub_cache, workdir):
 def readme_hub_commands() -> list[list[str]]:
     """The `bench run` lines of the README's block of commands that need the hub."""
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split("These need the Hugging Face hub", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    block = readme.split("These read the Hugging Face hub", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
     return [shlex.split(line) for line in lines if line.startswith("bench run ")]
 
