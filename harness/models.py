@@ -167,7 +167,7 @@ class ResolvedModel:
         return (
             f"{where} holds a record of the model {checked.shorten(other_id)} ({other_source or 'unknown source'}), "
             f"not of {checked.shorten(self.id)} ({self.source}); refusing to write over it. "
-            "Move that record away or write to another --output folder."
+            "Move that record away or write to another --results folder."
         )
 
 
@@ -199,7 +199,9 @@ class ModelReference:
 
     @property
     def identity(self) -> "store.Identity":
-        return store.Identity(self.id, self.source)
+        """How records are matched: a local folder's records are local; an id that names no folder is matched
+        whatever the source its records say (a relative folder name such as 'runs/best' looks like a hub id)."""
+        return store.Identity(self.id, "local" if self.directory is not None else None)
 
 
 def reference(name: str, models_file: Optional[Path] = None) -> ModelReference:
@@ -269,8 +271,8 @@ def portable_id(typed: str) -> str:
 
     A folder inside the working folder is named relative to it ('runs/exp1/best'), however it
     was typed (relative, absolute, with '..'); any other becomes its last two parts after '.../'
-    ('.../checkpoints/best'). The record folder still tells two such models apart: its hash is
-    over where the folder really is.
+    and a short hash of where it really is ('.../checkpoints/best@3f9a1c2b'), so that two
+    experiments' 'checkpoints/best' folders are two models everywhere records are read.
     """
     resolved = Path(typed).expanduser().resolve()
     try:
@@ -279,7 +281,7 @@ def portable_id(typed: str) -> str:
         inside = None
     if inside is not None and inside.parts:
         return inside.as_posix()
-    return ".../" + "/".join(resolved.parts[-2:])
+    return ".../" + "/".join(resolved.parts[-2:]) + "@" + short_hash("local:" + str(resolved))[:8]
 
 
 # --------------------------------------------------------------------------------------

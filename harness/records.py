@@ -12,6 +12,7 @@ the file and the field. Files are plain JSON (no NaN), written atomically.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -483,10 +484,23 @@ def model_slug(model_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", slug)
 
 
+def task_file_stem(task_id: str) -> str:
+    """A task's file name (records, seed caches, site pages): 'klue/ynat' -> 'klue__ynat'.
+
+    '__' then stands only between suite and name; an id whose suite or name holds '__' itself
+    gets a hash of the whole id as well, so distinct ids never share a file ('glue/a__b' and
+    'glue__a/b' are 'glue__a__b-<hash>' with two different hashes).
+    """
+    suite, name = _task_id(task_id).split("/", 1)
+    stem = f"{suite}__{name}"
+    if "__" in suite or "__" in name:
+        stem += "-" + hashlib.sha256(task_id.encode("utf-8")).hexdigest()[:10]
+    return stem
+
+
 def record_path(output_dir: Path, model_dir: str, task_id: str) -> Path:
     """Where a record goes: ``model_dir`` is the model's folder name (``ResolvedModel.record_dir``)."""
-    suite, name = _task_id(task_id).split("/", 1)
-    return Path(output_dir) / model_dir / f"{suite}__{name}.json"
+    return Path(output_dir) / model_dir / f"{task_file_stem(task_id)}.json"
 
 
 def failure_path(output_dir: Path, model_dir: str, task_id: str) -> Path:
@@ -495,8 +509,7 @@ def failure_path(output_dir: Path, model_dir: str, task_id: str) -> Path:
 
 def find_result(output_dir: Path, model_id: str, task_id: str) -> Optional[Path]:
     """The record of ``model_id`` on ``task_id`` under ``output_dir``, whatever its folder is called; None if there is none."""
-    suite, name = _task_id(task_id).split("/", 1)
-    for path in sorted(Path(output_dir).glob(f"*/{suite}__{name}.json")):
+    for path in sorted(Path(output_dir).glob(f"*/{task_file_stem(task_id)}.json")):
         try:
             if read_result(path).model.id == model_id:
                 return path

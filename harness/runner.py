@@ -105,8 +105,8 @@ class PreparedTask:
         return records.failure_path(self.opts.output_dir, self.model.record_dir, self.spec.id)
 
     def seed_cache(self, seed: int) -> Path:
-        suite, name = self.spec.id.split("/")
-        return Path(self.opts.output_dir) / self.model.record_dir / ".seeds" / f"{suite}__{name}" / f"{self.key}-seed{seed}.json"
+        stem = records.task_file_stem(self.spec.id)
+        return Path(self.opts.output_dir) / self.model.record_dir / ".seeds" / stem / f"{self.key}-seed{seed}.json"
 
     def has_seed(self, seed: int, console: Optional[Console] = None) -> bool:
         """Whether the seed's result is in the cache; a damaged file is named, removed and the seed runs again."""

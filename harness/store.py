@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -84,16 +85,25 @@ class Store:
         reasons = not_ranked(stored.record, spec_sha256.get(stored.task_id))
         newest = self.current(Identity(stored.record.model.id, stored.record.model.source)).get(stored.task_id)
         if newest is not None and newest.path != stored.path:
-            reasons.append(f"superseded by a newer run ({newest.record.started_at:%Y-%m-%d %H:%M} UTC)")
+            reasons.append(f"superseded by a newer run (started {newest.record.started_at})")
         return reasons
 
 
 def latest(found: list[Stored]) -> dict[str, Stored]:
     """task id -> the newest record among ``found`` (by started_at, then path), tasks in sorted order."""
     newest: dict[str, Stored] = {}
-    for stored in sorted(found, key=lambda s: (s.record.started_at, str(s.path))):
+    for stored in sorted(found, key=lambda s: (started(s.record), str(s.path))):
         newest[stored.task_id] = stored
     return {task: newest[task] for task in sorted(newest)}
+
+
+def started(record: ResultRecord) -> datetime:
+    """When the run started, as a UTC time (records write ISO 8601; one that does not parse counts as oldest)."""
+    try:
+        when = datetime.fromisoformat(record.started_at.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def not_ranked(record: ResultRecord, current_spec_sha256: Optional[str]) -> list[str]:

@@ -113,7 +113,7 @@ def test_site_warns_about_task_order_ids_that_are_not_tasks(tmp_path, caplog):
     from harness.site.build import collect
 
     with caplog.at_level("WARNING", logger="harness.site"):
-        data = collect(tmp_path / "no-reports", paths.MODELS_FILE, paths.TASKS_DIR, tmp_path / "none.yaml",
+        data = collect(tmp_path / "no-reports" / "results", paths.MODELS_FILE, paths.TASKS_DIR, tmp_path / "none.yaml",
                        task_order=["klue/ynat", "klue/nope"])
     assert list(data.tasks.index)[0] == "klue/ynat"
     assert "task_order" in caplog.text and "'klue/nope', which is not a task" in caplog.text

@@ -41,19 +41,22 @@ def build_site(
     tasks_dir: TasksDirs = None,
     *,
     reported_file: Path | None = None,
+    results_dir: Path | None = None,
 ) -> Path:
     """Build the static leaderboard into ``out_dir``; returns the path of its index.html.
 
-    Records come from ``<reports_dir>/results/**/*.json``; numbers published elsewhere from
-    ``reported_file`` (default ``<reports_dir>/reported.yaml``; none when it does not exist).
+    Records come from ``results_dir`` (default ``<reports_dir>/results``), read by the record store;
+    numbers published elsewhere from ``reported_file`` (default ``<reports_dir>/reported.yaml``; none
+    when it does not exist).
     """
     reports_dir, out_dir = Path(reports_dir), Path(out_dir).resolve()
+    results_dir = Path(results_dir) if results_dir else reports_dir / "results"
     reported_file = Path(reported_file) if reported_file else reports_dir / "reported.yaml"
     _check_out_dir(out_dir)
     config = yaml.safe_load((SITE_DIR / "mkdocs.yml").read_text(encoding="utf-8"))
     task_order = config.get("extra", {}).get("koenbench", {}).get("task_order", [])
     start = time.perf_counter()
-    data = collect(reports_dir, models_file, tasks_dir, reported_file, task_order)
+    data = collect(results_dir, models_file, tasks_dir, reported_file, task_order)
     with tempfile.TemporaryDirectory(prefix="koenbench-site-") as tmp:
         docs_dir = Path(tmp) / "docs"
         render.write_docs(data, docs_dir, SITE_DIR / "templates", SITE_DIR / "static", HOWTO_DIR)
@@ -65,11 +68,11 @@ def build_site(
     return out_dir / "index.html"
 
 
-def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported_file: Path,
+def collect(results_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported_file: Path,
             task_order: list[str] = ()) -> render.SiteData:
     """Read every input and aggregate it into the frames the pages are made of."""
-    results = inputs.load_results(Path(reports_dir) / "results")
-    results = _relative_to(results, Path(reports_dir))
+    base = Path(results_dir).parent  # pages name record files from here: 'results/<model>/<task>.json'
+    results = _relative_to(inputs.load_results(Path(results_dir)), base)
     specs = inputs.load_tasks(tasks_dir)
     if not specs:
         raise SiteBuildError(f"no valid task YAMLs found in {tasks_dir or 'the task search path'} "
@@ -88,8 +91,8 @@ def collect(reports_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
     if len(others):
         log.info("%d record(s) not ranked: they did not follow their task's current protocol (listed apart)", len(others))
     long = aggregate.scores_long(latest)
-    load = compare.CachedLoader(Path(reports_dir))  # each predictions file read once for every interval, tie and pair
-    entries = ranked_entries(latest, results, Path(reports_dir))
+    load = compare.CachedLoader(base)  # each predictions file read once for every interval, tie and pair
+    entries = ranked_entries(latest, results, base)
     statistics = leaderboard_statistics(entries, tasks, load)
     reported = aggregate.reported_long(numbers)
     failures = aggregate.failures_frame(results.failures)
@@ -146,11 +149,11 @@ def model_table(entries: list[dict[str, Any]], seen_ids: list[str], measured: se
     return models
 
 
-def _relative_to(results: inputs.Results, reports_dir: Path) -> inputs.Results:
-    """Pages name files as `results/...` under the reports dir: short, and the same on every machine."""
+def _relative_to(results: inputs.Results, base: Path) -> inputs.Results:
+    """Pages name files as `results/...` from the results folder's parent: short, and the same on every machine."""
     def short(file: str) -> str:
         try:
-            return Path(file).relative_to(reports_dir).as_posix()
+            return Path(file).relative_to(base).as_posix()
         except ValueError:
             return file
 

@@ -28,17 +28,32 @@ def _logging() -> None:
     logging.getLogger("harness.site").setLevel(logging.INFO)
 
 
-def _build(reports: Path, out: Path, models: Path, tasks: list[Path], reported: Optional[Path] = None) -> Path:
+def _build(reports: Path, out: Path, models: Path, tasks: list[Path], reported: Optional[Path] = None,
+           results: Optional[Path] = None) -> Path:
     if reported is None and reports == paths.REPORTS_DIR:  # installed: the shipped numbers, not ./reports'
         reported = paths.REPORTED_FILE
+    _check_results_folder(results if results is not None else reports / "results", given=results is not None)
     try:
-        return build_site(reports_dir=reports, out_dir=out, models_file=models, tasks_dir=tasks, reported_file=reported)
+        return build_site(reports_dir=reports, out_dir=out, models_file=models, tasks_dir=tasks, reported_file=reported,
+                          results_dir=results)
     except (SiteBuildError, SiteInputError, SpecError) as err:
         fail(str(err))
 
 
+def _check_results_folder(results: Path, given: bool) -> None:
+    """A records folder that is not one is a mistake to name, not an empty site to build."""
+    if results.exists() and not results.is_dir():
+        fail(f"--results {results}: is a file; give the folder `bench run --results` wrote records to")
+    if given and not results.is_dir():
+        fail(f"--results {results}: no such folder; give the folder `bench run --results` wrote records to")
+    if not results.is_dir() and any(results.parent.glob("*/*.json")):
+        fail(f"{results.parent} holds records but no results/ folder: it looks like a records folder itself; "
+             f"build from it with --results {results.parent}")
+
+
 @app.command()
 def build(
+    results: Optional[Path] = typer.Option(None, "--results", help="The records folder (`bench run --results`); default: results/ in --reports."),
     reports: Path = typer.Option(paths.REPORTS_DIR, help="Folder with results/**/*.json and reported.yaml."),
     out: Path = typer.Option(DEFAULT_OUT, help="Where the static site goes (emptied first; only a folder built here)."),
     models: Path = typer.Option(paths.MODELS_FILE, help="models.yaml: display names, languages, parameters, links."),
@@ -50,7 +65,7 @@ def build(
     A bad task YAML is named and left out; the site is still built, and the exit status is then 2."""
     _logging()
     dirs = paths.task_dirs(tasks_dir)
-    index = _build(reports, out, models, dirs, reported)
+    index = _build(reports, out, models, dirs, reported, results)
     console.print(f"site built: open [bold]{index.as_uri()}[/bold]  (or: bench site serve)")
     print(index)
     _exit_if_bad_tasks(dirs)

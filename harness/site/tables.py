@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from harness.site.aggregate import OVERALL
+from harness import records
 from harness.site.escape import anchor
 
 COMPLETE, PARTIAL, MISSING = 0, 1, 2
@@ -271,4 +272,4 @@ def _group_title(group: str, tasks: pd.DataFrame) -> str:
 
 
 def slug_of_task(task_id: str) -> str:
-    return task_id.replace("/", "__")
+    return records.task_file_stem(task_id)

@@ -220,7 +220,7 @@ def test_corrupt_records_are_skipped_with_a_warning_never_a_traceback(tmp_path_f
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(_mutate(record, rng, value), encoding="utf-8")
         corrupted.append(target)
-    data = collect(reports, MODELS_FILE, TASKS_DIR, fixture_reports / "reported.yaml")
+    data = collect(reports / "results", MODELS_FILE, TASKS_DIR, fixture_reports / "reported.yaml")
     write_docs(data, root / "docs", SITE / "templates", SITE / "static", DOCS)
     used = (set(data.latest["file"]) | set(data.others["file"]) | set(data.failures["file"])
             | {f for f, _ in data.skipped})

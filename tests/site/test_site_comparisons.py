@@ -25,7 +25,7 @@ def world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site_data(world):
-    return build.collect(world.reports, world.models, world.tasks, world.reports / "reported.yaml")
+    return build.collect(world.reports / "results", world.models, world.tasks, world.reports / "reported.yaml")
 
 
 @pytest.fixture(scope="module")

@@ -54,7 +54,7 @@ def site_data(tmp_path_factory):
     for task_id in TASKS:
         (tasks_dir / task_id).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(TASKS_DIR / f"{task_id}.yaml", tasks_dir / f"{task_id}.yaml")
-    data = build.collect(reports, reports / "models.yaml", tasks_dir, reports / "reported.yaml")
+    data = build.collect(reports / "results", reports / "models.yaml", tasks_dir, reports / "reported.yaml")
     return reports, data
 
 
