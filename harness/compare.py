@@ -111,17 +111,17 @@ def find_side(ref: str, results_dir: Path) -> Side:
                                f"give one model's record folder or a model id")
         return Side(ids[0], {t: (s.path, s.record) for t, s in store.latest(found.records).items()})
     try:
-        named = models.reference(ref)
+        identity = models.record_identity(ref)
     except models.ModelUnavailable as err:
         raise CompareError(str(err)) from None
     found = store.scan(Path(results_dir))
-    current = found.current(named.identity)
+    current = found.current(identity)
     if not current:
         known = found.model_ids()
         hint = f"models with records there: {', '.join(known)}" if known else "there are no records there"
         raise CompareError(f"{ref!r}: not a folder of records, and no records of that model under {results_dir} "
                            f"({hint}); give a record folder, a model id, or --results DIR")
-    return Side(named.id, {t: (s.path, s.record) for t, s in current.items()})
+    return Side(identity.id, {t: (s.path, s.record) for t, s in current.items()})
 
 
 def select_tasks(a: Side, b: Side, tasks: Optional[Sequence[str]], suite: str) -> list[str]:

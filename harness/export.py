@@ -91,14 +91,14 @@ def model_records(results_dir: Path, model: str) -> list[ResultRecord]:
     from harness import models
 
     try:
-        named = models.reference(model)
+        identity = models.record_identity(model)
     except models.ModelUnavailable as err:
         raise ExportError(str(err)) from None
     found = store.scan(Path(results_dir))
-    current = found.current(named.identity)
+    current = found.current(identity)
     if not current:
         known = ", ".join(found.model_ids()) or "none"
-        raise ExportError(f"no result records of model {named.id!r} under {results_dir}; "
+        raise ExportError(f"no result records of model {identity.id!r} under {results_dir}; "
                           f"records there are of: {known}. Run `bench run --model {model}` first, or pass --results DIR")
     return [s.record for s in current.values()]
 

@@ -47,6 +47,10 @@ class ModelUnavailable(checked.InputError):
     """The model could not be found, read or trusted; the message says which file and what to do."""
 
 
+class NoSuchFolder(ModelUnavailable):
+    """A path-like --model names no folder here."""
+
+
 class RecordConflict(ModelUnavailable):
     """A record at the place this model writes to belongs to another model."""
 
@@ -217,8 +221,17 @@ def reference(name: str, models_file: Optional[Path] = None) -> ModelReference:
         return ModelReference(model_id, "local", directory=directory)
     if _looks_like_a_path(target):
         where = f"{models_file.name}: id {checked.shorten(target)}" if entry else f"--model {checked.shorten(target)}"
-        raise ModelUnavailable(f"{where}: no such model folder (a hub id has the form 'org/name')")
+        raise NoSuchFolder(f"{where}: no such model folder (a hub id has the form 'org/name')")
     return ModelReference(target, "hub", revision=entry.revision if entry else None)
+
+
+def record_identity(name: str, models_file: Optional[Path] = None) -> "store.Identity":
+    """Whose records a ``--model`` value asks for (compare, export): as `bench run` resolves it, or, where it names
+    no folder here (a model moved away, an id copied from a record: '.../checkpoints/best@3f9a1c2b'), that id as written."""
+    try:
+        return reference(name, models_file).identity
+    except NoSuchFolder:
+        return store.Identity(name)
 
 
 def _entry_named(name: str, entries: list[ModelEntry], models_file: Path) -> Optional[ModelEntry]:
