@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-# Tests never touch the network, and never write into the read-only shared data.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Tests never touch the network, and never write into the read-only shared data: a shell's
+# HF_HUB_OFFLINE=0 must not send the hub tests (which read a fixture cache offline) to the hub.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # Every cache a test run writes lives in one temporary folder, removed at exit: never the user's
@@ -28,6 +29,9 @@ else:
     atexit.register(shutil.rmtree, TEST_CACHE, ignore_errors=True)
 os.environ["KOENBENCH_CACHE"] = str(TEST_CACHE / "koenbench")
 os.environ["HF_HOME"] = str(TEST_CACHE / "hf-home")
+# A shell's HF_HUB_CACHE (or its older name) wins over HF_HOME: the fixture repos (klue/klue...) would go into the user's cache.
+os.environ["HF_HUB_CACHE"] = str(TEST_CACHE / "hf-home" / "hub")
+os.environ.pop("HUGGINGFACE_HUB_CACHE", None)
 os.environ["HF_DATASETS_CACHE"] = str(TEST_CACHE / "hf-datasets")
 
 from harness import tiny  # noqa: E402

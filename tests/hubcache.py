@@ -26,6 +26,7 @@ import csv
 import hashlib
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -47,6 +48,18 @@ GLUE_LABELS = {"mrpc": ["not_equivalent", "equivalent"], "sst2": ["negative", "p
 # --------------------------------------------------------------------------------------
 # The cache layout
 # --------------------------------------------------------------------------------------
+
+
+def cache() -> Path:
+    """The hub cache huggingface_hub reads (tests/conftest.py puts it in the test run's temporary folder)."""
+    from huggingface_hub import constants
+
+    return Path(constants.HF_HUB_CACHE)
+
+
+def fresh_repo_id(prefix: str = "fixture/repo") -> str:
+    """A repo id no other test writes to, so that one test's commits and branch moves disturb no other."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def repo_folder(cache: Path, repo_id: str, repo_type: str) -> Path:
@@ -88,6 +101,16 @@ def point(cache: Path, repo_id: str, repo_type: str, commit: str, ref: str = "ma
     refs = repo_folder(cache, repo_id, repo_type) / "refs" / ref
     refs.parent.mkdir(parents=True, exist_ok=True)
     refs.write_text(commit, encoding="utf-8")  # huggingface_hub writes the bare commit, no newline
+
+
+def write_listing(cache: Path, repo_id: str, repo_type: str, commit: str, files: dict[str, bytes]) -> None:
+    """The commit's file listing (``trees/<commit>.json``) as a download through huggingface_hub leaves it, written
+    with its own writer: with it, huggingface_hub can tell offline that a snapshot misses files."""
+    from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
+
+    entries = {name: TreeCacheEntry(size=len(content), blob_id=hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest())
+               for name, content in files.items()}
+    write_tree_cache(str(repo_folder(cache, repo_id, repo_type)), commit, entries)
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:
