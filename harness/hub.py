@@ -57,16 +57,17 @@ def download_hint(repo_id: str, repo_type: RepoType, revision: Optional[str], pa
 
 
 def snapshot(repo_id: str, repo_type: RepoType, revision: Optional[str] = None,
-             patterns: Optional[Sequence[str]] = None) -> Snapshot:
+             patterns: Optional[Sequence[str]] = None, hint_patterns: Optional[Sequence[str]] = None) -> Snapshot:
     """Resolve ``revision`` (default: main) of a hub repo to its commit, with the files matching ``patterns``
-    (fnmatch patterns of huggingface_hub; None: every file) in the local cache."""
+    (fnmatch patterns of huggingface_hub; None: every file) in the local cache. A missing repo or file is
+    answered with the command that downloads ``hint_patterns`` (default: ``patterns``; () for the whole repo)."""
     import huggingface_hub
     from huggingface_hub import errors
 
     incomplete = getattr(errors, "IncompleteSnapshotError", ())  # huggingface_hub 2: a partial cached snapshot
     kind = "dataset" if repo_type == "dataset" else "model"
     where = f"{kind} {repo_id!r}" + (f" at revision {revision!r}" if revision else "")
-    hint = download_hint(repo_id, repo_type, revision, patterns)
+    hint = download_hint(repo_id, repo_type, revision, patterns if hint_patterns is None else hint_patterns)
     try:
         folder = huggingface_hub.snapshot_download(repo_id, repo_type=repo_type, revision=revision,
                                                    allow_patterns=list(patterns) if patterns else None)
@@ -131,7 +132,9 @@ def dataset_snapshot(repo_id: str, config: Optional[str], revision: Optional[str
     The card is fetched first, which fixes the commit; the config's files are then fetched at
     that commit, so both come from one commit even while the repo's branch moves.
     """
-    card = snapshot(repo_id, "dataset", revision, (CARD,))
+    # Without the card, which files make the config is unknown: the hint then names the whole repo, not the
+    # card alone (a download of the card only would leave the data for a second round).
+    card = snapshot(repo_id, "dataset", revision, (CARD,), hint_patterns=())
     patterns = config_patterns(card.folder / CARD, config)
     return snapshot(repo_id, "dataset", card.commit, (CARD, *patterns) if patterns else None)
 
