@@ -1,8 +1,8 @@
 """harness/data.py on the real KLUE/GLUE files of ../shared/data, offline.
 
 Row counts are the official ones (../shared/data/MANIFEST.md). The hub is never
-contacted: its label mapping is tested on in-memory Datasets built like the hub's,
-and an unreachable hub is simulated with HF_DATASETS_OFFLINE=1.
+contacted: its label mapping is tested on in-memory Datasets built like the hub's, and
+hub loads read the test run's real Hugging Face cache offline (tests/hubcache.py).
 """
 
 import hashlib
@@ -15,6 +15,7 @@ import pytest
 import yaml
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
 
+import hubcache
 from harness import carving, data
 from harness.data import DataError, DataUnavailable, SplitExpr, parse_split
 from harness.spec import load_spec, load_tasks
@@ -290,50 +291,60 @@ def test_hub_nested_regression_label():
     assert data.from_hub_dataset(hub, spec)[0] == {"text_a": "a", "text_b": "b", "label": 4.857142857142857}
 
 
-class FakeHubBuilder:
-    """What datasets.load_dataset_builder returns, without the network: the commit it resolved and the splits."""
-
-    commit = "f" * 40
-    calls: list = []
-
-    def __init__(self, path, name=None, revision=None):
-        FakeHubBuilder.calls.append((path, name, revision))
-        self.hash = self.commit
-
-    def download_and_prepare(self):
-        pass
-
-    def as_dataset(self):
-        return DatasetDict(train=fake_hub_nli(20), validation=fake_hub_nli(10))
+def publish_nli(repo, salt=""):
+    """Synthetic klue/klue-like NLI rows (20 train, 10 validation, hub label order) as the config 'nli' of a repo of
+    the test run's real hub cache (tests/hubcache.py). Returns the commit."""
+    splits = DatasetDict(train=fake_hub_nli(20), validation=fake_hub_nli(10))
+    return hubcache.write_dataset(hubcache.cache(), repo, {"nli": splits}, salt=salt)
 
 
-def test_hub_load_slices_and_describes_its_source(monkeypatch):
-    FakeHubBuilder.calls = []
-    monkeypatch.setattr(datasets, "load_dataset_builder", FakeHubBuilder)
-    loaded = data.load(task("klue/nli"))
-    assert FakeHubBuilder.calls == [("klue/klue", "nli", None)]
-    assert loaded.source == f"hub:klue/klue/nli@{'f' * 40}" and loaded.hub_revision == "f" * 40 and loaded.files == ()
-    assert (loaded.train_examples, loaded.validation_examples, loaded.note) == (20, 10, None)
-    overridden = data.load(task("klue/nli"), train_split="validation[:80%]", eval_split="validation[80%:]")
-    assert (overridden.train_examples, overridden.validation_examples) == (8, 2)
-    assert overridden.note == "train = validation[:80%] of klue/klue/nli; scored on validation[80%:]"
-    assert overridden.dataset["validation"]["text_a"] == ["p8", "p9"]  # a user's split keeps file order
-    with pytest.raises(DataError, match="no split 'test'"):
-        data.load(task("klue/nli"), eval_split="test")
+def nli_task_reading(tmp_path, repo, **hub_changes):
+    """klue/nli's spec, its hub source pointed at ``repo``."""
+    return write_spec(tmp_path, "klue/nli", hub={**task("klue/nli").dataset.hub.model_dump(), "path": repo, **hub_changes})
 
 
-def test_a_new_hub_commit_changes_the_fingerprint(monkeypatch):
-    monkeypatch.setattr(datasets, "load_dataset_builder", FakeHubBuilder)
-    before = data.load(task("klue/nli")).fingerprint
-    monkeypatch.setattr(FakeHubBuilder, "commit", "e" * 40)
-    assert data.load(task("klue/nli")).fingerprint != before
-
-
-def test_a_spec_carve_of_a_hub_split_is_stratified(monkeypatch, tmp_path):
-    monkeypatch.setattr(datasets, "load_dataset_builder", FakeHubBuilder)
-    hub = task("klue/nli").dataset.hub.model_dump()
-    spec = write_spec(tmp_path, "klue/nli", hub={**hub, "train": "validation[:70%]", "validation": "validation[70%:]"})
+def test_hub_load_slices_and_describes_its_source(hub_cache, shared_data):
+    """klue/nli as the task file names it: klue/klue (config nli) from the fixture cache, read offline by datasets.
+    Its train and validation are the two halves of the shared dev file's first rows (tests/hubcache.py)."""
+    spec = task("klue/nli")
     loaded = data.load(spec)
+    commit = hub_cache["klue/klue"]
+    assert loaded.source == f"hub:klue/klue/nli@{commit}" and loaded.hub_revision == commit and loaded.files == ()
+    rows = hubcache.ROWS
+    assert (loaded.train_examples, loaded.validation_examples, loaded.note) == (rows, rows, None)
+    dev = json.loads((shared_data / "klue/nli/klue-nli-v1.1_dev.json").read_text(encoding="utf-8"))
+
+    def canonical(row):  # the label by name: the hub's ClassLabel order is not the spec's
+        return {"text_a": row["premise"], "text_b": row["hypothesis"], "label": spec.dataset.labels.index(row["gold_label"])}
+
+    assert loaded.dataset["train"][:3] == {k: [canonical(r)[k] for r in dev[:3]] for k in ("text_a", "text_b", "label")}
+    assert loaded.dataset["validation"][-1] == canonical(dev[2 * rows - 1])
+    overridden = data.load(spec, train_split="validation[:80%]", eval_split="validation[80%:]")
+    cut = round(rows * 0.8)
+    assert (overridden.train_examples, overridden.validation_examples) == (cut, rows - cut)
+    assert overridden.note == "train = validation[:80%] of klue/klue/nli; scored on validation[80%:]"
+    # a user's split keeps file order
+    assert overridden.dataset["validation"]["text_a"] == [r["premise"] for r in dev[rows + cut: 2 * rows]]
+    with pytest.raises(DataError, match="no split 'test'"):
+        data.load(spec, eval_split="test")
+
+
+def test_a_new_hub_commit_changes_the_fingerprint(tmp_path):
+    repo = hubcache.fresh_repo_id("fixture/klue")
+    first = publish_nli(repo)
+    spec = nli_task_reading(tmp_path, repo)
+    before = data.load(spec)
+    second = publish_nli(repo, salt="the same files pushed again")  # refs/main moves to the new commit
+    after = data.load(spec)
+    assert (before.hub_revision, after.hub_revision) == (first, second) and first != second
+    assert after.dataset["train"][:] == before.dataset["train"][:]  # the same rows...
+    assert after.fingerprint != before.fingerprint  # ...of another commit: the record says which
+
+
+def test_a_spec_carve_of_a_hub_split_is_stratified(tmp_path):
+    repo = hubcache.fresh_repo_id("fixture/klue")
+    publish_nli(repo)
+    loaded = data.load(nli_task_reading(tmp_path, repo, train="validation[:70%]", validation="validation[70%:]"))
     assert loaded.carved and "stratified by label" in loaded.note
     assert loaded.label_counts == {"train": {"entailment": 3, "contradiction": 2, "neutral": 2},
                                    "validation": {"entailment": 1, "contradiction": 1, "neutral": 1}}
@@ -346,13 +357,14 @@ def test_hub_split_without_gold_labels():
         data.from_hub_dataset(test_split, task("klue/nli"), where="klue/klue/nli test")
 
 
-def test_unreachable_hub_says_how_to_go_local(monkeypatch):
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)  # datasets reads the variable at import
+def test_a_hub_dataset_not_in_the_cache_offline_says_how_to_go_local(tmp_path):
+    repo = hubcache.fresh_repo_id("fixture/klue")  # never written, and tests/conftest.py sets HF_HUB_OFFLINE=1
+    spec = write_spec(tmp_path, "klue/ynat", hub={**task("klue/ynat").dataset.hub.model_dump(), "path": repo})
     with pytest.raises(DataUnavailable) as err:
-        data.load(task("klue/ynat"))
+        data.load(spec)
     message = str(err.value)
-    assert "could not reach the hub dataset klue/klue (config ynat)" in message
+    assert message.startswith(f"dataset '{repo}': not in the Hugging Face cache")
+    assert f"hf download {repo} --repo-type dataset\n" in message
     assert "--data-dir" in message and "klue/ynat/ynat_train.tsv" in message and "klue/ynat/ynat_test.tsv" in message
     assert isinstance(err.value, DataError) and isinstance(err.value, ValueError)
 

@@ -1,27 +1,31 @@
 """harness/data.py's hub path, offline: what a hub dataset yields and what a user is told when it cannot.
 
-Every dataset here is synthetic and in memory: ``datasets.load_dataset_builder`` is replaced by
-a fake that hands back the splits it was given (or raises what a real one raises), so the hub is
-never contacted. The task files are written per test under a neutral id (fixture/hub-a).
+Every dataset here is synthetic. A test that loads from the hub first publishes its splits as a
+dataset repo of its own (a fresh ``fixture/hub-...`` id) into the test run's real Hugging Face
+cache (tests/hubcache.py: parquet files, a card whose ``configs:`` names them, refs/main), and
+huggingface_hub and ``datasets`` then read that repo offline with their own code. The task files
+are written per test as tasks/fixture/hub-a.yaml.
 """
 
 import hashlib
 import json
 from pathlib import Path
+from typing import Optional
 
 import datasets
 import pytest
 import yaml
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Json, List, Value
 
+import hubcache
 from harness import carving, data
 from harness.data import DataError, DataUnavailable
 from harness.spec import load_spec
 
 LABELS = ["alpha", "beta", "gamma"]  # the task's order
 HUB_ORDER = ["gamma", "alpha", "beta"]  # the fixture hub's ClassLabel order: labels map by name, not position
-COMMIT = "c" * 40
 COLUMNS = {"text_a": "sentence", "label": "label"}
+CACHE_SHOWN = "HF_HUB_CACHE=.../hf-home/hub"  # tests/conftest.py's cache, as a message names it: no absolute path
 
 
 def hub_split(prefix, n, labels=None):
@@ -31,35 +35,33 @@ def hub_split(prefix, n, labels=None):
     return Dataset.from_dict({"sentence": [f"{prefix} {i}" for i in range(n)], "label": labels}, features=features)
 
 
-class FakeBuilder:
-    """Stands in for datasets.load_dataset_builder: records its arguments, returns ``splits`` or raises ``error``."""
+def plain_splits():
+    return {"train": hub_split("train text", 12), "validation": hub_split("held-out text", 6)}
 
-    splits: DatasetDict = DatasetDict()
-    hash = COMMIT
-    error = None
-    calls: list = []
 
-    def __init__(self, path, name=None, revision=None):
-        FakeBuilder.calls.append((path, name, revision))
-        if FakeBuilder.error is not None:
-            raise FakeBuilder.error
+class Hub:
+    """One dataset repo of one test in the real hub cache; ``publish`` pushes a commit to it."""
 
-    def download_and_prepare(self):
-        pass
+    def __init__(self, repo: str):
+        self.repo = repo
+        self.name = f"{repo}/config-a"  # how messages and notes name the task's default config
 
-    def as_dataset(self):
-        return FakeBuilder.splits
+    def publish(self, splits: Optional[dict] = None, config: Optional[str] = "config-a", revision: str = "main",
+                salt: str = "") -> str:
+        """``splits`` (default: 12 train rows, 6 validation rows) as the one config of a new commit, which the
+        branch or tag ``revision`` then names (what `hf download` leaves after a push). Returns the commit."""
+        dataset = DatasetDict(plain_splits() if splits is None else splits)
+        return hubcache.write_dataset(hubcache.cache(), self.repo, {config: dataset}, salt=salt, ref=revision)
+
+    def point(self, commit: str, ref: str = "main") -> None:
+        """Move the branch ``ref`` to ``commit``, as a later download after a push does."""
+        hubcache.point(hubcache.cache(), self.repo, "dataset", commit, ref)
 
 
 @pytest.fixture
-def hub(monkeypatch):
-    """The fake hub: set ``hub.splits`` (and ``hub.hash``, ``hub.error``) before loading."""
-    monkeypatch.setattr(FakeBuilder, "calls", [])
-    monkeypatch.setattr(FakeBuilder, "splits", DatasetDict(train=hub_split("train text", 12), validation=hub_split("held-out text", 6)))
-    monkeypatch.setattr(FakeBuilder, "hash", COMMIT)
-    monkeypatch.setattr(FakeBuilder, "error", None)
-    monkeypatch.setattr(datasets, "load_dataset_builder", FakeBuilder)
-    return FakeBuilder
+def hub():
+    """A dataset repo of this test's own (nothing in the cache yet): publish to it before loading."""
+    return Hub(hubcache.fresh_repo_id("fixture/hub"))
 
 
 @pytest.fixture
@@ -74,11 +76,11 @@ def project(tmp_path, monkeypatch):
     return folder
 
 
-def write_task(folder, hub=None, local=None, labels=LABELS, head="sequence-classification"):
-    """A synthetic task file tasks/fixture/hub-a.yaml with the given dataset sources."""
+def write_task(folder, hub=None, local=None, labels=LABELS, head="sequence-classification", repo="fixture/hub-a"):
+    """A synthetic task file tasks/fixture/hub-a.yaml with the given dataset sources; ``repo``: the hub dataset's id."""
     dataset = {"labels": labels} if labels else {}
     if hub is not None:
-        dataset["hub"] = {"path": "fixture/hub-a", "name": "config-a", "columns": COLUMNS, **hub}
+        dataset["hub"] = {"path": repo, "name": "config-a", "columns": COLUMNS, **hub}
     if local is not None:
         dataset["local"] = local
     raw = {
@@ -117,38 +119,70 @@ def rows(dataset):
 
 
 def test_hub_rows_labels_splits_and_revision(project, hub):
-    spec = write_task(project, hub={"train": "train[2:8]", "validation": "validation[:50%]"})
+    commit = hub.publish()
+    spec = write_task(project, hub={"train": "train[2:8]", "validation": "validation[:50%]"}, repo=hub.repo)
     loaded = data.load(spec, warn=pytest.fail)
-    assert hub.calls == [("fixture/hub-a", "config-a", None)]
     assert rows(loaded.dataset["train"]) == [(f"train text {i}", HUB_ORDER[i % 3]) for i in range(2, 8)]
     assert rows(loaded.dataset["validation"]) == [("held-out text 0", "gamma"), ("held-out text 1", "alpha"), ("held-out text 2", "beta")]
     assert loaded.splits == ("train[2:8]", "validation[:50%]")
-    assert (loaded.source, loaded.hub_revision, loaded.files) == (f"hub:fixture/hub-a/config-a@{COMMIT}", COMMIT, ())
+    assert (loaded.source, loaded.hub_revision, loaded.files) == (f"hub:{hub.name}@{commit}", commit, ())
     assert (loaded.train_examples, loaded.validation_examples, loaded.carved) == (6, 3, False)
-    assert loaded.note == "train = train[2:8] of fixture/hub-a/config-a; scored on validation[:50%]"
+    assert loaded.note == f"train = train[2:8] of {hub.name}; scored on validation[:50%]"
     assert loaded.label_counts == {"train": {"alpha": 2, "beta": 2, "gamma": 2}, "validation": {"alpha": 1, "beta": 1, "gamma": 1}}
     assert loaded.warnings == ()  # train[2:8] and validation[:50%] are different splits: no rows shared
 
 
 def test_the_plain_splits_of_a_dataset_without_config(project, hub):
-    spec = write_task(project, hub={"name": None})
-    loaded = data.load(spec)
-    assert hub.calls == [("fixture/hub-a", None, None)]
-    assert loaded.source == f"hub:fixture/hub-a@{COMMIT}" and loaded.splits == ("train", "validation")
+    commit = hub.publish(config=None)  # the card's one config, 'default', files under data/
+    loaded = data.load(write_task(project, hub={"name": None}, repo=hub.repo))
+    assert loaded.source == f"hub:{hub.repo}@{commit}" and loaded.splits == ("train", "validation")
     assert (loaded.train_examples, loaded.validation_examples, loaded.note) == (12, 6, None)
+    assert loaded.dataset["validation"]["text_a"] == [f"held-out text {i}" for i in range(6)]
 
 
-def test_a_pinned_revision_is_asked_for_and_kept_when_the_builder_names_no_commit(project, hub):
-    hub.hash = None
-    loaded = data.load(write_task(project, hub={"revision": "v1.0"}))
-    assert hub.calls == [("fixture/hub-a", "config-a", "v1.0")]
-    assert (loaded.hub_revision, loaded.source) == ("v1.0", "hub:fixture/hub-a/config-a@v1.0")
-    unpinned = data.load(write_task(project, hub={}))
-    assert (unpinned.hub_revision, unpinned.source) == ("unknown", "hub:fixture/hub-a/config-a@unknown")
+@pytest.mark.parametrize("pin", ["v1.0", "release"])  # a tag and a branch: both are refs/<name> in the cache
+def test_a_pinned_branch_or_tag_is_read_at_the_commit_it_names(project, hub, pin):
+    pinned = hub.publish({"train": hub_split("pinned train", 12), "validation": hub_split("pinned held-out", 6)}, revision=pin)
+    main = hub.publish()
+    assert pinned != main
+    loaded = data.load(write_task(project, hub={"revision": pin}, repo=hub.repo))
+    assert (loaded.hub_revision, loaded.source) == (pinned, f"hub:{hub.name}@{pinned}")
+    assert loaded.dataset["train"]["text_a"][:2] == ["pinned train 0", "pinned train 1"]
+    unpinned = data.load(write_task(project, hub={}, repo=hub.repo))
+    assert (unpinned.hub_revision, unpinned.source) == (main, f"hub:{hub.name}@{main}")
+    assert unpinned.dataset["train"]["text_a"][:2] == ["train text 0", "train text 1"]
+    assert unpinned.fingerprint != loaded.fingerprint
+
+
+def test_a_branch_moved_to_a_new_commit_is_read_at_that_commit(project, hub):
+    first = hub.publish()
+    second = hub.publish({"train": hub_split("pushed train", 9), "validation": hub_split("pushed held-out", 3)}, revision="next")
+    spec = write_task(project, hub={}, repo=hub.repo)
+    before = data.load(spec)
+    assert (before.hub_revision, before.train_examples) == (first, 12)  # main still names the first commit
+    hub.point(second)  # a download after the push moves refs/main
+    after = data.load(spec)
+    assert (after.hub_revision, after.source) == (second, f"hub:{hub.name}@{second}")
+    assert (after.train_examples, after.validation_examples) == (9, 3)
+    assert after.dataset["validation"]["text_a"] == ["pushed held-out 0", "pushed held-out 1", "pushed held-out 2"]
+    assert after.fingerprint != before.fingerprint
+
+
+def test_a_pinned_commit_is_read_after_main_moved_on(project, hub):
+    first = hub.publish()
+    pinned = write_task(project, hub={"revision": first}, repo=hub.repo)
+    second = hub.publish({"train": hub_split("pushed train", 9), "validation": hub_split("pushed held-out", 3)})
+    assert second != first
+    loaded = data.load(pinned)
+    assert (loaded.hub_revision, loaded.source) == (first, f"hub:{hub.name}@{first}")
+    assert (loaded.train_examples, loaded.validation_examples) == (12, 6)
+    assert loaded.dataset["train"]["text_a"] == [f"train text {i}" for i in range(12)]
+    assert data.load(write_task(project, hub={}, repo=hub.repo)).hub_revision == second
 
 
 def test_train_and_eval_from_one_split_are_warned(project, hub):
-    spec = write_task(project, hub={})
+    hub.publish()
+    spec = write_task(project, hub={}, repo=hub.repo)
     warned = []
     loaded = data.load(spec, train_split="validation", eval_split="validation[:50%]", warn=warned.append)
     assert loaded.splits == ("validation", "validation[:50%]") and not loaded.carved
@@ -159,15 +193,15 @@ def test_train_and_eval_from_one_split_are_warned(project, hub):
     assert warned == list(loaded.warnings)
     disjoint = data.load(spec, train_split="validation[:50%]", eval_split="validation[50%:]", warn=pytest.fail)
     assert disjoint.warnings == ()
-    assert disjoint.note == "train = validation[:50%] of fixture/hub-a/config-a; scored on validation[50%:]"
+    assert disjoint.note == f"train = validation[:50%] of {hub.name}; scored on validation[50%:]"
 
 
 def test_a_spec_carve_of_one_hub_split(project, hub):
-    hub.splits = DatasetDict(validation=hub_split("held-out text", 12))
-    spec = write_task(project, hub={"train": "validation[:50%]", "validation": "validation[50%:]"})
+    hub.publish({"validation": hub_split("held-out text", 12)})
+    spec = write_task(project, hub={"train": "validation[:50%]", "validation": "validation[50%:]"}, repo=hub.repo)
     loaded = data.load(spec, warn=pytest.fail)
     assert loaded.carved and loaded.splits == ("validation[:50%]", "validation[50%:]")
-    assert loaded.note == ("train = validation[:50%] of fixture/hub-a/config-a; scored on validation[50%:] "
+    assert loaded.note == (f"train = validation[:50%] of {hub.name}; scored on validation[50%:] "
                            "(stratified by label, after a seeded shuffle: stratified shuffle v1, seed 0)")
     train, scored = (rows(loaded.dataset[side]) for side in ("train", "validation"))
     assert sorted(train + scored) == sorted((f"held-out text {i}", HUB_ORDER[i % 3]) for i in range(12))
@@ -232,10 +266,11 @@ def test_no_hub_source_lists_the_local_files(project):
 
 
 def test_a_missing_split_names_what_the_dataset_has(project, hub):
-    spec = write_task(project, hub={})
+    hub.publish()
+    spec = write_task(project, hub={}, repo=hub.repo)
     with pytest.raises(DataError) as err:
         data.load(spec, eval_split="test[:10]")
-    assert str(err.value) == "fixture/hub-a/config-a has no split 'test' (asked for 'test[:10]'); it has train, validation"
+    assert str(err.value) == f"{hub.name} has no split 'test' (asked for 'test[:10]'); it has train, validation"
 
 
 @pytest.mark.parametrize("column", ["premise", "premise.text", "sentence."])
@@ -244,6 +279,16 @@ def test_a_missing_column_names_the_columns_there_are(project, column):
     with pytest.raises(DataError) as err:
         data.from_hub_dataset(hub_split("s", 2), spec)
     assert str(err.value) == f"hub dataset: no column {column!r}; it has sentence, label (fix dataset.hub.columns)"
+
+
+@pytest.mark.parametrize("hub_spec, where", [({}, "train"), ({"train": "validation[:50%]", "validation": "validation[50%:]"}, "validation")])
+def test_a_column_the_hub_dataset_lacks_names_the_dataset_and_the_spec_field(project, hub, hub_spec, where):
+    hub.publish()
+    spec = write_task(project, hub={**hub_spec, "columns": {"text_a": "premise", "label": "label"}}, repo=hub.repo)
+    with pytest.raises(DataError) as err:
+        data.load(spec)
+    assert not isinstance(err.value, DataUnavailable)  # the spec is wrong, not the cache
+    assert str(err.value) == f"{hub.name} {where}: no column 'premise'; it has sentence, label (fix dataset.hub.columns)"
 
 
 def test_a_missing_nested_field_names_the_row(project):
@@ -269,70 +314,80 @@ def test_a_label_that_is_no_class_names_the_dataset_and_row(project):
 @pytest.mark.parametrize(
     "hub_spec, split, where",
     [
-        ({"train": "train[1:4]"}, "train", "fixture/hub-a/config-a train[1:4], row 1"),  # row 2 of the split, 1 of the slice
-        ({"validation": "validation[1:4]"}, "validation", "fixture/hub-a/config-a validation[1:4], row 1"),
-        ({"train": "validation[:50%]", "validation": "validation[50%:]"}, "validation", "fixture/hub-a/config-a validation, row 2"),
+        ({"train": "train[1:4]"}, "train", "train[1:4], row 1"),  # row 2 of the split, 1 of the slice
+        ({"validation": "validation[1:4]"}, "validation", "validation[1:4], row 1"),
+        ({"train": "validation[:50%]", "validation": "validation[50%:]"}, "validation", "validation, row 2"),
     ],
 )
 def test_a_bad_label_names_the_split_expression_it_was_read_for(project, hub, hub_spec, split, where):
-    hub.splits = DatasetDict({**hub.splits, split: hub_split("s", 6, labels=[0, 1, -1, 0, 1, 2])})
+    hub.publish({**plain_splits(), split: hub_split("s", 6, labels=[0, 1, -1, 0, 1, 2])})  # -1: ClassLabel's "no label"
     with pytest.raises(DataError) as err:
-        data.load(write_task(project, hub=hub_spec))
-    assert str(err.value).startswith(f"{where}: label -1 is not a class of this dataset")
+        data.load(write_task(project, hub=hub_spec, repo=hub.repo))
+    assert str(err.value).startswith(f"{hub.name} {where}: label -1 is not a class of this dataset")
 
 
 @pytest.mark.parametrize(
     "train_split, eval_split, message",
     [
-        ("train[100%:]", None, "train split fixture/hub-a/config-a train[100%:] selects no rows; widen the slice"),
-        (None, "validation[6:]", "validation split fixture/hub-a/config-a validation[6:] selects no rows; widen the slice"),
+        ("train[100%:]", None, "train split {name} train[100%:] selects no rows; widen the slice"),
+        (None, "validation[6:]", "validation split {name} validation[6:] selects no rows; widen the slice"),
     ],
 )
 def test_an_empty_slice_names_the_split(project, hub, train_split, eval_split, message):
+    hub.publish()
     with pytest.raises(DataError) as err:
-        data.load(write_task(project, hub={}), train_split=train_split, eval_split=eval_split)
-    assert str(err.value) == message
+        data.load(write_task(project, hub={}, repo=hub.repo), train_split=train_split, eval_split=eval_split)
+    assert str(err.value) == message.format(name=hub.name)
 
 
-@pytest.mark.parametrize("revision, shown", [(None, "main"), ("v1.0", "v1.0")])
-def test_an_unreachable_hub_says_how_to_run_on_local_files(project, hub, revision, shown):
-    hub.error = ConnectionError("fixture: no network")
-    spec = write_task(project, hub={"revision": revision}, local=LOCAL)
+def not_cached(repo, revision=None):
+    """What huggingface_hub's offline answer becomes when the cache lacks a repo or a revision of it."""
+    where = f"dataset '{repo}'" + (f" at revision '{revision}'" if revision else "")
+    pinned = f" --revision {revision}" if revision else ""
+    return (f"{where}: not in the Hugging Face cache ({CACHE_SHOWN}) and the hub cannot be reached (offline or no network). "
+            f"Download it once where the network is, into the same cache (HF_HOME): hf download {repo} --repo-type dataset{pinned}\n"
+            "Or run without the hub: --data-dir DIR with the task's local files")
+
+
+@pytest.mark.parametrize("revision", [None, "v1.0", "d" * 40])
+def test_a_dataset_not_in_the_cache_offline_says_how_to_download_it_or_go_local(project, hub, revision):
+    spec = write_task(project, hub={"revision": revision}, local=LOCAL, repo=hub.repo)  # nothing published
     with pytest.raises(DataUnavailable) as err:
         data.load(spec)
-    assert str(err.value) == (
-        f"could not reach the hub dataset fixture/hub-a (config config-a), revision {shown}: fixture: no network\n"
-        f"To run without the hub, point --data-dir DIR at the task's local files: {LOCAL_LIST}{SHARED_HINT}"
-    )
+    assert str(err.value) == f"{not_cached(hub.repo, revision)}: {LOCAL_LIST}{SHARED_HINT}"
 
 
-def test_an_unreachable_hub_of_a_task_without_local_files(project, hub):
-    hub.error = OSError("fixture: offline mode")
-    spec = write_task(project, hub={"name": None})
+@pytest.mark.parametrize("revision", ["v9", "e" * 40])
+def test_a_revision_the_cache_does_not_hold_is_named_with_its_download(project, hub, revision):
+    hub.publish()  # main is there; the pinned branch, tag or commit is not
+    spec = write_task(project, hub={"revision": revision}, local=LOCAL, repo=hub.repo)
     with pytest.raises(DataUnavailable) as err:
         data.load(spec)
-    assert str(err.value) == (
-        "could not reach the hub dataset fixture/hub-a, revision main: fixture: offline mode\n"
-        "To run without the hub, point --data-dir DIR at the task's local files; "
-        "but tasks/fixture/hub-a.yaml lists none: add a dataset.local section"
-    )
+    assert str(err.value) == f"{not_cached(hub.repo, revision)}: {LOCAL_LIST}{SHARED_HINT}"
 
 
-@pytest.mark.parametrize("revision, shown", [(None, "main"), ("v9", "v9")])
-def test_a_hub_dataset_that_does_not_load_names_the_spec_field(project, hub, revision, shown):
-    hub.error = ValueError("BuilderConfig 'config-a' not found")
+def test_a_dataset_not_in_the_cache_of_a_task_without_local_files(project, hub):
+    spec = write_task(project, hub={"name": None}, repo=hub.repo)
+    with pytest.raises(DataUnavailable) as err:
+        data.load(spec)
+    assert str(err.value) == f"{not_cached(hub.repo)}; but tasks/fixture/hub-a.yaml lists none: add a dataset.local section"
+
+
+@pytest.mark.parametrize("pin", [None, "v2"])
+def test_a_config_the_card_does_not_list_names_the_spec_field(project, hub, pin):
+    commit = hub.publish(revision=pin or "main")
+    spec = write_task(project, hub={"name": "config-b", "revision": pin}, repo=hub.repo)
     with pytest.raises(DataError) as err:
-        data.load(write_task(project, hub={"revision": revision}))
+        data.load(spec)
     assert not isinstance(err.value, DataUnavailable)  # the spec is wrong, not the network
     assert str(err.value) == (
-        f"could not load the hub dataset fixture/hub-a (config config-a), revision {shown} "
-        "(tasks/fixture/hub-a.yaml: dataset.hub): ValueError: BuilderConfig 'config-a' not found"
+        f"could not load the hub dataset {hub.repo} (config config-b) at {hub.repo}@{commit[:12]} "
+        "(tasks/fixture/hub-a.yaml: dataset.hub): ValueError: BuilderConfig 'config-b' not found. Available: ['config-a']"
     )
 
 
 def test_the_shared_data_hint_only_names_a_folder_that_exists(project, hub, monkeypatch):
-    hub.error = ConnectionError("fixture: no network")
-    spec = write_task(project, hub={}, local=LOCAL)
+    spec = write_task(project, hub={}, local=LOCAL, repo=hub.repo)  # not in the cache
     monkeypatch.setattr(data, "SHARED_DATA", project.parent / "elsewhere" / "data")
     with pytest.raises(DataUnavailable) as err:
         data.load(spec)
@@ -345,8 +400,7 @@ def test_the_shared_data_hint_on_another_drive_is_not_a_relative_path(project, h
     class OtherDrive(type(Path())):
         anchor = "D:\\"
 
-    hub.error = ConnectionError("fixture: no network")
-    spec = write_task(project, hub={}, local=LOCAL)
+    spec = write_task(project, hub={}, local=LOCAL, repo=hub.repo)  # not in the cache
     monkeypatch.setattr(data, "SHARED_DATA", OtherDrive(project.parent / "shared" / "data"))
     with pytest.raises(DataUnavailable) as err:
         data.load(spec)
@@ -492,8 +546,9 @@ def test_a_text_that_is_not_text(project, column):
     assert str(err.value) == f"fixture/hub-a/config-a train, row 1: {column} is 5, expected text"
 
 
-def regression_task(project):
-    return write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.score"}}, labels=None, head="regression")
+def regression_task(project, repo="fixture/hub-a"):
+    return write_task(project, hub={"columns": {"text_a": "sentence", "label": "meta.score"}}, labels=None, head="regression",
+                      repo=repo)
 
 
 def test_regression_scores_stay_exact_floats(project):
@@ -600,14 +655,15 @@ def test_a_class_index_past_the_last_class(project, index):
 
 
 def test_the_note_says_what_was_cut_of_which_split(project, hub):
-    spec = write_task(project, hub={})
-    assert data.load(spec, train_split="train[:6]").note == "train = train[:6] of fixture/hub-a/config-a; scored on validation"
-    assert data.load(spec, eval_split="validation[:3]").note == "train = train of fixture/hub-a/config-a; scored on validation[:3]"
+    hub.publish()
+    spec = write_task(project, hub={}, repo=hub.repo)
+    assert data.load(spec, train_split="train[:6]").note == f"train = train[:6] of {hub.name}; scored on validation"
+    assert data.load(spec, eval_split="validation[:3]").note == f"train = train of {hub.name}; scored on validation[:3]"
 
 
 def test_a_spec_carve_keeps_a_whole_side_in_the_seeded_order(project, hub):
-    hub.splits = DatasetDict(validation=hub_split("held-out text", 12))
-    spec = write_task(project, hub={"train": "validation[:50%]", "validation": "validation"})
+    hub.publish({"validation": hub_split("held-out text", 12)})
+    spec = write_task(project, hub={"train": "validation[:50%]", "validation": "validation"}, repo=hub.repo)
     loaded = data.load(spec, warn=lambda message: None)
     assert loaded.carved and loaded.validation_examples == 12
     assert loaded.note.endswith("(stratified by label, after a seeded shuffle: stratified shuffle v1, seed 0)")
@@ -616,12 +672,12 @@ def test_a_spec_carve_keeps_a_whole_side_in_the_seeded_order(project, hub):
 
 def test_a_token_task_carve_is_shuffled_not_stratified(project, hub):
     words = [[f"w{i}", "x"] for i in range(10)]
-    hub.splits = DatasetDict(validation=token_hub(words, [[1, 0]] * 5 + [[0, 0]] * 5))
+    hub.publish({"validation": token_hub(words, [[1, 0]] * 5 + [[0, 0]] * 5)})
     spec = write_task(project, hub={"columns": {"tokens": "words", "tags": "marks"}, "train": "validation[:80%]",
-                                    "validation": "validation[80%:]"}, labels=TAGS, head="token-classification")
+                                    "validation": "validation[80%:]"}, labels=TAGS, head="token-classification", repo=hub.repo)
     loaded = data.load(spec, warn=lambda message: None)
     assert loaded.carved and (loaded.train_examples, loaded.validation_examples) == (8, 2)
-    assert loaded.note == ("train = validation[:80%] of fixture/hub-a/config-a; scored on validation[80%:] "
+    assert loaded.note == (f"train = validation[:80%] of {hub.name}; scored on validation[80%:] "
                            "(after a seeded shuffle: stratified shuffle v1, seed 0)")
     order = [int(row["tokens"][0][1:]) for side in ("train", "validation") for row in loaded.dataset[side]]
     assert order == carving.carve_order(10)  # one seeded order of all rows, no strata
@@ -666,8 +722,9 @@ GRAMMAR = "e.g. 'train', 'validation[:80%]', 'train[:1000]', 'validation[80%:]',
     ],
 )
 def test_a_split_expression_that_is_refused_says_why(project, hub, expr, message):
+    hub.publish()
     with pytest.raises(DataError) as err:
-        data.load(write_task(project, hub={}), train_split=expr)
+        data.load(write_task(project, hub={}, repo=hub.repo), train_split=expr)
     assert str(err.value) == message
 
 
@@ -691,15 +748,16 @@ def test_split_expressions_at_the_edges_of_the_grammar(expr, parsed):
 
 
 def test_row_limits_keep_the_first_rows_of_each_side(project, hub):
-    loaded = data.load(write_task(project, hub={}), limit=4, eval_limit=2)
+    hub.publish()
+    loaded = data.load(write_task(project, hub={}, repo=hub.repo), limit=4, eval_limit=2)
     assert rows(loaded.dataset["train"]) == [(f"train text {i}", HUB_ORDER[i % 3]) for i in range(4)]
     assert rows(loaded.dataset["validation"]) == [("held-out text 0", "gamma"), ("held-out text 1", "alpha")]
     assert loaded.note == "--limit 4: the first 4 of 12 train rows; --eval-limit 2: the first 2 of 6 validation rows"
 
 
 def test_a_single_class_hub_split_is_refused_unless_asked(project, hub):
-    spec = write_task(project, hub={"validation": "validation[:3]"})
-    hub.splits = DatasetDict(train=hub_split("train text", 6), validation=hub_split("held-out text", 6, labels=[0] * 6))
+    spec = write_task(project, hub={"validation": "validation[:3]"}, repo=hub.repo)
+    hub.publish({"train": hub_split("train text", 6), "validation": hub_split("held-out text", 6, labels=[0] * 6)})
     with pytest.raises(DataError) as err:
         data.load(spec)
     assert str(err.value) == (
@@ -714,8 +772,8 @@ def test_a_regression_task_loads_from_the_hub(project, hub):
     features = Features({"sentence": Value("string"), "meta": {"score": Value("float64")}})
     scored = Dataset.from_dict({"sentence": ["a", "b"], "meta": [{"score": 2.5}, {"score": 2.5}]}, features=features)
     train = Dataset.from_dict({"sentence": ["c", "d"], "meta": [{"score": 1.0}, {"score": 4.0}]}, features=features)
-    hub.splits = DatasetDict(train=train, validation=scored)
-    loaded = data.load(regression_task(project), warn=pytest.fail)  # one score everywhere is no refusal for regression
+    hub.publish({"train": train, "validation": scored})
+    loaded = data.load(regression_task(project, hub.repo), warn=pytest.fail)  # one score everywhere is no refusal for regression
     assert loaded.dataset["validation"][:] == {"text_a": ["a", "b"], "label": [2.5, 2.5]} and loaded.label_counts == {}
 
 
@@ -724,7 +782,11 @@ def test_warnings_go_to_stderr_in_yellow_unwrapped(project, hub, capsys, monkeyp
     monkeypatch.setenv("TERM", "xterm")
     for name in ("NO_COLOR", "COLORTERM", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS"):
         monkeypatch.delenv(name, raising=False)
-    data.load(write_task(project, hub={}), train_split="validation", eval_split="validation[:50%]")
+    hub.publish()
+    spec = write_task(project, hub={}, repo=hub.repo)
+    data.load(spec, warn=lambda message: None)  # datasets' first read of the repo draws its progress bars on stderr
+    capsys.readouterr()
+    data.load(spec, train_split="validation", eval_split="validation[:50%]")
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == (
@@ -740,18 +802,19 @@ def fingerprint_of(payload):
 
 def test_the_fingerprint_covers_source_revision_splits_carve_note_and_rows(project, hub):
     """Pinned: what goes into a hub load's fingerprint (a change to it reruns every recorded run)."""
-    plain = data.load(write_task(project, hub={"train": "train[2:8]", "validation": "validation[:50%]"}), limit=5)
+    commit = hub.publish()
+    plain = data.load(write_task(project, hub={"train": "train[2:8]", "validation": "validation[:50%]"}, repo=hub.repo), limit=5)
     assert plain.fingerprint == fingerprint_of({
-        "source": f"hub:fixture/hub-a/config-a@{COMMIT}", "files": [], "hub_revision": COMMIT,
+        "source": f"hub:{hub.name}@{commit}", "files": [], "hub_revision": commit,
         "splits": ["train[2:8]", "validation[:50%]"], "carve": None, "rows": [5, 3],
-        "note": "train = train[2:8] of fixture/hub-a/config-a; scored on validation[:50%]; --limit 5: the first 5 of 6 train rows",
+        "note": f"train = train[2:8] of {hub.name}; scored on validation[:50%]; --limit 5: the first 5 of 6 train rows",
     })
-    hub.splits = DatasetDict(validation=hub_split("held-out text", 12))
-    carved = data.load(write_task(project, hub={"train": "validation[:50%]", "validation": "validation[50%:]"}))
+    pushed = hub.publish({"validation": hub_split("held-out text", 12)})
+    carved = data.load(write_task(project, hub={"train": "validation[:50%]", "validation": "validation[50%:]"}, repo=hub.repo))
     assert carved.fingerprint == fingerprint_of({
-        "source": f"hub:fixture/hub-a/config-a@{COMMIT}", "files": [], "hub_revision": COMMIT,
+        "source": f"hub:{hub.name}@{pushed}", "files": [], "hub_revision": pushed,
         "splits": ["validation[:50%]", "validation[50%:]"], "carve": "stratified shuffle v1, seed 0", "rows": [6, 6],
-        "note": "train = validation[:50%] of fixture/hub-a/config-a; scored on validation[50%:] "
+        "note": f"train = validation[:50%] of {hub.name}; scored on validation[50%:] "
                 "(stratified by label, after a seeded shuffle: stratified shuffle v1, seed 0)",
     })
 
@@ -765,7 +828,8 @@ def test_the_fingerprint_covers_source_revision_splits_carve_note_and_rows(proje
     ],
 )
 def test_row_limits_say_what_they_kept(project, hub, limit, eval_limit, sizes, note):
-    loaded = data.load(write_task(project, hub={}), limit=limit, eval_limit=eval_limit, allow_single_class=True, warn=lambda m: None)
+    hub.publish()
+    loaded = data.load(write_task(project, hub={}, repo=hub.repo), limit=limit, eval_limit=eval_limit, allow_single_class=True, warn=lambda m: None)
     assert (loaded.train_examples, loaded.validation_examples) == sizes
     assert tuple(len(loaded.dataset[side]) for side in ("train", "validation")) == sizes
     assert loaded.note == note
@@ -775,8 +839,9 @@ def test_row_limits_say_what_they_kept(project, hub, limit, eval_limit, sizes, n
     "limit, eval_limit, message", [(0, None, "--limit 0: give 1 or more rows"), (None, -2, "--eval-limit -2: give 1 or more rows")]
 )
 def test_a_row_limit_below_one_is_refused(project, hub, limit, eval_limit, message):
+    hub.publish()
     with pytest.raises(DataError) as err:
-        data.load(write_task(project, hub={}), limit=limit, eval_limit=eval_limit)
+        data.load(write_task(project, hub={}, repo=hub.repo), limit=limit, eval_limit=eval_limit)
     assert str(err.value) == message
 
 
