@@ -251,6 +251,10 @@ def hub_model(model_id: str, revision: Optional[str] = None) -> ResolvedModel:
     except hub.HubUnavailable as err:
         raise ModelUnavailable(f"{err}\nOr pass a local folder: --model DIR (check the id against `bench models`).") from None
     shown = f"model {checked.shorten(model_id)} ({snap.shown})"
+    if not _matching(snap.folder, WEIGHT_PATTERNS):  # the local-folder check below would say to save_pretrained them
+        weights = ("model*.safetensors", "model.safetensors.index.json", *LEGACY_WEIGHT_PATTERNS)
+        raise ModelUnavailable(f"{shown}: the cached snapshot holds no weights (model.safetensors or pytorch_model.bin); "
+                               f"download them where the network is: {hub.download_hint(model_id, 'model', snap.commit, weights)}")
     _check_model_folder(snap.folder, shown)
     check_tokenizer(str(snap.folder), shown)
     return ResolvedModel(id=model_id, path=str(snap.folder), revision=snap.commit, source="hub")
