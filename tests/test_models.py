@@ -1,7 +1,8 @@
 """harness/models.py: a model's revision, source and record folder, whichever way it is named.
 
-Tiny local models only (the hub is never contacted); a hub model's commit is tested
-through a stand-in for transformers' config loader.
+Tiny local models only, and the hub is never contacted: a hub model is a tiny model folder
+written as a model repo of its own (a fresh ``fixture/model-...`` id) into the test run's real
+Hugging Face cache (tests/hubcache.py), which huggingface_hub and transformers read offline.
 """
 
 import json
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import hubcache
 from harness import models
 from harness.models import ModelUnavailable, ResolvedModel
 
@@ -109,19 +111,6 @@ def test_a_special_tokens_only_tokenizer_is_refused_after_loading(model_copy):
         models.check_vocabulary(fallback, "m")
 
 
-def test_a_hub_model_whose_tokenizer_is_only_special_tokens_is_refused(monkeypatch, model_copy):
-    """A hub repository without vocabulary files: found when the model is resolved, before any training."""
-    from transformers import AutoTokenizer
-
-    folder = model_copy("m")
-    (folder / "tokenizer.json").unlink()
-    monkeypatch.setattr(models, "_hub_revision", lambda model_id: "c" * 40)  # its commit, as tested above
-    real = AutoTokenizer.from_pretrained
-    monkeypatch.setattr(AutoTokenizer, "from_pretrained", lambda model_id, *args, **kwargs: real(folder, *args, **kwargs))
-    with pytest.raises(ModelUnavailable, match=r"model 'fixture/model-a': its tokenizer has \d pieces, only special tokens"):
-        models.resolve("fixture/model-a", Path("/nonexistent/models.yaml"))
-
-
 def test_a_corrupt_tokenizer_file_is_named(model_copy):
     folder = model_copy("m")
     (folder / "tokenizer.json").write_text('{"version": "1.0", "model": {"type": "Nope"}}', encoding="utf-8")
@@ -189,25 +178,160 @@ def test_as_record_carries_the_source():
     assert model.as_record() == {"id": "fixture/model-a", "revision": "0" * 40, "source": "hub"}
 
 
-def test_hub_model_revision_is_the_commit(monkeypatch):
-    from transformers import AutoConfig
-
-    class Config:
-        _commit_hash = "c" * 40
-
-    monkeypatch.setattr(AutoConfig, "from_pretrained", lambda model_id: Config())
-    monkeypatch.setattr(models, "check_tokenizer", lambda path, shown: None)  # no hub here; tested below
-    resolved = models.resolve("fixture/model-a", Path("/nonexistent/models.yaml"))
-    assert (resolved.revision, resolved.source, resolved.record_dir) == ("c" * 40, "hub", "fixture__model-a")
-    Config._commit_hash = None
-    with pytest.raises(ModelUnavailable, match="which commit"):
-        models.resolve("fixture/model-a", Path("/nonexistent/models.yaml"))
-
-
 def test_a_missing_path_is_not_sent_to_the_hub(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ModelUnavailable, match="no such model folder"):
         models.resolve("./runs/missing")
+
+
+# --------------------------------------------------------------------------------------
+# Hub models: one commit of the Hugging Face cache, read offline
+# --------------------------------------------------------------------------------------
+
+NO_MODELS_FILE = Path("/nonexistent/models.yaml")
+CACHE_SHOWN = "HF_HUB_CACHE=.../hf-home/hub"  # tests/conftest.py's cache, as a message names it: no absolute path
+MODEL_FILES = ("--include 'config.json' --include 'model*.safetensors' --include 'model.safetensors.index.json' "
+               "--include 'tokenizer.json' --include 'vocab.txt' --include 'vocab.json' --include '*.model' "
+               "--include 'tokenizer_config.json' --include 'special_tokens_map.json' --include 'added_tokens.json' "
+               "--include 'merges.txt'")
+LOCAL_HINT = "\nOr pass a local folder: --model DIR (check the id against `bench models`)."
+
+
+@pytest.fixture
+def hub_dir(tmp_path, monkeypatch):
+    """Run from the test's own folder, where no folder shadows a hub id."""
+    monkeypatch.chdir(tmp_path)
+
+
+def publish(folder: Path, repo: str, salt: str = "") -> str:
+    """A model folder as a new commit of ``repo`` in the test run's hub cache; refs/main then names it."""
+    return hubcache.write_model(hubcache.cache(), repo, folder, salt=salt)
+
+
+def snapshot_folder(repo: str, commit: str) -> Path:
+    return hubcache.repo_folder(hubcache.cache(), repo, "model") / "snapshots" / commit
+
+
+def marked(folder: Path, marker: int) -> Path:
+    """The folder with ``marker`` in its config.json: a different commit whose files tell it apart."""
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    (folder / "config.json").write_text(json.dumps({**config, "fixture_marker": marker}), encoding="utf-8")
+    return folder
+
+
+def test_a_hub_model_is_its_cached_snapshot_and_its_commit(tiny_english_bert, hub_dir):
+    repo = hubcache.fresh_repo_id("fixture/model")
+    commit = publish(tiny_english_bert, repo)
+    resolved = models.resolve(repo, NO_MODELS_FILE)
+    assert (resolved.id, resolved.revision, resolved.source) == (repo, commit, "hub")
+    assert resolved.record_dir == repo.replace("/", "__")
+    assert resolved.as_record() == {"id": repo, "revision": commit, "source": "hub"}
+    assert Path(resolved.path) == snapshot_folder(repo, commit)  # what every later load reads
+    assert (Path(resolved.path) / "model.safetensors").read_bytes() == (tiny_english_bert / "model.safetensors").read_bytes()
+
+
+def test_revision_selects_a_branch_a_tag_or_a_commit(model_copy, tmp_path, hub_dir):
+    from transformers import AutoConfig
+
+    repo = hubcache.fresh_repo_id("fixture/model")
+    first = publish(marked(model_copy("first"), 1), repo)
+    hubcache.point(hubcache.cache(), repo, "model", first, "v1.0")  # a tag, as the cache keeps one: refs/v1.0
+    second = publish(marked(model_copy("second"), 2), repo)  # main moves on
+    hubcache.point(hubcache.cache(), repo, "model", second, "dev")
+    for revision, commit, marker in [(None, second, 2), ("main", second, 2), ("dev", second, 2), ("v1.0", first, 1), (first, first, 1)]:
+        resolved = models.resolve(repo, NO_MODELS_FILE, revision=revision)
+        assert (resolved.revision, resolved.path) == (commit, str(snapshot_folder(repo, commit))), revision
+        assert AutoConfig.from_pretrained(resolved.path).fixture_marker == marker  # transformers reads that commit's files
+        assert resolved.record_dir == repo.replace("/", "__")  # one model, whichever revision: its record is replaced
+    models_file = write_models_file(tmp_path, [{"id": repo, "name": "fixture model pinned", "revision": "v1.0"}])
+    assert models.resolve("fixture model pinned", models_file).revision == first  # models.yaml pins a revision...
+    assert models.resolve("fixture model pinned", models_file, revision="main").revision == second  # ...--revision wins
+
+
+def test_a_hub_model_not_in_the_cache_offline_says_how_to_download_it(hub_dir):
+    repo = hubcache.fresh_repo_id("fixture/model")  # never written; tests/conftest.py sets HF_HUB_OFFLINE=1
+    with pytest.raises(ModelUnavailable) as err:
+        models.resolve(repo, NO_MODELS_FILE)
+    assert str(err.value) == (
+        f"model '{repo}': not in the Hugging Face cache ({CACHE_SHOWN}) and the hub cannot be reached (offline or no network). "
+        f"Download it once where the network is, into the same cache (HF_HOME): hf download {repo} {MODEL_FILES}{LOCAL_HINT}"
+    )
+
+
+@pytest.mark.parametrize("revision", ["v9", "e" * 40])
+def test_a_revision_the_cache_does_not_hold_is_named_with_its_download(tiny_english_bert, hub_dir, revision):
+    repo = hubcache.fresh_repo_id("fixture/model")
+    publish(tiny_english_bert, repo)  # main is there; the asked branch, tag or commit is not
+    with pytest.raises(ModelUnavailable) as err:
+        models.resolve(repo, NO_MODELS_FILE, revision=revision)
+    assert str(err.value) == (
+        f"model '{repo}' at revision '{revision}': not in the Hugging Face cache ({CACHE_SHOWN}) and the hub cannot be "
+        f"reached (offline or no network). Download it once where the network is, into the same cache (HF_HOME): "
+        f"hf download {repo} --revision {revision} {MODEL_FILES}{LOCAL_HINT}"
+    )
+
+
+def test_a_cached_snapshot_without_weights_is_refused_naming_them(model_copy, hub_dir):
+    """A snapshot folder copied without its weights (no file listing beside it: nothing tells huggingface_hub)."""
+    folder = model_copy("no-weights")
+    (folder / "model.safetensors").unlink()
+    repo = hubcache.fresh_repo_id("fixture/model")
+    commit = publish(folder, repo)
+    with pytest.raises(ModelUnavailable) as err:
+        models.resolve(repo, NO_MODELS_FILE)
+    assert str(err.value) == (
+        f"model '{repo}' ({repo}@{commit[:12]}): the cached snapshot holds no weights (model.safetensors or "
+        f"pytorch_model.bin); download them where the network is: hf download {repo} --revision {commit} "
+        "--include 'model*.safetensors' --include 'model.safetensors.index.json' --include 'pytorch_model*.bin' "
+        "--include 'pytorch_model.bin.index.json'"
+    )
+
+
+def test_a_partial_download_is_refused_naming_the_missing_weights(tiny_english_bert, hub_dir):
+    """`hf download` leaves the commit's file listing beside the snapshot: huggingface_hub then tells, offline,
+    that the snapshot misses the weights (an interrupted download, or one limited with --include)."""
+    repo = hubcache.fresh_repo_id("fixture/model")
+    commit = publish(tiny_english_bert, repo)
+    hubcache.write_listing(hubcache.cache(), repo, "model", commit, hubcache.folder_files(tiny_english_bert))
+    (snapshot_folder(repo, commit) / "model.safetensors").unlink()
+    with pytest.raises(ModelUnavailable) as err:
+        models.resolve(repo, NO_MODELS_FILE)
+    message = str(err.value)
+    assert message.startswith(f"model '{repo}': the cached copy is incomplete (")
+    assert f"(revision 'main', commit {commit}) is incomplete: 1 file(s) are missing (model.safetensors)" in message
+    assert message.endswith(f"; complete it where the network is: hf download {repo} {MODEL_FILES}{LOCAL_HINT}")
+
+
+def test_a_hub_model_without_an_org(tiny_english_bert, hub_dir):
+    repo = hubcache.fresh_repo_id("fixture-model-noorg")  # one part, as 'bert-base-uncased'
+    commit = publish(tiny_english_bert, repo)
+    resolved = models.resolve(repo, NO_MODELS_FILE)
+    assert (resolved.id, resolved.revision, resolved.source, resolved.record_dir) == (repo, commit, "hub", repo)
+    assert resolved.path == str(hubcache.cache() / f"models--{repo}" / "snapshots" / commit)
+
+
+def test_a_hub_model_whose_tokenizer_is_only_special_tokens_is_refused(model_copy, hub_dir):
+    """A vocabulary file of special tokens only: found when the model is resolved, before any training."""
+    folder = model_copy("m")
+    (folder / "tokenizer.json").unlink()
+    (folder / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n", encoding="utf-8")
+    repo = hubcache.fresh_repo_id("fixture/model")
+    commit = publish(folder, repo)
+    with pytest.raises(ModelUnavailable) as err:
+        models.resolve(repo, NO_MODELS_FILE)
+    assert str(err.value) == (f"model '{repo}' ({repo}@{commit[:12]}): its tokenizer has 5 pieces, only special tokens; "
+                              "the vocabulary files are missing, so every word would become [UNK]. Add the tokenizer's files.")
+
+
+def test_a_hub_model_without_vocabulary_files_is_refused(model_copy, hub_dir):
+    folder = model_copy("m")
+    (folder / "tokenizer.json").unlink()
+    assert (folder / "tokenizer_config.json").exists()  # transformers would load a 5-piece tokenizer from this alone
+    repo = hubcache.fresh_repo_id("fixture/model")
+    commit = publish(folder, repo)
+    with pytest.raises(ModelUnavailable) as err:
+        models.resolve(repo, NO_MODELS_FILE)
+    assert str(err.value).startswith(f"model '{repo}' ({repo}@{commit[:12]}): no tokenizer vocabulary (tokenizer.json, vocab.txt")
 
 
 # --------------------------------------------------------------------------------------
