@@ -292,8 +292,9 @@ def portable_id(typed: str) -> str:
     experiments' 'checkpoints/best' folders are two models everywhere records are read.
     """
     resolved = Path(typed).expanduser().resolve()
-    try:
-        inside = resolved.relative_to(Path.cwd().resolve())
+    here = Path.cwd().resolve()
+    try:  # from the filesystem's root, every folder is "inside": its path relative to it is the absolute one
+        inside = resolved.relative_to(here) if here != Path(here.anchor) else None
     except ValueError:
         inside = None
     if inside is not None and inside.parts:
