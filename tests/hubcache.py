@@ -103,14 +103,18 @@ def point(cache: Path, repo_id: str, repo_type: str, commit: str, ref: str = "ma
     refs.write_text(commit, encoding="utf-8")  # huggingface_hub writes the bare commit, no newline
 
 
-def write_listing(cache: Path, repo_id: str, repo_type: str, commit: str, files: dict[str, bytes]) -> None:
-    """The commit's file listing (``trees/<commit>.json``) as a download through huggingface_hub leaves it, written
-    with its own writer: with it, huggingface_hub can tell offline that a snapshot misses files."""
-    from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
-
+def write_listing(cache: Path, repo_id: str, repo_type: str, commit: str, files: dict[str, bytes]) -> bool:
+    """The commit's file listing (``trees/<commit>.json``) as a download through huggingface_hub 2 leaves it, written
+    with its own writer: with it, huggingface_hub tells offline that a snapshot misses files. False where the
+    installed huggingface_hub keeps no listing (before 2.0)."""
+    try:
+        from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
+    except ImportError:
+        return False
     entries = {name: TreeCacheEntry(size=len(content), blob_id=hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest())
                for name, content in files.items()}
     write_tree_cache(str(repo_folder(cache, repo_id, repo_type)), commit, entries)
+    return True
 
 
 def folder_files(folder: Path) -> dict[str, bytes]:

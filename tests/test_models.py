@@ -288,18 +288,22 @@ def test_a_cached_snapshot_without_weights_is_refused_naming_them(model_copy, hu
 
 
 def test_a_partial_download_is_refused_naming_the_missing_weights(tiny_english_bert, hub_dir):
-    """`hf download` leaves the commit's file listing beside the snapshot: huggingface_hub then tells, offline,
-    that the snapshot misses the weights (an interrupted download, or one limited with --include)."""
+    """A download that left out the weights (interrupted, or limited with --include). huggingface_hub 2 keeps the
+    commit's file listing beside the snapshot and tells, offline, which files the snapshot misses; older ones keep
+    none, and the snapshot is then refused for its lack of weights."""
     repo = hubcache.fresh_repo_id("fixture/model")
     commit = publish(tiny_english_bert, repo)
-    hubcache.write_listing(hubcache.cache(), repo, "model", commit, hubcache.folder_files(tiny_english_bert))
+    listed = hubcache.write_listing(hubcache.cache(), repo, "model", commit, hubcache.folder_files(tiny_english_bert))
     (snapshot_folder(repo, commit) / "model.safetensors").unlink()
     with pytest.raises(ModelUnavailable) as err:
         models.resolve(repo, NO_MODELS_FILE)
     message = str(err.value)
-    assert message.startswith(f"model '{repo}': the cached copy is incomplete (")
-    assert f"(revision 'main', commit {commit}) is incomplete: 1 file(s) are missing (model.safetensors)" in message
-    assert message.endswith(f"; complete it where the network is: hf download {repo} {MODEL_FILES}{LOCAL_HINT}")
+    if listed:
+        assert message.startswith(f"model '{repo}': the cached copy is incomplete (")
+        assert f"(revision 'main', commit {commit}) is incomplete: 1 file(s) are missing (model.safetensors)" in message
+        assert message.endswith(f"; complete it where the network is: hf download {repo} {MODEL_FILES}{LOCAL_HINT}")
+    else:
+        assert message.startswith(f"model '{repo}' ({repo}@{commit[:12]}): the cached snapshot holds no weights (")
 
 
 def test_a_hub_model_without_an_org(tiny_english_bert, hub_dir):
