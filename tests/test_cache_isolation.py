@@ -35,6 +35,10 @@ def test_every_cache_of_a_test_run_is_in_its_temporary_folder(test_cache):
     # datasets fixed its cache folder when it was imported: the environment must have been set before
     assert _under(datasets.config.HF_DATASETS_CACHE, test_cache)
     assert _under(os.environ["HF_HOME"], test_cache)
+    # the fixture hub repos (tests/hubcache.py) go where huggingface_hub reads, never into the user's hub cache
+    from huggingface_hub import constants
+
+    assert _under(constants.HF_HUB_CACHE, test_cache) and constants.HF_HUB_OFFLINE
 
 
 def test_tokenizing_writes_into_the_test_cache_and_not_the_users(tokenizer, test_cache):
