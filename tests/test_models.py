@@ -6,6 +6,7 @@ Hugging Face cache (tests/hubcache.py), which huggingface_hub and transformers r
 """
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -134,8 +135,9 @@ def test_two_checkpoints_named_best_get_two_record_folders(model_copy, tmp_path,
     monkeypatch.chdir(first.parent.parent.parent.parent)
     far_a, far_b = models.resolve(str(first)), models.resolve(str(second))
     assert far_a.record_dir == a.record_dir and far_b.record_dir == b.record_dir
-    monkeypatch.chdir("/")
-    assert models.resolve(str(first)).id == ".../checkpoints/best"
+    monkeypatch.chdir("/")  # every folder is inside the root: still no absolute path, and still two models
+    root_a, root_b = models.resolve(str(first)).id, models.resolve(str(second)).id
+    assert re.fullmatch(r"\.\.\./checkpoints/best@[0-9a-f]{8}", root_a) and root_a != root_b
 
 
 def test_hub_ids_get_distinct_readable_folders():
