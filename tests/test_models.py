@@ -192,10 +192,8 @@ def test_a_missing_path_is_not_sent_to_the_hub(tmp_path, monkeypatch):
 
 NO_MODELS_FILE = Path("/nonexistent/models.yaml")
 CACHE_SHOWN = "HF_HUB_CACHE=.../hf-home/hub"  # tests/conftest.py's cache, as a message names it: no absolute path
-MODEL_FILES = ("--include 'config.json' --include 'model*.safetensors' --include 'model.safetensors.index.json' "
-               "--include 'tokenizer.json' --include 'vocab.txt' --include 'vocab.json' --include '*.model' "
-               "--include 'tokenizer_config.json' --include 'special_tokens_map.json' --include 'added_tokens.json' "
-               "--include 'merges.txt'")
+MODEL_FILES = ("--include 'config.json' 'model*.safetensors' 'model.safetensors.index.json' 'tokenizer.json' 'vocab.txt' "
+               "'vocab.json' '*.model' 'tokenizer_config.json' 'special_tokens_map.json' 'added_tokens.json' 'merges.txt'")
 LOCAL_HINT = "\nOr pass a local folder: --model DIR (check the id against `bench models`)."
 
 
@@ -284,8 +282,7 @@ def test_a_cached_snapshot_without_weights_is_refused_naming_them(model_copy, hu
     assert str(err.value) == (
         f"model '{repo}' ({repo}@{commit[:12]}): the cached snapshot holds no weights (model.safetensors or "
         f"pytorch_model.bin); download them where the network is: hf download {repo} --revision {commit} "
-        "--include 'model*.safetensors' --include 'model.safetensors.index.json' --include 'pytorch_model*.bin' "
-        "--include 'pytorch_model.bin.index.json'"
+        "--include 'model*.safetensors' 'model.safetensors.index.json' 'pytorch_model*.bin' 'pytorch_model.bin.index.json'"
     )
 
 
