@@ -157,7 +157,8 @@ def protocol_deviations(spec: TaskSpec, opts: RunOptions, loaded: data_module.Lo
             found.append(f"{flag} {given} (protocol: {getattr(hub, split, split) if hub else split})")
     found += opts.limit_deviations() + list(opts.extra_deviations)
     local = spec.dataset.local
-    if opts.data_dir is not None and local is not None and not (opts.train_split and opts.eval_split):
+    # a task with a hub source is defined by the hub's splits; a local-only task's own splits are its protocol
+    if opts.data_dir is not None and local is not None and hub is not None and not (opts.train_split and opts.eval_split):
         if "[" in local.train or local.train == local.validation:
             found.append(f"trained on {loaded.splits[0]} and scored on {loaded.splits[1]} of the local files "
                          "(no train file there), not on the task's own train and validation splits")

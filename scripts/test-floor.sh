@@ -15,8 +15,8 @@ PY
 )
 echo "floor versions: $pins"
 rm -rf .floor
-# --no-deps: only these four (and what the older huggingface_hub needs, httpx) shadow .venv; datasets 4.0 wants an older fsspec
-.venv/bin/python -m pip install -q --no-deps --target .floor $pins "fsspec==2025.3.0"
+# --no-deps: only these four (and what the older huggingface_hub needs, httpx) shadow .venv; datasets 4.7 wants an older fsspec
+.venv/bin/python -m pip install -q --no-deps --target .floor $pins "fsspec==2026.2.0"
 .venv/bin/python -m pip install -q --target .floor httpx
 PYTHONPATH=.floor .venv/bin/python - <<'PY'
 import datasets, huggingface_hub, tokenizers, transformers

@@ -12,7 +12,7 @@ from transformers import AutoTokenizer
 from harness import data
 from harness import finetune as finetune_module
 from harness import records as records_module
-from harness import results, runner
+from harness import paths, results, runner
 from harness import spec as spec_module
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
@@ -231,6 +231,26 @@ def test_protocol_runs_have_no_deviations(shared_data):
     assert runner.protocol_deviations(ner, hub_run, None) == []
     limited = runner.RunOptions(limit=8, train_split="train[:100]")
     assert [d.split(" ")[0] for d in runner.protocol_deviations(ner, limited, None)] == ["--train-split", "smoke"]
+
+
+def test_a_local_only_task_is_defined_by_its_own_split_expressions(tmp_path, shared_data):
+    """A user's task with no hub source carves its one file as its YAML says: that is its protocol, not a deviation;
+    the same carve of a task whose protocol is the hub's train split is one."""
+    import yaml
+
+    folder = tmp_path / "tasks" / "mine"
+    folder.mkdir(parents=True)
+    raw = yaml.safe_load((paths.TASKS_DIR / "glue" / "mrpc.yaml").read_text(encoding="utf-8"))
+    raw["suite"] = "mine"
+    del raw["dataset"]["hub"]
+    raw["dataset"]["local"]["train"], raw["dataset"]["local"]["validation"] = "validation[:80%]", "validation[80%:]"
+    (folder / "paraphrase.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    mine = spec_module.load_tasks(["mine/paraphrase"], [tmp_path / "tasks"])[0]
+    opts = runner.RunOptions(data_dir=shared_data)
+    assert runner.protocol_deviations(mine, opts, data.load(mine, shared_data)) == []
+    nli = spec_module.load_tasks(["klue/nli"])[0]
+    carved = runner.protocol_deviations(nli, opts, data.load(nli, shared_data))
+    assert len(carved) == 1 and "no train file there" in carved[0]
 
 
 def test_each_ner_record_counts_the_sentences_with_an_unknown_piece(full_run, tiny_english_bert):

@@ -22,6 +22,9 @@ RECORD_COLUMNS = [
 ]
 LONG_COLUMNS = ["model_id", "task_id", "metric", "mean", "std", "n_seeds"]
 OVERALL = "overall"
+# The suites of the benchmark itself: the overall and per-language averages (and the plot) are over their tasks,
+# so a user's own suite (--tasks-dir) gets its own column without moving everyone's overall score.
+BENCHMARK_SUITES = ("klue", "glue")
 
 
 def tasks_frame(tasks: Iterable[TaskSpec], order: Iterable[str] = ()) -> pd.DataFrame:
@@ -41,14 +44,21 @@ def tasks_frame(tasks: Iterable[TaskSpec], order: Iterable[str] = ()) -> pd.Data
     return frame.sort_values(["rank", "task_id"]).drop(columns="rank").set_index("task_id")
 
 
+def benchmark_tasks(tasks: pd.DataFrame) -> pd.DataFrame:
+    """The tasks of KLUE and GLUE; every task when there are none of those (a site of one's own suites only)."""
+    core = tasks[tasks["suite"].isin(BENCHMARK_SUITES)]
+    return core if len(core) else tasks
+
+
 def suite_groups(tasks: pd.DataFrame) -> dict[str, list[str]]:
-    """{suite: its task ids, ..., 'overall': every task id}, suites in the order of their first task."""
+    """{suite: its task ids, ..., 'overall': the benchmark's task ids}, suites in the order of their first task."""
     groups = {suite: list(ids) for suite, ids in tasks.groupby("suite", sort=False).groups.items()}
-    return {**groups, OVERALL: list(tasks.index)}
+    return {**groups, OVERALL: list(benchmark_tasks(tasks).index)}
 
 
 def language_groups(tasks: pd.DataFrame) -> dict[str, list[str]]:
-    return {lang: list(ids) for lang, ids in tasks.groupby("language", sort=False).groups.items()}
+    """{language: the benchmark's task ids in it}: a user's own suite does not move the per-language averages."""
+    return {lang: list(ids) for lang, ids in benchmark_tasks(tasks).groupby("language", sort=False).groups.items()}
 
 
 def records_frame(records: list[tuple[str, ResultRecord]]) -> pd.DataFrame:

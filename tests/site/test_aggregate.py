@@ -274,3 +274,15 @@ def test_models_yaml_problems_name_the_file(tmp_path):
 
 def test_reported_values_keep_their_published_digits():
     assert [tables.fmt_reported(v) for v in (91.0, 86.7, 85.73, 90)] == ["91.0", "86.7", "85.73", "90.0"]
+
+
+def test_a_users_own_suite_stays_out_of_the_overall_and_language_averages(tasks):
+    mine = pd.DataFrame({"suite": ["mine"], "language": ["en"], "name": ["Mine"], "primary": ["accuracy"]},
+                        index=pd.Index(["mine/paraphrase"], name="task_id"))
+    with_mine = pd.concat([tasks, mine.reindex(columns=tasks.columns)])
+    groups = aggregate.suite_groups(with_mine)
+    assert groups["mine"] == ["mine/paraphrase"]
+    assert groups[aggregate.OVERALL] == list(tasks.index)  # KLUE and GLUE only
+    assert "mine/paraphrase" not in aggregate.language_groups(with_mine)["en"]
+    alone = aggregate.suite_groups(mine.reindex(columns=tasks.columns))  # a site of one's own suite only
+    assert alone[aggregate.OVERALL] == ["mine/paraphrase"]
