@@ -194,7 +194,7 @@ def load(
         loaded = _load_local(spec, Path(data_dir), train_split, eval_split)
     loaded = _checked(first_rows(loaded, limit, eval_limit), spec, allow_single_class)
     for message in loaded.warnings:
-        (warn or _print_warning)(message)
+        (warn or _print_warning)(f"{spec.id}: {message}")  # several tasks load in one run: each warning names its own
     return loaded
 
 

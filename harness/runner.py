@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -175,16 +176,23 @@ def encode(task: PreparedTask, tokenizer) -> datasets.DatasetDict:
     return encoded
 
 
+LOG_EVERY_S = 60.0  # without a terminal (a log file, a batch job), a progress line this often, in seconds
+
+
 def train_seed(task: PreparedTask, tokenizer, encoded: datasets.DatasetDict, seed: int, device: torch.device,
                progress: Optional[Progress] = None) -> SeedResult:
     """Fine-tune one seed and keep its result in the seed cache."""
     bar = progress.add_task(f"{task.spec.id} seed {seed}", total=None) if progress else None
+    last_line = [time.monotonic()]
 
     def on_step(s: dict[str, Any]) -> None:
-        if progress is not None:
-            progress.update(bar, total=s["steps"], completed=s["step"],
-                            description=f"{escape(task.spec.id)} seed {seed} epoch {s['epoch']}/{task.hp.epochs} "
-                                        f"{s['examples_per_s']:.0f} ex/s loss {s['loss']:.3f}")
+        if progress is None:
+            return
+        said = f"{task.spec.id} seed {seed} epoch {s['epoch']}/{task.hp.epochs} {s['examples_per_s']:.0f} ex/s loss {s['loss']:.3f}"
+        progress.update(bar, total=s["steps"], completed=s["step"], description=escape(said))
+        if not progress.console.is_terminal and time.monotonic() - last_line[0] >= LOG_EVERY_S:
+            last_line[0] = time.monotonic()  # no bars in a log file or a batch job: one line a while instead
+            progress.console.print(Text(f"  {said}, step {s['step']}/{s['steps']}"), highlight=False)
 
     result = finetune(task.spec, task.model.path, tokenizer, encoded, task.hp, seed, device, on_step, task.opts.compile)
     if progress is not None:

@@ -271,3 +271,13 @@ def test_evaluations_are_spread_evenly_and_the_last_ends_the_epoch():
     assert finetune_module.evaluation_steps(10, 4) == [3, 5, 8, 10]
     assert finetune_module.evaluation_steps(3, 4) == [1, 2, 3]  # never more evaluations than steps
     assert finetune_module.evaluation_steps(7, 1) == [7]
+
+
+def test_without_a_terminal_a_run_says_how_far_it_is(tiny_english_bert, tmp_path, monkeypatch):
+    """Output to a log file or a batch job draws no bars: progress comes as lines (here: after every step)."""
+    monkeypatch.setattr(runner, "LOG_EVERY_S", 0.0)
+    result = bench(*run_args(tiny_english_bert, tmp_path / "results", "--tasks", "glue/mrpc", "--limit", "16",
+                             "--set", "batch_size=8"))
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines() if line.strip().startswith("glue/mrpc seed 42 epoch 1/1")]
+    assert [line.rsplit(", ", 1)[1] for line in lines] == ["step 1/2", "step 2/2"]  # 16 rows, batches of 8

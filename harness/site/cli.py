@@ -85,11 +85,11 @@ def serve(
     out: Path = typer.Option(DEFAULT_OUT, help="The built site folder."),
     port: int = typer.Option(8000, help="TCP port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind; 0.0.0.0 shows it to the network."),
-    rebuild: bool = typer.Option(True, "--build/--no-build", help="Build the site from the defaults first."),
+    rebuild: bool = typer.Option(False, "--build/--no-build", help="Build the site from the default reports first (default: only when --out holds no site)."),
 ) -> None:
-    """Preview the built site over HTTP (Ctrl-C stops it)."""
+    """Preview the built site over HTTP (Ctrl-C stops it); a site built with `bench site build --out` is served as it is."""
     _logging()
-    if rebuild:
+    if rebuild or not (out / "index.html").exists():
         _build(paths.REPORTS_DIR, out, paths.MODELS_FILE, paths.task_dirs())
     if not (out / "index.html").exists():
         fail(f"{out}/index.html does not exist; run `bench site build` first")

@@ -299,3 +299,28 @@ def test_the_projects_own_records_still_build(tmp_path, caplog):
         tables = "".join(re.findall(r'<table id="(?:leaderboard|not-ranked)".*?</table>', home, re.S))
         for model_id in model_ids:
             assert f"<small>{model_id}</small>" in tables or f">{model_id}<" in tables, model_id
+
+
+def test_serve_serves_the_site_that_is_there(tmp_path):
+    """`bench site serve --out DIR` serves a site built elsewhere as it is: it never rebuilds it from the defaults."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    site = tmp_path / "mine"
+    site.mkdir()
+    (site / "index.html").write_text("<p>a site of my own records</p>", encoding="utf-8")
+    server = subprocess.Popen([sys.executable, "-m", "harness.cli", "site", "serve", "--out", str(site), "--port", "0"],
+                              stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        line = ""
+        while "serving" not in line:
+            line = server.stderr.readline()
+            assert line, "the server stopped before serving"
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=30) as answer:
+            assert answer.read().decode("utf-8") == "<p>a site of my own records</p>"
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+    assert sorted(p.name for p in site.iterdir()) == ["index.html"]
