@@ -16,7 +16,7 @@ from typing import Any, Optional
 from rich.console import Console
 from rich.table import Table
 
-from harness import grid, models, runner, spec, tiny
+from harness import grid, models, runner, spec, store, tiny
 from harness.paths import REPORTED_FILE, SAMPLES_DIR
 from harness.spec import TaskSpec
 
@@ -125,7 +125,8 @@ def run_demo(output: Path, console: Console, seeds: list[int] = [42], model: Opt
     try:
         for group in groups:
             opts = runner.RunOptions(seeds=seeds, output_dir=output / "results", data_dir=SAMPLES_DIR, device="cpu",
-                                     overrides=group.settings, limit=limit, extra_deviations=[group.deviation])
+                                     overrides=group.settings, limit=limit, extra_deviations=[group.deviation],
+                                     tier=store.DEMO_TIER)
             outcomes += grid.run(group.specs, model, opts, console)
     finally:
         torch.set_num_threads(threads)  # the caller's setting again (a test session goes on)

@@ -199,6 +199,9 @@ class Protocol(_Strict):
 
     followed: StrictBool
     deviations: list[NonEmptyStr] = Field(default_factory=list)
+    # A protocol of its own that the run followed exactly, e.g. "demo" (bench demo's settings on the bundled
+    # samples): ranked on that tier's board only, never beside runs of the task's protocol. None: no such tier.
+    tier: Optional[NonEmptyStr] = None
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -49,6 +49,7 @@ class RunOptions:
     eval_limit: Optional[int] = None  # --eval-limit: score the first N rows of its validation split
     allow_single_class: bool = False  # --allow-single-class: score a split that holds one label only
     extra_deviations: list[str] = field(default_factory=list)  # said by the caller, e.g. bench demo's settings
+    tier: Optional[str] = None  # the caller's own protocol the run follows (bench demo: "demo"); see records.Protocol
 
     def limit_deviations(self) -> list[str]:
         """How --limit/--eval-limit depart from every task's protocol, in words for the record."""
@@ -222,7 +223,7 @@ def assemble(task: PreparedTask, started_at: str, device: torch.device, wall_s: 
         wall_s=round(wall_s if wall_s is not None else sum(s.wall_s or s.train_s for s in seeds), 2),
         run_key=task.key,
         baseline=baselines.compute(spec, loaded.dataset),
-        protocol={"followed": not task.deviations, "deviations": task.deviations},
+        protocol={"followed": not task.deviations, "deviations": task.deviations, "tier": task.opts.tier},
         warnings=list(loaded.warnings),
         predictions={"path": kept[0], "sha256": kept[1]} if kept else None,
     )

@@ -9,7 +9,8 @@ site all ask it the same three questions, so they cannot disagree:
 - which of them is current for a task: the newest (``started_at``; a tie goes to the later
   path); the others are superseded;
 - whether the current one is ranked: it followed its task's protocol, under the task's current
-  YAML (spec hash), and is not superseded; otherwise why not, in words.
+  YAML (spec hash), and is not superseded; otherwise why not, in words. A run that followed a
+  protocol of its own (``bench demo``'s) is ranked on that tier's board instead (``tier``).
 
 Hidden folders are not records: ``<model>/.seeds/`` is the per-seed resume cache and
 ``<model>/.history/`` keeps records a newer revision of the same model replaced.
@@ -106,8 +107,22 @@ def started(record: ResultRecord) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
+TASK_TIER = "task"  # the board of runs that followed their task's protocol
+DEMO_TIER = "demo"  # bench demo's runs (its settings on the bundled samples): a board of their own
+
+
+def tier(record: ResultRecord, current_spec_sha256: Optional[str]) -> Optional[str]:
+    """The board a current record is ranked on: TASK_TIER, a tier of its own (records.Protocol.tier, e.g. bench
+    demo's), or None (not ranked; ``not_ranked`` says why). Either way under the task's current YAML."""
+    if current_spec_sha256 and record.task.spec_sha256 != current_spec_sha256:
+        return None
+    if record.protocol is not None and record.protocol.followed:
+        return TASK_TIER
+    return record.protocol.tier if record.protocol is not None else None
+
+
 def not_ranked(record: ResultRecord, current_spec_sha256: Optional[str]) -> list[str]:
-    """Why a record is kept out of the ranking on its own terms: its protocol and its spec."""
+    """Why a record is kept out of the task protocol's ranking on its own terms: its protocol and its spec."""
     if record.protocol is None:
         reasons = [UNRECORDED_PROTOCOL]
     else:

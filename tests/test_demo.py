@@ -57,3 +57,20 @@ def test_demo_rejects_a_limit_below_one_batch(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--output", str(tmp_path), "--limit", "3"])
     assert result.exit_code == 2 and "--limit 3" in result.output
     assert not (tmp_path / "results").exists()
+
+
+def test_the_demo_ends_on_a_board_of_its_own_with_its_eight_scores(demo_run):
+    """Its records are the demo tier: ranked on the home page's demo board, never in the protocol's table."""
+    import re
+
+    output, _ = demo_run
+    for path in (output / "results").glob("*/*.json"):
+        assert records.read_result(path).protocol.tier == "demo"
+    home = (output / "site" / "index.html").read_text(encoding="utf-8")
+    board = re.search(r'<table id="demo-leaderboard".*?</table>', home, re.S)
+    assert board is not None, "no demo board on the home page"
+    cells = re.findall(r'data-sort="(-?[0-9.]+)"[^>]*>\s*[-0-9.]+', board.group(0))
+    assert len(cells) >= 8  # eight task scores (and the averages)
+    ranked = re.search(r'<table id="leaderboard".*?</table>', home, re.S).group(0)
+    assert "kb-synthetic" not in ranked and "No runs of the tasks' protocols yet" in home
+    assert 'id="not-ranked"' not in home  # nothing of the demo is listed as "not ranked"

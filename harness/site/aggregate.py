@@ -18,7 +18,7 @@ from harness.spec import TaskSpec
 RECORD_COLUMNS = [
     "model_id", "task_id", "suite", "scores", "std", "n_seeds", "revision", "harness", "git", "device",
     "precision", "torch", "transformers", "started_at", "wall_s", "data_source", "hyperparameters", "file",
-    "synthetic", "protocol", "deviations", "spec_sha256", "warnings",
+    "synthetic", "protocol", "deviations", "spec_sha256", "warnings", "tier",
 ]
 LONG_COLUMNS = ["model_id", "task_id", "metric", "mean", "std", "n_seeds"]
 OVERALL = "overall"
@@ -79,6 +79,7 @@ def records_frame(records: list[tuple[str, ResultRecord]]) -> pd.DataFrame:
             "protocol": r.protocol.followed if r.protocol else None,
             "deviations": list(r.protocol.deviations) if r.protocol else [],
             "spec_sha256": r.task.spec_sha256, "warnings": list(r.warnings),
+            "tier": r.protocol.tier if r.protocol else None,
         })
     frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
     frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True, errors="coerce", format="ISO8601")
@@ -103,6 +104,14 @@ def split_protocol(frame: pd.DataFrame, spec_sha256: dict[str, str | None]) -> t
     frame = frame.assign(why=why)
     apart = frame["why"].map(bool).astype(bool)
     return frame.loc[~apart].reset_index(drop=True), frame.loc[apart].reset_index(drop=True)
+
+
+def split_tier(apart: pd.DataFrame, name: str, spec_sha256: dict[str, str | None]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs set apart from the task protocol's board that followed the protocol tier ``name`` exactly, the rest):
+    the store's rule (``store.tier``), on the site's frame."""
+    current = apart["task_id"].map(spec_sha256) if len(apart) else apart["task_id"]
+    in_tier = (apart["tier"] == name) & ((apart["spec_sha256"] == current) | current.isna())
+    return apart.loc[in_tier].reset_index(drop=True), apart.loc[~in_tier].reset_index(drop=True)
 
 
 def latest_records(frame: pd.DataFrame) -> pd.DataFrame:

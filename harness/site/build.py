@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from harness import baselines, compare, export, paths, records
+from harness import baselines, compare, export, paths, records, store
 from harness.results import model_slug
 from harness.site import aggregate, comparisons, inputs, render
 from harness.spec import TasksDirs
@@ -85,7 +85,9 @@ def collect(results_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
     # the store's rule: the newest record of each (model, task) is current; it is ranked when it followed the
     # task's current protocol, else listed apart with why
     current = aggregate.latest_records(aggregate.records_frame(results.records))
-    latest, others = aggregate.split_protocol(current, {s.id: s.sha256 for s in specs})
+    shas = {s.id: s.sha256 for s in specs}
+    latest, apart = aggregate.split_protocol(current, shas)
+    demo, others = aggregate.split_tier(apart, store.DEMO_TIER, shas)  # bench demo's runs: a board of their own
     for r in latest[latest["replaced"].map(len) > 0].itertuples():
         log.info("%s · %s: %d older record(s) replaced by the newest, %s", r.model_id, r.task_id, len(r.replaced), r.file)
     if len(others):
@@ -96,8 +98,8 @@ def collect(results_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
     statistics = leaderboard_statistics(entries, tasks, load)
     reported = aggregate.reported_long(numbers)
     failures = aggregate.failures_frame(results.failures)
-    model_ids = [*latest["model_id"], *others["model_id"], *reported["model_id"], *failures["model_id"]]
-    models = model_table(inputs.load_models(models_file), model_ids, {*latest["model_id"], *others["model_id"]})
+    model_ids = [*latest["model_id"], *demo["model_id"], *others["model_id"], *reported["model_id"], *failures["model_id"]]
+    models = model_table(inputs.load_models(models_file), model_ids, {*latest["model_id"], *demo["model_id"], *others["model_id"]})
     return render.SiteData(
         tasks=tasks,
         models=models,
@@ -105,6 +107,8 @@ def collect(results_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
         others=others,
         long=long,
         board=aggregate.leaderboard(long, tasks),
+        demo=demo,
+        demo_board=aggregate.leaderboard(aggregate.scores_long(demo), tasks),
         reported=reported,
         reported_board=aggregate.leaderboard(reported, tasks, keys=["model_id", "source"]),
         sources=sources,

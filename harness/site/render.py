@@ -40,6 +40,8 @@ class SiteData:
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)  # harness.baselines.by_task: shown, never ranked
     statistics: Any = None  # compare.LeaderboardStatistics of the ranked records: intervals, ties with the best
     comparisons: dict[str, list[Any]] = field(default_factory=dict)  # model id -> compare.Comparison per reference
+    demo: pd.DataFrame = field(default_factory=pd.DataFrame)  # bench demo's current runs: its own tier, ranked apart
+    demo_board: pd.DataFrame = field(default_factory=pd.DataFrame)  # aggregate.leaderboard of demo
 
     @property
     def groups(self) -> list[str]:
@@ -115,7 +117,9 @@ def home_context(data: SiteData) -> dict[str, Any]:
     reported = leaderboard_table("reported-leaderboard", data.reported_board, data.tasks, data.groups, data.models, "",
                                  by_source=True)
     replaced = data.latest[data.latest["replaced"].map(len) > 0]
-    return {"measured": measured, "others": reported, "replaced": replaced, "apart": others_table(data, "")}
+    demo = leaderboard_table("demo-leaderboard", data.demo_board, data.tasks, data.groups, data.models, "",
+                             synthetic=data.synthetic_models) if len(data.demo) else None
+    return {"measured": measured, "others": reported, "replaced": replaced, "apart": others_table(data, ""), "demo": demo}
 
 
 def suite_sections(data: SiteData, suite: str, root: str) -> list[dict[str, Any]]:
