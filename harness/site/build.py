@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import shutil
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -60,6 +61,7 @@ def build_site(
     with tempfile.TemporaryDirectory(prefix="koenbench-site-") as tmp:
         docs_dir = Path(tmp) / "docs"
         render.write_docs(data, docs_dir, SITE_DIR / "templates", SITE_DIR / "static", HOWTO_DIR)
+        copy_records(data, results_dir.parent, docs_dir / render.RECORDS)  # each score links its record
         export.write_leaderboard(data.board, data.tasks, docs_dir)  # the home page links them
         _mkdocs_build(docs_dir, out_dir, nav(data))
     (out_dir / MARKER).write_text("built by `bench site build`; the next build empties this folder\n", encoding="utf-8")
@@ -120,6 +122,18 @@ def collect(results_dir: Path, models_file: Path, tasks_dir: TasksDirs, reported
         statistics=statistics,
         comparisons=comparisons.reference_comparisons(entries, comparisons.reference_ids(models), list(tasks.index), load),
     )
+
+
+def copy_records(data: render.SiteData, base: Path, target: Path) -> None:
+    """The record files the pages link (ranked and demo), with their predictions files, into the site as they are."""
+    for frame in (data.latest, data.demo):
+        for (_, _), href in render.record_links(frame, "").items():
+            file = Path(href).relative_to(render.RECORDS)
+            source = base / file
+            for path in (source, *source.parent.glob(f"{source.name.removesuffix('.json')}.predictions.*")):
+                copy = target / file.parent / path.name
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, copy)
 
 
 def ranked_entries(latest, results: inputs.Results, reports_dir: Path) -> list[tuple[Path, records.ResultRecord]]:

@@ -113,13 +113,25 @@ def page_path(docs_dir: Path, name: str) -> Path:
 
 def home_context(data: SiteData) -> dict[str, Any]:
     measured = leaderboard_table("leaderboard", data.board, data.tasks, data.groups, data.models, "",
-                                 failures=data.failure_map, synthetic=data.synthetic_models, statistics=data.statistics)
+                                 failures=data.failure_map, synthetic=data.synthetic_models, statistics=data.statistics,
+                                 record_links=record_links(data.latest, ""))
     reported = leaderboard_table("reported-leaderboard", data.reported_board, data.tasks, data.groups, data.models, "",
                                  by_source=True)
     replaced = data.latest[data.latest["replaced"].map(len) > 0]
     demo = leaderboard_table("demo-leaderboard", data.demo_board, data.tasks, data.groups, data.models, "",
-                             synthetic=data.synthetic_models) if len(data.demo) else None
+                             synthetic=data.synthetic_models, record_links=record_links(data.demo, "")) if len(data.demo) else None
     return {"measured": measured, "others": reported, "replaced": replaced, "apart": others_table(data, ""), "demo": demo}
+
+
+RECORDS = "records"  # the site's copies of the shown records (and their predictions), under their own names
+
+
+def record_links(frame: pd.DataFrame, root: str) -> dict[tuple[str, str], str]:
+    """(model id, task id) -> the address of the record's copy in the site, for the records a page shows."""
+    if not len(frame):
+        return {}
+    return {(r.model_id, r.task_id): f"{root}{RECORDS}/{r.file}" for r in frame.itertuples()
+            if not Path(r.file).is_absolute() and ".." not in Path(r.file).parts}
 
 
 def suite_sections(data: SiteData, suite: str, root: str) -> list[dict[str, Any]]:

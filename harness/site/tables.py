@@ -8,6 +8,7 @@ sorted (site/static/sort.js reads ``data-tier``).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -51,6 +52,7 @@ class Table:
     columns: list[Column]
     rows: list[list[Cell]] = field(default_factory=list)
     foot: list[list[Cell]] = field(default_factory=list)  # summary rows (averages) that sorting leaves in place
+    filterable: bool = False  # a search box above it hides the rows that do not hold what is typed (sort.js)
 
 
 def metric_label(name: str) -> str:
@@ -133,6 +135,22 @@ def model_cell(model: dict[str, Any], model_id: str, root: str, synthetic: bool 
                 title="synthetic: made up for tests or demos, not a measurement" if synthetic else "")
 
 
+def model_facts(model: dict[str, Any]) -> list[Cell]:
+    """The parameter count and languages models.yaml gives, or — where it gives none."""
+    params = "" if model.get("params") is None else str(model["params"])
+    languages = ", ".join(model.get("languages") or [])
+    return [Cell(params, sort=repr(parameter_count(params))) if params else missing("models.yaml gives no parameter count"),
+            Cell(languages, sort=languages.lower()) if languages else missing("models.yaml gives no languages")]
+
+
+def parameter_count(params: str) -> float:
+    """'110M' -> 1.1e8, '1.3B' -> 1.3e9, '22.7M' -> 2.27e7; NaN when it is not such a number (sorted last)."""
+    found = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*([KMBT]?)", params.strip().upper())
+    if found is None:
+        return float("nan")
+    return float(found[1]) * {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}[found[2]]
+
+
 def group_label(group: str) -> str:
     return "Overall" if group == OVERALL else f"{group.upper()} avg"
 
@@ -149,25 +167,32 @@ def leaderboard_table(
     by_source: bool = False,
     synthetic: set[str] = frozenset(),
     statistics: Any = None,
+    record_links: dict[tuple[str, str], str] | None = None,
 ) -> Table:
-    """Model, [source], the group averages, then each task's primary score.
+    """Model, [source | parameters and languages], the group averages, then each task's primary score.
 
-    ``statistics`` (compare.LeaderboardStatistics) adds intervals and tie marks to measured scores.
+    ``statistics`` (compare.LeaderboardStatistics) adds intervals and tie marks to measured scores;
+    ``record_links`` ((model id, task id) -> the record file's address) links each measured score to its record.
     """
-    failures = failures or {}
+    failures, record_links = failures or {}, record_links or {}
     columns = [Column("Model", kind="text")]
     if by_source:
         columns.append(Column("Source", kind="text", href=f"{root}reported.html"))
+    else:
+        columns += [Column("Params", title="parameters, as models.yaml gives them"),
+                    Column("Languages", kind="text", title="languages, as models.yaml gives them")]
     columns += [Column(group_label(g), title=_group_title(g, tasks)) for g in groups]
     columns += [Column(t.name, href=f"{root}tasks/{slug_of_task(t.Index)}.html", sub=metric_label(t.primary))
                 for t in tasks.itertuples()]
-    table = Table(table_id, columns)
+    table = Table(table_id, columns, filterable=True)
     for key, row in board.iterrows():
         model_id, source = key if by_source else (key, None)
         model = models[model_id]
         cells = [model_cell(model, model_id, root, model_id in synthetic)]
         if by_source:
             cells.append(text(source, href=f"{root}reported.html#source-{anchor(source)}", title=f"source {source}"))
+        else:
+            cells += model_facts(model)
         cells += [average(row, g, "overall" if g == OVERALL else g.upper(),
                           None if by_source else average_interval(statistics, model_id, g)) for g in groups]
         for task_id in tasks.index:
@@ -175,8 +200,11 @@ def leaderboard_table(
                 cells.append(reported(row[task_id], source))
             elif present(row[task_id]):
                 primary = tasks.loc[task_id, "primary"]
-                cells.append(score(row[task_id], interval=score_interval(statistics, model_id, task_id, primary),
-                                   mark=tie_mark(statistics, model_id, task_id)))
+                cell = score(row[task_id], interval=score_interval(statistics, model_id, task_id, primary),
+                             mark=tie_mark(statistics, model_id, task_id))
+                link = record_links.get((model_id, task_id))
+                cells.append(replace(cell, href=link, title=cell.title or "the record this score comes from")
+                             if link else cell)
             elif (model_id, task_id) in failures:
                 cells.append(failed(failures[(model_id, task_id)]))
             else:

@@ -60,9 +60,30 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
-  } else {
+  // <input data-filter-for="ID">: keep the rows of table ID whose text holds what is typed (any case, spaces folded).
+  function initFilters() {
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-filter-for]"), function (input) {
+      var table = document.getElementById(input.getAttribute("data-filter-for"));
+      if (!table || !table.tBodies.length || input.getAttribute("data-filter-ready")) return;
+      input.setAttribute("data-filter-ready", "true");
+      input.addEventListener("input", function () {
+        var wanted = input.value.toLowerCase().replace(/\s+/g, " ").trim();
+        Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+          var text = row.textContent.toLowerCase().replace(/\s+/g, " ");
+          row.hidden = wanted !== "" && text.indexOf(wanted) === -1;
+        });
+      });
+    });
+  }
+
+  function start() {
     init();
+    initFilters();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

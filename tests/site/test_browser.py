@@ -263,3 +263,23 @@ def test_model_pages_compare_with_the_reference(page, compared_site):
         page.goto((models / name).as_uri())
         assert page.locator("h2", has_text="Compared with").count() == 0
     assert not page.problems
+
+
+def test_the_board_filters_its_rows_and_a_score_opens_its_record(page, built_site):
+    import json
+
+    page.goto(built_site.index.as_uri())
+    search = page.locator('input[data-filter-for="leaderboard"]')
+    search.fill("model a")
+    visible = page.locator("#leaderboard tbody tr:not([hidden]) td:first-child a").all_inner_texts()
+    assert visible == ["Fixture model A"]
+    search.fill("")
+    assert sorted(_model_names(page)) == sorted(MEASURED_ORDER)
+    row = page.locator("#leaderboard tbody tr", has_text="Fixture model A")
+    mrpc = list(page.locator("#leaderboard thead th").all_inner_texts()).index(
+        next(t for t in page.locator("#leaderboard thead th").all_inner_texts() if t.startswith("MRPC")))
+    row.locator("td").nth(mrpc).locator("a").click()
+    page.wait_for_url("**/records/results/fixture__model-a-*/glue__mrpc.json")
+    record = json.loads(page.locator("body").inner_text())
+    assert (record["model"]["id"], record["task"]["id"]) == ("fixture/model-a", "glue/mrpc")
+    assert not page.problems

@@ -54,13 +54,14 @@ def test_home_leaderboard_rows_columns_and_marks(built_site):
     assert names == ["fixture__model-b", "fixture__model-a"]
     header = re.search(r'<table id="leaderboard".*?</thead>', html, re.S).group(0)
     labels = re.findall(r"<th[^>]*>(?:<a[^>]*>)?([^<]+)", header)
-    assert labels == ["Model", "KLUE avg", "GLUE avg", "Overall", "YNAT", "KLUE-STS", "KLUE-NLI", "KLUE-NER",
-                      "MRPC", "STS-B", "SST-2", "QNLI"]
+    assert labels == ["Model", "Params", "Languages", "KLUE avg", "GLUE avg", "Overall", "YNAT", "KLUE-STS", "KLUE-NLI",
+                      "KLUE-NER", "MRPC", "STS-B", "SST-2", "QNLI"]
     assert 'href="tasks/klue__ynat.html"' in header
     model_b, model_a = rows
+    assert ">0.5M<" in model_a and ">en<" in model_a  # the fixture models.yaml's params and languages
     assert "partial 1/4" in model_b and "partial 2/4" in model_b and "partial 3/8" in model_b and "kb-partial" in model_b
     assert ">failed<" in model_b and "FloatingPointError" in model_b
-    assert model_b.count(">—<") == 4  # KLUE-STS, KLUE-NLI, STS-B, QNLI: missing, not zero
+    assert model_b.count(">—<") == 4  # KLUE-STS, KLUE-NLI, STS-B, QNLI: missing, not zero (it has params, languages)
     assert "partial 2/4" in model_a and "partial 3/4" in model_a and "partial 5/8" in model_a
     assert model_a.count(">—<") == 3  # KLUE-NLI, KLUE-NER, QNLI: only runs outside the protocol, listed apart
     assert "Fixture model A" in model_a and "Fixture model B" in model_b
@@ -267,7 +268,7 @@ def test_cli_reports_an_unreadable_reported_file_without_a_traceback(tmp_path, c
 def test_build_with_no_records_at_all(tmp_path):
     index = build_site(reports_dir=tmp_path / "empty", out_dir=tmp_path / "o", models_file=MODELS_FILE,
                        tasks_dir=TASKS_DIR)
-    assert "No result records yet" in index.read_text(encoding="utf-8")
+    assert "No runs of the tasks' protocols yet" in index.read_text(encoding="utf-8")
 
 
 def test_reported_numbers_from_another_file(tmp_path):
