@@ -489,7 +489,7 @@ def test_a_single_class_scored_split_is_refused_unless_asked(tmp_path):
     loaded = data.load(spec, tmp_path / "data", train_split="train[:80%]", eval_split="train[80%:]",
                        allow_single_class=True, warn=warned.append)
     assert loaded.label_counts["validation"] == {"negative": 0, "positive": 20}
-    assert warned == list(loaded.warnings) and "has no rows labelled negative" in warned[0]
+    assert warned == [f"{spec.id}: {w}" for w in loaded.warnings] and "has no rows labelled negative" in warned[0]
 
 
 def test_scored_rows_that_repeat_train_text_are_warned(tmp_path):

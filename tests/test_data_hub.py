@@ -190,7 +190,7 @@ def test_train_and_eval_from_one_split_are_warned(project, hub):
         "train (validation) and the scored split (validation[:50%]) share 3 rows",
         "3 of 3 scored rows (validation[:50%]) also appear in train with the same text; the score partly measures memory",
     )
-    assert warned == list(loaded.warnings)
+    assert warned == [f"{spec.id}: {w}" for w in loaded.warnings]  # printed with the task it concerns
     disjoint = data.load(spec, train_split="validation[:50%]", eval_split="validation[50%:]", warn=pytest.fail)
     assert disjoint.warnings == ()
     assert disjoint.note == f"train = validation[:50%] of {hub.name}; scored on validation[50%:]"
@@ -790,8 +790,8 @@ def test_warnings_go_to_stderr_in_yellow_unwrapped(project, hub, capsys, monkeyp
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == (
-        "\x1b[33mwarning: train (validation) and the scored split (validation[:50%]) share 3 rows\x1b[0m\n"
-        "\x1b[33mwarning: 3 of 3 scored rows (validation[:50%]) also appear in train with the same text; "
+        "\x1b[33mwarning: fixture/hub-a: train (validation) and the scored split (validation[:50%]) share 3 rows\x1b[0m\n"
+        "\x1b[33mwarning: fixture/hub-a: 3 of 3 scored rows (validation[:50%]) also appear in train with the same text; "
         "the score partly measures memory\x1b[0m\n"
     )
 
