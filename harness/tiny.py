@@ -147,8 +147,8 @@ def sst2_sentences(data_dir: Path, n: int) -> list[str]:
 
 
 def union_tokenizer(ko_dir: Path, en_dir: Path, out: Path) -> Path:
-    """The tokenizer step 1 makes, built directly: the Korean vocabulary followed by every English
-    piece it lacks, with the student's normaliser (segmentation.uncased)."""
+    """The tokenizer step 1 makes, built directly: the case-folded Korean vocabulary followed by every
+    English piece it lacks, with the student's normaliser (segmentation.uncased)."""
     import json
 
     from transformers import AutoTokenizer
@@ -156,7 +156,7 @@ def union_tokenizer(ko_dir: Path, en_dir: Path, out: Path) -> Path:
     from harness.koenbert import segmentation, vocab
 
     ko = AutoTokenizer.from_pretrained(ko_dir)
-    ko_spec = vocab.wordpiece_json(ko, str(ko_dir))
+    ko_spec = segmentation.casefold_vocab(vocab.wordpiece_json(ko, str(ko_dir)))[0]
     en_spec = vocab.wordpiece_json(AutoTokenizer.from_pretrained(en_dir), str(en_dir))
     spec = segmentation.uncased(vocab.with_pieces(ko_spec, vocab.candidate_pieces(ko_spec, en_spec)[1])[0])
     out = Path(out)

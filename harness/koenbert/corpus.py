@@ -22,9 +22,11 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
+
+from harness.koenbert.vocab import fold
 
 # Pieces a WordPiece tokenizer never produces from text; step 1 does not copy them into the student.
 NEVER_PRODUCED = re.compile(r"^\[unused\d+\]$")
@@ -66,21 +68,36 @@ def read_texts(files: Iterable[Path], flag: str) -> Iterator[str]:
                     yield line
 
 
+def piece_table(student_vocab: dict, teacher_vocab: dict, fold: Optional[Callable[[str], str]] = None) -> np.ndarray:
+    """Student id -> the teacher's id of the same piece, -1 where the teacher lacks it.
+
+    With ``fold`` (the student's normaliser on a piece), a student piece is the teacher's piece of
+    the same id if that piece folds to it: step 1 renames a cased Korean piece (``LG``) to its
+    folded text (``lg``) at the same id, and the teacher reads it as its own ``LG``.
+    """
+    table = np.full(max(student_vocab.values()) + 1, -1, dtype=np.int64)
+    by_id = {i: p for p, i in teacher_vocab.items()}
+    for piece, sid in student_vocab.items():
+        if fold is not None and sid in by_id and by_id[sid] != piece and fold(by_id[sid]) == piece:
+            table[sid] = sid  # renamed by step 1; its text may also be another teacher piece's (LG -> lg)
+        elif piece in teacher_vocab:
+            table[sid] = teacher_vocab[piece]
+    return table
+
+
 def teacher_map(student_tokenizer, teacher_tokenizer) -> tuple[np.ndarray, list[str]]:
     """Student id -> teacher id of the same piece, and the student pieces the teacher lacks (mapped to its [UNK]).
 
-    Special tokens map by role ([CLS] to the teacher's [CLS], ...), every other piece by its text.
+    Special tokens map by role ([CLS] to the teacher's [CLS], ...), every other piece by its text
+    (a case-folded Korean piece by its id, see ``piece_table``).
     """
     student_vocab = student_tokenizer.get_vocab()
     teacher_vocab = teacher_tokenizer.get_vocab()
     specials = set(student_tokenizer.all_special_tokens)
-    table = np.full(max(student_vocab.values()) + 1, teacher_tokenizer.unk_token_id, dtype=np.int64)
-    missing = []
-    for piece, sid in sorted(student_vocab.items(), key=lambda kv: kv[1]):
-        if piece in teacher_vocab:
-            table[sid] = teacher_vocab[piece]
-        elif piece not in specials and not NEVER_PRODUCED.match(piece):
-            missing.append(piece)
+    table = piece_table(student_vocab, teacher_vocab, fold)
+    missing = [piece for piece, sid in sorted(student_vocab.items(), key=lambda kv: kv[1])
+               if table[sid] < 0 and piece not in specials and not NEVER_PRODUCED.match(piece)]
+    table[table < 0] = teacher_tokenizer.unk_token_id
     for role in ("cls_token", "sep_token", "pad_token", "unk_token", "mask_token"):
         s, t = getattr(student_tokenizer, role, None), getattr(teacher_tokenizer, role, None)
         if s is None:
@@ -98,9 +115,11 @@ def to_student_ids(chunks: np.ndarray, teacher_tokenizer, student_tokenizer, fla
     design): the student reads these ids, and the teacher reads them back through ``teacher_map``.
     """
     student_vocab = student_tokenizer.get_vocab()
+    student_by_id = {i: p for p, i in student_vocab.items()}
     table = np.full(max(teacher_tokenizer.get_vocab().values()) + 1, -1, dtype=np.int64)
     for piece, tid in teacher_tokenizer.get_vocab().items():
-        table[tid] = student_vocab.get(piece, -1)
+        renamed = student_by_id.get(tid) == fold(piece)  # step 1 case-folded it at the same id (piece_table)
+        table[tid] = tid if renamed else student_vocab.get(piece, -1)
     for role in ("cls_token", "sep_token", "pad_token", "unk_token", "mask_token"):
         t, s = getattr(teacher_tokenizer, role, None), getattr(student_tokenizer, role, None)
         if t is not None and s is not None:

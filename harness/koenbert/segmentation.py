@@ -1,24 +1,26 @@
 """One segmentation for distillation and evaluation: the student's tokenizer cuts every text.
 
-The student is evaluated (`bench run`) with its own tokenizer, so it should be distilled on
-the pieces that tokenizer makes. Three designs were measured on every task's validation text
-(`agreement_options`; `bench koenbert extend` reports the figures):
+The student is evaluated (`bench run`) with its own tokenizer, so it is distilled on the pieces
+that tokenizer makes: it lowercases and strips accents like the uncased English teacher but keeps
+Hangul whole (strip-accents decomposes syllables into jamo, so the normaliser composes them
+again), and cuts the distillation text of both languages; each teacher reads the same pieces
+through its own ids (corpus.teacher_map). The student side then agrees by construction; what can
+fail is the teacher side: does the teacher read what its own tokenizer would give it?
+(`teacher_reads_own`, the headline of step 1's report.)
 
-- ``cased``: the Korean teacher's cased normaliser, each teacher cutting its own text (the
-  first koenbert design). English words are cut lowercased in distillation but cased in
-  evaluation (``The`` -> ``T ##he``): on MRPC, STS-B and QNLI only about two thirds of the
-  tokens match.
-- ``uncased``: the student lowercases and strips accents like the uncased English teacher, but
-  keeps Hangul whole (strip-accents decomposes syllables into jamo, so the normaliser composes
-  them again); each teacher still cuts its own text. English then matches fully, but Korean
-  words with digits or Latin letters (``96점``) split differently once English pieces are in
-  the vocabulary: 1-3% of Korean tokens.
-- ``student``: the ``uncased`` normaliser, and the student's tokenizer cuts the distillation
-  text of both languages; each teacher reads the same pieces through its own ids. Agreement is
-  complete by construction; what remains is what a teacher lacks. The Korean teacher is given
-  step 1's rows for the English pieces the student finds in Korean text (the student was
-  extended from it, so those rows live in its space; `teacher_rows`), the English teacher
-  reads the rare piece it lacks as [UNK]. This is the design used (`DESIGN`).
+- The Korean teacher (klue/bert-base) is cased. Lowercasing would leave its cased pieces (``LG``,
+  ``##AI``, ``5G``) unreachable, so step 1 case-folds its vocabulary first (`casefold_vocab`:
+  each piece renamed to its folded text, same id, same row), and the teacher reads ``lg`` as its
+  own ``LG``. Where two pieces fold to one text (``##A``, ``##a``), one of them stays unreachable.
+- English pieces added to the vocabulary win longest matches inside Korean words with digits or
+  Latin letters (``2021`` instead of ``202 ##1``): the Korean teacher reads those through step 1's
+  rows. Words written in Hangul alone are cut exactly as the Korean teacher cuts them.
+- The English teacher reads the rare piece it lacks (a Korean piece of Latin letters winning a
+  longest match in an English word) as [UNK].
+
+The first design (``cased``: the Korean teacher's normaliser, each teacher cutting its own
+text) agrees on the teacher side by construction, but cuts English differently in evaluation
+(``The`` -> ``T ##he``); its student-side agreement is measured for comparison.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
 
-from harness.koenbert.vocab import backend
+from harness.koenbert.corpus import piece_table
+from harness.koenbert.vocab import UNUSED, backend, candidate_pieces, fold, special_pieces, with_pieces
 
 DESIGN = "student"
-DESIGNS = ("cased", "uncased", "student")
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+UNREACHABLE = "[{}]"  # a piece's new text that no word can be cut into (the pre-tokenizer splits off brackets)
 ONLY_HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 
 
@@ -54,6 +57,65 @@ def uncased(spec: dict) -> dict:
     out = copy.deepcopy(spec)
     out["normalizer"] = uncased_normalizer(spec.get("normalizer"))
     return out
+
+
+@dataclass
+class Folding:
+    """What case-folding did to a Korean vocabulary (ids and rows unchanged)."""
+
+    renamed: dict  # piece -> its folded text, which it now answers to
+    unreachable: dict  # piece the student's tokenizer never produces -> why (its text: itself, or [piece])
+
+    def as_dict(self, shown: int = 200) -> dict:
+        return {"renamed": len(self.renamed), "renamed_examples": dict(list(self.renamed.items())[:20]),
+                "unreachable": len(self.unreachable), "unreachable_pieces": dict(list(self.unreachable.items())[:shown])}
+
+
+def casefold_vocab(spec: dict, counts: Optional[Mapping[str, int]] = None) -> tuple[dict, Folding]:
+    """The Korean WordPiece vocabulary with every piece renamed to its folded text (same id, same row).
+
+    The student lowercases and strips accents, so a cased Korean piece (``LG``, ``##AI``) would never
+    match again. Where several pieces fold to one text (``##A`` and ``##a``), the text goes to the
+    piece the Korean teacher produces most often in ``counts`` (piece -> occurrences in its own
+    tokenization of Korean training text; ties: the piece already written that way, else the lowest
+    id): the student then reads Korean text as the teacher reads it most of the time. The others get
+    an unmatchable text (``[##a]``: the pre-tokenizer splits off brackets) and stay unreachable, as
+    does a piece the normaliser erases (a lone combining mark).
+    """
+    out = copy.deepcopy(spec)
+    vocab = out["model"]["vocab"]
+    skip = special_pieces(spec)
+    groups: dict[str, list[str]] = {}
+    for piece in sorted(vocab, key=vocab.__getitem__):
+        if piece not in skip and not UNUSED.fullmatch(piece):
+            groups.setdefault(fold(piece), []).append(piece)
+    counts = counts or {}
+    renamed, unreachable = {}, {}
+    for folded, pieces in groups.items():
+        if pieces == [folded]:
+            continue
+        if folded.removeprefix("##") == "" and all(p.removeprefix("##") for p in pieces):
+            unreachable.update((p, "the normaliser erases it") for p in pieces)
+            continue
+        keeper = max(pieces, key=lambda p: (counts.get(p, 0), p == folded, -vocab[p]))
+        for piece in pieces:
+            if piece != keeper:
+                unreachable[piece] = (f"folds to {folded!r} like {keeper!r}, which the Korean teacher produces more often "
+                                      f"({counts.get(keeper, 0)} against {counts.get(piece, 0)} in the Korean training text)")
+                if piece == folded:  # its text goes to the keeper
+                    vocab[UNREACHABLE.format(piece)] = vocab.pop(piece)
+        if keeper != folded:
+            vocab[folded] = vocab.pop(keeper)
+            renamed[keeper] = folded
+    out["model"]["vocab"] = dict(sorted(vocab.items(), key=lambda kv: kv[1]))
+    return out, Folding(renamed, unreachable)
+
+
+def own_counts(spec: dict, texts: Iterable[str]) -> dict[str, int]:
+    """How often a tokenizer produces each piece on ``texts``."""
+    from collections import Counter
+
+    return dict(Counter(t for e in backend(spec).encode_batch(list(texts), add_special_tokens=False) for t in e.tokens))
 
 
 def is_uncased(spec: dict) -> bool:
@@ -96,19 +158,38 @@ class Agreement:
                 "token_agreement": round(self.tokens_same / max(1, self.tokens), 4)}
 
 
-def _words(encoding) -> list[list[str]]:
-    words: dict[int, list[str]] = {}
-    for token, word in zip(encoding.tokens, encoding.word_ids):
+def _words(encoding, ids: bool = False) -> list[list]:
+    words: dict[int, list] = {}
+    for token, word in zip(encoding.ids if ids else encoding.tokens, encoding.word_ids):
         words.setdefault(word, []).append(token)
     return [words[w] for w in sorted(words)]
 
 
-def agreement(student_spec: dict, presented_spec: dict, texts: list[str], readable: Optional[set] = None) -> Agreement:
+def teacher_reads_own(student_spec: dict, teacher_spec: dict, table, texts: list[str]) -> Agreement:
+    """Share of the teacher's own tokens (and of sentences) that it reads exactly as its own tokenizer cuts them.
+
+    The student's tokenizer cuts the text; the teacher reads each student piece through ``table``
+    (student id -> teacher id, -1 where it lacks the piece: it reads step 1's row or [UNK], never
+    its own piece). A teacher token agrees when its word reaches the teacher as the very ids its
+    own tokenizer gives that word; a sentence when all its words do.
+    """
+    student = backend(student_spec).encode_batch(texts, add_special_tokens=False)
+    own = backend(teacher_spec).encode_batch(texts, add_special_tokens=False)
+    sentences_same = tokens = tokens_same = 0
+    for s, t in zip(student, own):
+        read = [[int(table[i]) for i in word] for word in _words(s, ids=True)]
+        mine = _words(t, ids=True)
+        tokens += len(t.ids)
+        same = sum(len(y) for x, y in zip(read, mine) if x == y) if len(read) == len(mine) else 0
+        tokens_same += same
+        sentences_same += same == len(t.ids)
+    return Agreement(len(texts), tokens, sentences_same, tokens_same)
+
+
+def agreement(student_spec: dict, presented_spec: dict, texts: list[str]) -> Agreement:
     """Compare, word by word, the student's pieces with the pieces distillation presented.
 
-    A student token agrees when its word is cut into the same pieces and the teacher read that
-    piece (``readable``: the pieces the teacher has an id for; None: all). A sentence agrees when
-    all its tokens do.
+    A student token agrees when its word is cut into the same pieces; a sentence when all its tokens do.
     """
     student = backend(student_spec).encode_batch(texts, add_special_tokens=False)
     presented = backend(presented_spec).encode_batch(texts, add_special_tokens=False)
@@ -119,7 +200,7 @@ def agreement(student_spec: dict, presented_spec: dict, texts: list[str], readab
         tokens += n
         same = 0
         if len(a) == len(b):
-            same = sum(sum(readable is None or t in readable for t in x) for x, y in zip(a, b) if x == y)
+            same = sum(len(x) for x, y in zip(a, b) if x == y)
         tokens_same += same
         sentences_same += same == n
     return Agreement(len(texts), tokens, sentences_same, tokens_same)
@@ -133,27 +214,37 @@ def hangul_words_changed(student_spec: dict, korean_spec: dict, texts: Iterable[
     return sum(x.tokens != y.tokens for x, y in zip(a, b))
 
 
-def agreement_options(ko_spec: dict, en_spec: dict, cased_student: dict, texts: dict[str, tuple[str, list[str]]]) -> dict:
-    """Agreement of every design (module doc) on each task's validation text.
+FOLDED, UNFOLDED, CASED = "student, case-folded", "student, not case-folded", "cased"
+MEANING = {
+    FOLDED: "teacher side: share of the teacher's own tokens (sentences) it reads exactly as its own tokenizer cuts "
+            "the text, when the student's tokenizer cuts all text (Korean vocabulary case-folded; the recipe)",
+    UNFOLDED: "teacher side, as above, with the Korean vocabulary left cased (the earlier recipe: cased pieces unreachable)",
+    CASED: "student side: share of the student's tokens cut in evaluation as distillation presented them (each teacher "
+           "cuts its own text, so the teacher side is complete by construction; the first design)",
+}
 
-    ``texts``: task id -> (language "ko" or "en", validation texts). In the ``student`` design the
-    Korean teacher reads every student piece (step 1's rows fill the ones it lacks), the English
-    teacher only its own.
+
+def agreement_options(ko_spec: dict, en_spec: dict, texts: dict[str, tuple[str, list[str]]],
+                      built: Optional[dict] = None) -> dict:
+    """Every design's agreement (``MEANING``) on each task's validation text.
+
+    ``texts``: task id -> (language "ko" or "en", validation texts); ``built``: design -> the tokenizer.json
+    step 1 made for it (the others are built here with every English piece added).
     """
-    student = uncased(cased_student)
-    presented = {
-        "cased": (cased_student, {"ko": ko_spec, "en": en_spec}, {"ko": None, "en": None}),
-        "uncased": (student, {"ko": uncased(ko_spec), "en": en_spec}, {"ko": None, "en": None}),
-        "student": (student, {"ko": student, "en": student}, {"ko": None, "en": set(en_spec["model"]["vocab"])}),
-    }
+    built = built or {}
+    candidates = candidate_pieces(ko_spec, en_spec)[1]
+    if FOLDED not in built:
+        folded = casefold_vocab(ko_spec)[0]
+        built[FOLDED] = uncased(with_pieces(folded, candidate_pieces(folded, en_spec)[1])[0])
+    students = {FOLDED: built[FOLDED], UNFOLDED: built.get(UNFOLDED) or uncased(with_pieces(ko_spec, candidates)[0])}
+    teachers = {"ko": ko_spec, "en": en_spec}
     out: dict = {}
-    for design, (stu, teachers, readable) in presented.items():
-        out[design] = {task: agreement(stu, teachers[lang], lines, readable[lang]).as_dict()
+    for design, student in students.items():
+        tables = {lang: piece_table(student["model"]["vocab"], t["model"]["vocab"], fold) for lang, t in teachers.items()}
+        out[design] = {task: teacher_reads_own(student, teachers[lang], tables[lang], lines).as_dict()
                        for task, (lang, lines) in texts.items()}
-    # what the teachers read in the chosen design, against what their own tokenizers make of the original text
-    out["teacher_reads_own_segmentation"] = {
-        task: agreement(student, ko_spec if lang == "ko" else en_spec, lines).as_dict()["token_agreement"]
-        for task, (lang, lines) in texts.items()}
+    cased = built.get(CASED) or with_pieces(ko_spec, candidates)[0]
+    out[CASED] = {task: agreement(cased, teachers[lang], lines).as_dict() for task, (lang, lines) in texts.items()}
     return out
 
 

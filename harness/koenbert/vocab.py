@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from tokenizers import Tokenizer
+from tokenizers import Tokenizer, normalizers
 
 POLICIES = ("all", "korean-safe")
 DEFAULT_POLICY = "all"
@@ -120,6 +120,16 @@ def greedy_wordpiece(word: str, vocab, continuation: bool = False, max_chars: in
         pieces.append(piece)
         start = end
     return pieces, True
+
+
+# The student's normaliser without the Korean one before it (clean text, spaces around CJK): what it does to a piece.
+_FOLD = normalizers.Sequence([normalizers.NFD(), normalizers.StripAccents(), normalizers.Lowercase(), normalizers.NFC()])
+
+
+def fold(piece: str) -> str:
+    """A WordPiece piece as the student's normaliser writes its text ("##" kept): ``##LG`` -> ``##lg``."""
+    prefix = "##" if piece.startswith("##") and len(piece) > 2 else ""
+    return prefix + _FOLD.normalize_str(piece[len(prefix):])
 
 
 # --- the extension ----------------------------------------------------------------------
@@ -293,21 +303,26 @@ def _csv_rows(path: Path, **options) -> Iterable[list[str]]:
     return csv.reader(io.StringIO(_text(path)), **options)
 
 
-def korean_sentences(data_dir: Path) -> list[str]:
-    """Every Korean sentence of the shared KLUE files (klue/*) and raw Korean text (raw/ko/*)."""
+def korean_sentences(data_dir: Path, training_only: bool = False) -> list[str]:
+    """Every Korean sentence of the shared KLUE files (klue/*) and raw Korean text (raw/ko/*);
+    with ``training_only``, those of the files named as training splits (no validation text)."""
     data_dir = Path(data_dir)
     out: list[str] = []
-    for path in sorted(data_dir.glob("raw/ko/*.tsv")):  # guid \t sentence
+
+    def files(pattern: str) -> list[Path]:
+        return [p for p in sorted(data_dir.glob(pattern)) if not training_only or "train" in p.name]
+
+    for path in files("raw/ko/*.tsv"):  # guid \t sentence
         out += [r[1] for r in _csv_rows(path, delimiter="\t", quoting=csv.QUOTE_NONE) if len(r) >= 2]
-    for path in sorted(data_dir.glob("klue/ynat/*.tsv")):  # label \t title (train: header, quoted fields)
+    for path in files("klue/ynat/*.tsv"):  # label \t title (train: header, quoted fields)
         out += [r[1] for r in _csv_rows(path, delimiter="\t") if len(r) >= 2 and r[:2] != ["label", "text"]]
-    for path in sorted(data_dir.glob("klue/*/*.csv")):  # sentence1,sentence2,label
+    for path in files("klue/*/*.csv"):  # sentence1,sentence2,label
         for row in csv.DictReader(io.StringIO(_text(path))):
             out += [row["sentence1"], row["sentence2"]]
-    for path in sorted(data_dir.glob("klue/*/*.json")):  # KLUE sts (sentence1/2), nli (premise/hypothesis)
+    for path in files("klue/*/*.json"):  # KLUE sts (sentence1/2), nli (premise/hypothesis)
         for ex in json.loads(_text(path)):
             out += [ex[k] for k in ("sentence1", "sentence2", "premise", "hypothesis") if k in ex]
-    for path in sorted(data_dir.glob("klue/ner/*.tsv")):  # one "char \t tag" line per character
+    for path in files("klue/ner/*.tsv"):  # one "char \t tag" line per character
         chars: list[str] = []
         for line in _text(path).replace("\r\n", "\n").split("\n") + [""]:  # CRLF blank lines end sentences too
             if line.startswith("##"):

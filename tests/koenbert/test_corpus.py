@@ -6,6 +6,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from harness import tiny
+from harness.koenbert.vocab import fold
 from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map, to_student_ids
 
 
@@ -48,7 +49,7 @@ def test_the_korean_teacher_reads_its_own_ids_and_unk_only_for_pieces_it_lacks(t
         for piece, seen in zip(pieces, read):
             n += 1
             unknown += piece in lacked
-            assert seen == ("[UNK]" if piece in lacked else piece)
+            assert seen == "[UNK]" if piece in lacked else fold(seen) == piece  # step 1's lg is read as LG
     assert n > 30_000 and unknown / n < 0.05  # English pieces in Korean words (digits, Latin) are the exception
     korean_ids = [i for i in range(len(teacher)) if i < len(student)]
     assert (table[korean_ids] == korean_ids).all()  # step 1 appends, never renumbers
