@@ -212,7 +212,7 @@ def _vocab_report(ext) -> dict:
         "first_new_id": ext.first_new_id,
         "korean_check": ext.check,
         "excluded_pieces": ext.excluded[:EXCLUDED_SHOWN],
-        "normalizer": "lowercase and strip accents like the English teacher, Hangul syllables kept whole"
+        "normalizer": "lowercase like the English teacher, accents kept so that Hangul syllables stay whole"
                       if segmentation.is_uncased(ext.spec) else "the Korean teacher's (cased)",
     }
 

@@ -122,8 +122,8 @@ def greedy_wordpiece(word: str, vocab, continuation: bool = False, max_chars: in
     return pieces, True
 
 
-# The student's normaliser without the Korean one before it (clean text, spaces around CJK): what it does to a piece.
-_FOLD = normalizers.Sequence([normalizers.NFD(), normalizers.StripAccents(), normalizers.Lowercase(), normalizers.NFC()])
+# The student's normaliser (segmentation.uncased_normalizer) without cleaning and spaces around CJK: what it does to a piece.
+_FOLD = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=False, lowercase=True)
 
 
 def fold(piece: str) -> str:

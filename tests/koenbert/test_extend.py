@@ -75,8 +75,9 @@ def test_saved_model_reloads_and_runs(extended, tiny_korean_bert, tiny_english_b
         logits = model(**batch).logits
     assert logits.shape == (2, batch.input_ids.shape[1], size) and torch.isfinite(logits).all()
     english_tok = AutoTokenizer.from_pretrained(tiny_english_bert)
-    for text in ("the movie was wonderfully bleak", "The Café in Zürich, as The Prime Minister said"):
+    for text in ("the movie was wonderfully bleak", "The Cafe in Zurich, as The Prime Minister said"):
         assert tok.tokenize(text) == english_tok.tokenize(text)  # cased English is cut as the uncased teacher cuts it
+    assert tok.tokenize("Café") != english_tok.tokenize("Café")  # accents kept (Hangul whole): the measured cost
     assert tok.tokenize("서울 한국어 문장") == AutoTokenizer.from_pretrained(tiny_korean_bert).tokenize("서울 한국어 문장")
 
     korean = AutoModelForMaskedLM.from_pretrained(tiny_korean_bert)
@@ -97,6 +98,25 @@ def test_saved_model_reloads_and_runs(extended, tiny_korean_bert, tiny_english_b
     expected = I.new_rows(report["init"]["method"], en_table[[en_vocab[p] for p in shared]], ko_table[[ko_vocab[p] for p in shared]],
                           en_table[[en_vocab[p] for p in added]], added, I.KoreanSide(ko_table, ko_vocab))
     assert np.allclose(rows[4000:], expected, atol=1e-6)
+
+
+LOAD_TEXTS = ["한국어 문장입니다. 서울에서 KBS 뉴스를 봤다.", "The Café in Zürich, as The Prime Minister said",
+              "LG전자가 5G 스마트폰 'Galaxy'를 2021년에 출시했다", "AI가 쓴 글: the movie was wonderfully bleak"]
+
+
+def test_the_saved_student_loads_to_the_same_ids_three_ways_with_hangul_intact(extended):
+    from transformers import BertTokenizer, BertTokenizerFast
+
+    out, _, _ = extended
+    loaded = [cls.from_pretrained(out) for cls in (AutoTokenizer, BertTokenizerFast, BertTokenizer)]
+    reference = V.backend(json.loads((out / "tokenizer.json").read_text(encoding="utf-8")))  # what step 1 measured
+    for text in LOAD_TEXTS:
+        ids = [tok(text)["input_ids"] for tok in loaded]
+        assert ids[0] == ids[1] == ids[2] == reference.encode(text).ids, text
+        pieces = loaded[2].convert_ids_to_tokens(ids[2])
+        assert not any("\u1100" <= ch <= "\u11ff" for p in pieces for ch in p), pieces  # never decomposed into jamo
+    assert loaded[2].tokenize("서울 한국어") == loaded[0].tokenize("서울 한국어") and "서울" in loaded[2].tokenize("서울 한국어")
+    assert loaded[2].tokenize("KBS") == loaded[0].tokenize("kbs")  # lowercased, whatever the class
 
 
 def test_korean_tokenization_changes_only_through_added_pieces(extended, tiny_korean_bert, shared_data):
