@@ -643,24 +643,20 @@ def render_students(students: dict, findings: dict):
 
 
 def segmentation_lines(seg: dict, specs: dict) -> list[str]:
-    """The segmentation agreement of every design on each task's validation text, as a markdown table."""
+    """Step 1's agreement of every design on each task's validation text, as a markdown table."""
     if "options" not in seg:
         return [f"Segmentation agreement: {seg['measured_on']}."]
     tasks = list(seg["agreement"])
-    lines = ["### Segmentation: does the student see in evaluation what it was distilled on?", "",
-             "Share of validation tokens (sentences) that the student's tokenizer cuts exactly as distillation "
-             "presented them, every text of each task's validation split (step 1's report):", "",
+    lines = ["### Segmentation: does each teacher read what its own tokenizer makes?", "",
+             "Share of each teacher's own validation tokens (sentences) it reads exactly as its own tokenizer cuts "
+             "them, every text of each task's validation split (step 1's report; the cased design: the student side):", "",
              "| design | " + " | ".join(specs[t].name if t in specs else t for t in tasks) + " |", "|---|" + "---|" * len(tasks)]
-    for design in ("cased", "uncased", "student"):
-        row = seg["options"][design]
-        lines.append(f"| {design}{' (used)' if design == seg['design'] else ''} | "
+    for design, row in seg["options"].items():
+        lines.append(f"| {design}{' (used)' if design == seg['agreement_design'] else ''} | "
                      + " | ".join(f"{row[t]['token_agreement']:.2%} ({row[t]['sentence_agreement']:.1%})" for t in tasks) + " |")
-    own = seg["options"]["teacher_reads_own_segmentation"]
-    lines += ["", "cased: the earlier design; uncased: the student lowercases like the English teacher (Hangul kept), each "
-              "teacher cuts its own text; student: the student's tokenizer cuts all distillation text (used). In the used "
-              "design the teachers read the student's pieces; the share of tokens where that is what their own tokenizer "
-              "makes of the original text: " + ", ".join(f"{specs[t].name if t in specs else t} {v:.2%}" for t, v in own.items())
-              + f". All-Hangul words cut differently from the Korean teacher: {seg['hangul_words_changed']}."]
+    pieces = seg.get("korean_pieces", {})
+    lines += ["", f"Korean pieces case-folded: {pieces.get('renamed', 0)}, unreachable: {pieces.get('unreachable', 0)}. "
+              f"All-Hangul words cut differently from the Korean teacher: {seg['hangul_words_changed']}."]
     return lines
 
 
