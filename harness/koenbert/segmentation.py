@@ -130,16 +130,19 @@ def write_tokenizer_config(directory) -> None:
     """Make a saved student load the same through AutoTokenizer, BertTokenizerFast and BertTokenizer.
 
     BertTokenizer rebuilds its normaliser from these keys (``uncased_normalizer``), so they say what
-    tokenizer.json holds; token_type_ids stay among the inputs, as BERT's pair tasks need them.
+    tokenizer.json holds (the student's, or the Korean teacher's in the cased design); token_type_ids stay among the inputs, as BERT's pair tasks need them.
     """
     import json
     from pathlib import Path
 
     path = Path(directory) / "tokenizer_config.json"
     config = json.loads(path.read_text(encoding="utf-8"))
-    normalizer = json.loads((Path(directory) / "tokenizer.json").read_text(encoding="utf-8"))["normalizer"]
-    config.update(tokenizer_class="BertTokenizer", do_lower_case=True, strip_accents=False,
-                  tokenize_chinese_chars=normalizer["handle_chinese_chars"],
+    normalizer = json.loads((Path(directory) / "tokenizer.json").read_text(encoding="utf-8")).get("normalizer") or {}
+    if normalizer.get("type") != "BertNormalizer":
+        raise ValueError(f"{directory}: tokenizer.json's normalizer is {normalizer.get('type')!r}, not BertNormalizer; "
+                         "BertTokenizer could not load it as it is")
+    config.update(tokenizer_class="BertTokenizer", do_lower_case=normalizer["lowercase"],
+                  strip_accents=normalizer["strip_accents"], tokenize_chinese_chars=normalizer["handle_chinese_chars"],
                   model_input_names=["input_ids", "token_type_ids", "attention_mask"])
     path.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
