@@ -90,7 +90,7 @@ def test_a_record_becomes_one_row_with_its_scores_and_provenance():
         "started_at": pd.Timestamp("2026-11-27T01:00:00Z"), "wall_s": 12.5, "data_source": "local",
         "hyperparameters": {"learning_rate": 2e-5, "epochs": 4}, "file": "results/fixture__model-a/klue__sts.json",
         "synthetic": True, "protocol": False, "deviations": ["--set epochs=1"], "spec_sha256": "s" * 64,
-        "warnings": ["validation lacks label 'no'"],
+        "warnings": ["validation lacks label 'no'"], "tier": None,
     }
 
 
@@ -115,7 +115,7 @@ def test_runs_set_apart_say_why_in_full():
     assert ranked["file"].tolist() == ["ranked.json", "no-spec.json"]  # a task without a current spec has no hash to differ from
     assert dict(zip(apart["file"], apart["why"])) == {
         "overrides.json": ["--set epochs=1"],
-        "unknown.json": ["the record does not say whether it followed the protocol (written before records did)"],
+        "unknown.json": ["the record does not say whether it followed the protocol (written before records said so)"],
         "old-spec.json": ["made under an older version of the task's YAML (its spec hash differs from the current one)"],
     }
     assert list(ranked.index) == [0, 1] and list(apart.index) == [0, 1, 2]

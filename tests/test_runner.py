@@ -157,18 +157,33 @@ def test_user_mistakes_get_a_message_not_a_traceback(tmp_path, tiny_english_bert
     assert offline_model.exit_code == 2 and "--model DIR" in offline_model.output
     bad_override = bench(*run_args(tiny_english_bert, tmp_path, "--set", "batch_size=-1"))
     assert bad_override.exit_code == 2 and "batch_size" in bad_override.output
-    offline_data = bench("run", "--model", str(tiny_english_bert), "--tasks", "glue/mrpc", "--output", str(tmp_path))
+    tasks = absent_hub_tasks(tmp_path / "tasks")
+    offline_data = bench("run", "--model", str(tiny_english_bert), "--tasks", "absent/mrpc", "--tasks-dir", str(tasks),
+                         "--output", str(tmp_path / "results"))
     assert offline_data.exit_code == 2 and "--data-dir" in offline_data.output
+    assert "hf download fixture/absent-glue --repo-type dataset" in offline_data.output
+
+
+def absent_hub_tasks(folder: Path) -> Path:
+    """MRPC and SST-2 copied as suite 'absent', their hub dataset a repo this run's (offline) cache does not hold."""
+    (folder / "absent").mkdir(parents=True)
+    for name in ("mrpc", "sst2"):
+        text = (paths.TASKS_DIR / "glue" / f"{name}.yaml").read_text(encoding="utf-8")
+        text = text.replace("suite: glue", "suite: absent").replace("nyu-mll/glue", "fixture/absent-glue")
+        (folder / "absent" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    return folder
 
 
 def test_usage_mistakes_of_all_tasks_are_reported_together_before_training(tmp_path, tiny_english_bert, monkeypatch):
     monkeypatch.setattr(runner, "finetune", lambda *a, **k: pytest.fail("trained despite a usage mistake"))
     device = [] if torch.cuda.is_available() else ["--device", "cuda"]
-    result = bench("run", "--model", str(tiny_english_bert), "--tasks", "glue/mrpc,glue/sst2", "--set", "max_length=9999",
-                   "--output", str(tmp_path), *device)
+    tasks = absent_hub_tasks(tmp_path.parent / f"{tmp_path.name}-tasks")
+    result = bench("run", "--model", str(tiny_english_bert), "--tasks", "absent/mrpc,absent/sst2", "--set", "max_length=9999",
+                   "--tasks-dir", str(tasks), "--output", str(tmp_path), *device)
     assert result.exit_code == 2
-    for expected in ("glue/mrpc: max_length 9999 is above the 512 positions", "glue/sst2: max_length 9999",
-                     "glue/mrpc: reads its data from the hub", "glue/sst2: reads its data from the hub"):
+    for expected in ("absent/mrpc: max_length 9999 is above the 512 positions", "absent/sst2: max_length 9999",
+                     "absent/mrpc: reads fixture/absent-glue (revision main) from the hub, which is not in the Hugging Face cache",
+                     "absent/sst2: reads fixture/absent-glue"):
         assert expected in result.output
     if device:
         assert "no CUDA device" in result.output
