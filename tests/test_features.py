@@ -137,6 +137,23 @@ def test_the_cache_key_changes_with_each_thing_the_features_depend_on(english_mo
     assert len(keys) == 4 and key not in keys
 
 
+def test_two_tokenizers_sharing_one_cache_each_get_their_own_ids(tmp_path, english_model_dir, korean_tokenizer_dir,
+                                                                 monkeypatch):
+    """Two models of different vocabularies on the same task, data and settings: each trains and is scored on
+    its own tokenizer's ids, never on the features the other model's run left in the cache."""
+    monkeypatch.setenv("KOENBENCH_CACHE", str(tmp_path))
+    ynat = spec.load_tasks(["klue/ynat"])[0]
+    loaded = data.load(ynat, SAMPLES_DIR, limit=16, eval_limit=16)
+    texts = list(loaded.dataset["train"]["text_a"])
+    for tokenizer_dir in (english_model_dir, korean_tokenizer_dir, english_model_dir):  # the first one again last
+        tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+        encoded = features.tokenize(loaded.dataset, tokenizer, ynat.head, 64, ynat.sha256, loaded.fingerprint)
+        own = tokenizer(texts, truncation=True, max_length=64)["input_ids"]
+        assert list(encoded["train"]["input_ids"]) == own, tokenizer_dir
+    korean = AutoTokenizer.from_pretrained(korean_tokenizer_dir)(texts, truncation=True, max_length=64)["input_ids"]
+    assert korean != own  # the two vocabularies cut the Korean headlines differently
+
+
 def test_a_tokenizer_identity_is_its_content(english_model_dir):
     tokenizer = AutoTokenizer.from_pretrained(english_model_dir)
     identity = features.tokenizer_identity(tokenizer)
