@@ -110,3 +110,43 @@ def test_ctrl_c_keeps_finished_work_and_the_resumed_run_trains_only_what_was_lef
     # sst2 finished and seed 1 of stsb was kept: only stsb's seed 2 trains
     assert trainings.calls[3:] == [("glue/stsb", 2)]
     assert [s["seed"] for s in record(tmp_path, "glue/stsb")["seeds"]] == [1, 2]
+
+
+def test_an_edited_task_yaml_that_keeps_the_hyperparameters_trains_again(tmp_path, tiny_english_bert, trainings):
+    """A change of what the task is (here: which evaluation it keeps), its hyperparameters untouched: neither the
+    finished record nor a cached seed of the old YAML may stand for the new one."""
+    task_file = tmp_path / "tasks" / "mine" / "stsb.yaml"
+    task_file.parent.mkdir(parents=True)
+    task_file.write_text("include: glue/stsb\n", encoding="utf-8")
+    args = run_args(tiny_english_bert, tmp_path / "results", "--tasks", "mine/stsb", "--tasks-dir", str(tmp_path / "tasks"))
+    assert bench(*args, "--seeds", "1").exit_code == 0
+    old = record(tmp_path / "results", "mine/stsb")
+
+    task_file.write_text("include: glue/stsb\nselection: best\n", encoding="utf-8")
+    edited = bench(*args, "--seeds", "1,2")
+    assert edited.exit_code == 0, edited.output
+    assert trainings.calls == [("mine/stsb", 1), ("mine/stsb", 1), ("mine/stsb", 2)]  # seed 1 of the old YAML not reused
+    new = record(tmp_path / "results", "mine/stsb")
+    assert new["hyperparameters"] == old["hyperparameters"] and new["task"]["spec_sha256"] != old["task"]["spec_sha256"]
+
+
+def test_a_successful_rerun_removes_the_failure_record_of_the_task(tmp_path, tiny_english_bert, monkeypatch):
+    """The site shows a `.failed.json` as the task's failure: once the task has a record again, that failure is gone."""
+    from harness import runner
+    from harness.site import inputs
+
+    args = run_args(tiny_english_bert, tmp_path, "--tasks", "glue/stsb")
+    with monkeypatch.context() as patch:
+        def diverge(*_args, **_kwargs):
+            raise finetune_module.TrainingDiverged("loss became nan at epoch 1, step 1")
+
+        patch.setattr(runner, "finetune", diverge)
+        assert bench(*args).exit_code == 1
+    assert [p.name for p in tmp_path.glob("*/*.json")] == ["glue__stsb.failed.json"]
+    assert [f.task.id for _, f in inputs.load_results(tmp_path).failures] == ["glue/stsb"]
+
+    rerun = bench(*args)
+    assert rerun.exit_code == 0, rerun.output
+    assert [p.name for p in tmp_path.glob("*/*.json")] == ["glue__stsb.json"]
+    found = inputs.load_results(tmp_path)
+    assert [r.task.id for _, r in found.records] == ["glue/stsb"] and found.failures == []
