@@ -221,3 +221,39 @@ def test_site_build_links_the_leaderboard_downloads_and_lists_baselines_apart(ti
     mrpc = records.read_result(next(output.glob("*/glue__mrpc.json")))
     baselines_part = page[page.index("Baselines (not ranked)"):]
     assert "majority-class" in baselines_part and f"{mrpc.baseline.scores['f1']:.2f}" in baselines_part
+
+
+def _synthetic_record(protocol) -> records.ResultRecord:
+    """A made-up MRPC record of fixture/model-a; ``protocol`` None as in files written before records said."""
+    seed = records.SeedResult(seed=42, scores={"f1": 80.0, "accuracy": 70.0}, epoch=3, train_s=1.0)
+    return records.ResultRecord.from_seeds(
+        [seed], model=records.ModelIdentity(id="fixture/model-a", revision="synthetic", source="local"),
+        task=records.TaskIdentity(id="glue/mrpc", spec_sha256="s" * 64, primary_metric="f1"),
+        hyperparameters={}, data=records.DataProvenance(source="local", train_examples=8, validation_examples=8),
+        env={}, started_at="2026-11-28T10:00:00Z", wall_s=1.0, synthetic=True, protocol=protocol)
+
+
+@pytest.mark.parametrize("fmt", ["json", "model-index"])
+def test_a_record_that_does_not_say_whether_it_followed_the_protocol_is_not_exported_as_following_it(tmp_path, fmt):
+    results_dir = tmp_path / "results"
+    records.write(results_dir / "fixture__model-a" / "glue__mrpc.json", _synthetic_record(protocol=None))
+    result = bench("export", "--model", "fixture/model-a", "--format", fmt, "--out", str(tmp_path / "out"),
+                   "--results", str(results_dir))
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        rows = json.loads((tmp_path / "out" / "fixture__model-a.json").read_text(encoding="utf-8"))
+        assert [r["metric"] for r in rows] == ["f1", "accuracy"]
+        for row in rows:
+            assert row["protocol_followed"] is False
+            assert "DEVIATES from the protocol: " + export.UNRECORDED_PROTOCOL in row["notes"]
+            assert "protocol followed" not in row["notes"]
+    else:
+        (_, parsed) = model_index_to_eval_results(metadata_load(tmp_path / "out" / "README.md")["model-index"])
+        assert [r.metric_name for r in parsed] == ["F1 (%), NOT protocol", "accuracy (%), NOT protocol"]
+
+
+def test_a_record_that_followed_the_protocol_is_exported_as_following_it():
+    followed = _synthetic_record(protocol=records.Protocol(followed=True))
+    items = export.entries([followed], {s.id: s for s in spec.load_tasks(["glue/mrpc"])})
+    assert [e.protocol_followed for e in items] == [True, True]
+    assert all(e.notes.endswith("protocol followed") for e in items)
