@@ -146,6 +146,25 @@ def test_ties_with_the_best(tmp_path):
     assert ties.tied == ["fixture/model-b"] and ties.untested == ["fixture/model-d"]
 
 
+def test_a_model_scored_on_other_rows_of_the_same_size_is_not_tied_with_the_best(tmp_path):
+    """Same number of validation examples, other examples (another --eval-split, another carve): pairing them row by
+    row would compare unrelated examples, so the model is untested, never marked tied."""
+    rng = np.random.default_rng(4)
+    gold = rng.integers(0, 2, 1000)
+    entries = {}
+    for model, accuracy, fingerprint in (("best", 0.90, FINGERPRINT), ("same-rows", 0.895, FINGERPRINT),
+                                         ("other-rows", 0.90, "b" * 64)):
+        (tmp_path / model).mkdir()
+        path = _write(tmp_path / model, f"fixture/model-{model}", "glue/z", [_draw(rng, gold, accuracy)], gold,
+                      fingerprint=fingerprint)
+        entries[f"fixture/model-{model}"] = (path, records.read_result(path))
+    best = entries["fixture/model-best"][1].scores["accuracy"]
+    assert entries["fixture/model-other-rows"][1].scores["accuracy"] < best  # model-best is the best: the others are tested against it
+    ties = compare.tied_with_best(entries, "accuracy", resamples=2000)
+    assert ties.best == "fixture/model-best"
+    assert ties.tied == ["fixture/model-same-rows"] and ties.untested == ["fixture/model-other-rows"]
+
+
 def test_average_interval_is_narrower_than_its_tasks(two_models):
     entries = [(p, records.read_result(p)) for p in sorted((two_models / "model-b").glob("*.json"))]
     average = compare.average_interval(entries, resamples=1000)
