@@ -72,6 +72,9 @@ def test_a_bad_seed_result_names_the_file_and_the_field(tmp_path):
         records.read_seed(path)
     with pytest.raises(records.RecordError, match="seed: Input should be a valid integer"):
         records.parse_seed({**SEED, "seed": "42"})
+    records.write_json_atomic(path, {k: v for k, v in SEED.items() if k != "seed"})  # a seed cache without its seed
+    with pytest.raises(records.RecordError, match=r"seed\.json: seed: Field required"):
+        records.read_seed(path)
 
 
 @pytest.mark.parametrize("given, stored", [("train.tsv", "train.tsv"), ("klue\\ner\\dev.tsv", "klue/ner/dev.tsv"),
