@@ -41,6 +41,32 @@ def test_protocols_follow_klue_baseline_and_koenbert():
         assert by_id[task_id].selection == "last"
 
 
+# Each task's metrics, the first the one the leaderboard ranks by: the KLUE paper's (YNAT macro F1, STS Pearson
+# and F1, NLI accuracy, NER entity and character macro F1) and GLUE's (MRPC F1 and accuracy, STS-B Spearman and
+# Pearson, SST-2 and QNLI accuracy). A change here changes what every published score means.
+METRICS_OF_TASK = {
+    "klue/ynat": ["macro_f1", "accuracy"],
+    "klue/sts": ["pearson", "binarized_f1"],
+    "klue/nli": ["accuracy"],
+    "klue/ner": ["entity_f1", "char_f1"],
+    "glue/mrpc": ["f1", "accuracy"],
+    "glue/stsb": ["spearman", "pearson"],
+    "glue/sst2": ["accuracy"],
+    "glue/qnli": ["accuracy"],
+}
+
+
+def test_each_task_ranks_by_its_benchmarks_primary_metric():
+    by_id = {s.id: s for s in spec.load_tasks(["all"])}
+    assert {task_id: [s.metrics.primary, *s.metrics.others] for task_id, s in by_id.items()} == METRICS_OF_TASK
+    assert by_id["klue/sts"].metrics.binarize_threshold == 3.0
+
+
+def test_glue_tasks_score_once_an_epoch_without_warm_up():
+    for task in spec.load_tasks(["glue"]):
+        assert (task.hyperparameters.evals_per_epoch, task.hyperparameters.warmup_ratio) == (1, 0.0), task.id
+
+
 def test_suites_and_unknown_ids():
     assert spec.resolve_task_ids(["klue"]) == [t for t in ALL_TASKS if t.startswith("klue/")]
     assert spec.resolve_task_ids(["glue/mrpc", "glue/mrpc"]) == ["glue/mrpc"]
