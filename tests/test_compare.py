@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from harness import compare, metrics, predictions, records
 from harness.cli import app
+from harness.site.escape import text as esc
 
 FINGERPRINT = "a" * 64
 
@@ -103,7 +104,7 @@ def test_cli_prints_the_table_and_writes_json(two_models, tmp_path):
     ("args", "message"),
     [(["fixture/nobody", "fixture/model-b"], "no records of that model"),
      (["fixture/model-a", "fixture/model-b", "--tasks", "klue/q"], "neither model has a record of it"),
-     (["fixture/model-a", "fixture/model-b", "--suite", "kor"], "no records of that suite"),
+     (["fixture/model-a", "fixture/model-b", "--suite", "kor"], "no records of that suite; suites with records: glue, klue"),
      (["fixture/model-a", "fixture/model-b", "--resamples", "5"], "at least 100")],
 )
 def test_usage_mistakes_exit_2_with_the_fix(two_models, args, message):
@@ -206,3 +207,47 @@ def test_markdown_report_keeps_hostile_ids_as_text(tmp_path):
     rows = table.strip().splitlines()
     assert len(rows) == 3  # header, rule, glue/z (one task: no average row)
     assert {row.count("|") - row.count("\\|") for row in rows} == {9}  # 8 cells in every row, none split
+
+
+def test_an_unreadable_predictions_file_costs_only_its_own_statistics(two_models):
+    """A record whose predictions file was changed gets no interval, and its task no tie marks; every other
+    record keeps its intervals (the leaderboard never shows an interval computed from the wrong file)."""
+    (two_models / "model-a" / "klue__x.predictions.npz").write_bytes(b"changed")
+    entries = [(p, records.read_result(p)) for p in sorted(two_models.glob("model-*/*.json"))]
+    stats = compare.leaderboard_statistics(entries, {"klue": ["klue/x", "klue/y"]}, resamples=200)
+    others = {(f"fixture/model-{m}", t) for m in "ab" for t in ("klue/x", "klue/y", "glue/z")} - {("fixture/model-a", "klue/x")}
+    assert set(stats.intervals) == others
+    assert set(stats.ties) == {"klue/y", "glue/z"}  # klue/x cannot be tested against its best
+    assert set(stats.averages) == {("fixture/model-b", "klue")}
+
+
+def test_an_average_interval_is_the_same_in_every_build(two_models):
+    entries = [(p, records.read_result(p)) for p in sorted((two_models / "model-a").glob("*.json"))]
+    first, again = (compare.average_interval(entries, resamples=200) for _ in range(2))
+    assert (first.low, first.high) == (again.low, again.high)
+
+
+def _rendered_rows(table) -> dict[str, list[str]]:
+    """The rich table as plain text: first cell -> the row's cells."""
+    from rich.console import Console
+
+    console = Console(record=True, width=250)
+    console.print(table)
+    rows = [line.split("│")[1:-1] for line in console.export_text().splitlines() if line.startswith("│")]
+    return {cells[0].strip(): [c.strip() for c in cells] for cells in rows}
+
+
+def test_rows_that_cannot_be_compared_say_why_in_both_tables(two_models):
+    """glue/w: only model-a has a record of it; A = model-b, B = model-a, so klue/x reads 'A better'."""
+    rng = np.random.default_rng(5)
+    gold = rng.integers(0, 2, 50)
+    _write(two_models / "model-a", "fixture/model-a", "glue/w", [_draw(rng, gold, 0.8)], gold)
+    a, b = compare.find_side("fixture/model-b", two_models), compare.find_side("fixture/model-a", two_models)
+    result = compare.compare(a, b, ["klue/x", "glue/w"], resamples=200)
+    rows = _rendered_rows(compare.table(result))
+    assert rows["glue/w"] == ["glue/w", "-", "-", "-", "-", "-", "-", "no record for fixture/model-b"]
+    assert rows["klue/x"][:4] == ["klue/x", "accuracy", f"{result.tasks[0].score_a:.2f}", f"{result.tasks[0].score_b:.2f}"]
+    assert rows["klue/x"][-1] == "A better"
+    markdown = compare.markdown(result).splitlines()
+    metric = esc("-")  # escaped as every cell from a record is
+    assert f"| glue/w | {metric} | - | - | - | - | - | no record for fixture/model-b |" in markdown
