@@ -52,7 +52,7 @@ def test_all_o_on_real_ner_samples_scores_no_entity_and_skips_spaces():
     ner = task("klue/ner")
     loaded = data.load(ner, SAMPLES_DIR)
     result = baselines.compute(ner, loaded.dataset)
-    assert result.kind == "all-O"
+    assert (result.kind, result.predicts) == ("all-O", "O for every character")
     assert result.scores["entity_f1"] == 0.0
     validation = loaded.dataset["validation"]
     outside = ner.dataset.labels.index("O")
