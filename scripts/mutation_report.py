@@ -84,7 +84,8 @@ def previous_report(out: Path) -> tuple[dict, dict]:
     lines, survivors = {}, {}
     if (out / "score.txt").exists():
         for line in (out / "score.txt").read_text(encoding="utf-8").splitlines():
-            if re.match(r"harness\.\S+: \d+/\d+ = ", line):
+            # a module with nothing checked measured nothing: carried, its 0/0 would count as a score of 0
+            if re.match(r"harness\.\S+: \d+/\d+ = ", line) and not re.match(r"harness\.\S+: 0/0 = ", line):
                 lines[line.partition(":")[0]] = line
     if (out / "survivors.txt").exists():
         for section in (out / "survivors.txt").read_text(encoding="utf-8").split("\n## ")[0:]:
