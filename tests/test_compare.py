@@ -1,6 +1,7 @@
 """`bench compare` on synthetic records: models fixture/model-a and fixture/model-b, predictions drawn at known accuracies."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -93,16 +94,24 @@ def test_cli_prints_the_table_and_writes_json(two_models, tmp_path):
     result = CliRunner().invoke(app, ["compare", "fixture/model-a", "fixture/model-b", "--results", str(two_models),
                                       "--suite", "klue", "--resamples", "500", "--output", str(out)])
     assert result.exit_code == 0, result.output
-    assert "klue/x" in result.output and "B better" in result.output and "klue average (2 of 2 tasks)" in result.output
+    assert "klue/x" in result.output and "B better" in result.output
     assert "glue/z" not in result.output
+    assert re.search(r"┃ task +┃ metric +┃", result.output)
+    assert re.search(r"klue average \(2 of 2 tasks\) .*(B better|no detectable difference) +│$", result.output, re.MULTILINE)
     written = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     assert written["model_a"] == "fixture/model-a" and [t["task_id"] for t in written["tasks"]] == ["klue/x", "klue/y"]
+    assert written["resamples"] == 500
     assert "| klue/x | accuracy |" in (out / "compare.md").read_text(encoding="utf-8")
+    again = compare.compare(*(compare.find_side(m, two_models) for m in ("fixture/model-a", "fixture/model-b")), ["klue/y"],
+                            resamples=200)
+    compare.write(again, out)  # into the same folder again: replaced
+    assert [t["task_id"] for t in json.loads((out / "compare.json").read_text(encoding="utf-8"))["tasks"]] == ["klue/y"]
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["fixture/nobody", "fixture/model-b"], "no records of that model"),
+    [(["fixture/nobody", "fixture/model-b"],
+      "no records of that model under {results} (models with records there: fixture/model-a, fixture/model-b)"),
      (["fixture/model-a", "fixture/model-b", "--tasks", "klue/q"], "neither model has a record of it"),
      (["fixture/model-a", "fixture/model-b", "--suite", "kor"], "no records of that suite; suites with records: glue, klue"),
      (["fixture/model-a", "fixture/model-b", "--resamples", "5"], "at least 100")],
@@ -110,7 +119,32 @@ def test_cli_prints_the_table_and_writes_json(two_models, tmp_path):
 def test_usage_mistakes_exit_2_with_the_fix(two_models, args, message):
     result = CliRunner().invoke(app, ["compare", *args, "--results", str(two_models)])
     assert result.exit_code == 2
-    assert message in " ".join(result.output.split())
+    assert message.format(results=two_models) in " ".join(result.output.split())
+
+
+def test_an_empty_results_folder_is_named_as_such(tmp_path):
+    result = CliRunner().invoke(app, ["compare", "fixture/model-a", "fixture/model-b", "--results", str(tmp_path)])
+    assert result.exit_code == 2 and "(there are no records there)" in " ".join(result.output.split())
+
+
+def test_records_of_different_task_specs_are_compared_with_a_note(two_models):
+    path = two_models / "model-b" / "klue__x.json"
+    record = records.read_result(path)
+    records.write(path, record.model_copy(update={"task": record.task.model_copy(update={"spec_sha256": "t" * 8})}))
+    a, b = (compare.find_side(m, two_models) for m in ("fixture/model-a", "fixture/model-b"))
+    row = compare.compare_task("klue/x", a, b, resamples=200)
+    assert row.difference is not None
+    assert row.notes == ["task specs differ (hyperparameters or protocol); the examples are the same"]
+
+
+def test_a_predictions_error_names_files_relative_to_the_results_folder(two_models):
+    """The site shows these messages: never the folders of the machine that built it."""
+    path = two_models / "model-a" / "klue__x.json"
+    predictions.file_for(path).unlink()
+    with pytest.raises(predictions.PredictionsError) as err:
+        compare.CachedLoader(two_models)(path, records.read_result(path).predictions)
+    assert str(err.value).startswith("model-a/klue__x.predictions.npz: cannot read the predictions file")
+    assert str(two_models) not in str(err.value)
 
 
 def test_a_folder_of_several_models_is_refused(two_models):
