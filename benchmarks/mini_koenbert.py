@@ -361,15 +361,13 @@ def _losses(records: list[dict]) -> dict:
 # ---------------------------------------------------------------------------------------------
 def same_teacher_as_recorded(out: Path, model_id: str, path: Path) -> Optional[bool]:
     """Whether the Korean teacher's weights are those its records were made with (None: no record yet)."""
-    from harness import models, results
+    from harness import models, store
 
-    from harness import records
-
-    # a record folder carries a suffix of the model's identity; find_result knows the naming
-    found = [p for p in (records.find_result(out / "results", model_id, t) for t in KLUE + GLUE) if p is not None]
+    # a record folder carries a suffix of the model's identity; the record store finds it by the model's id
+    found = list(store.scan(out / "results").current(store.Identity(model_id)).values())
     if not found:
         return None
-    return results.read_record(found[0])["model"]["revision"] == models.local_weights_sha256(path)
+    return found[0].record.model.revision == models.local_weights_sha256(path)
 
 
 def run_options(model_id: str, task: str, s: Scale, out: Path, data_dir: Path):
@@ -473,7 +471,7 @@ def site_models_file(out: Path, ids: dict, s: Scale) -> Path:
 # ---------------------------------------------------------------------------------------------
 def collect(out: Path, ids: dict, tasks: tuple[str, ...]) -> dict:
     """model id -> task -> {mean, std, seeds} of the primary metric, from the records on disk."""
-    from harness import records, results, spec
+    from harness import records, spec, store
 
     primary = {t.id: t.metrics.primary for t in spec.load_tasks(list(tasks))}
     table = {}
@@ -482,9 +480,9 @@ def collect(out: Path, ids: dict, tasks: tuple[str, ...]) -> dict:
             folder = out  # a model of another scale (en_teacher_records) is read from that scale's folder
             if not (out / "results" / model_id.replace("/", "__")).exists():
                 folder = DEFAULT_OUT.get(model_id.split("/")[0].removeprefix("mini-koenbert-"), out)
-            path = records.find_result(folder / "results", model_id, task)
-            if path is not None:
-                r = results.read_record(path)
+            found = store.scan(folder / "results").current(store.Identity(model_id)).get(task)
+            if found is not None:
+                r = records.to_json(found.record)
                 m = primary[task]
                 table.setdefault(model_id, {})[task] = {"metric": m, "mean": r["scores"][m], "std": r["std"][m],
                                                         "seeds": [x["scores"][m] for x in r["seeds"]]}

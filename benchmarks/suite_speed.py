@@ -172,7 +172,7 @@ def trainer_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: 
 def bench_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: runner.RunOptions, jobs: int,
                console: Console) -> GridResult:
     """The grid through `bench run`'s runner with ``jobs`` runs at a time, into a fresh ``opts.output_dir``."""
-    from harness import results
+    from harness import records
 
     result = GridResult(f"bench --jobs {jobs}", 0.0, 0)
     started = time.perf_counter()
@@ -183,7 +183,7 @@ def bench_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: ru
             result.failed[s.id] = o.error or "failed"
             console.print(f"[red]{s.id} failed in bench run: {o.error}[/red]")
             continue
-        record = results.read_record(o.path)
+        record = records.to_json(records.read_result(o.path))
         result.scores[s.id] = [seed["scores"][s.metrics.primary] for seed in record["seeds"]]
         result.examples += record["hyperparameters"]["epochs"] * record["data"]["train_examples"] * len(record["seeds"])
         for seed in record["seeds"]:

@@ -510,12 +510,3 @@ def failure_path(output_dir: Path, model_dir: str, task_id: str) -> Path:
     return record_path(output_dir, model_dir, task_id).with_suffix(".failed.json")
 
 
-def find_result(output_dir: Path, model_id: str, task_id: str) -> Optional[Path]:
-    """The record of ``model_id`` on ``task_id`` under ``output_dir``, whatever its folder is called; None if there is none."""
-    for path in sorted(Path(output_dir).glob(f"*/{task_file_stem(task_id)}.json")):
-        try:
-            if read_result(path).model.id == model_id:
-                return path
-        except RecordError:
-            continue
-    return None

@@ -11,7 +11,7 @@ from huggingface_hub.errors import EntryNotFoundError
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from typer.testing import CliRunner
 
-from harness import export, records, results, spec
+from harness import export, records, spec
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
 
@@ -29,7 +29,7 @@ def tiny_run(tmp_path_factory, tiny_english_bert) -> tuple[Path, str]:
     result = bench("run", "--model", str(tiny_english_bert), "--tasks", TASKS, "--seeds", "42,43",
                    "--data-dir", str(SAMPLES_DIR), "--set", "epochs=1", "--output", str(output))
     assert result.exit_code == 0, result.output
-    record = results.read_record(next(output.glob("*/glue__mrpc.json")))
+    record = records.to_json(records.read_result(next(output.glob("*/glue__mrpc.json"))))
     tiny_run_output[:] = [result.output]
     return output, record["model"]["id"]
 
@@ -47,7 +47,7 @@ def test_run_records_and_prints_each_tasks_baseline(tiny_run):
 
 
 def records_by_task(output: Path) -> dict[str, dict]:
-    return {r["task"]["id"]: r for r in (results.read_record(p) for p in output.glob("*/*.json"))}
+    return {r["task"]["id"]: r for r in (records.to_json(records.read_result(p)) for p in output.glob("*/*.json"))}
 
 
 def test_eval_results_files_parse_with_huggingface_hub(tiny_run, tmp_path):
@@ -104,7 +104,7 @@ def test_csv_and_json_hold_the_same_entries(tiny_run, tmp_path):
     output, model_id = tiny_run
     for fmt in ("csv", "json"):
         assert bench("export", "--model", model_id, "--format", fmt, "--out", str(tmp_path), "--results", str(output)).exit_code == 0
-    slug = results.model_slug(model_id)
+    slug = records.model_slug(model_id)
     table = pd.read_csv(tmp_path / f"{slug}.csv")
     rows = json.loads((tmp_path / f"{slug}.json").read_text(encoding="utf-8"))
     assert len(table) == len(rows) == 4

@@ -8,7 +8,7 @@ import pytest
 import torch
 from rich.console import Console
 
-from harness import data, grid, models, records, results, runner, spec
+from harness import data, grid, models, records, runner, spec
 from harness.demo import SAMPLES_DIR
 
 import worker_faults
@@ -77,7 +77,7 @@ def _opts(output: Path, **changes) -> runner.RunOptions:
 
 
 def _scores(output: Path) -> dict:
-    return {p.name: results.read_record(p)["seeds"] for p in sorted(output.glob("*/*.json")) if ".failed" not in p.name}
+    return {p.name: records.to_json(records.read_result(p))["seeds"] for p in sorted(output.glob("*/*.json")) if ".failed" not in p.name}
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ on all eight tasks at once."""
 import pytest
 from typer.testing import CliRunner
 
-from harness import data, results, runner, spec
+from harness import data, records, runner, spec
 from harness.cli import app
 
 ALL_TASKS = ["glue/mrpc", "glue/qnli", "glue/sst2", "glue/stsb", "klue/ner", "klue/nli", "klue/sts", "klue/ynat"]
@@ -43,12 +43,12 @@ def test_bench_run_with_limit_on_all_eight_tasks(tiny_english_bert, tmp_path):
                                       "--limit", "16", "--eval-limit", "8", "--set", "epochs=1",
                                       "--output", str(tmp_path)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    records = {}
+    found = {}
     for path in tmp_path.glob("*/*.json"):
-        record = results.read_record(path)
-        records[record["task"]["id"]] = record
-    assert sorted(records) == ALL_TASKS
-    for task_id, record in records.items():
+        record = records.to_json(records.read_result(path))
+        found[record["task"]["id"]] = record
+    assert sorted(found) == ALL_TASKS
+    for task_id, record in found.items():
         assert (record["data"]["train_examples"], record["data"]["validation_examples"]) == (16, 8), task_id
         assert "--limit 16: the first 16 of" in record["data"]["note"], task_id
         deviations = (record.get("protocol") or {}).get("deviations")

@@ -12,7 +12,7 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoTokenizer
 
-from harness import records, results, tiny
+from harness import records, store, tiny
 from harness.koenbert.segmentation import UNREACHABLE
 from harness.koenbert.vocab import fold
 from harness.paths import REPO_ROOT
@@ -65,7 +65,7 @@ def test_toy_pipeline_end_to_end(tmp_path, shared_data, restore_threads):
     assert set(summary["models"]) == set(planned)
     for model_id, tasks in planned.items():
         for task in tasks:
-            record = results.read_record(records.find_result(out / "results", model_id, task))
+            record = records.to_json(store.scan(out / "results").current(store.Identity(model_id))[task].record)
             assert [x["seed"] for x in record["seeds"]] == list(s.seeds)
             assert record["data"]["train_examples"] == s.train_examples[task]
             assert task in summary["scores"][model_id]
@@ -141,7 +141,7 @@ def test_toy_designs_builds_both_designs_from_one_teacher_and_compares_them(tmp_
 
     # the teacher scored is the one distilled from; each model on every task of the scale
     prefix = "mini-koenbert-toy-designs"
-    teacher_record = results.read_record(records.find_result(out / "results", f"{prefix}/ko-teacher", s.tasks[0]))
+    teacher_record = records.to_json(store.scan(out / "results").current(store.Identity(f"{prefix}/ko-teacher"))[s.tasks[0]].record)
     assert teacher_record["model"]["revision"] == models.local_weights_sha256(work / "ko-teacher")
     summary = json.loads((out / "summary.json").read_text())
     for short in ("ko-teacher", new.name, old.name):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import records
+from harness import records, store
 
 
 @pytest.mark.parametrize("model_id, slug", [
@@ -193,15 +193,21 @@ def test_a_record_is_the_same_utf8_bytes_whatever_the_locale(tmp_path):
     assert (tmp_path / "r.json").read_bytes() == here.read_bytes() == '{\n  "이름": "서울"\n}\n'.encode("utf-8")
 
 
-def test_find_result_finds_a_model_in_any_folder_and_skips_broken_files(tmp_path):
+def test_the_store_finds_a_model_in_any_folder_and_skips_broken_files(tmp_path):
     records.write(tmp_path / "a" / "glue__mrpc.json", _result("fixture/model-a"))
     records.write(tmp_path / "b" / "glue__mrpc.json", _result("fixture/model-b"))
     records.write(tmp_path / "b" / "glue__qqp.json", _result("fixture/model-b", "glue/qqp"))
     (tmp_path / "0-broken").mkdir()
     (tmp_path / "0-broken" / "glue__mrpc.json").write_text("{", encoding="utf-8")
-    assert records.find_result(tmp_path, "fixture/model-b", "glue/mrpc") == tmp_path / "b" / "glue__mrpc.json"
-    assert records.find_result(tmp_path, "fixture/model-b", "glue/qqp") == tmp_path / "b" / "glue__qqp.json"
-    assert records.find_result(tmp_path, "fixture/model-a", "glue/qqp") is None
-    assert records.find_result(tmp_path, "fixture/model-c", "glue/mrpc") is None
+    found = store.scan(tmp_path)
+
+    def path(model_id, task_id):
+        stored = found.current(store.Identity(model_id)).get(task_id)
+        return stored.path if stored else None
+
+    assert path("fixture/model-b", "glue/mrpc") == tmp_path / "b" / "glue__mrpc.json"
+    assert path("fixture/model-b", "glue/qqp") == tmp_path / "b" / "glue__qqp.json"
+    assert path("fixture/model-a", "glue/qqp") is None and path("fixture/model-c", "glue/mrpc") is None
+    assert [p for p, _ in found.skipped] == [tmp_path / "0-broken" / "glue__mrpc.json"]
     with pytest.raises(ValueError, match="not a task id"):
-        records.find_result(tmp_path, "fixture/model-a", "mrpc")
+        records.record_path(tmp_path, "m", "mrpc")

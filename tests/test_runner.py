@@ -12,7 +12,7 @@ from transformers import AutoTokenizer
 from harness import data
 from harness import finetune as finetune_module
 from harness import records as records_module
-from harness import paths, results, runner
+from harness import paths, runner
 from harness import spec as spec_module
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
@@ -32,7 +32,7 @@ def records(output: Path) -> dict[str, dict]:
     found = {}
     for path in sorted(output.glob("*/*.json")):
         if not path.name.endswith(".failed.json"):
-            record = results.read_record(path)
+            record = records_module.to_json(records_module.read_result(path))
             found[record["task"]["id"]] = record
     return found
 
@@ -114,7 +114,7 @@ def test_a_failing_task_fails_alone(tmp_path, tiny_english_bert, monkeypatch):
     assert result.exit_code == 1
     assert sorted(records(tmp_path)) == ["glue/sst2"]
     failure = json.loads(next(tmp_path.glob("*/glue__mrpc.failed.json")).read_text(encoding="utf-8"))
-    assert failure["schema"] == results.FAILURE_SCHEMA and "nan" in failure["error"]["message"]
+    assert failure["schema"] == records_module.FAILURE_SCHEMA and "nan" in failure["error"]["message"]
     assert "failed" in result.output
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import results
+from harness import records
 from harness.demo import SAMPLES_DIR
 from harness.paths import REPO_ROOT
 
@@ -34,7 +34,7 @@ def _env(model: Path, output: Path, **extra: str) -> dict:
 def _scores(output: Path) -> dict:
     by_task = {}
     for task in TASKS.split(","):
-        record = results.read_record(next(output.rglob(f"{task.replace('/', '__')}.json")))
+        record = records.to_json(records.read_result(next(output.rglob(f"{task.replace('/', '__')}.json"))))
         by_task[task] = {s["seed"]: s["scores"] for s in record["seeds"]}
     return by_task
 

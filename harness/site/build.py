@@ -18,7 +18,6 @@ from typing import Any
 import yaml
 
 from harness import baselines, compare, export, paths, records, store
-from harness.results import model_slug
 from harness.site import aggregate, comparisons, inputs, render
 from harness.spec import TasksDirs
 from harness.site.tables import slug_of_task
@@ -159,9 +158,9 @@ def model_table(entries: list[dict[str, Any]], seen_ids: list[str], measured: se
                                      "listed": False})
     taken: set[str] = set()
     for model_id, model in models.items():
-        slug, n = model_slug(model_id), 2
+        slug, n = records.model_slug(model_id), 2
         while slug in taken:  # two local paths can end in the same two folders
-            slug, n = f"{model_slug(model_id)}-{n}", n + 1
+            slug, n = f"{records.model_slug(model_id)}-{n}", n + 1
         taken.add(slug)
         model.update(slug=slug, measured=model_id in measured)
     return models

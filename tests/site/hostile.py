@@ -20,7 +20,8 @@ import yaml
 from site_synth import make_record, write_record
 
 from harness import predictions
-from harness.results import FAILURE_SCHEMA, failure_path, record_path, write_json_atomic
+from harness.records import FAILURE_SCHEMA, write_json_atomic
+from site_synth import failure_path, record_path
 from harness.spec import load_spec
 
 # The probes that broke the site once, and their relatives.

@@ -1,15 +1,31 @@
-"""Synthetic result records (marked so) built through harness.results.build_record, so they are always valid."""
+"""Synthetic result records (marked so) built through harness.records' models, so they are always valid."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
-from harness.results import build_record, record_path, write_json_atomic
+from harness import records
+from harness.records import write_json_atomic
 from harness.spec import TaskSpec
 
 ENV = {"koenbench": "0.1.0", "git": "a12753b0c4f1e2d3b4a5968778695a4b3c2d1e0f", "torch": "2.13.0",
        "transformers": "4.57.0", "device": "NVIDIA H200", "precision": "bf16"}
+
+
+def build_record(*, model: dict, seed_results: list[dict], **fields) -> dict:
+    """A validated record (as a dict) from plain dicts; a model without ``source`` is inferred as old records were."""
+    seeds = [records.parse_seed(s) for s in seed_results]
+    model = records.migrate({"schema": records.OLD_RESULT_SCHEMAS[0], "model": model})["model"]
+    return records.to_json(records.ResultRecord.from_seeds(seeds, model=model, **fields))
+
+
+def record_path(results_dir: Path, model_id: str, task_id: str) -> Path:
+    return records.record_path(results_dir, records.model_slug(model_id), task_id)
+
+
+def failure_path(results_dir: Path, model_id: str, task_id: str) -> Path:
+    return records.failure_path(results_dir, records.model_slug(model_id), task_id)
 
 
 def make_record(
