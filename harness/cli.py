@@ -91,7 +91,8 @@ def run(
 
     intervals = outcome_intervals({o.task_id: o.path for o in outcomes if o.path is not None})
     console.print(runner.summary_table(resolved.id, outcomes, specs, intervals))
-    console.print(Text(f"records in {output}; 95% intervals resample the validation examples and the seeds"))
+    console.print(Text(f"records in {output}; 95% intervals resample the validation examples and add each task's "
+                       f"seed variance, estimated from its seeds (with one seed it is unknown: examples only)"))
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(code=1)
     if any(o.status == "pending" for o in outcomes):
@@ -223,18 +224,22 @@ def compare_models(
     out: Optional[Path] = typer.Option(None, "--out", help="Also write compare.json and compare.md into this folder."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", hidden=True, help="Older name of --out."),
     resamples: int = typer.Option(10_000, "--resamples", help="Bootstrap resamples per task."),
+    margin: Optional[float] = typer.Option(None, "--margin", help="Points: also test whether |B - A| < margin "
+                                           "(two one-sided tests), which can say 'equivalent within' it."),
 ) -> None:
-    """Per task, B - A with its 95% interval, p-value and verdict (paired bootstrap); and per suite average."""
+    """Per task, B - A with its 95% interval, p-value (raw and Holm) and verdict (paired bootstrap); and per suite average."""
     from harness import compare
 
     if resamples < 100:
         fail(f"--resamples {resamples}: give at least 100 (10,000 for final numbers)")
+    if margin is not None and not margin > 0:
+        fail(f"--margin {margin}: give a positive number of points, e.g. --margin 0.5")
     try:
         a, b = compare.find_side(model_a, results), compare.find_side(model_b, results)
         chosen = compare.select_tasks(a, b, tasks.split(",") if tasks else None, suite)
     except compare.CompareError as err:
         fail(str(err))
-    result = compare.compare(a, b, chosen, resamples)
+    result = compare.compare(a, b, chosen, resamples, margin=margin)
     console.print(compare.table(result))
     output = out or output
     if output is not None:

@@ -1,15 +1,18 @@
 """`bench compare A B`: which differences between two models are real, per task and per suite average.
 
 Per task, the paired bootstrap of B - A on the primary metric (the same validation
-examples resampled for both, each model's seeds resampled on their own), its 95% interval,
-a p-value and a verdict; then the same for each suite's average, by averaging the tasks'
-paired draws. Records may come from different machines: what must match is the
-fingerprint of the validation split, which each predictions file carries.
+examples resampled for both, each model's seed variance estimated from its own seeds), its
+95% interval, a p-value and a verdict; then the same for each suite's average, by averaging
+the tasks' paired draws. The tasks and averages of one comparison are one family: Holm's
+adjusted p-values beside the raw ones, and the verdicts from the adjusted ones
+(``bootstrap.adjust``). A model with one seed on a task gets no verdict there. Records may
+come from different machines: what must match is the fingerprint of the validation split,
+which each predictions file carries.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -17,6 +20,10 @@ import numpy as np
 
 from harness import bootstrap, predictions, records, store
 
+
+METHOD = ("paired bootstrap of the validation examples (Koehn 2004); each model's seed variance estimated from "
+          "its seeds, with Welch-Satterthwaite degrees of freedom (Bouthillier et al. 2021 on seed variance); "
+          "Holm's correction over the comparison's tests; see docs/statistics.md")
 
 # how a record's predictions are read: (record file, its ``predictions`` field) -> the predictions or None
 Loader = Callable[[Path, Any], Optional[predictions.TaskPredictions]]
@@ -66,9 +73,11 @@ class TaskComparison:
     score_a: Optional[float] = None
     score_b: Optional[float] = None
     difference: Optional[bootstrap.Difference] = None
-    problem: Optional[str] = None  # why there is no difference: missing predictions, different validation splits
+    problem: Optional[str] = None  # why there is no difference: missing predictions, different validation splits, one seed
     notes: list[str] = field(default_factory=list)
-    draws: Optional[np.ndarray] = field(default=None, repr=False)  # B - A bootstrap draws, for the averages
+    seeds_a: Optional[int] = None
+    seeds_b: Optional[int] = None
+    draws: Optional[bootstrap.Draws] = field(default=None, repr=False)  # B - A before its seed level, for the averages
 
 
 @dataclass
@@ -86,11 +95,17 @@ class Comparison:
     tasks: list[TaskComparison]
     averages: list[AverageComparison]
     resamples: int
+    margin: Optional[float] = None  # --margin: each difference also tested for equivalence within it
+
+    @property
+    def family(self) -> int:
+        """How many tests Holm's correction counts: every task with a verdict and every average."""
+        return sum(t.difference is not None for t in self.tasks) + len(self.averages)
 
     def to_json(self) -> dict:
         tasks = [{k: v for k, v in asdict(t).items() if k != "draws"} for t in self.tasks]
-        return {"model_a": self.model_a, "model_b": self.model_b, "resamples": self.resamples,
-                "tasks": tasks, "averages": [asdict(a) for a in self.averages]}
+        return {"model_a": self.model_a, "model_b": self.model_b, "resamples": self.resamples, "margin": self.margin,
+                "method": METHOD, "family": self.family, "tasks": tasks, "averages": [asdict(a) for a in self.averages]}
 
 
 def _is_record_file(path: Path) -> bool:
@@ -143,7 +158,7 @@ def select_tasks(a: Side, b: Side, tasks: Optional[Sequence[str]], suite: str) -
 
 
 def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0,
-                 load: Loader = predictions.for_record) -> TaskComparison:
+                 load: Loader = predictions.for_record, margin: Optional[float] = None) -> TaskComparison:
     """B - A on one task's primary metric, or the reason it cannot be compared."""
     (path_a, rec_a), (path_b, rec_b) = a.records[task_id], b.records[task_id]
     metric = rec_a.task.primary_metric
@@ -168,20 +183,17 @@ def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0,
                        f"{pred_b.validation_fingerprint[:12]}, {len(pred_a.references)} vs {len(pred_b.references)} examples): "
                        f"not comparable; score both on the same split (--data-dir, --eval-split)")
         return row
-    # one stream of resamples per task, so a task's row does not depend on which other tasks are compared
-    rng = np.random.default_rng([seed, *task_id.encode()])
-    row.difference, row.draws = _paired(pred_a.for_bootstrap(), pred_b.for_bootstrap(), metric, resamples, rng)
+    row.seeds_a, row.seeds_b = len(pred_a.seeds), len(pred_b.seeds)
+    row.problem = bootstrap.seeds_problem({a.model_id: row.seeds_a, b.model_id: row.seeds_b})
+    if row.problem is None:
+        # one stream of resamples per task, so a task's row does not depend on which other tasks are compared
+        rng = np.random.default_rng([seed, *task_id.encode()])
+        row.draws = bootstrap.paired_draws(pred_a.for_bootstrap(), pred_b.for_bootstrap(), metric, resamples, rng)
+        row.difference = bootstrap.summarize(row.draws, rng, margin=margin)
     return row
 
 
-def _paired(a: bootstrap.SeedPredictions, b: bootstrap.SeedPredictions, metric: str, resamples: int,
-            rng: np.random.Generator) -> tuple[bootstrap.Difference, np.ndarray]:
-    """B - A summarised, and its bootstrap draws."""
-    draws = bootstrap.bootstrap_draws([a, b], metric, resamples, rng)
-    return bootstrap.summarize_difference(b.point(metric) - a.point(metric), draws[1] - draws[0]), draws[1] - draws[0]
-
-
-def suite_averages(rows: list[TaskComparison], a: Side, b: Side) -> list[AverageComparison]:
+def suite_averages(rows: list[TaskComparison], margin: Optional[float] = None, seed: int = 0) -> list[AverageComparison]:
     """Per suite, B - A of the average primary score over the tasks both models could be compared on."""
     out = []
     for suite in sorted({r.task_id.split("/")[0] for r in rows}):
@@ -189,23 +201,34 @@ def suite_averages(rows: list[TaskComparison], a: Side, b: Side) -> list[Average
         usable = [r for r in in_suite if r.draws is not None]
         if len(usable) < 2:
             continue  # an average of one task is that task
-        draws = np.mean([r.draws for r in usable], axis=0)
-        observed = float(np.mean([r.difference.difference for r in usable]))
-        out.append(AverageComparison(suite, [r.task_id for r in usable], len(in_suite),
-                                     bootstrap.summarize_difference(observed, draws)))
+        rng = np.random.default_rng([seed, *f"average {suite}".encode()])
+        difference = bootstrap.summarize(bootstrap.average([r.draws for r in usable]), rng, margin=margin)
+        out.append(AverageComparison(suite, [r.task_id for r in usable], len(in_suite), difference))
     return out
 
 
+def judge(model_a: str, model_b: str, rows: list[TaskComparison], resamples: int,
+          margin: Optional[float] = None) -> Comparison:
+    """The suites' averages of the rows, then every task's and average's test as one family (Holm)."""
+    averages = suite_averages(rows, margin)
+    tested = [r for r in rows if r.difference is not None]
+    adjusted = bootstrap.adjust([r.difference for r in tested] + [a.difference for a in averages])
+    for row, difference in zip(tested, adjusted):
+        row.difference = difference
+    averages = [replace(a, difference=d) for a, d in zip(averages, adjusted[len(tested):])]
+    return Comparison(model_a, model_b, rows, averages, resamples, margin)
+
+
 def compare(a: Side, b: Side, task_ids: Sequence[str], resamples: int = bootstrap.RESAMPLES,
-            load: Loader = predictions.for_record) -> Comparison:
+            load: Loader = predictions.for_record, margin: Optional[float] = None) -> Comparison:
     rows = []
     for task_id in task_ids:
         missing = [side.model_id for side in (a, b) if task_id not in side.records]
         if missing:
             rows.append(TaskComparison(task_id, "-", problem=f"no record for {' and '.join(missing)}"))
         else:
-            rows.append(compare_task(task_id, a, b, resamples, load=load))
-    return Comparison(a.model_id, b.model_id, rows, suite_averages(rows, a, b), resamples)
+            rows.append(compare_task(task_id, a, b, resamples, load=load, margin=margin))
+    return judge(a.model_id, b.model_id, rows, resamples, margin)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,18 +251,16 @@ def average_interval(entries: Sequence[tuple[Path, records.ResultRecord]],
 
     None when any of the records kept no predictions: an interval over part of the average would mislead.
     """
-    draws, points = [], []
+    draws = []
     for path, record in entries:
         kept = load(path, record.predictions)
         if kept is None:
             return None
-        model, metric = kept.for_bootstrap(), record.task.primary_metric
         rng = np.random.default_rng([0, *record.task.id.encode()])
-        draws.append(bootstrap.bootstrap_draws([model], metric, resamples, rng)[0])
-        points.append(model.point(metric))
+        draws.extend(bootstrap.model_draws([kept.for_bootstrap()], record.task.primary_metric, resamples, rng))
     if not draws:
         return None
-    return bootstrap.percentile_interval(float(np.mean(points)), np.mean(draws, axis=0))
+    return bootstrap.interval_of(bootstrap.average(draws), np.random.default_rng([0, *b"average"]))
 
 
 def outcome_intervals(paths: dict[str, Path], resamples: int = bootstrap.RESAMPLES) -> dict[str, dict[str, bootstrap.Interval]]:
@@ -255,40 +276,43 @@ def outcome_intervals(paths: dict[str, Path], resamples: int = bootstrap.RESAMPL
 
 @dataclass
 class Ties:
-    """On one task: the best model by the metric, the models no test can tell from it, and those that were not tested."""
+    """On one task: the best model by the metric, the models no test tells from it, and those that were not tested."""
 
     best: str
-    tied: list[str]
-    untested: list[str]  # no predictions, or scored on other examples than the best: neither tied nor different
+    tied: list[str]  # no detectable difference from the best (which is not a finding that they are equal)
+    untested: list[str]  # no predictions, one seed, or scored on other examples than the best: neither tied nor different
 
 
 def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric: str,
                    resamples: int = bootstrap.RESAMPLES, load: Loader = predictions.for_record) -> Optional[Ties]:
-    """Which models' scores on ``metric`` are statistically tied with the best one's (paired bootstrap, 95%).
+    """Which models' scores on ``metric`` show no detectable difference from the best one's.
 
-    ``entries``: model id -> (record file, record), all of one task. None when the best
-    model kept no predictions (nothing can be tested against it).
+    The rule of `bench compare`: paired bootstrap with each model's seed level, Holm at 5%;
+    the family is every pair of the tested models (the best is picked by the same data,
+    ``bootstrap.differ_from_best``). ``entries``: model id -> (record file, record), all of
+    one task. None when the best model cannot be tested (no predictions, or one seed).
     """
     if not entries:
         return None
     best = max(entries, key=lambda m: entries[m][1].scores[metric])
     best_kept = load(*_ref(entries[best]))
-    if best_kept is None:
+    if best_kept is None or len(best_kept.seeds) < bootstrap.MIN_SEEDS:
         return None
-    best_model = best_kept.for_bootstrap()
-    tied, untested = [], []
+    tested, untested = {best: best_kept}, []
     for model_id, entry in entries.items():
         if model_id == best:
             continue
         kept = load(*_ref(entry))
-        if kept is None or kept.validation_fingerprint != best_kept.validation_fingerprint:
+        usable = kept is not None and kept.validation_fingerprint == best_kept.validation_fingerprint
+        if usable and len(kept.seeds) >= bootstrap.MIN_SEEDS:
+            tested[model_id] = kept
+        else:
             untested.append(model_id)
-            continue
-        rng = np.random.default_rng([0, *model_id.encode()])
-        difference, _ = _paired(best_model, kept.for_bootstrap(), metric, resamples, rng)
-        if difference.verdict == "no detectable difference":
-            tied.append(model_id)
-    return Ties(best, sorted(tied), sorted(untested))
+    ids = sorted(tested)
+    rng = np.random.default_rng([0, *metric.encode(), *best.encode()])
+    differs = bootstrap.differ_from_best([tested[m].for_bootstrap() for m in ids], metric, ids.index(best),
+                                         resamples, rng)
+    return Ties(best, [m for m, d in zip(ids, differs) if m != best and not d], sorted(untested))
 
 
 def _ref(entry: tuple[Path, records.ResultRecord]):
@@ -347,8 +371,43 @@ def leaderboard_statistics(entries: Sequence[tuple[Path, records.ResultRecord]],
 # output
 
 
-def _cells(d: bootstrap.Difference) -> list[str]:
-    return [f"{d.difference:+.2f}", f"[{d.low:+.2f}, {d.high:+.2f}]", f"{d.p_value:.3f}", d.verdict]
+def _p(p: Optional[float]) -> str:
+    from harness.site.tables import p_text
+
+    return "-" if p is None else p_text(p)
+
+
+def _headers(result: Comparison) -> list[str]:
+    within = [f"within ±{result.margin:g}"] if result.margin is not None else []
+    return ["task", "metric", "A", "B", "seeds A/B", "B - A", "95% interval", "p", "p (Holm)", "verdict", *within]
+
+
+def _cells(d: bootstrap.Difference, margin: Optional[float]) -> list[str]:
+    """B - A, interval, raw and Holm p, verdict, and with a margin whether the equivalence test holds."""
+    cells = [f"{d.difference:+.2f}", f"[{d.low:+.2f}, {d.high:+.2f}]", _p(d.p_value), _p(d.p_adjusted), d.verdict]
+    if margin is not None and d.equivalence is not None:
+        e = d.equivalence
+        cells.append(f"{'equivalent' if e.equivalent else 'not shown'} (p {_p(e.p_adjusted)})")
+    return cells
+
+
+def _empty(result: Comparison, problem: str) -> list[str]:
+    """The cells after B of a row with no test: dashes, and why in the verdict column."""
+    return ["-", "-", "-", "-", problem] + (["-"] if result.margin is not None else [])
+
+
+def _seeds(row: TaskComparison) -> str:
+    return f"{row.seeds_a}/{row.seeds_b}" if row.seeds_a is not None else "-"
+
+
+def caption(result: Comparison) -> str:
+    """What the table's numbers are, in words: the method, the family, and what a verdict does not say."""
+    margin = (f"; equivalent within ±{result.margin:g}: both one-sided tests (TOST) reject at 5% after Holm over the "
+              f"same tests" if result.margin is not None else "")
+    return (f"B - A, paired bootstrap ({result.resamples} resamples), each model's seed variance estimated from its "
+            f"seeds (Welch-Satterthwaite degrees of freedom); 95% intervals per row, within the metric's range; "
+            f"verdicts at 5% from Holm's p over the {result.family} tests of this table (tasks and averages); "
+            f"'no detectable difference' is not a finding of equality{margin}")
 
 
 def table(result: Comparison):
@@ -356,24 +415,31 @@ def table(result: Comparison):
     from rich.table import Table
     from rich.text import Text
 
-    title = Text(f"B - A, paired bootstrap ({result.resamples} resamples, 95% percentile intervals)\n"
-                 f"A = {result.model_a}   B = {result.model_b}")
-    out = Table(title=title)
-    for column in ("task", "metric", "A", "B", "B - A", "95% interval", "p", "verdict"):
-        out.add_column(column, justify="right" if column in ("A", "B", "B - A", "p") else "left")
+    headers = _headers(result)
+    out = Table(title=Text(f"A = {result.model_a}   B = {result.model_b}"), caption=Text(caption(result)))
+    for column in headers:
+        out.add_column(column, justify="right" if column in ("A", "B", "B - A", "p", "p (Holm)") else "left")
+    verdict_at = headers.index("verdict")
     style = {"B better": "green", "A better": "red", "no detectable difference": ""}
+
+    def add(cells: list[str], verdict_style: str, bold: bool = False) -> None:
+        texts = [Text(c) for c in cells]
+        texts[verdict_at].stylize(verdict_style)
+        if bold:
+            texts[0].stylize("bold")
+        out.add_row(*texts)
+
     for row in result.tasks:
         scores = [f"{s:.2f}" if s is not None else "-" for s in (row.score_a, row.score_b)]
         if row.difference is None:
-            out.add_row(Text(row.task_id), row.metric, *scores, "-", "-", "-", Text(row.problem or "", style="yellow"))
+            add([row.task_id, row.metric, *scores, _seeds(row), *_empty(result, row.problem or "")], "yellow")
             continue
-        *numbers, verdict = _cells(row.difference)
-        notes = f" ({'; '.join(row.notes)})" if row.notes else ""
-        out.add_row(Text(row.task_id), row.metric, *scores, *numbers, Text(verdict + notes, style=style[verdict]))
+        cells = [row.task_id, row.metric, *scores, _seeds(row), *_cells(row.difference, result.margin)]
+        cells[verdict_at] += f" ({'; '.join(row.notes)})" if row.notes else ""
+        add(cells, style[row.difference.verdict])
     for avg in result.averages:
-        *numbers, verdict = _cells(avg.difference)
         label = f"{avg.suite} average ({len(avg.tasks)} of {avg.of} tasks)"
-        out.add_row(Text(label, style="bold"), "primary", "", "", *numbers, Text(verdict, style=style[verdict]))
+        add([label, "primary", "", "", "", *_cells(avg.difference, result.margin)], style[avg.difference.verdict], bold=True)
     return out
 
 
@@ -382,16 +448,17 @@ def markdown(result: Comparison) -> str:
     every one is escaped for markdown and HTML (the site's escape), so none can add a link, a row or a tag."""
     from harness.site.escape import text as esc
 
-    lines = [f"B - A, paired bootstrap ({result.resamples} resamples, 95% percentile intervals); "
-             f"A = {esc(result.model_a)}, B = {esc(result.model_b)}", "",
-             "| task | metric | A | B | B - A | 95% interval | p | verdict |", "|---|---|---:|---:|---:|---|---:|---|"]
+    headers = _headers(result)
+    lines = [f"A = {esc(result.model_a)}, B = {esc(result.model_b)}; {esc(caption(result))}", "",
+             "| " + " | ".join(headers) + " |",
+             "|" + "|".join("---:" if h in ("A", "B", "B - A", "p", "p (Holm)") else "---" for h in headers) + "|"]
     for row in result.tasks:
         scores = [f"{s:.2f}" if s is not None else "-" for s in (row.score_a, row.score_b)]
-        cells = _cells(row.difference) if row.difference else ["-", "-", "-", esc(row.problem or "")]
-        lines.append("| " + " | ".join([esc(row.task_id), esc(row.metric), *scores, *cells]) + " |")
+        cells = _cells(row.difference, result.margin) if row.difference else _empty(result, esc(row.problem or ""))
+        lines.append("| " + " | ".join([esc(row.task_id), esc(row.metric), *scores, _seeds(row), *cells]) + " |")
     for avg in result.averages:
         label = f"**{esc(avg.suite)} average** ({len(avg.tasks)} of {avg.of} tasks)"
-        lines.append("| " + " | ".join([label, "primary", "", "", *_cells(avg.difference)]) + " |")
+        lines.append("| " + " | ".join([label, "primary", "", "", "", *_cells(avg.difference, result.margin)]) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -155,7 +155,12 @@ def load(path: Path, sha256: Optional[str] = None) -> TaskPredictions:
         raise PredictionsError(f"{path}: not a koenbench predictions file ({err})") from None
     if meta.get("format") != FORMAT:
         raise PredictionsError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
-    return _from_arrays(meta, arrays)
+    try:
+        kept = _from_arrays(meta, arrays)
+        kept.for_bootstrap()  # refuses NaN or infinite predictions, before any interval is made of them
+    except ValueError as err:
+        raise PredictionsError(f"{path}: {err}; rerun the task with `bench run --force`") from None
+    return kept
 
 
 def _from_arrays(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> TaskPredictions:

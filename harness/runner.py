@@ -288,7 +288,10 @@ def summary_table(model_id: str, outcomes: list[TaskOutcome], specs: list[TaskSp
         found = intervals.get(o.task_id, {})
 
         def interval(metric: str) -> str:
-            return f"[{found[metric].low:.2f}, {found[metric].high:.2f}]" if metric in found else "-"
+            if metric not in found:
+                return "-"
+            alone = " examples only: 1 seed" if found[metric].examples_only else ""  # its seed variance is unknown
+            return f"[{found[metric].low:.2f}, {found[metric].high:.2f}]{alone}"
 
         others = ", ".join(f"{k} {v:.2f} {interval(k)}" if k in found else f"{k} {v:.2f}"
                            for k, v in o.scores.items() if k != primary)

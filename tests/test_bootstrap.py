@@ -222,9 +222,10 @@ def test_a_better_predictor_is_detected_at_the_expected_rate():
 def test_three_seeds_pay_a_bounded_price_for_guarding_against_seed_effects():
     """Three seeds without any seed effect: more power than one seed, less than a test told there is no seed effect.
 
-    With 3 seeds the seed effect's variance is estimated from 2 degrees of freedom and
-    clipped at 0, which widens the interval a little when seeds agree (measured: 0.67
-    detected where a test that knew would find 0.72).
+    With 3 seeds the seed effect's variance is estimated from 2 degrees of freedom: whenever
+    the seeds happen to spread more than their per-example noise, Student's t with few
+    degrees of freedom widens the interval (measured: 0.435 detected, where a test that knew
+    there is no seed effect finds 0.72 and one seed 0.31). The price of not knowing.
     """
     verdicts = _detections(np.random.default_rng(6), 300, 3, 0.75, 0.80)
     detected = verdicts.count("B better") / 400
@@ -429,8 +430,8 @@ def test_every_example_is_drawn_equally_often_and_tiny_sets_chunk_by_cells():
 def test_published_intervals_use_seed_0_unless_told():
     # the pages say how to reproduce an interval: the default resampling seed is 0
     rng = np.random.default_rng(2)
-    model = bootstrap.SeedPredictions(rng.integers(0, 2, 50), [rng.integers(0, 2, 50) for _ in range(2)])
-    other = bootstrap.SeedPredictions(model.references, [rng.integers(0, 2, 50) for _ in range(2)])
+    model = bootstrap.SeedPredictions(rng.integers(0, 2, 500), [rng.integers(0, 2, 500) for _ in range(2)])
+    other = bootstrap.SeedPredictions(model.references, [rng.integers(0, 2, 500) for _ in range(2)])
     assert bootstrap.score_interval(model, "accuracy", 500) == bootstrap.score_interval(model, "accuracy", 500, seed=0)
     assert bootstrap.score_interval(model, "accuracy", 500) != bootstrap.score_interval(model, "accuracy", 500, seed=1)
     assert (bootstrap.paired_difference(model, other, "accuracy", 500)
@@ -438,59 +439,176 @@ def test_published_intervals_use_seed_0_unless_told():
 
 
 def test_a_difference_interval_and_p_value_worked_by_hand():
-    d = bootstrap.summarize_difference(1.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]))
-    # percentiles 2.5 and 97.5 of 5 sorted draws: positions 0.1 and 3.9 -> -0.9 and 2.9
-    assert (d.difference, d.low, d.high, d.confidence) == (1.0, pytest.approx(-0.9), pytest.approx(2.9), 0.95)
-    # below 0: (1 + 0.5 * 1 tie + 1) / 6, above: (3 + 0.5 + 1) / 6 -> p = 2 * 2.5 / 6
-    assert d.p_value == pytest.approx(5 / 6) and d.verdict == "no detectable difference"
-    half = bootstrap.summarize_difference(1.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]), confidence=0.5)
-    assert (half.low, half.high, half.confidence) == (0.0, 2.0, 0.5)  # percentiles 25 and 75
+    draws = np.arange(200) / 10 - 2.0  # -2.0, -1.9, ..., 17.9
+    d = bootstrap.summarize_difference(1.0, draws)
+    # just above the k-th smallest draw, (k + 1) / 201 of the draws lie below (add-one); 2.5% needs k = 5, so the
+    # interval starts at the 5th smallest draw, -1.6, and ends at the 5th largest, 17.5
+    assert (d.difference, d.low, d.high, d.confidence) == (1.0, pytest.approx(-1.6), pytest.approx(17.5), 0.95)
+    # 0 is the 21st draw: 20 below it and itself half, (20 + 0.5 + 1) / 201; the other side is larger
+    assert d.p_value == pytest.approx(2 * 21.5 / 201) and d.p_adjusted == d.p_value
+    assert d.verdict == "no detectable difference" and d.sign == 1
+    half = bootstrap.summarize_difference(1.0, draws, confidence=0.5)
+    assert (half.low, half.high, half.confidence) == (pytest.approx(2.9), pytest.approx(13.0), 0.5)  # k = 49.25 -> 50th
     assert bootstrap.summarize_difference(0.0, np.zeros(4)).p_value == 1.0  # 2 * 3/5 capped at 1
-    # mostly below 0: above 0 is the smaller side, (1 + 0.5 + 1) / 6
-    assert bootstrap.summarize_difference(-1.0, np.array([-3.0, -2.0, -1.0, 0.0, 1.0])).p_value == pytest.approx(5 / 6)
-    assert bootstrap.percentile_interval(7.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]), 0.5).confidence == 0.5
-    interval = bootstrap.percentile_interval(7.0, np.array([-1.0, 0.0, 1.0, 2.0, 3.0]))
-    assert (interval.score, interval.low, interval.high) == (7.0, pytest.approx(-0.9), pytest.approx(2.9))
+    mostly_below = bootstrap.summarize_difference(-1.0, -draws)
+    assert mostly_below.p_value == pytest.approx(2 * 21.5 / 201) and mostly_below.sign == -1
+    assert bootstrap.inverted_interval(np.array([-1.0, 0.0, 1.0, 2.0, 3.0])) == (-np.inf, np.inf)  # 5 draws reject nothing
+
+
+@pytest.mark.parametrize(("shift", "p", "verdict", "low"), [
+    (0.35, 2 * 5 / 201, "B better", 0.05),  # 0 between the 4th and 5th draws: 4 below, (4 + 1) / 201 < 2.5%
+    (0.40, 2 * 5.5 / 201, "no detectable difference", 0.0),  # 0 is the 5th draw: (4 + 0.5 + 1) / 201 >= 2.5%
+    (0.45, 2 * 6 / 201, "no detectable difference", -0.05),  # 0 just above the 5th draw
+])
+def test_at_the_boundary_the_interval_the_p_value_and_the_verdict_agree(shift, p, verdict, low):
+    from harness.site.tables import p_text
+
+    d = bootstrap.summarize_difference(1.0, np.arange(200) / 10 - shift)
+    assert d.p_value == pytest.approx(p) and d.verdict == verdict and d.low == pytest.approx(low, abs=1e-9)
+    assert (p_text(d.p_value) < "0.050") == (d.p_value < 0.05) == (verdict == "B better")  # 0.0498 prints 0.049
+
+
+def test_random_draws_give_one_rule_for_interval_p_and_verdict():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        draws = rng.normal(rng.normal(0, 2), 1, int(rng.integers(100, 600)))
+        d = bootstrap.summarize_difference(float(draws.mean()), draws)
+        assert (d.p_value < 0.05) == (d.low > 0 or d.high < 0) == (d.verdict != "no detectable difference")
+        assert (d.verdict == "B better") == (d.p_value < 0.05 and d.low > 0)
+
+
+def test_holm_worked_by_hand_and_verdicts_follow_the_adjusted_p():
+    # sorted: 0.01 * 4 = 0.04, 0.03 * 3 = 0.09, 0.04 * 2 = 0.08 -> kept at 0.09, 0.5 * 1 = 0.5
+    assert bootstrap.holm([0.01, 0.04, 0.03, 0.5]).tolist() == pytest.approx([0.04, 0.09, 0.09, 0.5])
+    assert bootstrap.holm([0.4, 0.9]).tolist() == pytest.approx([0.8, 0.9]) and bootstrap.holm([0.6, 0.7]).max() == 1.0
+    ahead = bootstrap.summarize_difference(1.0, np.arange(200) / 10 - 0.2, margin=30.0)  # p = 2 * 3 / 201 = 0.030
+    behind = bootstrap.flip(ahead)
+    assert ahead.verdict == "B better" and behind.verdict == "A better" and behind.p_value == ahead.p_value
+    assert (behind.low, behind.high) == (-ahead.high, -ahead.low) and behind.sign == -1
+    (alone,) = bootstrap.adjust([ahead])
+    assert alone == ahead  # a family of one: nothing changes
+    first, second = bootstrap.adjust([ahead, behind])
+    assert first.p_adjusted == pytest.approx(2 * ahead.p_value) and first.p_value == ahead.p_value
+    assert first.verdict == second.verdict == "no detectable difference"  # 0.06 after Holm
+    assert first.equivalence.p_adjusted == pytest.approx(2 * first.equivalence.p_value)
+    assert bootstrap.adjust([]) == []
+
+
+def test_equivalence_needs_both_one_sided_tests():
+    near = np.random.default_rng(1).normal(0.1, 0.1, 4000)
+    d = bootstrap.summarize_difference(0.1, near, margin=0.5)
+    assert d.verdict == "no detectable difference" and d.equivalence.equivalent and d.equivalence.p_value < 0.001
+    tight = bootstrap.summarize_difference(0.1, near, margin=0.2).equivalence  # 0.2 is 1 sd above the centre
+    assert not tight.equivalent and tight.p_value == pytest.approx(float(np.mean(near >= 0.2)), abs=1e-3)
+    assert bootstrap.summarize_difference(0.1, near).equivalence is None
 
 
 class _FixedDraws:
-    """A generator whose seed draws are given: multinomial returns these counts, and records how it was asked."""
+    """A generator whose chi-square and normal draws are given, recording how it was asked."""
 
-    def __init__(self, counts):
-        self.counts, self.asked = np.array(counts), []
+    def __init__(self, chisquare, normal):
+        self.chi, self.normal, self.asked = np.array(chisquare), np.array(normal), []
 
-    def multinomial(self, n, p, size):
-        self.asked.append((n, list(p), size))
-        return self.counts
+    def chisquare(self, df, size):
+        self.asked.append(("chisquare", df, size))
+        return self.chi
+
+    def standard_normal(self, size):
+        self.asked.append(("normal", size))
+        return self.normal
 
 
-def test_two_level_draws_add_the_scaled_shift_of_the_drawn_seeds():
-    per_seed, seed_scores = np.array([[0.0, 3, 6], [6, 3, 3]]), np.array([0.0, 6, 12])
-    rng = _FixedDraws([[3, 0, 0], [0, 1, 2]])  # resample 1 draws seed 0 three times; resample 2 seeds 1, 2, 2
-    draws = bootstrap.two_level_draws(per_seed, seed_scores, rng)
-    assert rng.asked == [(3, [1 / 3] * 3, 2)]
-    # examples: seed means 3 and 4; shifts: mean of drawn seed scores less 6 -> -6 and +4;
-    # scale: sqrt(seed effect 30.75 * 3 / (2 * sample variance 36))
-    scale = np.sqrt(30.75 * 3 / (2 * 36))
-    assert draws == pytest.approx([3 - 6 * scale, 4 + 4 * scale])
-    assert bootstrap.two_level_draws(per_seed[:, :1], seed_scores[:1], rng).tolist() == [0.0, 6.0]  # one seed: examples only
-    same = bootstrap.two_level_draws(per_seed, np.array([5.0, 5.0, 5.0]), rng)  # seeds agree: examples only
-    assert same.tolist() == [3.0, 4.0] and len(rng.asked) == 1
-    two = bootstrap.two_level_draws(per_seed[:, :2], seed_scores[:2], _FixedDraws([[2, 0], [1, 1]]))
-    assert two[0] < 1.5 and two[1] == 4.5  # two seeds are resampled too: seed 0 twice pulls down, one of each does not move
+def test_the_seed_level_is_students_t_with_welch_satterthwaite_degrees_of_freedom():
+    # one model, 3 seeds: seed scores' variance 12, of which 3 is per-example noise -> seed effect 9, /3 seeds = 3.
+    # examples: deviations -1, +1 from the point 10 (variance 1). Satterthwaite: (1 + 3)^2 / ((12/3)^2 / 2) = 2 df.
+    draws = bootstrap.Draws(10.0, np.array([9.0, 11.0]), (bootstrap.SeedSpread(3, 12.0, 3.0),), (0.0, 100.0))
+    rng = _FixedDraws([2.0, 0.5], [1.0, -1.0])
+    out = bootstrap.with_seed_level(draws, rng)
+    assert rng.asked == [("chisquare", pytest.approx(2.0), 2), ("normal", 2)]
+    # each deviation plus sqrt(3) * normal, scaled by sqrt(df / chi2): 1 and 2
+    assert out == pytest.approx([10 + 1 * (-1 + np.sqrt(3)), 10 + 2 * (1 - np.sqrt(3))])
+    # B - A with A as above and B of 5 seeds (variance 20, per-example 4): seed part 9/3 + 16/5 = 6.2, and
+    # uncertainty (12/3)^2 / 2 + (20/5)^2 / 4 = 12; examples: B - A deviates by +2, -2 (variance 4) -> (4 + 6.2)^2 / 12 df
+    b = bootstrap.Draws(30.0, np.array([31.0, 29.0]), (bootstrap.SeedSpread(5, 20.0, 4.0),), (0.0, 100.0))
+    difference = b - draws
+    assert difference.point == 20.0 and difference.bounds == (-100.0, 100.0)
+    assert [s.weight for s in difference.spreads] == [1.0, -1.0]
+    rng = _FixedDraws([1.0, 1.0], [0.0, 0.0])
+    df = 10.2 ** 2 / 12
+    assert bootstrap.with_seed_level(difference, rng).tolist() == pytest.approx([20.0 + 2 * np.sqrt(df), 20.0 - 2 * np.sqrt(df)])
+    assert rng.asked[0][1] == pytest.approx(df)
+    # the mean of the two: weights 1/2, so the seed part a quarter and its uncertainty a sixteenth as large
+    mean = bootstrap.average([draws, b])
+    assert mean.point == 20.0 and [s.weight for s in mean.spreads] == [0.5, 0.5] and mean.bounds == (0.0, 100.0)
+    rng = _FixedDraws([1.0, 1.0], [0.0, 0.0])
+    bootstrap.with_seed_level(mean, rng)
+    assert rng.asked[0][1] == pytest.approx((6.2 / 4) ** 2 / (12 / 16))  # the examples cancel here: 20, 20
+
+
+def test_one_seed_or_no_seed_effect_leaves_the_examples_as_they_are():
+    for spread in (bootstrap.SeedSpread(1, 0.0, 0.0), bootstrap.SeedSpread(3, 2.0, 3.0)):  # unknown; clipped to 0
+        draws = bootstrap.Draws(10.0, np.array([9.0, 11.0]), (spread,), (0.0, 100.0))
+        rng = _FixedDraws([], [])
+        assert bootstrap.with_seed_level(draws, rng).tolist() == [9.0, 11.0] and rng.asked == []
+        assert draws.seeds_known == (spread.seeds > 1)
+    assert bootstrap.SeedSpread(1, 5.0, 0.0).effect == 0.0 and bootstrap.SeedSpread(2, 5.0, 1.0).effect == 4.0
+
+
+def test_a_model_with_one_seed_gets_an_interval_of_the_examples_only_and_no_verdict():
+    rng = np.random.default_rng(4)
+    gold = rng.integers(0, 2, 300)
+    one = bootstrap.score_interval(bootstrap.SeedPredictions(gold, _seeds(rng, gold, 0.8, 1)), "accuracy", 500)
+    three = bootstrap.score_interval(bootstrap.SeedPredictions(gold, _seeds(rng, gold, 0.8, 3)), "accuracy", 500)
+    assert one.examples_only and not three.examples_only
+    assert bootstrap.seeds_problem({"fixture/a": 3, "fixture/b": 2}) is None
+    said = bootstrap.seeds_problem({"fixture/a": 1, "fixture/b": 3})
+    assert said.startswith("no verdict: fixture/a has 1 seed, so the seed-to-seed variance is unknown")
+    assert "at least 2 seeds of each model" in said and "--seeds 42,43,44" in said
+
+
+def test_intervals_stay_within_the_metrics_range():
+    assert set(bootstrap.SCORE_RANGES) == set(metrics.METRICS)
+    rng = np.random.default_rng(5)
+    gold = rng.integers(0, 2, 300)
+    # two seeds far apart near the top: Student's t with 1 degree of freedom reaches far past 100
+    steady, collapsed = np.where(rng.random(300) < 0.99, gold, 1 - gold), np.where(rng.random(300) < 0.6, gold, 1 - gold)
+    wide = bootstrap.score_interval(bootstrap.SeedPredictions(gold, [steady, collapsed]), "accuracy", 2000)
+    assert wide.high == 100.0 and 0.0 <= wide.low < 70
+    values = rng.uniform(0, 5, 200)
+    split = bootstrap.score_interval(bootstrap.SeedPredictions(values, [-values + rng.normal(0, 0.1, 200), values]),
+                                     "pearson", 2000)
+    assert split.low == -100.0 and split.high == 100.0
+    a, b = bootstrap.SeedPredictions(gold, [steady, collapsed]), bootstrap.SeedPredictions(gold, [collapsed, steady])
+    assert -100.0 <= bootstrap.paired_difference(a, b, "accuracy", 2000).low
+
+
+def test_nan_predictions_are_refused_saying_where():
+    values = np.array([1.0, 2.0, np.nan, 4.0, np.inf])
+    with pytest.raises(ValueError, match=r"^seed 2 of 2: 2 of 5 values are NaN or infinite \(the first at example 2\)"):
+        bootstrap.SeedPredictions(np.arange(5.0), [np.arange(5.0), values])
+    with pytest.raises(ValueError, match="^the references: 1 of 5"):
+        bootstrap.SeedPredictions(np.array([1.0, np.nan, 2, 3, 4]), [np.arange(5.0)])
+
+
+def test_the_best_is_told_from_a_clearly_worse_model_and_not_from_its_equals():
+    rng = np.random.default_rng(6)
+    gold = rng.integers(0, 2, 800)
+    models = [bootstrap.SeedPredictions(gold, _seeds(rng, gold, accuracy, 3)) for accuracy in (0.80, 0.80, 0.80, 0.70)]
+    best = int(np.argmax([m.point("accuracy") for m in models[:3]]))
+    assert bootstrap.differ_from_best(models, "accuracy", best, 2000) == [False, False, False, True]
 
 
 def test_against_itself_a_model_differs_by_zero_a_perfect_one_wins_and_options_reach_the_interval():
     rng = np.random.default_rng(3)
-    gold = rng.integers(0, 2, 80)
-    a = bootstrap.SeedPredictions(gold, [np.where(rng.random(80) < 0.3, 1 - gold, gold)])
+    gold = rng.integers(0, 2, 400)
+    a = bootstrap.SeedPredictions(gold, [np.where(rng.random(400) < 0.3, 1 - gold, gold)])
     same = bootstrap.paired_difference(a, a, "accuracy", 300)
     assert (same.difference, same.low, same.high, same.p_value, same.verdict) == (0.0, 0.0, 0.0, 1.0, "no detectable difference")
     perfect = bootstrap.SeedPredictions(gold, [gold])
     better = bootstrap.paired_difference(a, perfect, "accuracy", 300)
     assert better.difference == pytest.approx(100 - a.point("accuracy")) and better.verdict == "B better"
     assert bootstrap.paired_difference(perfect, a, "accuracy", 300).verdict == "A better"
-    other = bootstrap.SeedPredictions(gold, [np.where(rng.random(80) < 0.3, 1 - gold, gold)])
+    other = bootstrap.SeedPredictions(gold, [np.where(rng.random(400) < 0.3, 1 - gold, gold)])
     assert bootstrap.paired_difference(a, other, "accuracy", 300, seed=1) != bootstrap.paired_difference(a, other, "accuracy", 300)
     assert bootstrap.score_interval(a, "accuracy", 300, seed=1) != bootstrap.score_interval(a, "accuracy", 300)
     wide, narrow = (bootstrap.paired_difference(a, other, "accuracy", 300, confidence=c) for c in (0.95, 0.5))

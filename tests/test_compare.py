@@ -167,18 +167,22 @@ def test_record_intervals_cover_every_score(two_models):
 
 
 def test_ties_with_the_best(tmp_path):
-    """On 1,000 examples: C at 90% is best, B at 89.5% is tied with it, A at 75% is not, D kept no predictions."""
+    """On 1,000 examples, 3 seeds: C and B at 90% (C drawn best), A at 75%: B shows no detectable difference from C,
+    A does; D kept no predictions and E has one seed: neither is tested."""
     rng = np.random.default_rng(3)
     gold = rng.integers(0, 2, 1000)
     entries = {}
-    for model, accuracy, keep in (("a", 0.75, True), ("b", 0.895, True), ("c", 0.90, True), ("d", 0.5, False)):
+    for model, accuracy, keep, seeds in (("a", 0.75, True, 3), ("b", 0.90, True, 3), ("c", 0.90, True, 3),
+                                         ("d", 0.5, False, 3), ("e", 0.6, True, 1)):
         (tmp_path / model).mkdir()
-        path = _write(tmp_path / model, f"fixture/model-{model}", "glue/z", [_draw(rng, gold, accuracy)], gold,
-                      keep_predictions=keep)
+        path = _write(tmp_path / model, f"fixture/model-{model}", "glue/z", [_draw(rng, gold, accuracy) for _ in range(seeds)],
+                      gold, keep_predictions=keep)
         entries[f"fixture/model-{model}"] = (path, records.read_result(path))
     ties = compare.tied_with_best(entries, "accuracy", resamples=2000)
     assert ties.best == "fixture/model-c"
-    assert ties.tied == ["fixture/model-b"] and ties.untested == ["fixture/model-d"]
+    assert ties.tied == ["fixture/model-b"] and ties.untested == ["fixture/model-d", "fixture/model-e"]
+    best_with_one_seed = {m: entries[m] for m in ("fixture/model-d", "fixture/model-e")}  # E at 60% beats D at 50%
+    assert compare.tied_with_best(best_with_one_seed, "accuracy", resamples=200) is None
 
 
 def test_a_model_scored_on_other_rows_of_the_same_size_is_not_tied_with_the_best(tmp_path):
@@ -240,7 +244,8 @@ def test_markdown_report_keeps_hostile_ids_as_text(tmp_path):
     assert "<script>" not in report and "](javascript:" not in report and "[click]" not in report
     rows = table.strip().splitlines()
     assert len(rows) == 3  # header, rule, glue/z (one task: no average row)
-    assert {row.count("|") - row.count("\\|") for row in rows} == {9}  # 8 cells in every row, none split
+    assert {row.count("|") - row.count("\\|") for row in rows} == {11}  # 10 cells in every row, none split
+    assert "no verdict" in rows[2]  # one seed each
 
 
 def test_an_unreadable_predictions_file_costs_only_its_own_statistics(two_models):
@@ -293,3 +298,110 @@ def test_rows_that_cannot_be_compared_say_why_in_both_tables(two_models):
     markdown = compare.markdown(result).splitlines()
     metric = esc("-")  # escaped as every cell from a record is
     assert f"| glue/w | {metric} | - | - | - | - | - | no record for fixture/model-b |" in markdown
+
+
+def _equal_models(folder, tasks, seeds=(3, 3), n=400, accuracy=0.8, rng=None):
+    """fixture/model-a and fixture/model-b drawn at the same accuracy on each task (synthetic)."""
+    rng = rng if rng is not None else np.random.default_rng(7)
+    folder.mkdir(exist_ok=True)
+    for task_id in tasks:
+        gold = rng.integers(0, 2, n)
+        for model, count in zip(("model-a", "model-b"), seeds):
+            (folder / model).mkdir(exist_ok=True)
+            _write(folder / model, f"fixture/{model}", task_id, [_draw(rng, gold, accuracy) for _ in range(count)], gold)
+    return folder
+
+
+def test_one_seed_gives_no_verdict_and_says_how_many_seeds_a_verdict_needs(tmp_path):
+    _equal_models(tmp_path, ["glue/z", "glue/w"], seeds=(1, 3))
+    result = CliRunner().invoke(app, ["compare", "fixture/model-a", "fixture/model-b", "--results", str(tmp_path),
+                                      "--resamples", "300", "--output", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    cells = re.sub(r"[^\w.-]+", " ", result.output)  # the console wraps a cell over lines: compare the words
+    assert cells.count("no verdict fixture model-a has 1 seed") == 2 and "variance is unknown" in cells
+    assert not any(word in result.output for word in ("A better", "B better", "│ no detectable"))
+    written = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
+    assert [t["difference"] for t in written["tasks"]] == [None, None] and written["averages"] == []
+    assert [(t["seeds_a"], t["seeds_b"]) for t in written["tasks"]] == [(1, 3), (1, 3)]
+    report = (tmp_path / "cmp" / "compare.md").read_text(encoding="utf-8")
+    assert report.count("| 1/3 |") == 2 and report.count("no verdict: fixture/model-a has 1 seed") == 2
+
+
+def test_different_seed_counts_are_compared_and_stated(tmp_path):
+    _equal_models(tmp_path, ["glue/z"], seeds=(2, 5))
+    a, b = compare.find_side(str(tmp_path / "model-a"), tmp_path), compare.find_side(str(tmp_path / "model-b"), tmp_path)
+    (row,) = compare.compare(a, b, ["glue/z"], resamples=500).tasks
+    assert (row.seeds_a, row.seeds_b) == (2, 5) and row.difference is not None and row.problem is None
+    assert "2/5" in compare.markdown(compare.compare(a, b, ["glue/z"], resamples=200))
+
+
+def test_eight_tasks_of_two_equal_models_report_holm_adjusted_p_values(tmp_path):
+    tasks = [f"{suite}/t{i}" for suite in ("klue", "glue") for i in range(4)]
+    _equal_models(tmp_path, tasks)
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(app, ["compare", "fixture/model-a", "fixture/model-b", "--results", str(tmp_path),
+                                      "--resamples", "500", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "p (Holm)" in text and "Holm's p over the 10 tests of this table" in text
+    written = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    assert written["family"] == 10 and "Holm" in written["method"]
+    tests = [t["difference"] for t in written["tasks"]] + [a["difference"] for a in written["averages"]]
+    assert len(tests) == 10
+    raw = [t["p_value"] for t in tests]
+    assert [t["p_adjusted"] for t in tests] == pytest.approx(list(holm_by_hand(raw)))
+    assert all(t["p_adjusted"] >= t["p_value"] for t in tests)
+    for t in tests:
+        assert (t["verdict"] == "no detectable difference") == (t["p_adjusted"] >= 0.05)
+
+
+def holm_by_hand(p):
+    """Holm written out as the textbook does, for the test above: the k-th smallest of m times (m - k + 1), running max."""
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    out, running = [0.0] * len(p), 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (len(p) - k) * p[i]))
+        out[i] = running
+    return out
+
+
+def test_a_margin_tests_equivalence(tmp_path, two_models):
+    tmp_path = _equal_models(tmp_path / "equal", ["glue/z"], n=3000, accuracy=0.9)
+    result = CliRunner().invoke(app, ["compare", "fixture/model-a", "fixture/model-b", "--results", str(tmp_path),
+                                      "--resamples", "1000", "--margin", "5", "--output", str(tmp_path / "cmp")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "within ±5" in text and "equivalent (p" in text
+    (row,) = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))["tasks"]
+    assert row["difference"]["equivalence"]["equivalent"] and row["difference"]["equivalence"]["margin"] == 5.0
+    a, b = compare.find_side("fixture/model-a", two_models), compare.find_side("fixture/model-b", two_models)
+    far = {r.task_id: r for r in compare.compare(a, b, ["klue/x", "klue/y"], resamples=500, margin=1.0).tasks}
+    assert not far["klue/x"].difference.equivalence.equivalent  # 25 points apart
+    refused = CliRunner().invoke(app, ["compare", "fixture/model-a", "fixture/model-b", "--results", str(tmp_path),
+                                       "--margin", "0"])
+    assert refused.exit_code == 2 and "--margin 0.0: give a positive number" in " ".join(refused.output.split())
+
+
+def test_nan_predictions_are_refused_naming_the_file(tmp_path):
+    gold = np.linspace(0.0, 5.0, 50)
+    for model in ("model-a", "model-b"):
+        folder = tmp_path / model
+        folder.mkdir()
+        values = [gold + 0.1, gold - 0.1]
+        if model == "model-b":
+            values[1] = np.where(np.arange(50) == 7, np.nan, values[1])
+        path = folder / "glue__s.json"
+        kept = predictions.TaskPredictions("glue/s", "value", FINGERPRINT, [42, 43], gold, values)
+        digest = predictions.save(predictions.file_for(path), kept)
+        seeds = [records.SeedResult(seed=42 + i, scores={"pearson": 99.0}, epoch=1, train_s=1.0) for i in range(2)]
+        record = records.ResultRecord.from_seeds(
+            seeds, model=records.ModelIdentity(id=f"fixture/{model}", revision="synthetic", source="local"),
+            task=records.TaskIdentity(id="glue/s", spec_sha256="s" * 8, primary_metric="pearson"),
+            hyperparameters={}, data=records.DataProvenance(source="local", train_examples=1, validation_examples=50),
+            env={}, started_at="2026-11-28T10:00:00Z", wall_s=1.0, synthetic=True,
+            predictions=records.PredictionsRef(path=predictions.file_for(path).name, sha256=digest))
+        records.write(path, record)
+    a, b = compare.find_side(str(tmp_path / "model-a"), tmp_path), compare.find_side(str(tmp_path / "model-b"), tmp_path)
+    (row,) = compare.compare(a, b, ["glue/s"], resamples=200).tasks
+    assert row.difference is None and "glue__s.predictions.npz" in row.problem
+    assert "seed 2 of 2: 1 of 50 values are NaN or infinite (the first at example 7)" in row.problem

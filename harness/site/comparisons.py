@@ -68,12 +68,9 @@ def flipped(result: compare.Comparison) -> compare.Comparison:
     """A - B from a comparison of B - A: the same draws read the other way, so the two pages agree but for the sign."""
 
     def turn(d: Optional[bootstrap.Difference]) -> Optional[bootstrap.Difference]:
-        if d is None:
-            return None
-        verdict = {"A better": "B better", "B better": "A better"}.get(d.verdict, d.verdict)
-        return bootstrap.Difference(-d.difference, -d.high, -d.low, d.p_value, verdict, d.confidence)
+        return None if d is None else bootstrap.flip(d)
 
-    rows = [replace(r, score_a=r.score_b, score_b=r.score_a, difference=turn(r.difference),
-                    draws=None if r.draws is None else -r.draws) for r in result.tasks]
+    rows = [replace(r, score_a=r.score_b, score_b=r.score_a, seeds_a=r.seeds_b, seeds_b=r.seeds_a,
+                    difference=turn(r.difference), draws=None if r.draws is None else -r.draws) for r in result.tasks]
     averages = [replace(a, difference=turn(a.difference)) for a in result.averages]
-    return compare.Comparison(result.model_b, result.model_a, rows, averages, result.resamples)
+    return compare.Comparison(result.model_b, result.model_a, rows, averages, result.resamples, result.margin)

@@ -75,12 +75,16 @@ def fmt_reported(value: float) -> str:
 
 TIE_MARKS = {  # mark -> (css class, what the hover says); measured scores only: reported numbers have no predictions
     "best": ("kb-best", "the best score on this task"),
-    "tied": ("kb-tied", "statistically tied with the best: the paired bootstrap finds no difference at 95%"),
+    "tied": ("kb-tied", "no detectable difference from the best (not a finding of equality): paired bootstrap with "
+                        "each model's seed variance, Holm's p over every pair of models on this task not below 0.05"),
 }
 
 
 def interval_text(interval: Any) -> str:
-    return f"95% {fmt(interval.low)}–{fmt(interval.high)}" if interval is not None else ""
+    if interval is None:
+        return ""
+    alone = " (examples only: one seed)" if getattr(interval, "examples_only", False) else ""
+    return f"95% {fmt(interval.low)}–{fmt(interval.high)}{alone}"
 
 
 def score(mean: float | None, std: float | None = None, n_seeds: int = 1, *, missing_title: str = "",
@@ -214,29 +218,34 @@ def leaderboard_table(
 
 
 VERDICTS = {  # bench compare's verdict on B - A, with B the model of the page and A the reference
-    "B better": ("better", "kb-better", "the paired bootstrap's 95% interval lies above 0"),
-    "A better": ("worse", "kb-worse", "the paired bootstrap's 95% interval lies below 0"),
-    "no detectable difference": ("no detectable difference", "kb-same", "the paired bootstrap's 95% interval covers 0"),
+    "B better": ("better", "kb-better", "Holm's p below 0.05, this model ahead"),
+    "A better": ("worse", "kb-worse", "Holm's p below 0.05, the reference ahead"),
+    "no detectable difference": ("no detectable difference", "kb-same",
+                                 "Holm's p not below 0.05: no difference found, which is not a finding of equality"),
 }
 
 
 def difference_cells(difference: Any) -> list[Cell]:
-    """This model - the reference, its 95% interval, the p-value and the verdict (a bootstrap.Difference)."""
+    """This model - the reference, its 95% interval, the raw and Holm p-values and the verdict (a bootstrap.Difference)."""
     said, css, why = VERDICTS[difference.verdict]
     return [Cell(f"{difference.difference:+.2f}", sort=repr(float(difference.difference))),
             Cell(f"{difference.low:+.2f} to {difference.high:+.2f}", sort=repr(float(difference.low)),
-                 title="95% percentile interval of the paired bootstrap (validation examples and seeds resampled)"),
+                 title="95% interval of the paired bootstrap (validation examples resampled, each model's seed variance "
+                       "estimated from its seeds), within the metric's range"),
             Cell(p_text(difference.p_value), sort=repr(float(difference.p_value)), title="two-sided bootstrap p-value"),
+            Cell(p_text(difference.p_adjusted), sort=repr(float(difference.p_adjusted)),
+                 title="Holm-adjusted over this table's tasks and averages: the verdict's p"),
             Cell(said, sort=said, css=css, title=why)]
 
 
 def p_text(p_value: float) -> str:
-    # 10,000 resamples cannot show a p-value below 1/10,001: print the bound, not a row of zeros
-    return "< 0.001" if p_value < 0.001 else f"{p_value:.3f}"
+    # 10,000 resamples cannot show a p-value below 1/10,001: print the bound, not a row of zeros.
+    # Rounded down, so a p that gives a verdict (below 0.05) never prints as 0.050.
+    return "< 0.001" if p_value < 0.001 else f"{math.floor(p_value * 1000) / 1000:.3f}"
 
 
 def not_compared(why: str) -> list[Cell]:
-    return [missing(why), missing(why), missing(why),
+    return [missing(why), missing(why), missing(why), missing(why),
             Cell("not compared", sort="~", tier=MISSING, css="kb-missing kb-not-compared", sub=why, title=why)]
 
 
@@ -249,7 +258,7 @@ def comparison_table(table_id: str, result: Any, tasks: pd.DataFrame, root: str)
     table = Table(table_id, [
         Column("Task", kind="text"), Column("This model"), Column("Reference"),
         Column("Difference", sub="this − reference"), Column("95% interval", kind="number"), Column("p"),
-        Column("Verdict", kind="text")])
+        Column("p, Holm"), Column("Verdict", kind="text")])
     names = tasks["name"]
     for row in result.tasks:
         known = row.task_id in tasks.index

@@ -63,7 +63,7 @@ def built_site(tmp_path_factory) -> BuiltSite:
 @pytest.fixture(scope="session")
 def compared_site(tmp_path_factory) -> Path:
     """index.html of a site from synthetic records with predictions at known accuracies (site_predictions.py):
-    model-a far below the reference model-c, model-b tied with it, model-d scored SST-2 on other examples,
+    model-a far below the reference model-c, model-b no detectably different from it, model-d scored SST-2 on other examples,
     a paper's numbers beside them."""
     from site_predictions import predictions_world
 
