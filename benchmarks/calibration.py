@@ -195,7 +195,7 @@ def run(quick: bool = False, comparisons: Optional[int] = None, resamples: Optio
     """Every setting of the plan; ``quick``: three pairwise settings, one family and one board, at reduced counts."""
     comparisons = comparisons or (150 if quick else 400)
     resamples = resamples or (400 if quick else 1000)
-    small = max(20, comparisons // (5 if quick else 1))  # families and boards cost 8 and 10 bootstraps each
+    small = max(20, comparisons // (3 if quick else 1))  # families and boards cost 8 and 10 bootstraps each
     started, cpu = time.perf_counter(), time.process_time()
     todo = plan(quick)
     out: dict = {"comparisons": comparisons, "resamples": resamples, "pairwise": [], "family": [], "board": []}

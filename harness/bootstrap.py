@@ -10,8 +10,8 @@ Spearman is the exception (ranks are not sums); it ranks each resample from its 
 A score is a mean over seeds, so its interval has two levels. The validation examples
 (sentences for NER) are resampled, the same draws for every seed, as all seeds score the same
 split; each model's seed effect is then added with its variance treated as estimated from
-seeds - 1 degrees of freedom (Student's t with Welch-Satterthwaite degrees of freedom,
-``with_seed_level``), not as known: with 3 seeds a variance rests on 2 degrees of freedom.
+seeds - 1 degrees of freedom, not as known (``with_seed_level``): with 3 seeds a variance
+rests on 2 degrees of freedom.
 A comparison of two models uses the same example draws for both (paired, Koehn 2004); their
 seeds count separately, since seed 42 of one model has nothing to do with seed 42 of another.
 A model with one seed has no seed variance: its interval covers the examples alone, and no
@@ -524,25 +524,25 @@ def average(parts: Sequence[Draws]) -> Draws:
 def with_seed_level(draws: Draws, rng: np.random.Generator) -> np.ndarray:
     """The quantity's bootstrap draws with the seed level added, each seed variance treated as estimated.
 
-    The seed effects add sum(weight^2 * effect / seeds) to the quantity's variance. Each
-    model's seed spread is a sample variance on seeds - 1 degrees of freedom (2 with 3 seeds),
-    so the total variance (examples part plus seed part) gets Welch-Satterthwaite degrees of
-    freedom, the examples part, estimated from hundreds of examples, counting as known; a
-    spread clipped to no seed effect adds nothing. Each draw's deviation from the point is
-    then scaled by sqrt(df / chi2_df), one chi-square draw per resample: where the seeds
-    dominate, the draws spread as Welch's t; where the examples do, as the paired bootstrap.
-    Seeds counted as known (a normal seed level) give 10-13% false positives at 3 seeds (docs/statistics.md).
+    A model's mean over S seeds varies, beyond the examples, by variance / S, where variance is
+    that of one seed's score, estimated by the seeds' sample variance on S - 1 degrees of
+    freedom (2 with 3 seeds). Each resample draws the quantity's total seed variance
+    V = sum(weight^2 * variance / S) from its sampling distribution given the observed one,
+    V * df / chi2_df (a scaled inverse chi-square: Student's t for one model; Welch-Satterthwaite
+    degrees of freedom where several models' seeds enter), takes off the per-example part
+    that resampling the examples already holds, clipped at 0, and adds a normal seed effect of
+    that variance. Where the seeds agree by chance the draw still allows a seed effect; taking
+    the estimate as known gave 10-13% false positives at 3 seeds (docs/statistics.md).
     A model with one seed adds nothing: its seed variance is unknown (``Draws.seeds_known``).
     """
     known = [s for s in draws.spreads if s.known]
-    seed = sum(s.weight ** 2 * s.effect / s.seeds for s in known)
-    uncertain = sum((s.weight ** 2 * s.variance / s.seeds) ** 2 / (s.seeds - 1) for s in known if s.effect > 0)
-    if uncertain == 0:
+    total = sum(s.weight ** 2 * s.variance / s.seeds for s in known)
+    if total == 0:
         return draws.examples.copy()
-    deviations = draws.examples - draws.point
-    df = (deviations.var() + seed) ** 2 / uncertain
-    scale = np.sqrt(df / rng.chisquare(df, size=len(deviations)))
-    return draws.point + scale * (deviations + np.sqrt(seed) * rng.standard_normal(len(deviations)))
+    held = sum(s.weight ** 2 * s.per_example / s.seeds for s in known)
+    df = total ** 2 / sum((s.weight ** 2 * s.variance / s.seeds) ** 2 / (s.seeds - 1) for s in known)
+    drawn = total * df / rng.chisquare(df, size=len(draws.examples))
+    return draws.examples + np.sqrt(np.maximum(drawn - held, 0.0)) * rng.standard_normal(len(draws.examples))
 
 
 def model_draws(models: Sequence[SeedPredictions], metric: str, n_resamples: int,

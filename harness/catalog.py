@@ -90,3 +90,35 @@ def metrics_table() -> Table:
     for m in METRICS.values():
         table.add_row(*_cells(m.name, ", ".join(m.heads), m.description, m.reference))
     return table
+
+
+STATISTICS = [  # what `bench run`'s intervals, `bench compare` and the site's marks compute, and the work each follows
+    ("score", "the mean over seeds of the metric on the whole validation split"),
+    ("interval", "95%: the validation examples resampled (10,000 times; sentences for NER), the same draws for every "
+                 "seed, plus each model's seed effect, whose variance is estimated from its seeds: each resample draws "
+                 "it from its sampling distribution (scaled inverse chi-square on seeds - 1 degrees of freedom, which "
+                 "makes one model's seed level Student's t; Welch-Satterthwaite degrees of freedom for several models: "
+                 "Welch 1947, Satterthwaite 1946). With 3 seeds a seed variance rests on 2 degrees of freedom; seeds "
+                 "are a source of variance to estimate, not to assume away (Bouthillier et al. 2021, Accounting for "
+                 "Variance in Machine Learning Benchmarks). Clipped to the metric's range (correlations -100 to 100, "
+                 "the rest 0 to 100)"),
+    ("one seed", "its seed variance is unknown: an interval covers the examples only and says so; `bench compare` gives "
+                 "no verdict; a verdict needs 2 seeds of each model, 3 or more for a useful interval"),
+    ("B - A", "paired: both models scored on the same resamples of the examples (Koehn 2004, Statistical Significance "
+              "Tests for Machine Translation Evaluation); a bootstrap rather than a t-test, since F1 and correlations "
+              "have no simple distribution (Dror et al. 2018, The Hitchhiker's Guide to Testing Statistical "
+              "Significance in NLP)"),
+    ("p and interval", "one rule: the two-sided bootstrap p-value, and as interval every difference that test does "
+                       "not reject at 5%; p printed rounded down"),
+    ("verdict", "better / worse when Holm's adjusted p (Holm 1979), over every task and suite average of the "
+                "comparison, is below 0.05; otherwise 'no detectable difference', which is not a finding of equality"),
+    ("--margin X", "two one-sided tests (Schuirmann 1987): 'equivalent within X' when both reject at 5% after Holm"),
+    ("site marks", "bold: the best score of a task; ≈: no detectable difference from it, by the same rule with Holm "
+                   "over every pair of models on the task (the best is picked by the same data)"),
+    ("calibration", "measured by simulation, `python benchmarks/calibration.py`; figures in docs/statistics.md"),
+]
+
+
+def statistics_table() -> Table:
+    """How intervals and verdicts are computed, with the sources: the second half of `bench metrics`."""
+    return _fields("intervals and verdicts (harness/bootstrap.py, docs/statistics.md)", STATISTICS)

@@ -175,6 +175,7 @@ def list_metrics() -> None:
     from harness import catalog
 
     console.print(catalog.metrics_table())
+    console.print(catalog.statistics_table())
 
 
 @app.command("models")

@@ -22,7 +22,7 @@ from harness import bootstrap, predictions, records, store
 
 
 METHOD = ("paired bootstrap of the validation examples (Koehn 2004); each model's seed variance estimated from "
-          "its seeds, with Welch-Satterthwaite degrees of freedom (Bouthillier et al. 2021 on seed variance); "
+          "its seeds and drawn from its sampling distribution (Bouthillier et al. 2021 on seed variance); "
           "Holm's correction over the comparison's tests; see docs/statistics.md")
 
 # how a record's predictions are read: (record file, its ``predictions`` field) -> the predictions or None
@@ -405,7 +405,7 @@ def caption(result: Comparison) -> str:
     margin = (f"; equivalent within ±{result.margin:g}: both one-sided tests (TOST) reject at 5% after Holm over the "
               f"same tests" if result.margin is not None else "")
     return (f"B - A, paired bootstrap ({result.resamples} resamples), each model's seed variance estimated from its "
-            f"seeds (Welch-Satterthwaite degrees of freedom); 95% intervals per row, within the metric's range; "
+            f"seeds, not taken as known; 95% intervals per row, within the metric's range; "
             f"verdicts at 5% from Holm's p over the {result.family} tests of this table (tasks and averages); "
             f"'no detectable difference' is not a finding of equality{margin}")
 

@@ -189,7 +189,9 @@ def test_two_draws_of_the_same_predictor_cover_zero_95_percent_of_the_time():
         b = bootstrap.SeedPredictions(gold, _seeds(rng, gold, difficulty, 3, seed_sd=0.01))
         d = bootstrap.paired_difference(a, b, "accuracy", n_resamples=1000, seed=replication)
         covered += d.low <= 0 <= d.high
-    assert 0.90 <= covered / 400 <= 0.98
+    # at least 95% less simulation error; more where, as here, the seeds barely differ: 3 seeds cannot tell that
+    # apart from a seed effect as large as the examples' noise, and allow for one (measured: 396 of 400)
+    assert 0.93 <= covered / 400
 
 
 def _detections(rng, n, seeds, accuracy_a, accuracy_b, replications=400):
@@ -220,16 +222,16 @@ def test_a_better_predictor_is_detected_at_the_expected_rate():
 
 
 def test_three_seeds_pay_a_bounded_price_for_guarding_against_seed_effects():
-    """Three seeds without any seed effect: more power than one seed, less than a test told there is no seed effect.
+    """Three seeds without any seed effect: about one seed's power, less than a test told there is no seed effect.
 
-    With 3 seeds the seed effect's variance is estimated from 2 degrees of freedom: whenever
-    the seeds happen to spread more than their per-example noise, Student's t with few
-    degrees of freedom widens the interval (measured: 0.435 detected, where a test that knew
-    there is no seed effect finds 0.72 and one seed 0.31). The price of not knowing.
+    With 3 seeds the seed variance rests on 2 degrees of freedom, which cannot tell "no seed
+    effect" from one as large as the examples' noise; the test allows for it (measured: 0.33
+    detected, where a test that knew there is no seed effect finds 0.72 and the examples-only
+    test of one seed 0.31, which ignores seeds altogether). The price of not knowing.
     """
     verdicts = _detections(np.random.default_rng(6), 300, 3, 0.75, 0.80)
     detected = verdicts.count("B better") / 400
-    assert _power(300, seeds=1) + 0.1 < detected < _power(300, seeds=3) + 0.07
+    assert _power(300, seeds=1) - 0.05 < detected < _power(300, seeds=3) + 0.07
     assert verdicts.count("A better") <= 2
 
 
@@ -245,14 +247,20 @@ def test_seeds_that_disagree_widen_the_interval():
 
 
 def test_per_example_seed_noise_is_not_counted_twice():
-    """Seeds that differ only by independent per-example flips get the interval of the examples alone, not wider."""
+    """Seeds that differ only by independent per-example flips: their spread is the per-example noise, read off the
+    example resamples, and ten of them give about the interval of the examples alone (resampling seeds and examples
+    both would count that noise twice)."""
     rng = np.random.default_rng(4)
     gold = rng.integers(0, 2, 2000)
-    model = bootstrap.SeedPredictions(gold, _seeds(rng, gold, 0.8, 3))
+    model = bootstrap.SeedPredictions(gold, _seeds(rng, gold, 0.8, 10))
     per_seed = bootstrap.per_seed_draws([model], "accuracy", 4000, np.random.default_rng(0))[0]
-    examples_only = per_seed.mean(axis=1).std()
-    both = bootstrap.bootstrap_draws([model], "accuracy", 4000, np.random.default_rng(0))[0].std()
-    assert both == pytest.approx(examples_only, rel=0.15)
+    spread = bootstrap.seed_spread(per_seed, model.seed_scores("accuracy"))
+    assert spread.per_example == pytest.approx(100 ** 2 * 0.8 * 0.2 / 2000, rel=0.1)  # one seed's binomial noise
+    assert spread.variance == pytest.approx(spread.per_example, rel=0.6)  # 9 degrees of freedom: +-47% at 1 sd
+    examples_only = np.subtract(*np.percentile(per_seed.mean(axis=1), [97.5, 2.5]))
+    both = np.subtract(*np.percentile(bootstrap.bootstrap_draws([model], "accuracy", 4000, np.random.default_rng(0))[0],
+                                      [97.5, 2.5]))
+    assert examples_only <= both <= 1.3 * examples_only
 
 
 def test_pairing_needs_the_same_examples():
@@ -518,40 +526,46 @@ class _FixedDraws:
         return self.normal
 
 
-def test_the_seed_level_is_students_t_with_welch_satterthwaite_degrees_of_freedom():
-    # one model, 3 seeds: seed scores' variance 12, of which 3 is per-example noise -> seed effect 9, /3 seeds = 3.
-    # examples: deviations -1, +1 from the point 10 (variance 1). Satterthwaite: (1 + 3)^2 / ((12/3)^2 / 2) = 2 df.
+def test_the_seed_variance_is_drawn_from_its_sampling_distribution():
+    # one model, 3 seeds: one seed's score varies by 12, of which 3 is per-example noise. Its mean's seed variance,
+    # 12 / 3 = 4 on 2 degrees of freedom, is drawn as 4 * 2 / chi2_2, less the per-example part 3 / 3 = 1
     draws = bootstrap.Draws(10.0, np.array([9.0, 11.0]), (bootstrap.SeedSpread(3, 12.0, 3.0),), (0.0, 100.0))
     rng = _FixedDraws([2.0, 0.5], [1.0, -1.0])
     out = bootstrap.with_seed_level(draws, rng)
     assert rng.asked == [("chisquare", pytest.approx(2.0), 2), ("normal", 2)]
-    # each deviation plus sqrt(3) * normal, scaled by sqrt(df / chi2): 1 and 2
-    assert out == pytest.approx([10 + 1 * (-1 + np.sqrt(3)), 10 + 2 * (1 - np.sqrt(3))])
-    # B - A with A as above and B of 5 seeds (variance 20, per-example 4): seed part 9/3 + 16/5 = 6.2, and
-    # uncertainty (12/3)^2 / 2 + (20/5)^2 / 4 = 12; examples: B - A deviates by +2, -2 (variance 4) -> (4 + 6.2)^2 / 12 df
+    assert out == pytest.approx([9 + np.sqrt(4 * 2 / 2 - 1), 11 - np.sqrt(4 * 2 / 0.5 - 1)])
+    # with no per-example part this is Student's t on seeds - 1 degrees of freedom, scaled by sqrt(0.75 / 3)
+    pure = bootstrap.Draws(10.0, np.full(200_000, 10.0), (bootstrap.SeedSpread(3, 0.75, 0.0),), (0.0, 100.0))
+    wide = bootstrap.with_seed_level(pure, np.random.default_rng(0))
+    assert np.percentile(wide, [2.5, 97.5]) == pytest.approx(10 + 0.5 * stats.t.ppf([0.025, 0.975], 2), abs=0.03)
+    # B - A with B of 5 seeds (variance 20, per-example 4): seed variance 12/3 + 20/5 = 8, per-example 1 + 0.8,
+    # on Welch-Satterthwaite 8^2 / ((12/3)^2 / 2 + (20/5)^2 / 4) = 16/3 degrees of freedom
     b = bootstrap.Draws(30.0, np.array([31.0, 29.0]), (bootstrap.SeedSpread(5, 20.0, 4.0),), (0.0, 100.0))
     difference = b - draws
     assert difference.point == 20.0 and difference.bounds == (-100.0, 100.0)
-    assert [s.weight for s in difference.spreads] == [1.0, -1.0]
-    rng = _FixedDraws([1.0, 1.0], [0.0, 0.0])
-    df = 10.2 ** 2 / 12
-    assert bootstrap.with_seed_level(difference, rng).tolist() == pytest.approx([20.0 + 2 * np.sqrt(df), 20.0 - 2 * np.sqrt(df)])
-    assert rng.asked[0][1] == pytest.approx(df)
-    # the mean of the two: weights 1/2, so the seed part a quarter and its uncertainty a sixteenth as large
+    assert [s.weight for s in difference.spreads] == [1.0, -1.0] and difference.examples.tolist() == [22.0, 18.0]
+    rng = _FixedDraws([16 / 3, 16 / 3], [1.0, 1.0])
+    assert bootstrap.with_seed_level(difference, rng).tolist() == pytest.approx([22 + np.sqrt(6.2), 18 + np.sqrt(6.2)])
+    assert rng.asked[0][1] == pytest.approx(16 / 3)
+    # the mean of the two: weights 1/2, the variances a quarter as large, the same degrees of freedom
     mean = bootstrap.average([draws, b])
     assert mean.point == 20.0 and [s.weight for s in mean.spreads] == [0.5, 0.5] and mean.bounds == (0.0, 100.0)
-    rng = _FixedDraws([1.0, 1.0], [0.0, 0.0])
-    bootstrap.with_seed_level(mean, rng)
-    assert rng.asked[0][1] == pytest.approx((6.2 / 4) ** 2 / (12 / 16))  # the examples cancel here: 20, 20
+    rng = _FixedDraws([16 / 3, 16 / 3], [1.0, 1.0])
+    assert bootstrap.with_seed_level(mean, rng).tolist() == pytest.approx([20 + np.sqrt(6.2 / 4)] * 2)
 
 
-def test_one_seed_or_no_seed_effect_leaves_the_examples_as_they_are():
-    for spread in (bootstrap.SeedSpread(1, 0.0, 0.0), bootstrap.SeedSpread(3, 2.0, 3.0)):  # unknown; clipped to 0
+def test_one_seed_or_identical_seeds_leave_the_examples_as_they_are():
+    for spread in (bootstrap.SeedSpread(1, 0.0, 0.0), bootstrap.SeedSpread(3, 0.0, 0.0)):  # unknown; seeds identical
         draws = bootstrap.Draws(10.0, np.array([9.0, 11.0]), (spread,), (0.0, 100.0))
         rng = _FixedDraws([], [])
         assert bootstrap.with_seed_level(draws, rng).tolist() == [9.0, 11.0] and rng.asked == []
         assert draws.seeds_known == (spread.seeds > 1)
+    # seeds that spread less than their per-example noise: no seed effect estimated, yet one drawn where chi2 is small
+    quiet = bootstrap.Draws(10.0, np.array([9.0, 11.0]), (bootstrap.SeedSpread(3, 2.0, 3.0),), (0.0, 100.0))
+    out = bootstrap.with_seed_level(quiet, _FixedDraws([4.0, 0.5], [1.0, 1.0]))  # (2/3) * 2 / 4 < 1; (2/3) * 2 / 0.5 > 1
+    assert out.tolist() == pytest.approx([9.0, 11 + np.sqrt(8 / 3 - 1)])
     assert bootstrap.SeedSpread(1, 5.0, 0.0).effect == 0.0 and bootstrap.SeedSpread(2, 5.0, 1.0).effect == 4.0
+    assert bootstrap.SeedSpread(3, 2.0, 3.0).effect == 0.0
 
 
 def test_a_model_with_one_seed_gets_an_interval_of_the_examples_only_and_no_verdict():

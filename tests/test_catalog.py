@@ -77,6 +77,10 @@ def test_metrics_lists_every_registered_metric_with_its_definition():
     for name, metric in METRICS.items():
         assert name in result.stdout
     assert "seqeval" in result.stdout and "KLUE-baseline" in result.stdout
+    said = " ".join(result.stdout.split())
+    for source in ("Koehn 2004", "Bouthillier et al. 2021", "Dror et al. 2018", "Holm 1979", "Schuirmann 1987",
+                   "Welch-Satterthwaite", "docs/statistics.md", "no detectable difference"):
+        assert source in said, source
 
 
 @pytest.mark.parametrize("selection", [["--tasks", ""], ["--tasks", ","], ["--suite", "nosuch"]])
