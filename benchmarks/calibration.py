@@ -237,6 +237,37 @@ def report(out: dict) -> str:
     return "\n".join(lines)
 
 
+def _cell(r: dict) -> str:
+    return f"{100 * r['rate']:.1f}% ({100 * r['low']:.1f}-{100 * r['high']:.1f})"
+
+
+def markdown(out: dict) -> str:
+    """The figures as markdown tables, as docs/statistics.md shows them (rates with 95% Clopper-Pearson intervals)."""
+    lines = ["| seeds | examples | seed/example noise | verdict (equal models) | interval covers the difference | "
+             "score interval covers | median width |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in (r for r in out["pairwise"] if not r["apart"]):
+        lines.append(f"| {r['seeds']} | {r['examples']} | {r['ratio']:g} | {_cell(r['verdict'])} | {_cell(r['coverage'])} | "
+                     f"{_cell(r['score_coverage'])} | {r['median_width']:.1f} |")
+    lines += ["", "| seeds | examples | seed/example noise | B better (B truly 1 point ahead) | A better | "
+              "interval covers the difference | median width |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in (r for r in out["pairwise"] if r["apart"]):
+        lines.append(f"| {r['seeds']} | {r['examples']} | {r['ratio']:g} | {_cell(r['b_better'])} | {_cell(r['a_better'])} | "
+                     f"{_cell(r['coverage'])} | {r['median_width']:.1f} |")
+    lines += ["", "| two equal models | comparisons | a verdict anywhere, unadjusted p < 0.05 | a verdict anywhere, Holm |",
+              "|---|---:|---:|---:|"]
+    for f in out["family"]:
+        lines.append(f"| {f['tasks']} tasks + {f['averages']} averages, {f['seeds']} seeds, seed/example noise "
+                     f"{f['ratio']:g} | {f['any_verdict_holm']['of']} | {_cell(f['any_verdict_unadjusted'])} | "
+                     f"{_cell(f['any_verdict_holm'])} |")
+    lines += ["", "| equal models on one task | boards | one marked as differing from the best: Holm over every pair "
+              "(the site) | Holm over the pairs with the best |", "|---|---:|---:|---:|"]
+    for b in out["board"]:
+        lines.append(f"| {b['models']} models, {b['seeds']} seeds, {b['examples']} examples, seed/example noise "
+                     f"{b['ratio']:g} | {b['any_marked_holm_all_pairs']['of']} | {_cell(b['any_marked_holm_all_pairs'])} | "
+                     f"{_cell(b['any_marked_holm_pairs_with_best'])} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the reduced version the tests run")
@@ -244,13 +275,20 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, help="bootstrap resamples a comparison (default 1000; quick 400)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--markdown", type=Path, help="also write the tables of docs/statistics.md here")
+    parser.add_argument("--from-json", type=Path, help="no simulation: the tables of an earlier --json")
     args = parser.parse_args()
+    if args.from_json:
+        print(markdown(json.loads(args.from_json.read_text(encoding="utf-8"))), end="")
+        return
     out = run(args.quick, args.comparisons, args.resamples, args.seed, progress=lambda s: print(s, flush=True))
     print(report(out))
     out.update(machine=platform.platform(), cpus=os.cpu_count(), python=platform.python_version(),
                load_average=[round(x, 2) for x in os.getloadavg()])
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    if args.markdown:
+        args.markdown.write_text(markdown(out), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -754,8 +754,8 @@ def differ_from_best(models: Sequence[SeedPredictions], metric: str, best: int, 
     """For each model, whether it differs from ``models[best]``: Holm over every pair of the models.
 
     The best is picked by the same data, so its distance to the worst is the largest of all
-    pairs, not a single test: with ten equal models, testing only the pairs with the best marks
-    one as different on about 1 board in 7 even after Holm; over every pair, under 1 in 20.
+    pairs: Holm's guarantee covers the family of every pair, not the pairs with the best
+    alone, which the data chose (docs/statistics.md measures both on boards of equal models).
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     draws = model_draws(models, metric, n_resamples, rng)

@@ -219,7 +219,8 @@ def test_measured_scores_show_intervals_and_tie_marks_reported_ones_neither(page
 
     page.goto((compared_site.parent / "tasks" / "glue__sst2.html").as_uri())
     measured = "#measured-glue__sst2"
-    best, tied_row = _row(page, measured, "Fixture model B"), _row(page, measured, "Fixture model C")
+    b, c = _row(page, measured, "Fixture model B"), _row(page, measured, "Fixture model C")  # same accuracy: either best
+    best, tied_row = (b, c) if b.locator("td.kb-best").count() else (c, b)
     assert best.locator("td.kb-best").count() == 1
     mark = tied_row.locator("td.kb-tied")
     assert mark.count() == 1 and mark.is_visible() and "≈" in mark.inner_text()
