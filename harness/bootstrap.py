@@ -477,7 +477,7 @@ def seed_variance(per_seed: np.ndarray, seed_scores: np.ndarray) -> float:
     return seed_spread(per_seed, seed_scores).effect
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class Draws:
     """Bootstrap draws of one quantity (a score, a difference of two, an average over tasks) before its seed level.
 

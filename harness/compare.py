@@ -232,7 +232,7 @@ def compare(a: Side, b: Side, task_ids: Sequence[str], resamples: int = bootstra
 
 
 # ---------------------------------------------------------------------------------------------
-# for the leaderboard: intervals of a record's scores, and which models are tied with the best
+# for the leaderboard: intervals of a record's scores, and which models show no detectable difference from the best
 
 
 def record_intervals(path: Path, record: records.ResultRecord, resamples: int = bootstrap.RESAMPLES,
@@ -290,14 +290,17 @@ def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric
     The rule of `bench compare`: paired bootstrap with each model's seed level, Holm at 5%;
     the family is every pair of the tested models (the best is picked by the same data,
     ``bootstrap.differ_from_best``). ``entries``: model id -> (record file, record), all of
-    one task. None when the best model cannot be tested (no predictions, or one seed).
+    one task. None when the best model kept no predictions; when it has one seed, no other
+    model can be tested against it.
     """
     if not entries:
         return None
     best = max(entries, key=lambda m: entries[m][1].scores[metric])
     best_kept = load(*_ref(entries[best]))
-    if best_kept is None or len(best_kept.seeds) < bootstrap.MIN_SEEDS:
+    if best_kept is None:
         return None
+    if len(best_kept.seeds) < bootstrap.MIN_SEEDS:
+        return Ties(best, [], sorted(m for m in entries if m != best))
     tested, untested = {best: best_kept}, []
     for model_id, entry in entries.items():
         if model_id == best:
@@ -404,9 +407,10 @@ def caption(result: Comparison) -> str:
     """What the table's numbers are, in words: the method, the family, and what a verdict does not say."""
     margin = (f"; equivalent within ±{result.margin:g}: both one-sided tests (TOST) reject at 5% after Holm over the "
               f"same tests" if result.margin is not None else "")
+    family = (f"verdicts at 5% from Holm's p over the {result.family} tests of this table (tasks and averages)"
+              if result.family else "no verdicts")
     return (f"B - A, paired bootstrap ({result.resamples} resamples), each model's seed variance estimated from its "
-            f"seeds, not taken as known; 95% intervals per row, within the metric's range; "
-            f"verdicts at 5% from Holm's p over the {result.family} tests of this table (tasks and averages); "
+            f"seeds, not taken as known; 95% intervals per row, within the metric's range; {family}; "
             f"'no detectable difference' is not a finding of equality{margin}")
 
 

@@ -181,8 +181,11 @@ def test_ties_with_the_best(tmp_path):
     ties = compare.tied_with_best(entries, "accuracy", resamples=2000)
     assert ties.best == "fixture/model-c"
     assert ties.tied == ["fixture/model-b"] and ties.untested == ["fixture/model-d", "fixture/model-e"]
-    best_with_one_seed = {m: entries[m] for m in ("fixture/model-d", "fixture/model-e")}  # E at 60% beats D at 50%
-    assert compare.tied_with_best(best_with_one_seed, "accuracy", resamples=200) is None
+    best_with_one_seed = {m: entries[m] for m in ("fixture/model-a", "fixture/model-e")}
+    best_with_one_seed["fixture/model-e"][1].scores["accuracy"] = 99.0  # E (one seed) best: nothing tested against it
+    assert compare.tied_with_best(best_with_one_seed, "accuracy", resamples=200) == compare.Ties(
+        "fixture/model-e", [], ["fixture/model-a"])
+    assert compare.tied_with_best({"fixture/model-d": entries["fixture/model-d"]}, "accuracy") is None  # no predictions
 
 
 def test_a_model_scored_on_other_rows_of_the_same_size_is_not_tied_with_the_best(tmp_path):
