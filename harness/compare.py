@@ -12,6 +12,7 @@ which each predictions file carries.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
@@ -468,10 +469,8 @@ def markdown(result: Comparison) -> str:
 
 def write(result: Comparison, output: Path) -> list[Path]:
     """compare.json (every number) and compare.md under ``output``."""
-    from harness.records import write_json_atomic
+    from harness import files
 
     output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    md = output / "compare.md"
-    md.write_text(markdown(result), encoding="utf-8")
-    return [write_json_atomic(output / "compare.json", result.to_json()), md]
+    text = json.dumps(result.to_json(), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    return files.write_many({output / "compare.json": text, output / "compare.md": markdown(result)})

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Literal, Optional, Sequence
 
 import numpy as np
 
-from harness import bootstrap
+from harness import bootstrap, files
 
 FORMAT = "koenbench.predictions/1"
 Kind = Literal["label", "value", "tags"]
@@ -128,11 +128,7 @@ def save(path: Path, predictions: TaskPredictions) -> str:
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **_arrays(predictions))
     payload = buffer.getvalue()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(payload)
-    tmp.replace(path)
+    files.write(Path(path), payload)
     return hashlib.sha256(payload).hexdigest()
 
 

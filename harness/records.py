@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import statistics
-import tempfile
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal, Optional, TypeVar, Union
@@ -35,6 +33,8 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+
+from harness import files
 
 RESULT_SCHEMA = "koenbench.result/2"
 FAILURE_SCHEMA = "koenbench.failure/2"
@@ -455,20 +455,8 @@ def to_json(record: BaseModel) -> dict[str, Any]:
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> Path:
-    """Write to a temporary file beside ``path`` and rename: readers never see half a file."""
-    path = Path(path)
-    text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; records are for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write standard JSON through ``harness.files``: readers never see half a file, a failed write keeps the old one."""
+    return files.write(Path(path), json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
 
 
 def write(path: Path, record: BaseModel) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import records, store
+from harness import files, records, store
 
 
 @pytest.mark.parametrize("model_id, slug", [
@@ -45,7 +45,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path, monke
     def refuse(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(records.os, "replace", refuse)
+    monkeypatch.setattr(files.os, "replace", refuse)
     with pytest.raises(OSError, match="disk full"):
         records.write_json_atomic(path, {"n": 2})
     assert json.loads(path.read_text(encoding="utf-8")) == {"n": 1}
@@ -172,8 +172,8 @@ def test_an_old_record_without_data_is_refused_naming_the_field():
 def test_the_temporary_file_is_written_beside_the_record(tmp_path, monkeypatch):
     # a rename is atomic only within one file system: the temporary file must sit in the record's folder
     renames = []
-    real_replace = records.os.replace
-    monkeypatch.setattr(records.os, "replace", lambda src, dst: (renames.append(Path(src).parent), real_replace(src, dst)))
+    real_replace = files.os.replace
+    monkeypatch.setattr(files.os, "replace", lambda src, dst: (renames.append(Path(src).parent), real_replace(src, dst)))
     records.write_json_atomic(tmp_path / "r.json", {"n": 1})
     assert renames == [tmp_path]
 
