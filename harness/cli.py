@@ -256,13 +256,14 @@ def export(
     results_dir: Path = typer.Option(paths.RESULTS_DIR, "--results", help="The records folder (`bench run --results`)."),
     push: Optional[str] = typer.Option(None, "--push", help="Model repo on the Hub to send the files to, e.g. org/model."),
     create_pr: bool = typer.Option(False, "--create-pr", help="With --push: open a pull request instead of committing."),
+    force: bool = typer.Option(False, "--force", help="Replace files in --out that `bench export` did not write (e.g. your own README.md)."),
 ) -> None:
     """A model's scores in the Hub's formats (.eval_results YAML, model-index card) or as CSV/JSON, one entry per (task, metric)."""
     from harness import export as exporter
     from harness.spec import SpecError
 
     try:
-        written = exporter.export_model(model, format_, out, results_dir)
+        written = exporter.export_model(model, format_, out, results_dir, force)
     except (exporter.ExportError, SpecError) as err:
         fail(str(err))
     console.print(f"{len(written)} file(s) in {out} (values in percent, 0-100, as recorded)")

@@ -18,7 +18,9 @@ has no metric field, so each file holds one metric and its notes name it.
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Optional
@@ -26,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from harness import records, store
+from harness import checked, files, records, store
 from harness.records import ResultRecord
 from harness.spec import TaskSpec
 
@@ -148,6 +150,11 @@ def entries(found: list[ResultRecord], specs: dict[str, TaskSpec]) -> list[Expor
                               "dataset.hub here, so its Hub dataset is unknown; export with the tasks it was run with")
         followed, deviations = protocol_of(record)
         primary = record.task.primary_metric
+        unknown = sorted(set(record.scores) - set(HUB_METRIC))
+        if unknown:
+            raise ExportError(f"a record of {record.model.id} on {task_id} holds metric(s) {', '.join(map(repr, unknown))}, "
+                              f"which this koenbench cannot name on the Hub (it knows {', '.join(HUB_METRIC)}); "
+                              "export with the koenbench version that wrote the record")
         for metric in [primary, *(m for m in record.scores if m != primary)]:
             metric_type, metric_name = HUB_METRIC[metric]
             out.append(ExportEntry(
@@ -167,23 +174,22 @@ def _file_stem(entry: ExportEntry) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{entry.task_id.replace('/', '-')}-{entry.metric}")
 
 
-def write_eval_results(items: list[ExportEntry], out_dir: Path) -> list[Path]:
+Contents = dict[str, str]  # file name relative to --out -> its text
+
+
+def eval_results_files(items: list[ExportEntry]) -> Contents:
     """``.eval_results/<suite>-<task>-<metric>.yaml``: one file per score, as the Hub asks for variants."""
     from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml
 
-    folder = Path(out_dir) / ".eval_results"
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    out = {}
     for entry in items:
         hub_entry = EvalResultEntry(
             dataset_id=entry.dataset_id, task_id=entry.dataset_config or "default", value=entry.value,
             dataset_revision=entry.dataset_revision, date=entry.date, notes=entry.notes,
         )
-        path = folder / f"{_file_stem(entry)}.yaml"
-        path.write_text(yaml.safe_dump(eval_result_entries_to_yaml([hub_entry]), allow_unicode=True, sort_keys=False),
-                        encoding="utf-8")
-        written.append(path)
-    return written
+        out[f".eval_results/{_file_stem(entry)}.yaml"] = yaml.safe_dump(
+            eval_result_entries_to_yaml([hub_entry]), allow_unicode=True, sort_keys=False)
+    return out
 
 
 def eval_results(items: list[ExportEntry]) -> list[Any]:
@@ -202,45 +208,126 @@ def eval_results(items: list[ExportEntry]) -> list[Any]:
 
 
 def card_body(items: list[ExportEntry]) -> str:
-    """The README text under the front matter: how every number was made."""
-    lines = [f"# {items[0].model_id}", "", "## Evaluation (koenbench)", "",
+    """The README text under the front matter: how every number was made. Every value from a record is
+    escaped for markdown and HTML (the site's escape): an id cannot add a heading, a link, a tag or a line."""
+    from harness.site.escape import text as esc
+
+    lines = [f"# {esc(items[0].model_id)}", "", "## Evaluation (koenbench)", "",
              "Validation scores in percent (0-100), mean ± sample std over seeds, fine-tuned and scored by koenbench.", ""]
     for e in items:
-        lines.append(f"- {e.task_name} ({e.dataset_id}, {e.dataset_config}), {e.metric_name}: {e.notes}")
+        lines.append(f"- {esc(e.task_name)} ({esc(e.dataset_id)}, {esc(e.dataset_config)}), {esc(e.metric_name)}: "
+                     f"{esc(e.notes)}")
     return "\n".join(lines) + "\n"
 
 
-def write_model_index(items: list[ExportEntry], out_dir: Path) -> list[Path]:
+def model_index_files(items: list[ExportEntry]) -> Contents:
     """README.md whose YAML front matter holds the model-index (the body says how each number was made)."""
     from huggingface_hub import ModelCard, ModelCardData
 
     data = ModelCardData(model_name=items[0].model_id, eval_results=eval_results(items))
-    path = Path(out_dir) / "README.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ModelCard(f"---\n{data.to_yaml()}\n---\n\n{card_body(items)}").save(path)
-    return [path]
+    return {"README.md": str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n{card_body(items)}"))}
 
 
-def write_table(items: list[ExportEntry], out_dir: Path, fmt: Literal["csv", "json"]) -> list[Path]:
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # a cell starting so is a formula to Excel and LibreOffice
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: a string starting with = + - @, a tab or a carriage return gets
+    a leading single quote (OWASP's advice against CSV injection); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(SPREADSHEET_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # rows end in CRLF (RFC 4180), so a lone CR or LF in a cell is quoted
+    writer.writerow([spreadsheet_cell(h) for h in header])
+    writer.writerows([spreadsheet_cell(v) for v in row] for row in rows)
+    return buffer.getvalue()
+
+
+def table_files(items: list[ExportEntry], fmt: Literal["csv", "json"]) -> Contents:
     rows = [e.model_dump() for e in items]
-    path = Path(out_dir) / f"{records.model_slug(items[0].model_id)}.{fmt}"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    name = f"{records.model_slug(items[0].model_id)}.{fmt}"
     if fmt == "json":
-        path.write_text(json.dumps(rows, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    else:
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows({**r, "seeds": " ".join(map(str, r["seeds"]))} for r in rows)
-    return [path]
+        return {name: json.dumps(rows, ensure_ascii=False, indent=2) + "\n"}
+    header = list(rows[0])
+    return {name: _csv_text(header, [[" ".join(map(str, r[k])) if k == "seeds" else r[k] for k in header] for r in rows])}
 
 
-def write(items: list[ExportEntry], out_dir: Path, fmt: ExportFormat) -> list[Path]:
+def contents(items: list[ExportEntry], fmt: ExportFormat) -> Contents:
     if fmt == "eval-results":
-        return write_eval_results(items, out_dir)
+        return eval_results_files(items)
     if fmt == "model-index":
-        return write_model_index(items, out_dir)
-    return write_table(items, out_dir, fmt)
+        return model_index_files(items)
+    return table_files(items, fmt)
+
+
+MANIFEST = ".koenbench-export.json"  # in --out: the files `bench export` wrote there, with their sha256
+
+
+def _manifest(out_dir: Path) -> dict[str, str]:
+    try:
+        found = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in found.get("files", {}).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    """--out must be a folder we can write in (or create): a file or a read-only place is named before anything is written."""
+    existing = next((p for p in (out_dir, *out_dir.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == out_dir else f"lies under {existing}, which is a file"
+        raise ExportError(f"--out {out_dir}: {where}; give a folder")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ExportError(f"--out {out_dir}: cannot write in {existing} (permission denied); give a folder you can write to")
+
+
+def refused_overwrites(out_dir: Path, written: Contents) -> list[str]:
+    """The files in ``out_dir`` this export would replace that `bench export` did not write (or that were changed
+    since), unless they already hold exactly the new text."""
+    ours = _manifest(out_dir)
+    refused = []
+    for name, text in written.items():
+        path = out_dir / name
+        if not path.exists():
+            continue
+        try:
+            old = path.read_bytes()
+        except OSError:
+            refused.append(name)
+            continue
+        if old != text.encode("utf-8") and ours.get(name) != checked.sha256_hex(old):
+            refused.append(name)
+    return refused
+
+
+def write_files(written: Contents, out_dir: Path, force: bool = False) -> list[Path]:
+    """Write ``written`` under ``out_dir``, all or none (``harness.files``), and note them in its manifest.
+
+    A file there that `bench export` did not write (a model card of the user's own, say) is never replaced
+    without ``force``; an error of the disk (full, read-only) replaces nothing and is an ExportError.
+    """
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir)
+    refused = [] if force else refused_overwrites(out_dir, written)
+    if refused:
+        raise ExportError(f"--out {out_dir}: would replace {', '.join(refused)}, which `bench export` did not write "
+                          "(or which was changed since); nothing was written. Give --force to replace, or another --out")
+    manifest = {**_manifest(out_dir), **{name: checked.sha256_hex(text.encode("utf-8")) for name, text in written.items()}}
+    everything = {out_dir / name: text for name, text in written.items()}
+    everything[out_dir / MANIFEST] = json.dumps({"files": manifest}, indent=2, sort_keys=True) + "\n"
+    try:
+        paths = files.write_many(everything)
+    except OSError as err:
+        raise ExportError(f"--out {out_dir}: could not write the files ({err.strerror or err}); nothing was replaced") from None
+    return paths[:-1]
+
+
+def write(items: list[ExportEntry], out_dir: Path, fmt: ExportFormat, force: bool = False) -> list[Path]:
+    return write_files(contents(items, fmt), out_dir, force)
 
 
 class PushError(RuntimeError):
@@ -274,7 +361,7 @@ def merged_model_card(api: Any, repo_id: str, local_card: Path) -> None:
     kept = [r for r in (theirs.data.eval_results or []) if (r.dataset_type, r.dataset_config) not in measured]
     theirs.data.eval_results = kept + list(ours.data.eval_results)
     theirs.data.model_name = theirs.data.model_name or ours.data.model_name
-    theirs.save(local_card)
+    write_files({local_card.name: str(theirs)}, local_card.parent, force=True)  # ours, merged: noted as ours
 
 
 def push(paths: list[Path], out_dir: Path, repo_id: str, create_pr: bool, api: Any = None) -> str:
@@ -301,7 +388,7 @@ def push(paths: list[Path], out_dir: Path, repo_id: str, create_pr: bool, api: A
     return getattr(info, "pr_url", None) or str(info)
 
 
-def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path) -> list[Path]:
+def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path, force: bool = False) -> list[Path]:
     """Read ``model_id``'s records under ``results_dir`` and write them to ``out_dir`` as ``fmt``."""
     from harness import spec
 
@@ -309,7 +396,7 @@ def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path) -> l
         raise ExportError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     found = model_records(results_dir, model_id)
     specs = {s.id: s for s in spec.load_tasks(["all"])}
-    return write(entries(found, specs), out_dir, fmt)  # type: ignore[arg-type]
+    return write(entries(found, specs), out_dir, fmt, force)  # type: ignore[arg-type]
 
 
 def leaderboard_frame(board: "pd.DataFrame", tasks: "pd.DataFrame") -> "pd.DataFrame":
@@ -337,8 +424,7 @@ def write_leaderboard(board: "pd.DataFrame", tasks: "pd.DataFrame", out_dir: Pat
     """leaderboard.csv and leaderboard.json in ``out_dir``, for `pandas.read_csv` / `read_json` (missing: empty / null)."""
     frame = leaderboard_frame(board, tasks)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path, json_path = out_dir / "leaderboard.csv", out_dir / "leaderboard.json"
-    frame.to_csv(csv_path, index=False)
-    json_path.write_text(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return [csv_path, json_path]
+    # the CSV opens in spreadsheets: text cells are neutralised (spreadsheet_cell); the JSON keeps every value as is
+    shown = frame.rename(columns=spreadsheet_cell).map(spreadsheet_cell)
+    return files.write_many({out_dir / "leaderboard.csv": shown.to_csv(index=False, lineterminator="\r\n"),
+                             out_dir / "leaderboard.json": frame.to_json(orient="records", force_ascii=False, indent=2) + "\n"})

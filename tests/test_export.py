@@ -1,6 +1,7 @@
 """`bench export`: a tiny model's records in the Hub's two formats, read back with huggingface_hub's own parsers;
 `--push` checked through the commit it would send (the Hub is unreachable here)."""
 
+import html
 import json
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def test_model_index_reads_back_through_model_card_and_metadata_load(tiny_run, t
     assert ynat.metric_value == recorded["klue/ynat"]["scores"]["macro_f1"]
     mrpc = by_key[("nyu-mll/glue", "mrpc", "F1 (%)")]
     assert mrpc.metric_value == recorded["glue/mrpc"]["scores"]["f1"]
-    assert "seed(s) 42,43" in card.text  # the body says how each number was made
+    assert "seed(s) 42,43" in html.unescape(card.text)  # the body says how each number was made (escaped for markdown)
 
 
 def test_csv_and_json_hold_the_same_entries(tiny_run, tmp_path):
@@ -124,7 +125,7 @@ def test_a_hub_record_carries_its_dataset_revision_and_deviations(tiny_run, tmp_
     assert [e.metric for e in items] == ["macro_f1", "accuracy"]  # the primary metric first
     assert all(e.dataset_revision == "0123abcd" and not e.protocol_followed for e in items)
     assert "DEVIATES from the protocol: epochs 1 (protocol: 4)" in items[0].notes and "local copies" not in items[0].notes
-    (written, *_) = export.write_eval_results(items, tmp_path)
+    (written, *_) = export.write(items, tmp_path, "eval-results")
     (entry,) = parse_eval_result_entries(yaml.safe_load(written.read_text(encoding="utf-8")))
     assert entry.dataset_revision == "0123abcd"
 
