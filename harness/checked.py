@@ -83,20 +83,94 @@ def read_json(path: Path, *, name: Optional[str] = None, error: type[InputError]
     return parse_json(read_text(path, name=name, error=error), name=name, error=error)
 
 
+MAX_YAML_BYTES = 1_000_000  # task YAMLs, models.yaml, reported.yaml and recipes are a few kB; 1 MB is far beyond any
+MAX_YAML_ALIASES = 100  # anchors reused by '*name'; hand-written files use a few at most
+MAX_YAML_EXPANSION = 10_000  # nodes aliases may add once expanded; an alias bomb adds billions from 1 kB
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing more than MAX_YAML_ALIASES aliases (a "billion laughs" file is a few)."""
+
+    aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_YAML_ALIASES:
+                raise _TooManyAliases(f"more than {MAX_YAML_ALIASES} aliases ('*name')")
+        return super().compose_node(parent, index)
+
+
+class _TooManyAliases(Exception):
+    pass
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many nodes ``node`` stands for once every alias is written out (each shared node counted once per use)."""
+    key = id(node)
+    if key not in sizes:
+        sizes[key] = 0  # a recursive alias counts as one node while its own size is computed
+        children = node.value if isinstance(node, yaml.SequenceNode) else (
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else [])
+        sizes[key] = 1 + sum(_expanded_size(child, sizes) for child in children)
+    return sizes[key]
+
+
+def _distinct_nodes(node: yaml.Node, seen: set[int]) -> None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(n for pair in current.value for n in pair)
+
+
 def parse_yaml(text: str, *, name: str, error: type[InputError] = InputError) -> Any:
-    """Safe YAML; a syntax error gives its line and column. PyYAML's own message is not used: it quotes the line."""
+    """Safe YAML; a syntax error gives its line and column. PyYAML's own message is not used: it quotes the line.
+
+    Aliases are bounded: more than MAX_YAML_ALIASES of them, or aliases that would expand the file by more than
+    MAX_YAML_EXPANSION nodes (an "alias bomb"), are refused before anything is built from them.
+    """
+    loader = None
     try:
-        return yaml.safe_load(text)
+        loader = _BoundedLoader(text)  # its reader refuses control characters at once
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        seen: set[int] = set()
+        _distinct_nodes(node, seen)
+        if _expanded_size(node, {}) - len(seen) > MAX_YAML_EXPANSION:
+            raise _TooManyAliases(f"aliases that expand it by more than {MAX_YAML_EXPANSION} values")
+        return loader.construct_document(node)
+    except _TooManyAliases as err:
+        raise error(f"{name}: refused: the YAML holds {err}; write the values out instead of reusing anchors") from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise error(f"{name}: not valid YAML{where}: {err.problem or err.context or 'syntax error'}") from None
     except yaml.YAMLError as err:
         raise error(f"{name}: not valid YAML ({type(err).__name__})") from None
+    except RecursionError:
+        raise error(f"{name}: not valid YAML (nested too deeply)") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
-def read_yaml(path: Path, *, name: Optional[str] = None, error: type[InputError] = InputError) -> Any:
+def read_yaml(path: Path, *, name: Optional[str] = None, error: type[InputError] = InputError,
+              max_bytes: int = MAX_YAML_BYTES) -> Any:
+    """A YAML file a user gave us, refused beyond ``max_bytes`` before it is read (a hand-written file is small)."""
     name = name or str(path)
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        size = 0  # read_bytes names a missing or unreadable file
+    if size > max_bytes:
+        raise error(f"{name}: {size:,} bytes; a YAML file here is at most {max_bytes:,} bytes (is it the right file?)")
     return parse_yaml(read_text(path, name=name, error=error), name=name, error=error)
 
 

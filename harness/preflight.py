@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-import yaml
-
-from harness import environment, hub
+from harness import checked, environment, hub
 from harness.models import ResolvedModel
 from harness.spec import SpecError, TaskSpec
 
@@ -33,10 +31,9 @@ def parse_overrides(items: list[str]) -> tuple[dict[str, Any], list[str]]:
             problems.append(f"--set {item!r}: expected key=value, e.g. --set learning_rate=3e-5")
             continue
         try:
-            overrides[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as err:
-            where = getattr(err, "problem", None) or "not a YAML value"
-            problems.append(f"--set {item!r}: the value is not valid YAML ({where}); quote text, e.g. --set {key.strip()}='...'")
+            overrides[key.strip()] = checked.parse_yaml(value, name=f"--set {item!r}")
+        except checked.InputError as err:
+            problems.append(f"{err}; quote text, e.g. --set {key.strip()}='...'")
     return overrides, problems
 
 

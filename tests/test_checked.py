@@ -132,3 +132,61 @@ def test_a_corrupted_model_config_is_named_never_a_traceback(tmp_path_factory, t
             assert "config.json" in str(err) and str(folder) not in str(err) and not quotes_the_file(str(err), raw)
 
     resolve()
+
+
+# --------------------------------------------------------------------------------------------------
+# YAML bombs and huge files: refused at once, naming the file
+
+ALIAS_BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8))  # 9^9 values from 342 bytes
+
+
+def test_an_alias_bomb_is_refused_at_once_naming_the_file(tmp_path):
+    import time
+
+    path = tmp_path / "reported.yaml"
+    path.write_text(ALIAS_BOMB, encoding="utf-8")
+    began = time.perf_counter()
+    with pytest.raises(checked.InputError, match=r"reported\.yaml: refused: the YAML holds aliases that expand it"):
+        checked.read_yaml(path)
+    assert time.perf_counter() - began < 1.0
+
+
+def test_aliases_beyond_the_budget_are_refused_and_a_few_are_read():
+    with pytest.raises(checked.InputError, match=r"x\.yaml: refused: the YAML holds more than 100 aliases"):
+        checked.parse_yaml("a: &a 1\nb: [" + ",".join(["*a"] * 101) + "]\n", name="x.yaml")
+    assert checked.parse_yaml("base: &b {lr: 1}\nt: {<<: *b, n: 2}\nu: *b\n", name="x.yaml") == \
+        {"base": {"lr": 1}, "t": {"lr": 1, "n": 2}, "u": {"lr": 1}}
+
+
+def test_a_yaml_file_beyond_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("# " + "x" * checked.MAX_YAML_BYTES + "\nname: x\n", encoding="utf-8")
+    with pytest.raises(checked.InputError, match=r"huge\.yaml: 1,000,0\d\d bytes; a YAML file here is at most 1,000,000"):
+        checked.read_yaml(path)
+
+
+def test_site_build_names_an_alias_bomb_in_reported_yaml(tmp_path):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    reported = tmp_path / "reported.yaml"
+    reported.write_text(ALIAS_BOMB, encoding="utf-8")
+    fixture = Path(__file__).parent / "data" / "records"
+    result = CliRunner().invoke(app, ["site", "build", "--results", str(fixture / "results"), "--reported", str(reported),
+                                      "--models", str(fixture / "models.yaml"), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 2 and "reported.yaml: refused" in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_huge_task_yaml_is_named_by_bench_tasks(tmp_path):
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    folder = tmp_path / "mine" / "big"
+    folder.mkdir(parents=True)
+    (folder / "huge.yaml").write_text("name: x\n" + "# padding\n" * 120_000, encoding="utf-8")
+    result = CliRunner().invoke(app, ["tasks", "--tasks-dir", str(tmp_path / "mine")])
+    assert result.exit_code == 2 and "huge.yaml" in result.output and "at most 1,000,000 bytes" in " ".join(result.output.split())

@@ -192,7 +192,7 @@ def test_usage_mistakes_of_all_tasks_are_reported_together_before_training(tmp_p
 
 @pytest.mark.parametrize("args, expected", [
     (["--tasks", ""], "names no task"), (["--tasks", ","], "names no task"),
-    (["--set", "epochs=[1"], "is not valid YAML"), (["--set", "epochs"], "expected key=value"),
+    (["--set", "epochs=[1"], "not valid YAML"), (["--set", "epochs"], "expected key=value"),
 ])
 def test_empty_task_lists_and_bad_overrides_are_usage_errors(tmp_path, tiny_english_bert, args, expected):
     result = bench("run", "--model", str(tiny_english_bert), "--data-dir", str(SAMPLES_DIR), "--output", str(tmp_path), *args)

@@ -15,9 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from harness import baselines, compare, export, paths, records, store
+from harness import baselines, checked, compare, export, paths, records, store
 from harness.site import aggregate, comparisons, inputs, render
 from harness.spec import TasksDirs
 from harness.site.tables import slug_of_task
@@ -53,7 +51,7 @@ def build_site(
     results_dir = Path(results_dir) if results_dir else reports_dir / "results"
     reported_file = Path(reported_file) if reported_file else reports_dir / "reported.yaml"
     _check_out_dir(out_dir)
-    config = yaml.safe_load((SITE_DIR / "mkdocs.yml").read_text(encoding="utf-8"))
+    config = checked.read_yaml(SITE_DIR / "mkdocs.yml", error=SiteBuildError)
     task_order = config.get("extra", {}).get("koenbench", {}).get("task_order", [])
     start = time.perf_counter()
     data = collect(results_dir, models_file, tasks_dir, reported_file, task_order)
