@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 SITE_DIR = paths.SITE_DIR  # mkdocs.yml, templates/, static/
 DEFAULT_OUT = paths.SITE_OUT
 HOWTO_DIR = paths.HOWTO_DIR
-MARKER = ".koenbench-site"  # mkdocs empties site_dir first; only ever empty a dir we built
+MARKER = ".koenbench-site"  # a build replaces --out: only ever a folder a build made
 
 
 class SiteBuildError(RuntimeError):
@@ -55,13 +56,20 @@ def build_site(
     task_order = config.get("extra", {}).get("koenbench", {}).get("task_order", [])
     start = time.perf_counter()
     data = collect(results_dir, models_file, tasks_dir, reported_file, task_order)
-    with tempfile.TemporaryDirectory(prefix="koenbench-site-") as tmp:
-        docs_dir = Path(tmp) / "docs"
-        render.write_docs(data, docs_dir, SITE_DIR / "templates", SITE_DIR / "static", HOWTO_DIR)
-        copy_records(data, results_dir.parent, docs_dir / render.RECORDS)  # each score links its record
-        export.write_leaderboard(data.board, data.tasks, docs_dir)  # the home page links them
-        _mkdocs_build(docs_dir, out_dir, nav(data))
-    (out_dir / MARKER).write_text("built by `bench site build`; the next build empties this folder\n", encoding="utf-8")
+    _recover(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}{BUILDING}", dir=_made(out_dir.parent)))
+    staging.chmod(0o755)  # mkdtemp makes it private; a published site is for everyone to read
+    try:  # built beside the published site, then swapped in: a failed or killed build leaves the old site whole
+        with tempfile.TemporaryDirectory(prefix="koenbench-site-") as tmp:
+            docs_dir = Path(tmp) / "docs"
+            render.write_docs(data, docs_dir, SITE_DIR / "templates", SITE_DIR / "static", HOWTO_DIR)
+            copy_records(data, results_dir.parent, docs_dir / render.RECORDS)  # each score links its record
+            export.write_leaderboard(data.board, data.tasks, docs_dir)  # the home page links them
+            _mkdocs_build(docs_dir, staging, nav(data))
+        (staging / MARKER).write_text("built by `bench site build`; the next build replaces this folder\n", encoding="utf-8")
+        _swap_in(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already when swapped in
     log.info("built the site from %d records of %d models in %.1f s", len(data.latest), data.latest["model_id"].nunique(),
              time.perf_counter() - start)
     return out_dir / "index.html"
@@ -188,12 +196,44 @@ def nav(data: render.SiteData) -> list[Any]:
     ]
 
 
+BUILDING, REPLACED = ".building-", ".replaced-"  # siblings of --out: a build in progress, a site being replaced
+
+
+def _made(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _swap_in(built: Path, out_dir: Path) -> None:
+    """Put ``built`` at ``out_dir``: two renames in one folder, the old site removed only once the new one is there."""
+    if not out_dir.exists():
+        os.rename(built, out_dir)
+        return
+    replaced = out_dir.with_name(f".{out_dir.name}{REPLACED}{os.getpid()}")
+    os.rename(out_dir, replaced)
+    os.rename(built, out_dir)
+    shutil.rmtree(replaced, ignore_errors=True)
+
+
+def _recover(out_dir: Path) -> None:
+    """Clean up after a build that was killed: its half-built folder goes; a site it was replacing when it died
+    (between the two renames of ``_swap_in``) is put back."""
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return
+    replaced = sorted(parent.glob(f".{out_dir.name}{REPLACED}*"), key=lambda p: p.stat().st_mtime)
+    if replaced and not out_dir.exists() and (replaced[-1] / MARKER).exists():
+        os.rename(replaced.pop(), out_dir)
+    for leftover in [*replaced, *parent.glob(f".{out_dir.name}{BUILDING}*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _check_out_dir(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise SiteBuildError(f"--out {out_dir} is a file, not a folder; choose an empty or new folder with --out")
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
         raise SiteBuildError(
-            f"{out_dir} is not empty and was not built by `bench site build`, and building empties it; "
+            f"{out_dir} is not empty and was not built by `bench site build`, and building replaces it; "
             f"choose an empty or new folder with --out"
         )
 

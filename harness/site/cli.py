@@ -55,7 +55,7 @@ def _check_results_folder(results: Path, given: bool) -> None:
 def build(
     results: Optional[Path] = typer.Option(None, "--results", help="The records folder (`bench run --results`); default: results/ in --reports."),
     reports: Path = typer.Option(paths.REPORTS_DIR, help="Folder with results/**/*.json and reported.yaml."),
-    out: Path = typer.Option(DEFAULT_OUT, help="Where the static site goes (emptied first; only a folder built here)."),
+    out: Path = typer.Option(DEFAULT_OUT, help="Where the static site goes (built beside it, then swapped in; only a folder built here is replaced)."),
     models: Path = typer.Option(paths.MODELS_FILE, help="models.yaml: display names, languages, parameters, links."),
     tasks_dir: list[Path] = typer.Option([], "--tasks-dir", help=TASKS_DIR_HELP),
     reported: Optional[Path] = typer.Option(None, help="Numbers published elsewhere (default: reported.yaml in --reports; the shipped one for the default --reports)."),
