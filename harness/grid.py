@@ -13,7 +13,12 @@ mapped from the on-disk cache, never loaded again) and write only their seed's r
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
+import os
+import signal
+import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -24,6 +29,7 @@ import datasets
 import torch
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness import environment, records, runner
@@ -103,6 +109,9 @@ def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: 
     refusals = [why for task in prepared.values() if (why := refusal(task))]
     if refusals:  # before any training: nothing is written
         raise UsageError(refusals)
+    for task in prepared.values():
+        if (why := damaged(task)) is not None:
+            console.print(Text(f"{why}: this run writes a new record in its place", style="yellow"))
     for task_id in list(prepared):
         record = None if opts.force else prepared[task_id].finished_record()
         if record is not None:
@@ -123,13 +132,21 @@ def _needs(task: PreparedTask, seed: int, console: Console) -> bool:
 
 
 def refusal(task: PreparedTask) -> Optional[str]:
-    """Why this run must not replace the record already at the task's place, or None."""
+    """Why this run must not replace the record (or failure record) already at the task's place, or None."""
+    for path, read in ((task.record_path, records.read_result), (task.failure_path, records.read_failure)):
+        try:
+            if path.exists():
+                read(path)
+        except records.NewerSchema as err:
+            return f"{err}; this older koenbench will not replace it. Upgrade koenbench, or write to another --results folder"
+        except records.RecordError:
+            pass  # unreadable: named by damaged(), and this run writes a good one in its place
     if not task.record_path.exists():
         return None
     try:
         existing = records.read_result(task.record_path)
     except records.RecordError:
-        return None  # unreadable: this run writes a good one in its place
+        return None
     conflict = task.model.conflict(existing.model.model_dump(), str(task.record_path))
     if conflict:
         return conflict
@@ -138,6 +155,17 @@ def refusal(task: PreparedTask) -> Optional[str]:
         return (f"{task.record_path} holds seeds {sorted(had)}; this run asks for {sorted(asked)} and would replace "
                 f"it with fewer. Ask for --seeds {','.join(map(str, sorted(had)))} (finished seeds are reused), or "
                 "write to another --results folder")
+    return None
+
+
+def damaged(task: PreparedTask) -> Optional[str]:
+    """The record at the task's place when it cannot be read (cut short, edited by hand), with why; None otherwise."""
+    if not task.record_path.exists():
+        return None
+    try:
+        records.read_result(task.record_path)
+    except records.RecordError as err:
+        return f"not a readable record: {err}"
     return None
 
 
@@ -219,11 +247,35 @@ _slots: Optional[mp.Queue] = None  # free devices: a worker takes one for each j
 _started: Optional[mp.SimpleQueue] = None  # (task id, seed) of each job a worker begins, for the parent to see
 
 
-def _init_worker(slots: mp.Queue, started: mp.SimpleQueue, threads: int) -> None:
+def _init_worker(slots: mp.Queue, started: mp.SimpleQueue, threads: int, parent: Optional[int] = None) -> None:
     global _slots, _started
     _slots, _started = slots, started
     # as many threads as the parent: float sums then run in the same order, so scores equal --jobs 1's
     torch.set_num_threads(threads)
+    if parent is not None:
+        die_with_parent(parent)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int) -> None:
+    """End this worker when the `bench run` that started it (pid ``parent``) dies, even by kill -9: a worker holds a
+    model and its data (hundreds of MB) and must not live on as an orphan. Linux delivers SIGKILL at once
+    (prctl PR_SET_PDEATHSIG); elsewhere a thread checks every second whether the parent is still there."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # the parent died before the signal was asked for
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _run_job(job: SeedJob) -> None:
@@ -327,7 +379,7 @@ def _pool_round(batch: list[Job], size: int, seed_jobs: dict[Job, SeedJob], devi
         slots.put(name)
     finished: dict[Job, Optional[BaseException]] = {}
     with ProcessPoolExecutor(len(devices), mp_context=context, initializer=_init_worker,
-                             initargs=(slots, started, torch.get_num_threads())) as pool:
+                             initargs=(slots, started, torch.get_num_threads(), os.getpid())) as pool:
         futures = {pool.submit(_run_job, seed_jobs[job]): job for job in batch}
         for future in as_completed(futures):
             if isinstance(future.exception(), BrokenProcessPool):

@@ -46,6 +46,10 @@ class RecordError(ValueError):
     """A record that cannot be read or built; the message names the file and the field."""
 
 
+class NewerSchema(RecordError):
+    """A record written by a newer koenbench: this one can neither read it nor replace it without losing what it holds."""
+
+
 # --------------------------------------------------------------------------------------
 # Field types
 # --------------------------------------------------------------------------------------
@@ -385,9 +389,19 @@ def describe_errors(err: ValidationError) -> str:
     return "; ".join(dict.fromkeys(lines))
 
 
+def schema_version(schema: Any) -> Optional[tuple[str, int]]:
+    """'koenbench.result/2' -> ('koenbench.result', 2); None for anything else."""
+    match = re.fullmatch(r"(koenbench\.[a-z]+)/(\d{1,6})", schema) if isinstance(schema, str) else None
+    return (match[1], int(match[2])) if match else None
+
+
 def _check_schema(raw: Any, current: str, older: tuple[str, ...]) -> None:
     if not isinstance(raw, dict):
         raise RecordError(f"a record is a JSON object, not {type(raw).__name__}")
+    found, ours = schema_version(raw.get("schema")), schema_version(current)
+    if found and ours and found[0] == ours[0] and found[1] > ours[1]:
+        raise NewerSchema(f"schema {raw['schema']!r} was written by a newer koenbench, which this one ({current!r}) "
+                          "cannot read; upgrade koenbench to read it")
     if raw.get("schema") not in (current, *older):
         found = "missing" if "schema" not in raw else repr(raw["schema"])
         raise RecordError(f"schema: {found}; expected {current!r} (older {', '.join(older)} are migrated)")
@@ -434,7 +448,7 @@ def _read(path: Path, parse):
     try:
         return parse(raw)
     except RecordError as err:
-        raise RecordError(f"{path}: {err}") from None
+        raise type(err)(f"{path}: {err}") from None
 
 
 def read_result(path: Path) -> ResultRecord:
