@@ -13,45 +13,52 @@ which each predictions file carries.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from harness import bootstrap, predictions, records, store
 
+log = logging.getLogger(__name__)
 
 METHOD = ("paired bootstrap of the validation examples (Koehn 2004); each model's seed variance estimated from "
           "its seeds and drawn from its sampling distribution (Bouthillier et al. 2021 on seed variance); "
           "Holm's correction over the comparison's tests; see docs/statistics.md")
 
-# how a record's predictions are read: (record file, its ``predictions`` field) -> the predictions or None
-Loader = Callable[[Path, Any], Optional[predictions.TaskPredictions]]
+# how a record's predictions are read: (record file, the record) -> its predictions (checked against it) or None
+Loader = Callable[[Path, records.ResultRecord], Optional[predictions.TaskPredictions]]
 
 
 class CachedLoader:
     """``predictions.for_record``, each file read once: the site pairs one record with many others.
 
     The cached objects keep their bootstrap statistics too (NER's are the costly part), so
-    every interval, tie and comparison of a build reuses them.
+    every interval, tie and comparison of a build reuses them. A file that cannot be used is
+    named in one warning, and every later use of it gets the same error without reading it again.
     """
 
     def __init__(self, root: Optional[Path] = None) -> None:
         self._kept: dict[tuple[str, str], Optional[predictions.TaskPredictions]] = {}
+        self._failed: dict[tuple[str, str], str] = {}
         self._root = f"{root}/" if root is not None else None  # errors name files under it relative to it
 
-    def __call__(self, record_path: Path, reference: Any) -> Optional[predictions.TaskPredictions]:
-        if reference is None:
+    def __call__(self, record_path: Path, record: records.ResultRecord) -> Optional[predictions.TaskPredictions]:
+        if record.predictions is None:
             return None
-        key = (str(record_path), reference.sha256)
+        key = (str(record_path), record.predictions.sha256)
+        if key in self._failed:
+            raise predictions.PredictionsError(self._failed[key])
         if key not in self._kept:
             try:
-                self._kept[key] = predictions.for_record(record_path, reference)
+                self._kept[key] = predictions.for_record(record_path, record)
             except predictions.PredictionsError as err:
                 # pages show the message: never this machine's folders
-                message = str(err).replace(self._root, "") if self._root else str(err)
-                raise predictions.PredictionsError(message) from None
+                self._failed[key] = str(err).replace(self._root, "") if self._root else str(err)
+                log.warning("%s: its intervals, ties and comparisons are left out", self._failed[key])
+                raise predictions.PredictionsError(self._failed[key]) from None
         return self._kept[key]
 
 
@@ -170,7 +177,7 @@ def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0,
     if rec_a.task.spec_sha256 != rec_b.task.spec_sha256:
         row.notes.append("task specs differ (hyperparameters or protocol); the examples are the same")
     try:
-        pred_a, pred_b = load(path_a, rec_a.predictions), load(path_b, rec_b.predictions)
+        pred_a, pred_b = load(path_a, rec_a), load(path_b, rec_b)
     except predictions.PredictionsError as err:
         row.problem = str(err)
         return row
@@ -239,7 +246,7 @@ def compare(a: Side, b: Side, task_ids: Sequence[str], resamples: int = bootstra
 def record_intervals(path: Path, record: records.ResultRecord, resamples: int = bootstrap.RESAMPLES,
                      load: Loader = predictions.for_record) -> dict[str, bootstrap.Interval]:
     """The 95% interval of every score of a record (seeds and examples resampled); {} when it kept no predictions."""
-    kept = load(path, record.predictions)
+    kept = load(path, record)
     if kept is None:
         return {}
     model = kept.for_bootstrap()
@@ -254,7 +261,7 @@ def average_interval(entries: Sequence[tuple[Path, records.ResultRecord]],
     """
     draws = []
     for path, record in entries:
-        kept = load(path, record.predictions)
+        kept = load(path, record)
         if kept is None:
             return None
         rng = np.random.default_rng([0, *record.task.id.encode()])
@@ -297,7 +304,7 @@ def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric
     if not entries:
         return None
     best = max(entries, key=lambda m: entries[m][1].scores[metric])
-    best_kept = load(*_ref(entries[best]))
+    best_kept = load(*entries[best])
     if best_kept is None:
         return None
     if len(best_kept.seeds) < bootstrap.MIN_SEEDS:
@@ -306,7 +313,7 @@ def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric
     for model_id, entry in entries.items():
         if model_id == best:
             continue
-        kept = load(*_ref(entry))
+        kept = load(*entry)
         usable = kept is not None and kept.validation_fingerprint == best_kept.validation_fingerprint
         if usable and len(kept.seeds) >= bootstrap.MIN_SEEDS:
             tested[model_id] = kept
@@ -317,11 +324,6 @@ def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric
     differs = bootstrap.differ_from_best([tested[m].for_bootstrap() for m in ids], metric, ids.index(best),
                                          resamples, rng)
     return Ties(best, [m for m, d in zip(ids, differs) if m != best and not d], sorted(untested))
-
-
-def _ref(entry: tuple[Path, records.ResultRecord]):
-    path, record = entry
-    return path, record.predictions
 
 
 @dataclass

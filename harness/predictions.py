@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, Optional, Sequence
@@ -133,40 +135,132 @@ def save(path: Path, predictions: TaskPredictions) -> str:
 
 
 def load(path: Path, sha256: Optional[str] = None) -> TaskPredictions:
-    """Read a predictions file; with ``sha256``, refuse a file that is not the one the record names."""
+    """Read a predictions file; with ``sha256``, refuse a file that is not the one the record names.
+
+    Every array is checked before it is used (``_checked``): a file cut short, missing a field, or holding
+    NaN, out-of-range labels or offsets that do not fit is a PredictionsError naming the file, never a crash.
+    """
     path = Path(path)
     try:
         payload = path.read_bytes()
     except OSError as err:
-        raise PredictionsError(f"{path}: cannot read the predictions file ({err.strerror}); rerun the task with "
-                               f"`bench run --force` to write it") from None
+        raise PredictionsError(f"{path}: cannot read the predictions file ({err.strerror}); {RERUN}") from None
     if sha256 is not None and hashlib.sha256(payload).hexdigest() != sha256:
         raise PredictionsError(f"{path}: its sha256 is not the one its record names; the file was changed or "
-                               f"belongs to another run; rerun the task with `bench run --force`")
+                               f"belongs to another run; {RERUN}")
     try:
         with np.load(io.BytesIO(payload), allow_pickle=False) as z:
             arrays = {name: z[name] for name in z.files}
         meta = json.loads(str(arrays["meta"]))
-    except (ValueError, KeyError, OSError) as err:
-        raise PredictionsError(f"{path}: not a koenbench predictions file ({err})") from None
-    if meta.get("format") != FORMAT:
-        raise PredictionsError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise PredictionsError(f"{path}: not a koenbench predictions file ({type(err).__name__}: {err}); {RERUN}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise PredictionsError(f"{path}: format {found!r}, expected {FORMAT!r}")
     try:
-        kept = _from_arrays(meta, arrays)
-        kept.for_bootstrap()  # refuses NaN or infinite predictions, before any interval is made of them
-    except ValueError as err:
-        raise PredictionsError(f"{path}: {err}; rerun the task with `bench run --force`") from None
+        kept = _checked(meta, arrays)
+        kept.for_bootstrap()  # the bootstrap's own checks too, before any interval is made of them
+    except ValueError as err:  # _Invalid, or the bootstrap's refusal
+        raise PredictionsError(f"{path}: {err}; {RERUN}") from None
     return kept
 
 
-def _from_arrays(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> TaskPredictions:
-    if meta["kind"] == "tags":
-        references = _unflat(arrays["references"], arrays["offsets"])
-        predicted = [_unflat(row, arrays["offsets"]) for row in arrays["predictions"]]
+RERUN = "rerun the task with `bench run --force` to write it again"
+TOLERANCE = 0.005  # points: a seed's score recomputed from its predictions equals the record's to the 4 decimals kept
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _array(arrays: dict[str, np.ndarray], name: str, ndim: int, integer: bool) -> np.ndarray:
+    if name not in arrays:
+        raise _Invalid(f"no {name!r} array")
+    found = arrays[name]
+    if found.ndim != ndim:
+        raise _Invalid(f"{name!r} has {found.ndim} dimension(s), expected {ndim}")
+    if integer and found.size and not np.issubdtype(found.dtype, np.integer):
+        raise _Invalid(f"{name!r} holds {found.dtype}, expected integers")
+    if not integer and not (np.issubdtype(found.dtype, np.number) and not np.issubdtype(found.dtype, np.complexfloating)):
+        raise _Invalid(f"{name!r} holds {found.dtype}, expected numbers")
+    if not integer and not np.all(np.isfinite(found)):
+        raise _Invalid(f"{name!r} holds NaN or infinite values")
+    return found
+
+
+def _in_range(name: str, values: np.ndarray, labels: Optional[list[str]]) -> None:
+    high = len(labels) if labels else np.iinfo(np.int16).max + 1
+    if values.size and (values.min() < 0 or values.max() >= high):
+        raise _Invalid(f"{name!r} holds class indexes outside 0..{high - 1}" + (f" (the {high} labels)" if labels else ""))
+
+
+def _meta(meta: dict[str, Any]) -> tuple[str, str, str, Optional[list[str]], Optional[float]]:
+    kind, task, fingerprint = meta.get("kind"), meta.get("task"), meta.get("validation_fingerprint")
+    labels, threshold = meta.get("labels"), meta.get("binarize_threshold")
+    if kind not in ("label", "value", "tags"):
+        raise _Invalid(f"kind {kind!r}, expected 'label', 'value' or 'tags'")
+    if not isinstance(task, str) or not isinstance(fingerprint, str):
+        raise _Invalid("no task id or validation fingerprint in its meta")
+    if labels is not None and not (isinstance(labels, list) and labels and all(isinstance(x, str) for x in labels)):
+        raise _Invalid("labels is not a list of label names")
+    if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+                                  or not np.isfinite(threshold)):
+        raise _Invalid("binarize_threshold is not a number")
+    return kind, task, fingerprint, labels, threshold
+
+
+def _checked(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> TaskPredictions:
+    """The file's arrays as TaskPredictions, every shape, type, offset and value checked first."""
+    kind, task, fingerprint, labels, threshold = _meta(meta)
+    seeds = _array(arrays, "seeds", 1, integer=True)
+    if seeds.size == 0 or len(set(seeds.tolist())) != seeds.size:
+        raise _Invalid(f"seeds {seeds.tolist()} are empty or repeat a seed")
+    references = _array(arrays, "references", 1, integer=kind != "value")
+    predicted = _array(arrays, "predictions", 2, integer=kind != "value")
+    if predicted.shape != (seeds.size, references.size):
+        raise _Invalid(f"predictions have shape {predicted.shape}, expected {(seeds.size, references.size)} "
+                       "(one row per seed, one value per reference)")
+    if kind != "value":
+        _in_range("references", references, labels)
+        _in_range("predictions", predicted, labels)
+    examples = references.size
+    if kind == "tags":
+        offsets = _array(arrays, "offsets", 1, integer=True)
+        if offsets.size < 2 or offsets[0] != 0 or offsets[-1] != references.size or np.any(np.diff(offsets) < 0):
+            raise _Invalid(f"offsets do not cut the {references.size} tags into sentences (from 0, rising, to the end)")
+        examples = offsets.size - 1
+    positions = _array(arrays, "positions", 1, integer=True)
+    if positions.size != examples or examples == 0 or (positions.size and positions.min() < 0):
+        raise _Invalid(f"{positions.size} positions for {examples} examples")
+    if kind == "tags":
+        references_out, predicted_out = _unflat(references, offsets), [_unflat(row, offsets) for row in predicted]
     else:
-        references, predicted = arrays["references"], list(arrays["predictions"])
-    return TaskPredictions(meta["task"], meta["kind"], meta["validation_fingerprint"], arrays["seeds"].tolist(),
-                           references, predicted, arrays["positions"], meta.get("labels"), meta.get("binarize_threshold"))
+        references_out, predicted_out = references, list(predicted)
+    return TaskPredictions(task, kind, fingerprint, seeds.tolist(), references_out, predicted_out, positions, labels,
+                           threshold)
+
+
+def check_against(kept: TaskPredictions, record: Any, path: Path) -> None:
+    """The predictions are the record's own: its task, its seeds, its number of validation examples, and each
+    seed's every score recomputed from them equal to the record's (within the 4 decimals a record keeps)."""
+    problems = []
+    if kept.task_id != record.task.id:
+        problems.append(f"it holds task {kept.task_id!r}, the record {record.task.id!r}")
+    recorded = {s.seed: s.scores for s in record.seeds}
+    if sorted(kept.seeds) != sorted(recorded):
+        problems.append(f"it holds seeds {sorted(kept.seeds)}, the record {sorted(recorded)}")
+    elif record.data.validation_examples and len(kept.references) != record.data.validation_examples:
+        problems.append(f"it holds {len(kept.references)} examples, the record {record.data.validation_examples}")
+    else:
+        model = kept.for_bootstrap()
+        for metric in [m for m in record.scores if m in bootstrap.STATISTICS]:
+            for seed, score in zip(kept.seeds, model.seed_scores(metric)):
+                if not abs(float(score) - recorded[seed].get(metric, float(score))) <= TOLERANCE:
+                    problems.append(f"seed {seed}'s {metric} from its predictions is {score:.4f}, "
+                                    f"the record says {recorded[seed][metric]:.4f}")
+    if problems:
+        raise PredictionsError(f"{path}: does not match its record ({'; '.join(problems[:3])}); the file or the record "
+                               f"was changed; {RERUN}")
 
 
 def file_for(record_path: Path) -> Path:
@@ -174,11 +268,16 @@ def file_for(record_path: Path) -> Path:
     return Path(record_path).with_suffix(".predictions.npz")
 
 
-def for_record(record_path: Path, reference: Any) -> Optional[TaskPredictions]:
-    """The predictions a record names (its ``predictions`` field: path beside it and sha256); None when it names none."""
+def for_record(record_path: Path, record: Any) -> Optional[TaskPredictions]:
+    """The predictions a record names (its ``predictions`` field: path beside it and sha256), checked against the
+    record's own scores (``check_against``); None when it names none."""
+    reference = record.predictions
     if reference is None:
         return None
-    return load(Path(record_path).parent / reference.path, reference.sha256)
+    path = Path(record_path).parent / reference.path
+    kept = load(path, reference.sha256)
+    check_against(kept, record, path)
+    return kept
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_every_record_keeps_the_predictions_of_its_seeds(two_runs):
     assert len(found) == 4
     specs = {s.id: s for s in load_tasks(TASKS.split(","))}
     for path, record in found.items():
-        kept = predictions.for_record(path, record.predictions)  # checks the sha256 the record names
+        kept = predictions.for_record(path, record)  # checks the sha256 the record names, and its scores
         assert kept.seeds == [42, 43] and kept.task_id == record.task.id
         assert len(kept.references) == record.data.validation_examples
         spec = specs[record.task.id]
@@ -57,7 +57,7 @@ def test_the_summary_shows_an_interval_per_score(two_runs):
     summary = " ".join(runs[0].output.split())
     assert "95% interval" in summary
     record_path = next(p for p in _records(output) if p.name == "glue__sst2.json")
-    interval = bootstrap.score_interval(predictions.for_record(record_path, records.read_result(record_path).predictions)
+    interval = bootstrap.score_interval(predictions.for_record(record_path, records.read_result(record_path))
                                         .for_bootstrap(), "accuracy")
     assert f"[{interval.low:.2f}, {interval.high:.2f}]" in summary or interval.low == interval.high
 

@@ -19,7 +19,7 @@ import yaml
 
 from site_synth import make_record, write_record
 
-from harness import predictions
+from harness import predictions, records
 from harness.records import FAILURE_SCHEMA, write_json_atomic
 from site_synth import failure_path, record_path
 from harness.spec import load_spec
@@ -133,12 +133,18 @@ def hostile_world(root: Path, tasks_dir: Path, strings: Iterable[str], urls: Ite
 
 
 def _keep_predictions(results: Path, record: dict, fingerprint: str) -> dict:
-    """A predictions file beside the record (random labels; its fingerprint may be hostile text too)."""
+    """A predictions file beside the record (random labels; its fingerprint may be hostile text too); the record's
+    scores become those of the predictions, as a run writes them."""
     rng = np.random.default_rng(len(record["model"]["id"]))
     gold = rng.integers(0, 2, record["data"]["validation_examples"])
     seeds = [s["seed"] for s in record["seeds"]]
     kept = predictions.TaskPredictions(record["task"]["id"], "label", fingerprint, seeds, gold,
                                        [rng.integers(0, 2, len(gold)) for _ in seeds])
+    scored = kept.for_bootstrap()
+    for metric in record["scores"]:
+        for seed, score in zip(record["seeds"], scored.seed_scores(metric)):
+            seed["scores"][metric] = round(float(score), 4)
+    record["scores"], record["std"] = records.aggregate_seeds([records.parse_seed(s) for s in record["seeds"]])
     path = predictions.file_for(record_path(results, record["model"]["id"], record["task"]["id"]))
     return {"path": path.name, "sha256": predictions.save(path, kept)}
 

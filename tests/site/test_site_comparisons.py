@@ -143,7 +143,7 @@ def test_a_missing_predictions_file_is_named_relative_to_the_reports_folder(worl
     record = records.read_result(path)
     gone = records.PredictionsRef(path="gone.predictions.npz", sha256="0" * 64)
     with pytest.raises(predictions.PredictionsError) as err:
-        compare.CachedLoader(world.reports)(path, gone)
+        compare.CachedLoader(world.reports)(path, record.model_copy(update={"predictions": gone}))
     assert str(world.reports) not in str(err.value) and "gone.predictions.npz" in str(err.value)
     loader = compare.CachedLoader(world.reports)
-    assert loader(path, record.predictions) is loader(path, record.predictions)  # read once
+    assert loader(path, record) is loader(path, record)  # read once
