@@ -216,10 +216,26 @@ def _checked(loaded: LoadedData, spec: TaskSpec, allow_single_class: bool) -> Lo
                 "so its score would mean nothing; score on a split with several labels, or opt in with "
                 "`bench run --allow-single-class` if that is what you want"
             )
+    if spec.head == "regression":
+        _check_regression_scores(scored, spec, where)
     shared = carving.rows_also_in_train(train, scored, spec.head)
     warnings = [*loaded.warnings, *carving.scored_split_warnings(counts, shared, len(scored), where)]
+    if spec.head == "sequence-classification" and (only_train := carving.single_class(counts.get("train", {}))):
+        warnings.append(f"the train split ({loaded.splits[0]}, {len(train)} rows) holds only the label "
+                        f"{checked.shorten(only_train)}: the model can learn nothing but that label")
     loaded = dataclasses.replace(loaded, label_counts=counts, warnings=tuple(warnings))
     return dataclasses.replace(loaded, fingerprint=fingerprint(loaded))
+
+
+def _check_regression_scores(scored: Dataset, spec: TaskSpec, where: str) -> None:
+    """Pearson and Spearman need two rows and gold scores that vary: otherwise they are undefined, never 0.00."""
+    gold = scored["label"]
+    if len(gold) < 2:
+        raise DataError(f"task {spec.id}: the scored split ({where}) has {len(gold)} row(s); a correlation needs at least 2 "
+                        "(and far more to mean anything); score on a larger split (--eval-split, --eval-limit)")
+    if min(gold) == max(gold):
+        raise DataError(f"task {spec.id}: every gold score of the scored split ({where}, {len(gold)} rows) is {gold[0]:g}; "
+                        "Pearson and Spearman of a constant are undefined; score on a split whose gold scores vary")
 
 
 def fingerprint(loaded: LoadedData) -> str:
@@ -577,18 +593,29 @@ def _read_conll(text: str, name: str, file: LocalFile) -> list[dict]:
                 records.append({"tokens": tokens, "tags": tags})
             tokens, tags = [], []
             continue
-        try:
-            token, tag = fields[token_at], fields[tag_at]
-        except IndexError:
-            raise DataError(
-                f"{name}:{number}: {len(fields)} field(s), but token_column is {token_at} and tag_column {tag_at} "
-                f"(dataset.local.files.*: set them, or separator, to fit the file)"
-            ) from None
+        token, tag = _conll_fields(fields, token_at, tag_at, f"{name}:{number}")
         tokens.append(token)
         tags.append(tag)
     if tokens:
         records.append({"tokens": tokens, "tags": tags})
     return records
+
+
+def _conll_fields(fields: list[str], token_at: int, tag_at: int, where: str) -> tuple[str, str]:
+    """(token, tag) of one CoNLL line. Both must be there, in two different fields: a line of one field has no tag,
+    and is never read as a token that is its own tag. A token is kept exactly as written, spaces included (with an
+    explicit separator a token may be ' ', as KLUE-NER writes a space); an empty token or tag is refused."""
+    size = len(fields)
+    if not (-size <= token_at < size and -size <= tag_at < size):
+        raise DataError(f"{where}: {size} field(s), but token_column is {token_at} and tag_column {tag_at} "
+                        f"(dataset.local.files.*: set them, or separator, to fit the file)")
+    if token_at % size == tag_at % size:
+        raise DataError(f"{where}: {size} field(s): a token with no tag (token_column {token_at} and tag_column {tag_at} "
+                        "are the same field); every token line needs its tag, or set separator to fit the file")
+    token, tag = fields[token_at], fields[tag_at]
+    if token == "" or not tag.strip():
+        raise DataError(f"{where}: an empty {'token' if token == '' else 'tag'}; every token line holds a token and its tag")
+    return token, tag
 
 
 def _read_glue_tsv(text: str, name: str, file: LocalFile) -> list[dict]:

@@ -613,3 +613,57 @@ def test_tokens_that_are_not_a_list_of_strings_are_named(tmp_path, tokens, shown
     with pytest.raises(DataError) as err:
         data.read_local_file(spec, "train", tmp_path)
     assert str(err.value) == f"d.jsonl (dataset.local.files.train), row 1: tokens must be a list of strings, got {shown}"
+
+
+@pytest.mark.parametrize("line, said", [
+    ("O", "ner.conll:2: 1 field(s): a token with no tag"),  # once read as the token 'O' tagged O
+    ("   O", "ner.conll:2: 1 field(s): a token with no tag"),  # a space token, lost to the default separator
+    ("rejects", "ner.conll:2: 1 field(s): a token with no tag"),
+])
+def test_conll_refuses_a_line_without_a_tag_naming_file_and_line(line, said):
+    with pytest.raises(DataError) as err:
+        data.READERS["conll"](f"EU B-ORG\n{line}\n", "ner.conll", conll())
+    assert str(err.value).startswith(said)
+
+
+def test_conll_keeps_a_space_token_as_written_and_refuses_an_empty_one():
+    file = conll(separator="\t")
+    assert data.READERS["conll"]("EU\tB-ORG\n \tO\nBonn\tB-LOC\n", "ner.conll", file) == [
+        {"tokens": ["EU", " ", "Bonn"], "tags": ["B-ORG", "O", "B-LOC"]}]
+    for text, said in (("EU\tB-ORG\n\tO\n", "ner.conll:2: an empty token"), ("EU\t \n", "ner.conll:1: an empty tag")):
+        with pytest.raises(DataError, match=said):
+            data.READERS["conll"](text, "ner.conll", file)
+
+
+# --------------------------------------------------------------------------------------
+# scores that would be undefined: refused before training, never recorded as 0.00
+# --------------------------------------------------------------------------------------
+
+
+def regression_spec(tmp_path, scored: str):
+    columns = {"text_a": "a", "text_b": "b", "label": "score"}
+    write(tmp_path, "train.csv", "a,b,score\nx,y,3.5\nz,w,0\nu,v,1\n")
+    write(tmp_path, "dev.csv", "a,b,score\n" + scored)
+    files = {"train": {"path": "train.csv", "format": "csv", "columns": columns},
+             "validation": {"path": "dev.csv", "format": "csv", "columns": columns}}
+    return fixture_spec(tmp_path, files, head="regression")
+
+
+@pytest.mark.parametrize("scored, said", [
+    ("x,y,2.5\nz,w,2.5\nu,v,2.5\n", r"every gold score of the scored split \(validation, 3 rows\) is 2\.5; Pearson and "
+                                     r"Spearman of a constant are undefined"),
+    ("x,y,2.5\n", r"the scored split \(validation\) has 1 row\(s\); a correlation needs at least 2"),
+])
+def test_a_regression_split_whose_correlation_is_undefined_is_refused(tmp_path, scored, said):
+    with pytest.raises(DataError, match=said):
+        data.load(regression_spec(tmp_path, scored), tmp_path)
+    assert data.load(regression_spec(tmp_path, "x,y,2.5\nz,w,1.0\n"), tmp_path).validation_examples == 2
+
+
+def test_a_train_split_of_one_class_is_warned(tmp_path):
+    write(tmp_path, "train.csv", "sentence,label\na,1\nb,1\nc,1\n")
+    write(tmp_path, "dev.csv", "sentence,label\na,0\nb,1\n")
+    spec = fixture_spec(tmp_path, {"train": sentence_file("train.csv"), "validation": sentence_file("dev.csv")})
+    warned = []
+    data.load(spec, tmp_path, warn=warned.append)
+    assert any("train split (train, 3 rows) holds only the label 'positive'" in w for w in warned), warned
