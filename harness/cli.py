@@ -30,6 +30,9 @@ err_console = Console(stderr=True, soft_wrap=True)  # soft wrap: a file path in 
 SUITE_HELP = "A suite (a folder of the task search path: klue, glue, or one of yours) or all."
 
 
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are unsigned 32-bit
+
+
 def parse_seeds(text: str) -> list[int]:
     try:
         seeds = [int(s) for s in text.split(",") if s.strip()]
@@ -37,6 +40,10 @@ def parse_seeds(text: str) -> list[int]:
         fail(f"--seeds {text!r}: expected integers separated by commas, e.g. --seeds 42,43,44")
     if not seeds:
         fail("--seeds: give at least one seed")
+    outside = [s for s in seeds if not 0 <= s <= MAX_SEED]
+    if outside:
+        fail(f"--seeds {text!r}: {', '.join(map(str, outside))} outside 0..{MAX_SEED} (numpy and torch take "
+             "unsigned 32-bit seeds); e.g. --seeds 42,43,44")
     return list(dict.fromkeys(seeds))
 
 
@@ -66,10 +73,12 @@ def run(
     """Fine-tune and score a model on KLUE and GLUE tasks; one result record per task."""
     from harness import grid, runner
 
-    shard_range = _check_flags(data_dir, compile_, jobs, shard)
     output = output or results
-    specs, resolved, overrides = _resolve_run(model, revision, tasks, suite, tasks_dir, set_, device, data_dir)
-    opts = runner.RunOptions(seeds=parse_seeds(seeds), output_dir=output, data_dir=data_dir, train_split=train_split,
+    shard_range = _check_flags(data_dir, compile_, jobs, shard, output)
+    seed_list = parse_seeds(seeds)
+    specs, resolved, overrides = _resolve_run(model, revision, tasks, suite, tasks_dir, set_, device, data_dir,
+                                              (train_split, eval_split))
+    opts = runner.RunOptions(seeds=seed_list, output_dir=output, data_dir=data_dir, train_split=train_split,
                              eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_,
                              limit=limit, eval_limit=eval_limit, allow_single_class=allow_single_class)
     jobs = jobs or grid.default_jobs_per_gpu()
@@ -99,17 +108,27 @@ def run(
         console.print("some tasks wait for other shards: rerun any shard, or the command without --shard, once all finish")
 
 
+def _check_out(folder: Optional[Path], flag: str) -> None:
+    """A folder a command writes into, checked before any work: not a file, not under one, writable."""
+    from harness import files
+
+    if folder is not None and (why := files.unwritable(folder)) is not None:
+        fail(f"{flag} {folder}: {why}; give a folder you can write to")
+
+
 def _cuda() -> bool:
     import torch
 
     return torch.cuda.is_available()
 
 
-def _check_flags(data_dir: Optional[Path], compile_: str, jobs: Optional[int], shard: Optional[str]):
+def _check_flags(data_dir: Optional[Path], compile_: str, jobs: Optional[int], shard: Optional[str], results: Path):
     """The flags that need nothing else to check; returns the parsed --shard."""
-    from harness import grid
+    from harness import files, grid
 
     problems = []
+    if (why := files.unwritable(results)) is not None:
+        problems.append(f"--results {results}: {why}; give a folder you can write to")
     if data_dir is not None and not data_dir.is_dir():
         problems.append(f"--data-dir {data_dir}: no such directory")
     if compile_ not in ("on", "off", "auto"):
@@ -126,7 +145,7 @@ def _check_flags(data_dir: Optional[Path], compile_: str, jobs: Optional[int], s
 
 
 def _resolve_run(model: str, revision: Optional[str], tasks: Optional[str], suite: str, tasks_dir: list[Path],
-                 set_: list[str], device: str, data_dir: Optional[Path]):
+                 set_: list[str], device: str, data_dir: Optional[Path], splits: tuple[Optional[str], Optional[str]]):
     """Tasks, model and --set overrides, with every usage mistake of them reported at once (exit 2)."""
     from harness import models, preflight, runner, spec
 
@@ -137,7 +156,7 @@ def _resolve_run(model: str, revision: Optional[str], tasks: Optional[str], suit
         fail(str(err))
     overrides, problems = preflight.parse_overrides(set_)
     problems += preflight.check_run(specs, resolved, lambda s: runner.hyperparameters(s, overrides), device,
-                                    data_dir is not None)
+                                    data_dir is not None, *splits)
     if problems:
         fail("\n".join(problems))
     return specs, resolved, overrides
@@ -206,6 +225,7 @@ def demo(
 
     if limit is not None and limit < 8:
         fail(f"--limit {limit}: give at least 8 rows (one batch), or leave it out for the whole samples")
+    _check_out(output or out, "--out")
     try:
         outcomes, index = run_demo(output or out, console, limit=limit)
     except FileNotFoundError as err:
@@ -235,6 +255,7 @@ def compare_models(
         fail(f"--resamples {resamples}: give at least 100 (10,000 for final numbers)")
     if margin is not None and not margin > 0:
         fail(f"--margin {margin}: give a positive number of points, e.g. --margin 0.5")
+    _check_out(out or output, "--out")
     try:
         a, b = compare.find_side(model_a, results), compare.find_side(model_b, results)
         chosen = compare.select_tasks(a, b, tasks.split(",") if tasks else None, suite)
@@ -244,7 +265,10 @@ def compare_models(
     console.print(compare.table(result))
     output = out or output
     if output is not None:
-        written = compare.write(result, output)
+        try:
+            written = compare.write(result, output)
+        except OSError as err:  # a full or read-only disk: nothing was replaced
+            fail(f"--out {output}: could not write compare.json and compare.md ({err.strerror or err}); nothing was replaced")
         console.print(f"wrote {', '.join(str(p) for p in written)}", markup=False, highlight=False)
 
 

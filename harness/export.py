@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Optional
@@ -277,12 +276,9 @@ def _manifest(out_dir: Path) -> dict[str, str]:
 
 def _check_out_dir(out_dir: Path) -> None:
     """--out must be a folder we can write in (or create): a file or a read-only place is named before anything is written."""
-    existing = next((p for p in (out_dir, *out_dir.parents) if p.exists()), None)
-    if existing is not None and not existing.is_dir():
-        where = "is a file" if existing == out_dir else f"lies under {existing}, which is a file"
-        raise ExportError(f"--out {out_dir}: {where}; give a folder")
-    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        raise ExportError(f"--out {out_dir}: cannot write in {existing} (permission denied); give a folder you can write to")
+    problem = files.unwritable(out_dir)
+    if problem:
+        raise ExportError(f"--out {out_dir}: {problem}; give a folder you can write to")
 
 
 def refused_overwrites(out_dir: Path, written: Contents) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Mapping, Union
+from typing import Mapping, Optional, Union
 
 Content = Union[str, bytes]
 READABLE = 0o644  # mkstemp makes files private; records, pages and exports are for everyone to read
@@ -61,3 +61,20 @@ def write_many(contents: Mapping[Path, Content]) -> list[Path]:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)  # after a failure; a replaced one is gone already
     return [Path(p) for p in contents]
+
+
+def unwritable(folder: Path) -> Optional[str]:
+    """Why files cannot be written into ``folder`` (created if missing), in words; None when they can.
+
+    Checked before any work: a folder that is a file, lies under a file, or sits where this user may not
+    write. (A full disk shows only when writing; ``write_many`` then replaces nothing.)
+    """
+    folder = Path(folder)
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None:
+        return None
+    if not existing.is_dir():
+        return "is a file, not a folder" if existing == folder else f"lies under {existing}, which is a file"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot be written: {existing} is read-only for this user"
+    return None

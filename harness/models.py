@@ -322,12 +322,26 @@ def _check_model_folder(directory: Path, shown: Optional[str] = None) -> None:
         raise ModelUnavailable(
             f"{shown}: no weights found (expected model.safetensors or pytorch_model.bin); save them with model.save_pretrained(DIR)"
         )
+    _check_safetensors(directory, shown)
     if not _matching(directory, VOCABULARY_PATTERNS):
         raise ModelUnavailable(
             f"{shown}: no tokenizer vocabulary (tokenizer.json, vocab.txt, vocab.json or a sentencepiece *.model); "
             "without one transformers silently builds a vocabulary of only the special tokens and every word "
             "becomes [UNK]. Save the tokenizer into the folder: tokenizer.save_pretrained(DIR)"
         )
+
+
+def _check_safetensors(directory: Path, shown: str) -> None:
+    """Every safetensors file opens: a download or copy cut short is named here, not mid-run by transformers."""
+    from safetensors import SafetensorError, safe_open
+
+    for path in _matching(directory, ("*.safetensors",)):
+        try:
+            with safe_open(str(path), framework="pt"):
+                pass
+        except (SafetensorError, OSError) as err:
+            raise ModelUnavailable(f"{shown}/{path.name}: not a complete safetensors file ({err}); it was cut short or "
+                                   "damaged: download it again, or save the model again with model.save_pretrained(DIR)") from None
 
 
 def _check_config(directory: Path, shown: str) -> None:

@@ -49,9 +49,9 @@ def task_selection(tasks: Optional[str]) -> list[str]:
 
 
 def check_run(specs: list[TaskSpec], model: ResolvedModel, hyperparameters, device: str,
-              data_dir_given: bool) -> list[str]:
+              data_dir_given: bool, train_split: Optional[str] = None, eval_split: Optional[str] = None) -> list[str]:
     """Every problem of running ``specs`` on ``model`` as asked; ``hyperparameters(spec)`` applies --set."""
-    problems = _device_problems(device)
+    problems = _device_problems(device) + _split_expression_problems(train_split, eval_split)
     max_positions = _max_positions(model)
     offline = hub.is_offline()
     for spec in specs:
@@ -64,7 +64,42 @@ def check_run(specs: list[TaskSpec], model: ResolvedModel, hyperparameters, devi
             problems.append(f"{spec.id}: max_length {hp.max_length} is above the {max_positions} positions of "
                             f"{model.id}; use --set max_length={max_positions} (a deviation from the protocol)")
         problems.extend(_data_problems(spec, data_dir_given, offline))
+        problems.extend(_split_name_problems(spec, data_dir_given, train_split, eval_split))
     return list(dict.fromkeys(problems))
+
+
+def _split_expression_problems(train_split: Optional[str], eval_split: Optional[str]) -> list[str]:
+    """--train-split/--eval-split parse (a name, an optional slice, percents within -100%..100%)."""
+    from harness import data
+
+    problems = []
+    for flag, given in (("--train-split", train_split), ("--eval-split", eval_split)):
+        if given is not None:
+            try:
+                data.parse_split(given)
+            except data.DataError as err:
+                problems.append(f"{flag}: {err}")
+    return problems
+
+
+def _split_name_problems(spec: TaskSpec, data_dir_given: bool, train_split: Optional[str],
+                         eval_split: Optional[str]) -> list[str]:
+    """A split the task's local files lack (knowable before loading; a hub dataset's splits are known once read)."""
+    from harness import data
+
+    local = spec.dataset.local
+    if not data_dir_given or local is None:
+        return []
+    problems = []
+    for flag, given in (("--train-split", train_split), ("--eval-split", eval_split)):
+        try:
+            name = data.parse_split(given).split if given is not None else None
+        except data.DataError:
+            continue  # said once, by _split_expression_problems
+        if name is not None and name not in local.files:
+            problems.append(f"{spec.id}: {flag} {given!r} names the split {name!r}, which has no local file "
+                            f"(it has: {', '.join(local.files)}); use one of those")
+    return problems
 
 
 def _device_problems(device: str) -> list[str]:

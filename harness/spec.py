@@ -133,6 +133,13 @@ class Hyperparameters(_Strict):
     eval_batch_size: int = Field(default=256, gt=0)
     evals_per_epoch: int = Field(default=1, gt=0)  # validation scorings per epoch (KLUE-baseline: 4); selection picks among all
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # pydantic would read true as 1: `--set epochs=true` must not train one epoch
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
+
 
 class TaskSpec(_Strict):
     id: str

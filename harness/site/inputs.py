@@ -86,6 +86,10 @@ def load_reported(reported_file: Path, tasks: list[TaskSpec]) -> tuple[dict[str,
         if not isinstance(row, dict) or set(row) != set(REPORTED_FIELDS):
             problems.append(f"{where}: needs exactly the fields {', '.join(REPORTED_FIELDS)}")
             continue
+        text = [name for name in ("source", "model", "task", "metric") if not isinstance(row[name], str)]
+        if text:
+            problems.append(f"{where}: {', '.join(text)} must be text (quote it, e.g. model: \"123\")")
+            continue
         if row["source"] not in sources:
             problems.append(f"{where}: source {row['source']!r} is not under 'sources:'; add it there")
         if row["task"] not in metrics_of:
