@@ -142,7 +142,7 @@ def test_a_predictions_error_names_files_relative_to_the_results_folder(two_mode
     path = two_models / "model-a" / "klue__x.json"
     predictions.file_for(path).unlink()
     with pytest.raises(predictions.PredictionsError) as err:
-        compare.CachedLoader(two_models)(path, records.read_result(path).predictions)
+        compare.CachedLoader(two_models)(path, records.read_result(path))
     assert str(err.value).startswith("model-a/klue__x.predictions.npz: cannot read the predictions file")
     assert str(two_models) not in str(err.value)
 
