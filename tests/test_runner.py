@@ -61,6 +61,18 @@ def test_all_eight_tasks_write_valid_records(full_run, tiny_english_bert):
     assert "glue/mrpc" in result.output and "records in" in result.output  # the summary table
 
 
+def test_every_records_predictions_pass_their_checks_against_it(full_run):
+    """A run's own predictions files are never refused: every seed's scores recomputed from them equal its record's
+    (harness.predictions.check_against), on all eight tasks and their metrics."""
+    from harness import predictions
+
+    output, _ = full_run
+    paths_ = [p for p in sorted(output.glob("*/*.json")) if not p.name.endswith(".failed.json")]
+    assert len(paths_) == len(ALL_TASKS)
+    for path in paths_:
+        assert predictions.for_record(path, records_module.read_result(path)) is not None, path
+
+
 # Seed 42, one epoch, the tiny English BERT (built with seed 0) on the bundled samples, on CPU. Recorded with
 # the runner as it was before the records, heads and grid were restructured, and equal after it. Changed since
 # only where what is measured changed: glue/qnli by the seeded, stratified carve of its dev file, klue/* by
