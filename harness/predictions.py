@@ -183,8 +183,6 @@ def _array(arrays: dict[str, np.ndarray], name: str, ndim: int, integer: bool) -
         raise _Invalid(f"{name!r} holds {found.dtype}, expected integers")
     if not integer and not (np.issubdtype(found.dtype, np.number) and not np.issubdtype(found.dtype, np.complexfloating)):
         raise _Invalid(f"{name!r} holds {found.dtype}, expected numbers")
-    if not integer and not np.all(np.isfinite(found)):
-        raise _Invalid(f"{name!r} holds NaN or infinite values")
     return found
 
 
@@ -210,7 +208,8 @@ def _meta(meta: dict[str, Any]) -> tuple[str, str, str, Optional[list[str]], Opt
 
 
 def _checked(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> TaskPredictions:
-    """The file's arrays as TaskPredictions, every shape, type, offset and value checked first."""
+    """The file's arrays as TaskPredictions, every shape, type, offset and label checked first (NaN and infinity are
+    refused by ``bootstrap.SeedPredictions``, which ``load`` builds next, saying where they are)."""
     kind, task, fingerprint, labels, threshold = _meta(meta)
     seeds = _array(arrays, "seeds", 1, integer=True)
     if seeds.size == 0 or len(set(seeds.tolist())) != seeds.size:

@@ -396,7 +396,8 @@ def test_nan_predictions_are_refused_naming_the_file(tmp_path):
         path = folder / "glue__s.json"
         kept = predictions.TaskPredictions("glue/s", "value", FINGERPRINT, [42, 43], gold, values)
         digest = predictions.save(predictions.file_for(path), kept)
-        seeds = [records.SeedResult(seed=42 + i, scores={"pearson": 99.0}, epoch=1, train_s=1.0) for i in range(2)]
+        # the scores the predictions give (a file that contradicts its record is refused before its values are read)
+        seeds = [records.SeedResult(seed=42 + i, scores={"pearson": 100.0}, epoch=1, train_s=1.0) for i in range(2)]
         record = records.ResultRecord.from_seeds(
             seeds, model=records.ModelIdentity(id=f"fixture/{model}", revision="synthetic", source="local"),
             task=records.TaskIdentity(id="glue/s", spec_sha256="s" * 8, primary_metric="pearson"),
