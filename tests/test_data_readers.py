@@ -467,10 +467,10 @@ def test_user_slices_of_two_files_are_noted_and_share_nothing(tmp_path):
 ])
 def test_overlapping_slices_of_one_file_are_warned_with_the_shared_rows(tmp_path, train, scored, shared):
     warned = []
-    loaded = data.load(ten_row_spec(tmp_path), tmp_path, train_split=train, eval_split=scored, allow_single_class=True,
-                       warn=warned.append)
+    spec = ten_row_spec(tmp_path)
+    loaded = data.load(spec, tmp_path, train_split=train, eval_split=scored, allow_single_class=True, warn=warned.append)
     message = f"train ({train}) and the scored split ({scored}) share {shared} rows"
-    assert loaded.warnings[0] == message and warned[0] == message
+    assert loaded.warnings[0] == message and warned[0] == f"{spec.id}: {message}"  # printed with its task
     assert [f.path for f in loaded.files] == ["t.csv"]  # one file, read once
     assert loaded.note == f"train = {train} of t.csv; scored on {scored}"
 
