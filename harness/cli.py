@@ -281,15 +281,21 @@ def export(
     push: Optional[str] = typer.Option(None, "--push", help="Model repo on the Hub to send the files to, e.g. org/model."),
     create_pr: bool = typer.Option(False, "--create-pr", help="With --push: open a pull request instead of committing."),
     force: bool = typer.Option(False, "--force", help="Replace files in --out that `bench export` did not write (e.g. your own README.md)."),
+    include_deviations: bool = typer.Option(False, "--include-deviations", help="Also export records that did not follow their task's protocol (smoke runs, the demo, --set); their notes say how."),
+    tasks_dir: list[Path] = typer.Option([], "--tasks-dir", help=TASKS_DIR_HELP),
 ) -> None:
-    """A model's scores in the Hub's formats (.eval_results YAML, model-index card) or as CSV/JSON, one entry per (task, metric)."""
+    """A model's scores in the Hub's formats (.eval_results: each task's primary metric; model-index card: every metric)
+    or as CSV/JSON (every metric); records outside their task's protocol only with --include-deviations."""
     from harness import export as exporter
     from harness.spec import SpecError
 
     try:
-        written = exporter.export_model(model, format_, out, results_dir, force)
+        exported = exporter.export_model(model, format_, out, results_dir, force, include_deviations, tasks_dir)
     except (exporter.ExportError, SpecError) as err:
         fail(str(err))
+    written = exported.written
+    for why in exported.left_out:
+        err_console.print(Text(f"left out: {why}", style="yellow"))
     console.print(f"{len(written)} file(s) in {out} (values in percent, 0-100, as recorded)")
     if push is None:
         return

@@ -21,8 +21,9 @@ import csv
 import io
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -84,6 +85,7 @@ class ExportEntry(BaseModel):
     date: str
     protocol_followed: bool
     notes: str
+    primary: bool = False  # the task's primary metric: the one value .eval_results holds for the task
 
 
 def model_records(results_dir: Path, model: str) -> list[ResultRecord]:
@@ -138,15 +140,18 @@ def _notes(record: ResultRecord, metric: str, followed: bool, deviations: list[s
 
 
 def entries(found: list[ResultRecord], specs: dict[str, TaskSpec]) -> list[ExportEntry]:
-    """One entry per (task, metric) of ``records``, the primary metric first, tasks in ``specs`` order."""
+    """One entry per (task, metric) of ``records``, the primary metric first, tasks in ``specs`` order.
+
+    A task of no hub dataset (a user's local-only task) gets ``dataset_id`` 'local:<task id>': kept in CSV
+    and JSON; the Hub formats leave it out (``hub_entries``)."""
     order = {task_id: i for i, task_id in enumerate(specs)}
     out = []
     for record in sorted(found, key=lambda r: order.get(r.task.id, len(order))):
         task_id = record.task.id
         spec = specs.get(task_id)
-        if spec is None or spec.dataset.hub is None:
-            raise ExportError(f"task {task_id!r} of a record of {record.model.id} has no task YAML with "
-                              "dataset.hub here, so its Hub dataset is unknown; export with the tasks it was run with")
+        if spec is None:
+            raise ExportError(f"task {task_id!r} of a record of {record.model.id} has no task YAML here; "
+                              "give the folder of your own tasks with --tasks-dir, as to `bench run`")
         followed, deviations = protocol_of(record)
         primary = record.task.primary_metric
         unknown = sorted(set(record.scores) - set(HUB_METRIC))
@@ -154,19 +159,40 @@ def entries(found: list[ResultRecord], specs: dict[str, TaskSpec]) -> list[Expor
             raise ExportError(f"a record of {record.model.id} on {task_id} holds metric(s) {', '.join(map(repr, unknown))}, "
                               f"which this koenbench cannot name on the Hub (it knows {', '.join(HUB_METRIC)}); "
                               "export with the koenbench version that wrote the record")
+        hub = spec.dataset.hub
+        types = metric_types(list(record.scores))
         for metric in [primary, *(m for m in record.scores if m != primary)]:
-            metric_type, metric_name = HUB_METRIC[metric]
             out.append(ExportEntry(
                 model_id=record.model.id, model_revision=record.model.revision,
                 task_id=task_id, task_name=spec.name, task_type=HUB_TASK_TYPE[spec.head],
-                dataset_id=spec.dataset.hub.path, dataset_config=spec.dataset.hub.name,
-                dataset_split=spec.dataset.hub.validation, dataset_revision=dataset_revision(record),
-                metric=metric, metric_type=metric_type, metric_name=metric_name,
+                dataset_id=hub.path if hub else f"local:{task_id}", dataset_config=hub.name if hub else None,
+                dataset_split=scored_split(record), dataset_revision=dataset_revision(record),
+                metric=metric, metric_type=types[metric], metric_name=HUB_METRIC[metric][1],
                 value=record.scores[metric], std=record.std[metric],
                 seeds=[s.seed for s in record.seeds], date=record.started_at,
-                protocol_followed=followed, notes=_notes(record, metric, followed, deviations),
+                protocol_followed=followed, notes=_notes(record, metric, followed, deviations), primary=metric == primary,
             ))
     return out
+
+
+def metric_types(metrics: list[str]) -> dict[str, str]:
+    """Each metric's Hub type: its Hub id (f1, accuracy, pearsonr), or its own name where two metrics of one task share
+    that id (KLUE-NER's entity and character F1 are both F1s: 'entity_f1', 'char_f1'), so no two values of a task
+    claim one type."""
+    ids = [HUB_METRIC[m][0] for m in metrics]
+    return {m: HUB_METRIC[m][0] if ids.count(HUB_METRIC[m][0]) == 1 else m for m in metrics}
+
+
+def scored_split(record: ResultRecord) -> str:
+    """The validation rows the record was scored on, as a split expression: a carve or an --eval-limit shows."""
+    split = record.data.validation_split or "validation"
+    limit = re.search(r"--eval-limit (\d+)", record.data.note or "")
+    return f"{split}[:{limit[1]}]" if limit and "[" not in split else split
+
+
+def hub_entries(items: list[ExportEntry]) -> list[ExportEntry]:
+    """The entries the Hub can place: those of tasks with a hub dataset."""
+    return [e for e in items if not e.dataset_id.startswith("local:")]
 
 
 def _file_stem(entry: ExportEntry) -> str:
@@ -181,7 +207,9 @@ def eval_results_files(items: list[ExportEntry]) -> Contents:
     from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml
 
     out = {}
-    for entry in items:
+    for entry in hub_entries(items):
+        if not entry.primary:
+            continue  # the format holds one value per (dataset, task): the task's primary metric
         hub_entry = EvalResultEntry(
             dataset_id=entry.dataset_id, task_id=entry.dataset_config or "default", value=entry.value,
             dataset_revision=entry.dataset_revision, date=entry.date, notes=entry.notes,
@@ -223,7 +251,7 @@ def model_index_files(items: list[ExportEntry]) -> Contents:
     """README.md whose YAML front matter holds the model-index (the body says how each number was made)."""
     from huggingface_hub import ModelCard, ModelCardData
 
-    data = ModelCardData(model_name=items[0].model_id, eval_results=eval_results(items))
+    data = ModelCardData(model_name=items[0].model_id, eval_results=eval_results(hub_entries(items)))
     return {"README.md": str(ModelCard(f"---\n{data.to_yaml()}\n---\n\n{card_body(items)}"))}
 
 
@@ -384,15 +412,42 @@ def push(paths: list[Path], out_dir: Path, repo_id: str, create_pr: bool, api: A
     return getattr(info, "pr_url", None) or str(info)
 
 
-def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path, force: bool = False) -> list[Path]:
-    """Read ``model_id``'s records under ``results_dir`` and write them to ``out_dir`` as ``fmt``."""
-    from harness import spec
+@dataclass(frozen=True)
+class Exported:
+    written: list[Path]
+    left_out: list[str]  # why each record or task is not in the files, one line each
+
+
+def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path, force: bool = False,
+                 include_deviations: bool = False, tasks_dir: Sequence[Path] = ()) -> Exported:
+    """Read ``model_id``'s current records under ``results_dir`` and write them to ``out_dir`` as ``fmt``.
+
+    Records that did not follow their task's protocol (a smoke run, the demo, overrides) are left out unless
+    ``include_deviations``; when that leaves nothing, the export is refused. A task without a hub dataset is
+    kept in CSV and JSON and left out of the Hub formats, which cannot place it."""
+    from harness import paths, spec
 
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
     found = model_records(results_dir, model_id)
-    specs = {s.id: s for s in spec.load_tasks(["all"])}
-    return write(entries(found, specs), out_dir, fmt, force)  # type: ignore[arg-type]
+    deviating = [r for r in found if not protocol_of(r)[0]]
+    left_out = [] if include_deviations else [
+        f"{r.task.id}: did not follow its task's protocol ({'; '.join(protocol_of(r)[1])}); --include-deviations exports it"
+        for r in deviating]
+    kept = found if include_deviations else [r for r in found if protocol_of(r)[0]]
+    if not kept:
+        raise ExportError(f"every record of {model_id!r} under {results_dir} departs from its task's protocol, so none "
+                          "would be a comparable score on the Hub:\n  " + "\n  ".join(left_out) +
+                          "\nRun the tasks' protocols, or pass --include-deviations (each entry's notes then say how it deviates)")
+    specs = {s.id: s for s in spec.load_tasks(["all"], paths.task_dirs(list(tasks_dir)))}
+    items = entries(kept, specs)
+    if fmt in ("eval-results", "model-index"):
+        left_out += [f"{e.task_id}: no hub dataset (a local-only task); the Hub formats cannot place it, csv and json keep it"
+                     for e in items if e.primary and e.dataset_id.startswith("local:")]
+        if not hub_entries(items):
+            raise ExportError("no record here is of a task with a hub dataset:\n  " + "\n  ".join(left_out) +
+                              "\nExport it as csv or json instead")
+    return Exported(write(items, out_dir, fmt, force), left_out)  # type: ignore[arg-type]
 
 
 def leaderboard_frame(board: "pd.DataFrame", tasks: "pd.DataFrame") -> "pd.DataFrame":

@@ -1,6 +1,7 @@
 """`bench export`: a tiny model's records in the Hub's two formats, read back with huggingface_hub's own parsers;
 `--push` checked through the commit it would send (the Hub is unreachable here)."""
 
+import csv
 import html
 import json
 from pathlib import Path
@@ -12,7 +13,7 @@ from huggingface_hub.errors import EntryNotFoundError
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from typer.testing import CliRunner
 
-from harness import export, records, spec
+from harness import export, paths, records, spec
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
 
@@ -53,12 +54,12 @@ def records_by_task(output: Path) -> dict[str, dict]:
 
 def test_eval_results_files_parse_with_huggingface_hub(tiny_run, tmp_path):
     output, model_id = tiny_run
-    result = bench("export", "--model", model_id, "--format", "eval-results", "--out", str(tmp_path), "--results", str(output))
+    result = bench("export", "--model", model_id, "--format", "eval-results", "--out", str(tmp_path), "--results", str(output),
+                   "--include-deviations")
     assert result.exit_code == 0, result.output
     files = sorted((tmp_path / ".eval_results").glob("*.yaml"))
-    # one file per (task, metric): MRPC f1 + accuracy, YNAT macro_f1 + accuracy
-    assert [f.name for f in files] == ["glue-mrpc-accuracy.yaml", "glue-mrpc-f1.yaml",
-                                       "klue-ynat-accuracy.yaml", "klue-ynat-macro_f1.yaml"]
+    # one value per (dataset, task), as the format holds: each task's primary metric
+    assert [f.name for f in files] == ["glue-mrpc-f1.yaml", "klue-ynat-macro_f1.yaml"]
     recorded = records_by_task(output)
     for file in files:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
@@ -81,7 +82,8 @@ def test_eval_results_files_parse_with_huggingface_hub(tiny_run, tmp_path):
 
 def test_model_index_reads_back_through_model_card_and_metadata_load(tiny_run, tmp_path):
     output, model_id = tiny_run
-    result = bench("export", "--model", model_id, "--format", "model-index", "--out", str(tmp_path), "--results", str(output))
+    result = bench("export", "--model", model_id, "--format", "model-index", "--out", str(tmp_path), "--results", str(output),
+                   "--include-deviations")
     assert result.exit_code == 0, result.output
     card_path = tmp_path / "README.md"
     metadata = metadata_load(card_path)
@@ -104,7 +106,8 @@ def test_csv_and_json_hold_the_same_entries(tiny_run, tmp_path):
 
     output, model_id = tiny_run
     for fmt in ("csv", "json"):
-        assert bench("export", "--model", model_id, "--format", fmt, "--out", str(tmp_path), "--results", str(output)).exit_code == 0
+        assert bench("export", "--model", model_id, "--format", fmt, "--out", str(tmp_path), "--results", str(output),
+                     "--include-deviations").exit_code == 0
     slug = records.model_slug(model_id)
     table = pd.read_csv(tmp_path / f"{slug}.csv")
     rows = json.loads((tmp_path / f"{slug}.json").read_text(encoding="utf-8"))
@@ -160,13 +163,13 @@ def test_push_sends_every_file_as_one_pull_request(tiny_run, tmp_path, monkeypat
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeHubApi)
     monkeypatch.setattr(export, "_token", lambda: "hf_fixture")
     result = bench("export", "--model", model_id, "--format", "eval-results", "--out", str(tmp_path),
-                   "--results", str(output), "--push", "fixture/model-a", "--create-pr")
+                   "--results", str(output), "--include-deviations", "--push", "fixture/model-a", "--create-pr")
     assert result.exit_code == 0, result.output
     (commit,) = FakeHubApi.sent
     assert commit["repo_id"] == "fixture/model-a" and commit["repo_type"] == "model" and commit["create_pr"] is True
     sent = {op.path_in_repo: Path(op.path_or_fileobj).read_text(encoding="utf-8") for op in commit["operations"]}
     local = {f".eval_results/{p.name}": p.read_text(encoding="utf-8") for p in (tmp_path / ".eval_results").glob("*.yaml")}
-    assert sent == local and len(sent) == 4
+    assert sent == local and len(sent) == 2  # each task's primary metric
     assert "discussions/1" in result.output
 
 
@@ -174,7 +177,7 @@ def test_push_without_token_or_network_keeps_the_files(tiny_run, tmp_path, monke
     output, model_id = tiny_run
     monkeypatch.setattr(export, "_token", lambda: None)
     args = ["export", "--model", model_id, "--format", "model-index", "--out", str(tmp_path), "--results", str(output),
-            "--push", "fixture/model-a", "--create-pr"]
+            "--include-deviations", "--push", "fixture/model-a", "--create-pr"]
     result = bench(*args)
     assert result.exit_code == 2 and "no Hugging Face token" in result.output and "Traceback" not in result.output
     assert (tmp_path / "README.md").exists()
@@ -224,12 +227,17 @@ def test_site_build_links_the_leaderboard_downloads_and_lists_baselines_apart(ti
     assert "majority-class" in baselines_part and f"{mrpc.baseline.scores['f1']:.2f}" in baselines_part
 
 
-def _synthetic_record(protocol) -> records.ResultRecord:
-    """A made-up MRPC record of fixture/model-a; ``protocol`` None as in files written before records said."""
-    seed = records.SeedResult(seed=42, scores={"f1": 80.0, "accuracy": 70.0}, epoch=3, train_s=1.0)
+SYNTHETIC_SCORES = {"glue/mrpc": {"f1": 80.0, "accuracy": 70.0}, "glue/sst2": {"accuracy": 75.0},
+                    "klue/ner": {"entity_f1": 60.0, "char_f1": 70.0}}
+
+
+def _synthetic_record(protocol, task: str = "glue/mrpc") -> records.ResultRecord:
+    """A made-up record of fixture/model-a (MRPC unless ``task``); ``protocol`` None as in files written before records said."""
+    scores = SYNTHETIC_SCORES[task]
+    seed = records.SeedResult(seed=42, scores=scores, epoch=3, train_s=1.0)
     return records.ResultRecord.from_seeds(
         [seed], model=records.ModelIdentity(id="fixture/model-a", revision="synthetic", source="local"),
-        task=records.TaskIdentity(id="glue/mrpc", spec_sha256="s" * 64, primary_metric="f1"),
+        task=records.TaskIdentity(id=task, spec_sha256="s" * 64, primary_metric=next(iter(scores))),
         hyperparameters={}, data=records.DataProvenance(source="local", train_examples=8, validation_examples=8),
         env={}, started_at="2026-11-28T10:00:00Z", wall_s=1.0, synthetic=True, protocol=protocol)
 
@@ -239,7 +247,7 @@ def test_a_record_that_does_not_say_whether_it_followed_the_protocol_is_not_expo
     results_dir = tmp_path / "results"
     records.write(results_dir / "fixture__model-a" / "glue__mrpc.json", _synthetic_record(protocol=None))
     result = bench("export", "--model", "fixture/model-a", "--format", fmt, "--out", str(tmp_path / "out"),
-                   "--results", str(results_dir))
+                   "--results", str(results_dir), "--include-deviations")
     assert result.exit_code == 0, result.output
     if fmt == "json":
         rows = json.loads((tmp_path / "out" / "fixture__model-a.json").read_text(encoding="utf-8"))
@@ -258,3 +266,64 @@ def test_a_record_that_followed_the_protocol_is_exported_as_following_it():
     items = export.entries([followed], {s.id: s for s in spec.load_tasks(["glue/mrpc"])})
     assert [e.protocol_followed for e in items] == [True, True]
     assert all(e.notes.endswith("protocol followed") for e in items)
+
+
+def test_runs_outside_the_protocol_are_left_out_unless_asked(tiny_run, tmp_path):
+    """The tiny run trained one epoch (--set epochs=1): not the protocol, so not a score for the Hub by default."""
+    output, model_id = tiny_run
+    refused = bench("export", "--model", model_id, "--format", "eval-results", "--out", str(tmp_path / "a"),
+                    "--results", str(output))
+    assert refused.exit_code == 2 and "--include-deviations" in refused.output and "epochs 1 (protocol: 3)" in refused.output
+    assert not (tmp_path / "a").exists()
+    protocol_run = _synthetic_record(protocol=records.Protocol(followed=True))
+    records.write(output.parent / "mixed" / "fixture__model-a" / "glue__mrpc.json", protocol_run)
+    smoke = _synthetic_record(protocol=records.Protocol(followed=False, deviations=["--limit 16"]), task="glue/sst2")
+    records.write(output.parent / "mixed" / "fixture__model-a" / "glue__sst2.json", smoke)
+    kept = bench("export", "--model", "fixture/model-a", "--format", "json", "--out", str(tmp_path / "b"),
+                 "--results", str(output.parent / "mixed"))
+    assert kept.exit_code == 0, kept.output
+    assert "left out: glue/sst2: did not follow its task's protocol (--limit 16)" in kept.output
+    rows = json.loads((tmp_path / "b" / "fixture__model-a.json").read_text(encoding="utf-8"))
+    assert {r["task_id"] for r in rows} == {"glue/mrpc"}
+
+
+def test_the_card_gives_each_metric_of_a_task_its_own_type_and_the_split_as_scored():
+    ner = _synthetic_record(protocol=records.Protocol(followed=True), task="klue/ner")
+    items = export.entries([ner], {s.id: s for s in spec.load_tasks(["klue/ner"])})
+    assert [(e.metric, e.metric_type, e.primary) for e in items] == [("entity_f1", "entity_f1", True),
+                                                                     ("char_f1", "char_f1", False)]
+    limited = ner.model_copy(update={"data": ner.data.model_copy(update={
+        "validation_split": "validation", "note": "--eval-limit 32: the first 32 of 1000 validation rows"})})
+    assert {e.dataset_split for e in export.entries([limited], {s.id: s for s in spec.load_tasks(["klue/ner"])})} == \
+        {"validation[:32]"}
+    carved = ner.model_copy(update={"data": ner.data.model_copy(update={"validation_split": "validation[80%:]"})})
+    assert {e.dataset_split for e in export.entries([carved], {s.id: s for s in spec.load_tasks(["klue/ner"])})} == \
+        {"validation[80%:]"}
+
+
+def test_a_local_only_task_is_kept_in_csv_and_left_out_of_the_hub_formats(tmp_path):
+    """A user's task with no hub dataset (found with --tasks-dir) never aborts an export."""
+    folder = tmp_path / "tasks" / "mine"
+    folder.mkdir(parents=True)
+    raw = yaml.safe_load((paths.TASKS_DIR / "glue" / "mrpc.yaml").read_text(encoding="utf-8"))
+    raw["suite"] = "mine"
+    del raw["dataset"]["hub"]
+    (folder / "para.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    mine = _synthetic_record(protocol=records.Protocol(followed=True))
+    mine = mine.model_copy(update={"task": mine.task.model_copy(update={"id": "mine/para"})})
+    results_dir = tmp_path / "results"
+    records.write(results_dir / "fixture__model-a" / "mine__para.json", mine)
+    records.write(results_dir / "fixture__model-a" / "glue__mrpc.json", _synthetic_record(protocol=records.Protocol(followed=True)))
+    common = ["--model", "fixture/model-a", "--results", str(results_dir), "--tasks-dir", str(tmp_path / "tasks")]
+    as_csv = bench("export", *common, "--format", "csv", "--out", str(tmp_path / "csv"))
+    assert as_csv.exit_code == 0, as_csv.output
+    with open(tmp_path / "csv" / "fixture__model-a.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["task_id"], r["dataset_id"]) for r in rows} == {("glue/mrpc", "nyu-mll/glue"), ("mine/para", "local:mine/para")}
+    on_hub = bench("export", *common, "--format", "eval-results", "--out", str(tmp_path / "hub"))
+    assert on_hub.exit_code == 0, on_hub.output
+    assert "left out: mine/para: no hub dataset" in on_hub.output
+    assert [p.name for p in (tmp_path / "hub" / ".eval_results").glob("*.yaml")] == ["glue-mrpc-f1.yaml"]
+    without = bench("export", "--model", "fixture/model-a", "--results", str(results_dir), "--format", "csv",
+                    "--out", str(tmp_path / "x"))
+    assert without.exit_code == 2 and "--tasks-dir" in without.output

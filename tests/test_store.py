@@ -74,8 +74,8 @@ def test_an_older_spec_in_another_folder_is_neither_current_nor_paired(scanned):
 
 
 def test_export_writes_one_entry_per_task_and_metric(tmp_path):
-    written = export.export_model("fixture/model-a", "json", tmp_path, RESULTS)
-    rows = json.loads(written[0].read_text(encoding="utf-8"))
+    exported = export.export_model("fixture/model-a", "json", tmp_path, RESULTS)
+    rows = json.loads(exported.written[0].read_text(encoding="utf-8"))
     keys = [(r["task_id"], r["metric"]) for r in rows]
     assert len(keys) == len(set(keys)) and ("glue/mrpc", "f1") in keys
 
