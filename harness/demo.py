@@ -28,7 +28,7 @@ ENGLISH_SETTINGS: dict[str, Any] = {"epochs": 3, "learning_rate": 1e-4, "batch_s
 # here) and the model has never read Korean, so more epochs buy little. One epoch, capped at 128 pieces
 # (NER's protocol allows 510), shows the pipeline on the Korean tasks at a third of their cost.
 KOREAN_SETTINGS: dict[str, Any] = {"epochs": 1, "learning_rate": 1e-4, "batch_size": 8, "max_length": 128}
-EXPECTED_IDLE_S = 230  # measured: the demo on 2 idle cores incl. the site, set-up not counted (README)
+EXPECTED_IDLE_S = 230  # measured: the demo on 2 idle cores incl. the site, set-up not counted (docs/performance.md)
 
 
 @dataclass(frozen=True)
