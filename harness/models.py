@@ -175,21 +175,22 @@ class ResolvedModel:
         )
 
 
-def resolve(name: str, models_file: Optional[Path] = None, revision: Optional[str] = None) -> ResolvedModel:
+def resolve(name: str, models_file: Optional[Path] = None, revision: Optional[str] = None, *,
+            flag: str = "--model") -> ResolvedModel:
     """``--model`` -> the model: a models.yaml name or id, a local directory, or a hub id, in that order.
 
     A hub model is resolved once to a snapshot (``hub.snapshot``): its commit is the record's
     revision and its cache folder is what every later load reads, so the record and the weights
     are always of one commit. ``revision`` (a branch, tag or commit; else the models.yaml entry's,
-    else main) selects it.
+    else main) selects it. ``flag``: the option that named it, as messages show it (koenbert's --ko, --student ...).
     """
-    named = reference(name, models_file)
+    named = reference(name, models_file, flag=flag)
     if named.directory is not None:
         if revision is not None:
             raise ModelUnavailable(f"--revision {checked.shorten(revision)}: {checked.shorten(name)} is a local folder, "
                                    "which has no revisions; leave --revision out")
         return local_model(named.directory, named.id)
-    return hub_model(named.id, revision or named.revision)
+    return hub_model(named.id, revision or named.revision, flag=flag)
 
 
 @dataclass(frozen=True)
@@ -208,11 +209,11 @@ class ModelReference:
         return store.Identity(self.id, "local" if self.directory is not None else None)
 
 
-def reference(name: str, models_file: Optional[Path] = None) -> ModelReference:
+def reference(name: str, models_file: Optional[Path] = None, *, flag: str = "--model") -> ModelReference:
     """``--model`` as every command reads it: a models.yaml name or id, a local directory, or a hub id, in that order."""
     models_file = Path(models_file or paths.MODELS_FILE)
     entries = load_model_entries(models_file)
-    entry = _entry_named(name, entries, models_file)
+    entry = _entry_named(name, entries, models_file, flag)
     target = entry.id if entry else name
     directory = _existing_directory(target, models_file)
     if directory is not None:
@@ -220,7 +221,7 @@ def reference(name: str, models_file: Optional[Path] = None) -> ModelReference:
         model_id = (entry or same_folder).id if (entry or same_folder) else portable_id(name)
         return ModelReference(model_id, "local", directory=directory)
     if _looks_like_a_path(target):
-        where = f"{models_file.name}: id {checked.shorten(target)}" if entry else f"--model {checked.shorten(target)}"
+        where = f"{models_file.name}: id {checked.shorten(target)}" if entry else f"{flag} {checked.shorten(target)}"
         raise NoSuchFolder(f"{where}: no such model folder (a hub id has the form 'org/name')")
     return ModelReference(target, "hub", revision=entry.revision if entry else None)
 
@@ -234,22 +235,22 @@ def record_identity(name: str, models_file: Optional[Path] = None) -> "store.Ide
         return store.Identity(name)
 
 
-def _entry_named(name: str, entries: list[ModelEntry], models_file: Path) -> Optional[ModelEntry]:
+def _entry_named(name: str, entries: list[ModelEntry], models_file: Path, flag: str = "--model") -> Optional[ModelEntry]:
     named = [e for e in entries if name in (e.id, e.name)]
     if len(named) > 1:
-        raise ModelUnavailable(f"{models_file.name}: --model {checked.shorten(name)} matches {len(named)} entries "
+        raise ModelUnavailable(f"{models_file.name}: {flag} {checked.shorten(name)} matches {len(named)} entries "
                                f"({', '.join(checked.shorten(e.id) for e in named)}); pass one of their ids")
     return named[0] if named else None
 
 
-def hub_model(model_id: str, revision: Optional[str] = None) -> ResolvedModel:
+def hub_model(model_id: str, revision: Optional[str] = None, *, flag: str = "--model") -> ResolvedModel:
     """A hub model at ``revision``, resolved to one commit in the local cache and checked like a local folder."""
     try:
         snap = hub.snapshot(model_id, "model", revision, HUB_MODEL_PATTERNS)
         if not _matching(snap.folder, WEIGHT_PATTERNS):  # an older repo with PyTorch pickles only
             snap = hub.snapshot(model_id, "model", snap.commit, (*HUB_MODEL_PATTERNS, *LEGACY_WEIGHT_PATTERNS))
     except hub.HubUnavailable as err:
-        raise ModelUnavailable(f"{err}\nOr pass a local folder: --model DIR (check the id against `bench models`).") from None
+        raise ModelUnavailable(f"{err}\nOr pass a local folder: {flag} DIR (check the id against `bench models`).") from None
     shown = f"model {checked.shorten(model_id)} ({snap.shown})"
     if not _matching(snap.folder, WEIGHT_PATTERNS):  # the local-folder check below would say to save_pretrained them
         weights = ("model*.safetensors", "model.safetensors.index.json", *LEGACY_WEIGHT_PATTERNS)

@@ -20,14 +20,15 @@ from typing import Any, Callable, Optional, Union
 import numpy as np
 
 from harness.koenbert import init as initmod
-from harness.koenbert import segmentation
+from harness.koenbert import segmentation, sources
 from harness.koenbert import vocab as vocabmod
 from harness.koenbert.init import CHOICES, DEFAULT_INIT
 from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES, ExtendError
+from harness.models import ResolvedModel, portable_id
 from harness.paths import SHARED_DATA
 
 REPORT_NAME = "koenbert_extend_report.json"
-SCHEMA = "koenbench.koenbert-extend/3"
+SCHEMA = "koenbench.koenbert-extend/4"  # 4: each model named by {id, revision, source}, the output folder by its portable id
 AGREEMENT_GOAL = 0.99  # share of each teacher's own tokens it should read as its own tokenizer cuts them
 EXCLUDED_SHOWN = 200  # excluded pieces listed in the report (the count is always complete)
 
@@ -36,8 +37,10 @@ EXCLUDED_SHOWN = 200  # excluded pieces listed in the report (the count is alway
 class Inputs:
     """The two models and what extend reads of them."""
 
-    ko: str
+    ko: str  # as typed
     en: str
+    ko_source: ResolvedModel  # what was loaded, and what the report names
+    en_source: ResolvedModel
     ko_tok: Any
     ko_spec: dict
     en_spec: dict
@@ -91,12 +94,14 @@ def extend_model(
     init_report["mlm_bias_new"] = _grow(inputs.ko_model, ext.first_new_id, rows)
     report = {
         "schema": SCHEMA,
-        "korean": {"model": str(ko), "pieces": ext.korean_size, "hidden_size": int(inputs.ko_table.shape[1])},
-        "english": {"model": str(en), "pieces": ext.english_size, "hidden_size": int(inputs.en_table.shape[1])},
+        "korean": {"model": sources.provenance(inputs.ko_source), "pieces": ext.korean_size,
+                   "hidden_size": int(inputs.ko_table.shape[1])},
+        "english": {"model": sources.provenance(inputs.en_source), "pieces": ext.english_size,
+                    "hidden_size": int(inputs.en_table.shape[1])},
         "vocab": _vocab_report(ext),
         "segmentation": seg,
         "init": init_report,
-        "output": {"dir": str(out), "vocab_size": ext.size, "mlm_head": "newly initialised: not in the Korean checkpoint"
+        "output": {"dir": portable_id(str(out)), "vocab_size": ext.size, "mlm_head": "newly initialised: not in the Korean checkpoint"
                    if inputs.head_missing else "from the Korean checkpoint"},
     }
     save_atomically(out, inputs, ext, report, started)
@@ -131,14 +136,18 @@ def check_options(init: str, policy: str, heldout_fraction: float, out: Path, fo
 
 
 def load_inputs(ko: Union[str, Path], en: Union[str, Path], log: Callable[[str], None]) -> Inputs:
-    log("loading tokenizers")
-    ko_tok, en_tok = _load(ko, "ko", "tokenizer"), _load(en, "en", "tokenizer")
+    """Both models, each resolved once (a hub id to one commit's cache folder) and loaded from there."""
+    log("resolving the models")
+    ko_source = sources.resolve(str(ko), "--ko", ExtendError)
+    en_source = sources.resolve(str(en), "--en", ExtendError)
+    log(f"loading tokenizers: --ko {sources.shown(ko_source)}, --en {sources.shown(en_source)}")
+    ko_tok, en_tok = _load(ko_source, "ko", "tokenizer"), _load(en_source, "en", "tokenizer")
     ko_spec = vocabmod.wordpiece_json(ko_tok, f"--ko {ko}")
     en_spec = vocabmod.wordpiece_json(en_tok, f"--en {en}")
     log("loading models")
-    ko_model, head_missing = _load(ko, "ko", "mlm")
-    en_model, _ = _load(en, "en", "base")
-    return Inputs(str(ko), str(en), ko_tok, ko_spec, en_spec, ko_model, head_missing,
+    ko_model, head_missing = _load(ko_source, "ko", "mlm")
+    en_model, _ = _load(en_source, "en", "base")
+    return Inputs(str(ko), str(en), ko_source, en_source, ko_tok, ko_spec, en_spec, ko_model, head_missing,
                   _embeddings(ko_model, f"--ko {ko}", len(ko_spec["model"]["vocab"])),
                   _embeddings(en_model, f"--en {en}", len(en_spec["model"]["vocab"])))
 
@@ -240,27 +249,18 @@ def _replaceable(out: Path) -> bool:
     return out.is_dir() and (not any(out.iterdir()) or (out / REPORT_NAME).exists())
 
 
-def _load(name: Union[str, Path], role: str, what: str):
-    """A tokenizer, MLM model or base model from a local directory or the hub, or ExtendError."""
+def _load(source: ResolvedModel, role: str, what: str):
+    """A tokenizer, MLM model or base model from the resolved model's folder, or ExtendError."""
     from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 
-    name = str(name)
-    local = Path(name).expanduser()
-    source = str(local) if local.exists() else name
-    if local.exists() and not local.is_dir():
-        raise ExtendError(f"--{role} {name} is a file; pass the model's directory (config.json, tokenizer, weights)")
+    name = source.id
     try:
         if what == "tokenizer":
-            return AutoTokenizer.from_pretrained(source)
+            return AutoTokenizer.from_pretrained(source.path)
         cls = AutoModelForMaskedLM if what == "mlm" else AutoModel
-        model, info = cls.from_pretrained(source, output_loading_info=True)
+        model, info = cls.from_pretrained(source.path, output_loading_info=True)
     except (OSError, ValueError, KeyError) as e:
-        if local.exists():
-            raise ExtendError(f"--{role} {name}: cannot load the {what} from this directory: {e}") from None
-        raise ExtendError(
-            f"--{role} {name}: no local directory of that name, and the Hugging Face hub could not provide it "
-            f"({str(e).splitlines()[0]}). Without hub access, download it where the hub is reachable "
-            f"(huggingface-cli download {name} --local-dir DIR) and pass --{role} DIR") from None
+        raise ExtendError(f"--{role} {name}: cannot load the {what} ({str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__})") from None
     missing = sorted(info.get("missing_keys", []))
     if any("word_embeddings" in k for k in missing):
         raise ExtendError(f"--{role} {name}: the checkpoint has no input embeddings "
@@ -330,7 +330,8 @@ def render_report(report: dict):
 
     v, seg, i = report["vocab"], report["segmentation"], report["init"]
     vocab = Table(title=Text(f"koenbert extend -> {report['output']['dir']}"), show_header=False)
-    rows = [("Korean pieces", f"{report['korean']['pieces']:,}  (hidden {report['korean']['hidden_size']})"),
+    rows = [("Korean model", _named(report["korean"]["model"])), ("English model", _named(report["english"]["model"])),
+            ("Korean pieces", f"{report['korean']['pieces']:,}  (hidden {report['korean']['hidden_size']})"),
             ("English pieces", f"{report['english']['pieces']:,}  (hidden {report['english']['hidden_size']})"),
             ("shared pieces", f"{v['shared']:,}"), ("English pieces missing", f"{v['english_missing']:,}"),
             ("added pieces", f"{v['added']:,}  (policy {v['policy']}; {v['excluded']:,} left out)"),
@@ -357,6 +358,12 @@ def render_report(report: dict):
     verdict = "yes" if not low else "no: " + ", ".join(f"{t} {a:.2%}" for t, a in low.items())
     vocab.add_row(f"agreement >= {AGREEMENT_GOAL:.0%} on every task", Text(verdict))
     return Group(vocab, table, _fit_table(i))
+
+
+def _named(model: dict) -> str:
+    """``id@revision`` with the revision cut to 12 digits (the report holds it whole)."""
+    revision = model["revision"]
+    return f"{model['id']}@{revision[:19] if revision.startswith('sha256:') else revision[:12]}"
 
 
 def _fit_table(i: dict):

@@ -38,8 +38,12 @@ def test_cli_end_to_end_report(extended):
                   "ridge alpha", "subword-mean"):
         assert words in text
     v = report["vocab"]
-    assert report["schema"] == "koenbench.koenbert-extend/3"
+    assert report["schema"] == "koenbench.koenbert-extend/4"
     assert report["korean"]["pieces"] == 4000 and report["english"]["pieces"] == 30522
+    # each model by its portable id and the sha256 of its files (a hub model: id and commit, test_sources.py)
+    assert report["korean"]["model"]["source"] == report["english"]["model"]["source"] == "local"
+    assert report["korean"]["model"]["revision"].startswith("sha256:") and report["korean"]["model"]["id"].startswith(".../")
+    assert f"{report['english']['model']['id']}@{report['english']['model']['revision'][:19]}" in text
     assert v["policy"] == "all" and v["excluded"] == 0
     assert v["added"] == v["english_missing"] and v["final_size"] == 4000 + v["added"]
     assert v["shared"] + v["added"] == 30522 - 999  # bert-base-uncased: 994 [unusedN] and 5 specials
@@ -164,9 +168,14 @@ def test_existing_out_dir_needs_force(tmp_path, tiny_korean_bert, tiny_english_b
 
 
 def test_not_wordpiece_model_is_refused(tmp_path, tiny_english_bert):
-    bpe = Tokenizer(models.BPE(vocab={"a": 0, "b": 1, "ab": 2, "[UNK]": 3}, merges=[("a", "b")], unk_token="[UNK]"))
+    import shutil
+
+    letters = {c: i for i, c in enumerate("abcdefghijklmnop")}
+    bpe = Tokenizer(models.BPE(vocab={**letters, "ab": 16, "[UNK]": 17}, merges=[("a", "b")], unk_token="[UNK]"))
     bpe.pre_tokenizer = pre_tokenizers.Whitespace()
     PreTrainedTokenizerFast(tokenizer_object=bpe, unk_token="[UNK]").save_pretrained(tmp_path / "bpe")
+    for name in ("config.json", "model.safetensors"):  # a whole model folder: what is wrong is its tokenizer's kind
+        shutil.copy(tiny_english_bert / name, tmp_path / "bpe" / name)
     result, text = bench("--ko", tmp_path / "bpe", "--en", tiny_english_bert, "--out", tmp_path / "out")
     assert result.exit_code == 2 and "WordPiece" in text and "Traceback" not in text
     assert not (tmp_path / "out").exists()

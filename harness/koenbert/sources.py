@@ -1,0 +1,33 @@
+"""The models koenbert reads (--ko, --en, --student, --ko-teacher, --en-teacher): named as `bench run --model` names
+a model (a hub id, a local folder or a models.yaml name), resolved once (harness/models.py) and loaded from
+``ResolvedModel.path``: the cache folder of one hub commit, or the folder itself. Reports and the saved student
+name each model by its id and revision (hub id and commit, or a local folder's portable id and sha256), never a
+path of this machine.
+"""
+
+from __future__ import annotations
+
+from typing import Type
+
+from harness import checked
+from harness.models import ResolvedModel
+
+
+def resolve(name: str, flag: str, error: Type[Exception]) -> ResolvedModel:
+    """``name`` as ``bench run --model`` reads it; a model that cannot be had raises ``error`` naming ``flag``."""
+    from harness.models import resolve as resolve_model
+
+    try:
+        return resolve_model(str(name), flag=flag)
+    except checked.InputError as err:
+        raise error(f"{flag}: {err}") from None
+
+
+def provenance(model: ResolvedModel) -> dict[str, str]:
+    """What a report says of a model: ``{"id", "revision", "source"}``."""
+    return model.as_record()
+
+
+def shown(model: ResolvedModel) -> str:
+    """``id@revision``: a hub id and its commit, or a local folder's portable id and its sha256."""
+    return f"{model.id}@{model.revision}"
