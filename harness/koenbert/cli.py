@@ -18,8 +18,8 @@ app = typer.Typer(help="The koenbert recipe: vocabulary extension, then MiniLMv2
 
 @app.command()
 def extend(
-    ko: str = typer.Option(..., "--ko", help="Korean BERT (WordPiece, MLM head): hub id or local directory, e.g. klue/bert-base."),
-    en: str = typer.Option(..., "--en", help="English BERT (WordPiece) whose pieces are added: hub id or local directory, e.g. bert-base-uncased."),
+    ko: str = typer.Option(..., "--ko", help="Korean BERT (WordPiece, MLM head), named as for `bench run --model`: hub id, local folder or models.yaml name, e.g. klue/bert-base."),
+    en: str = typer.Option(..., "--en", help="English BERT (WordPiece) whose pieces are added: hub id, local folder or models.yaml name, e.g. bert-base-uncased."),
     out: Path = typer.Option(..., "--out", help="Output model directory (tokenizer, weights with MLM head, koenbert_extend_report.json)."),
     init: str = typer.Option(DEFAULT_INIT, "--init", help=f"How the new embedding rows start: {' | '.join(CHOICES)} (auto: the best held-out score)."),
     force: bool = typer.Option(False, "--force", help="Replace --out if it is an earlier extend output."),
@@ -64,13 +64,18 @@ def _user_errors() -> tuple:
 
 @app.command()
 def distill(
-    student: str = typer.Option(..., "--student", help="Step 1's output: the Korean model whose vocabulary holds every English piece."),
-    ko_teacher: str = typer.Option(..., "--ko-teacher", help="Korean teacher (hub id or directory), e.g. klue/bert-base."),
-    en_teacher: str = typer.Option(..., "--en-teacher", help="English teacher (hub id or directory), e.g. bert-base-uncased."),
+    student: str = typer.Option(..., "--student", help="Step 1's output: the Korean model whose vocabulary holds every English piece (a folder, hub id or models.yaml name)."),
+    ko_teacher: str = typer.Option(..., "--ko-teacher", help="Korean teacher: hub id, local folder or models.yaml name, e.g. klue/bert-base."),
+    en_teacher: str = typer.Option(..., "--en-teacher", help="English teacher: hub id, local folder or models.yaml name, e.g. bert-base-uncased."),
     ko_corpus: List[str] = typer.Option(..., "--ko-corpus", help="Korean UTF-8 text, one text per line; a file or a directory of *.txt (repeatable)."),
     en_corpus: List[str] = typer.Option(..., "--en-corpus", help="English UTF-8 text, one text per line; a file or a directory of *.txt (repeatable)."),
-    out: str = typer.Option(..., "--out", help="Output model directory (checkpoints, chunk cache and log.jsonl go inside)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its newest checkpoint (or start it)."),
+    out: str = typer.Option(..., "--out", help="The published model folder: the distilled student, its tokenizer and distill.json."),
+    work: Optional[str] = typer.Option(None, "--work", help="The run's work folder: chunk cache, checkpoints, log.jsonl (default: <out>.work beside --out)."),
+    data_dir: Optional[str] = typer.Option(None, "--data-dir", help="The eight tasks' data, as for `bench run --data-dir`: corpus lines equal to a validation text are dropped (default: the shared data folder; 'hub': the hub's datasets)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run from its newest checkpoint (or start it)."),
+    prepare_only: bool = typer.Option(False, "--prepare-only", help="Prepare the corpora in the work folder (tokenize, screen, cap at the run's budget) and stop."),
+    processes: Optional[int] = typer.Option(None, "--processes", min=1, help="With --prepare-only: the processes (GPUs) the run will train on, which sizes its budget (default: this launch's)."),
+    process_group_timeout: int = typer.Option(_D["process_group_timeout"].default, help="Seconds a process waits for the others (the main one preparing the corpora)."),
     seq_len: int = typer.Option(_D["seq_len"].default, help="Tokens per chunk, [CLS] and [SEP] included."),
     batch_size: int = typer.Option(_D["batch_size"].default, help="Chunks per process per micro-step."),
     grad_accum: int = typer.Option(_D["grad_accum"].default, help="Micro-steps per optimizer step."),
@@ -98,26 +103,46 @@ def distill(
     from harness.koenbert.distill import distill as run_distill
 
     settings = {k: v for k, v in locals().items() if k in _D}
+    _processes_need_prepare_only(processes, prepare_only)
     try:
         cfg = DistillConfig(**settings)
     except ValidationError as err:
         fail("invalid options\n" + validation_problems(err, as_flags=True))
     try:
-        run_distill(cfg, resume=resume, show_progress=progress)
+        summary = run_distill(cfg, resume=resume, show_progress=progress, prepare_only=prepare_only, processes=processes)
     except _user_errors() as err:
         fail(str(err))
+    if prepare_only:
+        _prepared(summary)
+
+
+def _processes_need_prepare_only(processes: Optional[int], prepare_only: bool) -> None:
+    if processes is not None and not prepare_only:
+        fail("--processes: only with --prepare-only; a run trains on the processes it is launched with")
+
+
+def _prepared(summary: dict) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"prepared the corpora for {summary['processes']} process(es) in {summary['work']}; "
+                               "`bench koenbert distill` with the same options trains on them", markup=False, highlight=False)
 
 
 @app.command()
 def build(
     recipe: Path = typer.Option(..., "--recipe", help="A recipe YAML, e.g. harness/koenbert/recipes/koenbert-base.yaml."),
     resume: bool = typer.Option(False, "--resume", help="Reuse step 1's finished output and continue step 2 from its newest checkpoint."),
+    prepare_only: bool = typer.Option(False, "--prepare-only", help="Run step 1 and prepare step 2's corpora, then stop."),
+    processes: Optional[int] = typer.Option(None, "--processes", min=1, help="With --prepare-only: the processes (GPUs) step 2 will train on (default: this launch's)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
 ) -> None:
     """Step 1 (extend) then step 2 (distill) from one recipe file."""
     from harness.koenbert.recipe import build_from_recipe
 
+    _processes_need_prepare_only(processes, prepare_only)
     try:
-        build_from_recipe(recipe, resume=resume, show_progress=progress)
+        summary = build_from_recipe(recipe, resume=resume, show_progress=progress, prepare_only=prepare_only, processes=processes)
     except _user_errors() as err:
         fail(str(err))
+    if prepare_only:
+        _prepared(summary)

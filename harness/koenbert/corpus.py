@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
+from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
@@ -30,7 +33,8 @@ from harness.koenbert.vocab import fold
 
 # Pieces a WordPiece tokenizer never produces from text; step 1 does not copy them into the student.
 NEVER_PRODUCED = re.compile(r"^\[unused\d+\]$")
-LINES_PER_BATCH = 10_000  # lines handed to the Rust tokenizer at once (it parallelises within a batch)
+LINES_PER_BATCH = 10_000  # lines handed to the Rust tokenizer at once (it parallelises within a batch) ...
+BATCH_BYTES = 1 << 19  # ... and at most ~512 KB of text: the batch's encodings (~100 bytes a token) are the transient memory
 
 
 class CorpusError(ValueError):
@@ -108,29 +112,39 @@ def teacher_map(student_tokenizer, teacher_tokenizer) -> tuple[np.ndarray, list[
     return table, missing
 
 
-def to_student_ids(chunks: np.ndarray, teacher_tokenizer, student_tokenizer, flag: str) -> np.ndarray:
-    """Chunks cut by a teacher's tokenizer, in the student's ids of the same pieces (special tokens by role).
+class StudentIds:
+    """A teacher's ids -> the student's ids of the same pieces (special tokens by role).
 
     For distillation with ``segmentation: teachers`` (each teacher cutting its own text, the first
     design): the student reads these ids, and the teacher reads them back through ``teacher_map``.
     """
-    student_vocab = student_tokenizer.get_vocab()
-    student_by_id = {i: p for p, i in student_vocab.items()}
-    table = np.full(max(teacher_tokenizer.get_vocab().values()) + 1, -1, dtype=np.int64)
-    for piece, tid in teacher_tokenizer.get_vocab().items():
-        renamed = student_by_id.get(tid) == fold(piece)  # step 1 case-folded it at the same id (piece_table)
-        table[tid] = tid if renamed else student_vocab.get(piece, -1)
-    for role in ("cls_token", "sep_token", "pad_token", "unk_token", "mask_token"):
-        t, s = getattr(teacher_tokenizer, role, None), getattr(student_tokenizer, role, None)
-        if t is not None and s is not None:
-            table[teacher_tokenizer.convert_tokens_to_ids(t)] = student_vocab[s]
-    ids = table[chunks]
-    if (ids < 0).any():
-        lacked = sorted({teacher_tokenizer.convert_ids_to_tokens(int(t)) for t in np.asarray(chunks)[ids < 0][:1000]})
-        raise CorpusError(f"{flag}: the student lacks {len(lacked)} piece(s) its teacher cuts this text into "
-                          f"(e.g. {', '.join(map(repr, lacked[:5]))}); make the student with `bench koenbert extend` "
-                          "from this teacher")
-    return ids.astype(np.int32)
+
+    def __init__(self, teacher_tokenizer, student_tokenizer, flag: str):
+        self.teacher, self.flag = teacher_tokenizer, flag
+        student_vocab = student_tokenizer.get_vocab()
+        student_by_id = {i: p for p, i in student_vocab.items()}
+        self.table = np.full(max(teacher_tokenizer.get_vocab().values()) + 1, -1, dtype=np.int64)
+        for piece, tid in teacher_tokenizer.get_vocab().items():
+            renamed = student_by_id.get(tid) == fold(piece)  # step 1 case-folded it at the same id (piece_table)
+            self.table[tid] = tid if renamed else student_vocab.get(piece, -1)
+        for role in ("cls_token", "sep_token", "pad_token", "unk_token", "mask_token"):
+            t, s = getattr(teacher_tokenizer, role, None), getattr(student_tokenizer, role, None)
+            if t is not None and s is not None:
+                self.table[teacher_tokenizer.convert_tokens_to_ids(t)] = student_vocab[s]
+
+    def __call__(self, chunks: np.ndarray) -> np.ndarray:
+        ids = self.table[chunks]
+        if (ids < 0).any():
+            lacked = sorted({self.teacher.convert_ids_to_tokens(int(t)) for t in np.asarray(chunks)[ids < 0][:1000]})
+            raise CorpusError(f"{self.flag}: the student lacks {len(lacked)} piece(s) its teacher cuts this text into "
+                              f"(e.g. {', '.join(map(repr, lacked[:5]))}); make the student with `bench koenbert extend` "
+                              "from this teacher")
+        return ids
+
+
+def to_student_ids(chunks: np.ndarray, teacher_tokenizer, student_tokenizer, flag: str) -> np.ndarray:
+    """Chunks cut by a teacher's tokenizer, in the student's ids of the same pieces (``StudentIds``)."""
+    return StudentIds(teacher_tokenizer, student_tokenizer, flag)(chunks).astype(np.int32)
 
 
 def _rust_tokenizer(tokenizer):
@@ -144,52 +158,185 @@ def _rust_tokenizer(tokenizer):
     return backend
 
 
-def build_chunks(files: Sequence[Path], tokenizer, seq_len: int, flag: str, progress=None, separate: bool = True) -> np.ndarray:
-    """Tokenize ``files`` with ``tokenizer`` (the student's) and pack them into (n, seq_len) int32 ids,
-    a [SEP] after every line (``separate``).
-
-    The student reads a chunk as it is; a teacher reads ``table[chunk]`` (see ``teacher_map``).
-
-    ``progress``: optional callable(bytes_read) for a progress bar.
-    """
-    if seq_len < 3:
-        raise CorpusError(f"seq_len {seq_len}: a chunk holds [CLS], at least one piece and [SEP]; use 3 or more")
-    backend = _rust_tokenizer(tokenizer)
-    separator = np.asarray([tokenizer.sep_token_id] if separate else [], dtype=np.int32)
-    pieces: list[np.ndarray] = []
-
-    def flush(batch: list[str]) -> None:
-        for enc in backend.encode_batch(batch, add_special_tokens=False):
-            pieces.extend((np.asarray(enc.ids, dtype=np.int32), separator))
-
+def text_batches(texts: Iterable[str], max_bytes: int = BATCH_BYTES, max_lines: int = LINES_PER_BATCH) -> Iterator[list[str]]:
+    """``texts`` in batches of at most ``max_lines`` lines and about ``max_bytes`` bytes (a longer line is a batch alone)."""
     batch: list[str] = []
-    for text in read_texts(files, flag):
+    size = 0
+    for text in texts:
         batch.append(text)
-        if len(batch) == LINES_PER_BATCH:
-            flush(batch)
-            if progress:
-                progress(sum(len(t.encode()) + 1 for t in batch))
-            batch = []
+        size += len(text)  # characters: a bound on the batch's share of memory, not its exact bytes
+        if len(batch) >= max_lines or size >= max_bytes:
+            yield batch
+            batch, size = [], 0
     if batch:
-        flush(batch)
-        if progress:
-            progress(sum(len(t.encode()) + 1 for t in batch))
-    names = ", ".join(str(f) for f in files)
-    if not pieces:
-        raise CorpusError(f"{flag} {names}: empty (no non-blank line); a corpus file holds one text per line")
-    stream = np.concatenate(pieces)
-    body = seq_len - 2
-    n = len(stream) // body
-    if n == 0:
-        raise CorpusError(
-            f"{flag} {names}: only {len(stream)} tokens, fewer than one chunk of {seq_len} ([CLS] + {body} + [SEP]); "
-            "add text or lower --seq-len"
-        )
-    chunks = np.empty((n, seq_len), dtype=np.int32)
-    chunks[:, 0] = tokenizer.cls_token_id
-    chunks[:, 1:-1] = stream[: n * body].reshape(n, body)
-    chunks[:, -1] = tokenizer.sep_token_id
-    return chunks
+        yield batch
+
+
+class ChunkStream:
+    """Texts -> blocks of whole chunks (k, seq_len): each text's pieces and a [SEP] (``separate``), concatenated
+    and cut into ``seq_len - 2`` pieces wrapped in [CLS] ... [SEP]; a shorter remainder waits for the next text.
+
+    Memory: one batch of texts and its encodings (``text_batches``), one block, and fewer than one chunk of
+    pieces carried over; never the corpus. ``convert``: applied to each batch's ids (another tokenizer's ids to
+    the student's). ``lines`` and ``tokens`` count what was read so far (the separators included in tokens).
+    """
+
+    def __init__(self, texts: Iterable[str], tokenizer, seq_len: int, *, separate: bool = True, dtype=np.int32,
+                 convert: Optional[Callable[[np.ndarray], np.ndarray]] = None, cls_id: Optional[int] = None,
+                 sep_id: Optional[int] = None):
+        if seq_len < 3:
+            raise CorpusError(f"seq_len {seq_len}: a chunk holds [CLS], at least one piece and [SEP]; use 3 or more")
+        self.texts, self.backend, self.seq_len, self.dtype, self.convert = texts, _rust_tokenizer(tokenizer), seq_len, dtype, convert
+        self.cls_id = tokenizer.cls_token_id if cls_id is None else cls_id
+        self.sep_id = tokenizer.sep_token_id if sep_id is None else sep_id
+        self.separator = [tokenizer.sep_token_id] if separate else []  # the cutter's [SEP]; ``convert`` maps it
+        self.carry = np.empty(0, dtype=dtype)
+        self.lines = self.tokens = 0
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        body = self.seq_len - 2
+        for batch in text_batches(self.texts):
+            encodings = self.backend.encode_batch(batch, add_special_tokens=False)
+            count = sum(len(e) for e in encodings) + len(self.separator) * len(encodings)
+            ids = np.fromiter(chain.from_iterable(chain(e.ids, self.separator) for e in encodings), dtype=np.int64, count=count)
+            del encodings
+            if self.convert is not None:
+                ids = self.convert(ids)
+            self.lines += len(batch)
+            self.tokens += count
+            stream = np.concatenate([self.carry, ids.astype(self.dtype)])
+            n = len(stream) // body
+            self.carry = stream[n * body:].copy()
+            if n:
+                block = np.empty((n, self.seq_len), dtype=self.dtype)
+                block[:, 0], block[:, -1] = self.cls_id, self.sep_id
+                block[:, 1:-1] = stream[: n * body].reshape(n, body)
+                yield block
+
+    def check(self, chunks: int, flag: str, files: Sequence[Path]) -> None:
+        """After the stream: an error if it made no chunk."""
+        names = ", ".join(str(f) for f in files)
+        if self.tokens == 0:
+            raise CorpusError(f"{flag} {names}: empty (no non-blank line); a corpus file holds one text per line")
+        if chunks == 0:
+            raise CorpusError(
+                f"{flag} {names}: only {self.tokens} tokens, fewer than one chunk of {self.seq_len} "
+                f"([CLS] + {self.seq_len - 2} + [SEP]); add text or lower --seq-len")
+
+
+def build_chunks(files: Sequence[Path], tokenizer, seq_len: int, flag: str, separate: bool = True) -> np.ndarray:
+    """Tokenize ``files`` with ``tokenizer`` and pack them into (n, seq_len) int32 ids in memory, a [SEP] after
+    every line (``separate``): for small corpora (tests, benchmarks). A run's corpus goes through ``write_chunks``."""
+    stream = ChunkStream(read_texts(files, flag), tokenizer, seq_len, separate=separate)
+    blocks = list(stream)
+    stream.check(sum(len(b) for b in blocks), flag, files)
+    return np.concatenate(blocks)
+
+
+def id_dtype(vocab_size: int):
+    """The smallest unsigned type that holds every id: uint16 up to 65,536 pieces (koenbert-base: ~62k), else uint32."""
+    return np.uint16 if vocab_size <= 1 << 16 else np.uint32
+
+
+def write_chunks(stream: ChunkStream, path: Path, max_chunks: Optional[int], flag: str, files: Sequence[Path]) -> int:
+    """Write ``stream``'s chunks to ``path`` (raw ids, row after row: chunk i starts at byte i * seq_len * itemsize),
+    at most ``max_chunks``; the text after the last chunk needed is not read. Returns the number of chunks.
+
+    Written through a buffered file, never held: beyond the file, memory is ``ChunkStream``'s (one batch)."""
+    written = 0
+    with open(path, "wb", buffering=1 << 20) as f:
+        for block in stream:
+            if max_chunks is not None:
+                block = block[: max_chunks - written]
+            block.tofile(f)
+            written += len(block)
+            if max_chunks is not None and written >= max_chunks:
+                break
+    stream.check(written, flag, files)
+    return written
+
+
+def open_chunks(path: Path, dtype: str, seq_len: int) -> np.memmap:
+    """The chunks ``write_chunks`` wrote, memory-mapped read-only: (n, seq_len)."""
+    dtype = np.dtype(dtype)
+    return np.memmap(path, dtype=dtype, mode="r", shape=(Path(path).stat().st_size // (dtype.itemsize * seq_len), seq_len))
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark's own text: a corpus line equal to a validation text is dropped, one equal to a train text counted
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskText:
+    """One task's texts as `bench run` loads them (harness/data.py): sentences, both sides of pairs, NER's characters joined."""
+
+    language: str  # "ko" or "en"
+    validation: list[str]  # the scored rows
+    train: list[str]
+    carved: bool  # both splits carved from the dev file (no train file): the hub scores all of it
+
+
+def split_texts(split) -> list[str]:
+    """The texts of one split in the canonical schema (data.py): text_a and text_b, or NER's characters joined."""
+    if "tokens" in split.column_names:
+        return ["".join(chars) for chars in split["tokens"]]
+    return [t for col in ("text_a", "text_b") if col in split.column_names for t in split[col] if t]
+
+
+def task_texts(data_dir: Optional[Path], tasks: Optional[list[str]] = None) -> tuple[dict[str, TaskText], dict[str, str]]:
+    """Task id -> its texts, for every task (default: all) whose data ``data_dir`` holds (None: the hub or its
+    cache); and task id -> why it could not be read, for the others."""
+    from harness import checked, data, spec
+
+    found, missing = {}, {}
+    for task in spec.load_tasks(tasks or ["all"]):
+        try:
+            loaded = data.load(task, None if data_dir is None else Path(data_dir), warn=lambda message: None)
+        except checked.InputError as err:
+            missing[task.id] = str(err).splitlines()[0]
+            continue
+        found[task.id] = TaskText("ko" if task.language == "ko" else "en", split_texts(loaded.dataset["validation"]),
+                                  split_texts(loaded.dataset["train"]), bool(loaded.carved))
+    return found, missing
+
+
+def normalised(text: str) -> str:
+    """What two texts must share to count as the same: NFC, and whitespace runs as one space."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+class TaskScreen:
+    """Drops the corpus lines equal (``normalised``) to a validation text of a task and counts those equal to a
+    train text; both per task. For a task whose splits are carved from its dev file, the train rows are dev rows
+    of the official split, so they are dropped too."""
+
+    def __init__(self, tasks: dict[str, TaskText]):
+        self.held_out: dict[str, list[str]] = {}  # normalised text -> the tasks whose scored text it is
+        self.trained: dict[str, list[str]] = {}
+        for task_id, texts in tasks.items():
+            for text in texts.validation + (texts.train if texts.carved else []):
+                self.held_out.setdefault(normalised(text), []).append(task_id)
+            for text in [] if texts.carved else texts.train:
+                self.trained.setdefault(normalised(text), []).append(task_id)
+        self.longest = max(map(len, [*self.held_out, *self.trained]), default=0)  # a longer line matches nothing
+        self.tasks = sorted(tasks)
+        self.dropped = {t: 0 for t in self.tasks}
+        self.overlap = {t: 0 for t in self.tasks if not tasks[t].carved}
+
+    def __call__(self, texts: Iterable[str]) -> Iterator[str]:
+        for text in texts:
+            if len(text) <= 2 * self.longest:  # whitespace runs shrink under normalised(): compare generously
+                key = normalised(text)
+                if key in self.held_out:
+                    for task in dict.fromkeys(self.held_out[key]):
+                        self.dropped[task] += 1
+                    continue
+                for task in dict.fromkeys(self.trained.get(key, ())):
+                    self.overlap[task] += 1
+            yield text
+
+    def report(self) -> dict:
+        return {"validation_lines_dropped": dict(self.dropped), "train_lines_kept": dict(self.overlap),
+                "checked_against": self.tasks}
 
 
 class ChunkOrder:

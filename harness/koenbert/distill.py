@@ -29,18 +29,20 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
 from rich.console import Console
 from rich.markup import escape
 
-from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map, to_student_ids
-from harness.koenbert import minilm
+from harness.koenbert import minilm, prepare, sources
+from harness.koenbert.corpus import ChunkOrder, CorpusError, corpus_files, teacher_map
+from harness.koenbert.prepare import is_korean, work_dir
 from harness.koenbert.settings import CHANGEABLE_ON_RESUME, LANGS, DistillConfig, DistillError
+from harness.models import ResolvedModel
 
-__all__ = ["DistillConfig", "DistillError", "distill", "check_out"]
+__all__ = ["DistillConfig", "DistillError", "distill", "check_folders", "is_korean"]
 MAX_UNKNOWN = 0.05  # share of a corpus's tokens a teacher may read as [UNK]; more means the wrong student or teacher
 
 
@@ -62,7 +64,8 @@ class Run:
     accelerator: Any
     console: Any
     precision: str
-    out: Path
+    out: Path  # the published model folder: the student, its tokenizer and distill.json
+    work: Path  # checkpoints, chunks, log.jsonl, distill-config.json
     latest: Optional[Path]  # the newest checkpoint when resuming
     student: Any  # the MLM model, saved at the end
     student_tokenizer: Any
@@ -79,18 +82,30 @@ class Run:
     scheduler: Any
     teacher_pieces: dict  # lang -> what the teacher reads of the student's pieces (added rows, [UNK])
     state: TrainState = field(default_factory=TrainState)
+    models: dict = field(default_factory=dict)  # role -> ResolvedModel: what was loaded, and what distill.json names
+    corpus: dict = field(default_factory=dict)  # lang -> what preparing the corpus read, dropped and kept
 
     @property
     def log_path(self) -> Path:
-        return self.out / "log.jsonl"
+        return self.work / "log.jsonl"
 
     @property
     def global_batch(self) -> int:
         return self.cfg.batch_size * self.accelerator.num_processes  # chunks per micro-step, all processes
 
 
-def distill(cfg: DistillConfig, resume: bool = False, show_progress: bool = True) -> dict:
-    """Run (or with ``resume``, continue) a distillation; returns the summary also written to distill.json."""
+def distill(cfg: DistillConfig, resume: bool = False, show_progress: bool = True, prepare_only: bool = False,
+            processes: Optional[int] = None) -> dict:
+    """Run (or with ``resume``, continue) a distillation; returns the summary also written to distill.json.
+
+    ``prepare_only``: prepare the corpora in the work folder for a run on ``processes`` processes (default: this
+    launch's) and stop; returns what was prepared."""
+    if prepare_only:
+        begun = start(cfg, resume)
+        n = processes or begun.accelerator.num_processes
+        corpora = prepared(cfg, begun, n)
+        return {"processes": n, "corpus": {lang: manifest["report"] for lang, (_, manifest) in corpora.items()},
+                "work": str(begun.work)}
     run = setup(cfg, resume)
     tokens_before, started = run.state.tokens, time.perf_counter()
     first_loss, last_record = train(run, show_progress)
@@ -100,54 +115,132 @@ def distill(cfg: DistillConfig, resume: bool = False, show_progress: bool = True
 # ---------------------------------------------------------------------------------------------
 # Setup: check everything that can be wrong before the first step.
 # ---------------------------------------------------------------------------------------------
-def setup(cfg: DistillConfig, resume: bool) -> Run:
-    from accelerate.utils import set_seed
-    from transformers import AutoModelForMaskedLM, AutoTokenizer
+ROLES = ("student", "ko_teacher", "en_teacher")
 
-    from harness.koenbert.minilm import QKVTap, check_relation_heads
+
+@dataclass
+class Start:
+    """What setup and --prepare-only share: the processes, the folders, the corpus files and the resolved models."""
+
+    accelerator: Any
+    precision: str
+    console: Any
+    work: Path
+    latest: Optional[Path]
+    files: dict  # lang -> the corpus files
+    models: dict  # role -> ResolvedModel
+    student_tokenizer: Any
+
+
+def start(cfg: DistillConfig, resume: bool) -> Start:
+    """Join the processes, check the folders and the corpus files, resolve the three models once, load the student's
+    tokenizer; the main process writes the settings into the work folder."""
+    from transformers import AutoTokenizer
 
     accelerator, precision = _accelerator(cfg)
     console = Console(stderr=True, quiet=not accelerator.is_main_process, soft_wrap=True)  # soft_wrap: paths on one line
-    out = Path(cfg.out)
-    latest = check_out(out, resume)
+    work = work_dir(cfg)
+    latest = check_folders(cfg, resume)
+    files = {lang: corpus_files(getattr(cfg, f"{lang}_corpus"), f"--{lang}-corpus") for lang in LANGS}
+    models = {role: sources.resolve(getattr(cfg, role), "--" + role.replace("_", "-"), DistillError) for role in ROLES}
+    resolved = {role: sources.provenance(m) for role, m in models.items()}
     if latest is not None:
-        _check_same_settings(cfg, out)
-    corpora = {lang: corpus_files(getattr(cfg, f"{lang}_corpus"), f"--{lang}-corpus") for lang in LANGS}
-    accelerator.wait_for_everyone()  # every process has checked --out before the main one writes into it
+        _check_same_settings(cfg, work, resolved)
+    accelerator.wait_for_everyone()  # every process has checked the folders before the main one writes into them
+    student_tokenizer = _load(AutoTokenizer, cfg.student, "--student", source=models["student"].path)
+    if accelerator.is_main_process:
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "distill-config.json").write_text(json.dumps({**cfg.model_dump(mode="json"), "resolved": resolved}, indent=2) + "\n")
+    return Start(accelerator, precision, console, work, latest, files, models, student_tokenizer)
 
+
+def prepared(cfg: DistillConfig, begun: Start, processes: int) -> dict[str, tuple[np.ndarray, dict]]:
+    """Each language's chunks (memory-mapped) and manifest; prepared first, once, by the main process (prepare.py)."""
+    from transformers import AutoTokenizer
+
+    def load_tokenizer(model, flag):
+        return _load(AutoTokenizer, model.id, flag, source=model.path)
+
+    def log(message):
+        begun.console.print(message, markup=False, highlight=False)
+
+    def make():
+        manifests = prepare.prepare(cfg, begun.files, prepare.cutters(cfg, begun.models, begun.student_tokenizer, load_tokenizer),
+                                    begun.student_tokenizer, processes, begun.latest is not None, log)
+        for lang, manifest in manifests.items():
+            log(f"--{lang}-corpus: {_corpus_line(manifest)}")
+
+    on_main(begun.accelerator, make)
+    return {lang: prepare.load(cfg, lang) for lang in LANGS}
+
+
+def _corpus_line(manifest: dict) -> str:
+    r = manifest["report"]
+    dropped = sum(r["validation_lines_dropped"].values())
+    kept = {t: n for t, n in r["train_lines_kept"].items() if n}
+    return (f"{manifest['chunks']:,} chunks of {manifest['seq_len']} tokens ({manifest['dtype']}) from {r['lines_used']:,} of "
+            f"{r['lines_read']:,} lines read{' (the budget: the rest is not read)' if r['reached_budget'] else ''}; "
+            f"{dropped:,} dropped as validation text of the {len(r['checked_against'])} tasks; lines equal to a train text: "
+            + (", ".join(f"{t} {n:,}" for t, n in kept.items()) or "none"))
+
+
+def on_main(accelerator, work: Callable[[], None]) -> None:
+    """``work`` in the main process while the others wait (up to process_group_timeout). An error there is raised
+    in every process, so that none waits for a process that has stopped."""
+    error: Optional[BaseException] = None
+    failure: list = [None]
+    if accelerator.is_main_process:
+        try:
+            work()
+        except Exception as err:  # noqa: BLE001 - every process must hear of it, whatever it is
+            error, failure = err, [(type(err).__name__, str(err))]
+    if accelerator.num_processes > 1:
+        from accelerate.utils import broadcast_object_list
+
+        broadcast_object_list(failure)  # the others wait here for the main process
+    if error is not None:
+        raise error
+    if failure[0] is not None:
+        kind, message = failure[0]
+        raise {"CorpusError": CorpusError, "DistillError": DistillError}.get(kind, RuntimeError)(message)
+
+
+def setup(cfg: DistillConfig, resume: bool) -> Run:
+    from accelerate.utils import set_seed
+    from transformers import AutoModelForMaskedLM
+
+    from harness.koenbert.minilm import QKVTap, check_relation_heads
+
+    begun = start(cfg, resume)
+    accelerator, console, models, student_tokenizer = begun.accelerator, begun.console, begun.models, begun.student_tokenizer
     set_seed(cfg.seed)
-    student_tokenizer = _load(AutoTokenizer, cfg.student, "--student")
-    student = _load(AutoModelForMaskedLM, cfg.student, "--student")
+    student = _load(AutoModelForMaskedLM, cfg.student, "--student", source=models["student"].path)
     student_tap = QKVTap(student, cfg.student_layer, f"--student {cfg.student}")
     check_relation_heads(student.config.hidden_size, cfg.relation_heads, f"--student {cfg.student}")
     _check_positions(student.config, cfg.seq_len, f"--student {cfg.student}")
     teachers, taps, tables, teacher_pieces = {}, {}, {}, {}
     for lang in LANGS:
-        teachers[lang], taps[lang], tables[lang], teacher_pieces[lang] = load_teacher(cfg, lang, student, student_tokenizer)
+        teachers[lang], taps[lang], tables[lang], teacher_pieces[lang] = load_teacher(
+            cfg, lang, student, student_tokenizer, source=models[f"{lang}_teacher"])
         teachers[lang].to(accelerator.device)
 
-    if accelerator.is_main_process:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "distill-config.json").write_text(json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n")
-    chunks, orders = {}, {}
+    corpora = prepared(cfg, begun, accelerator.num_processes)
+    chunks, orders = {lang: c for lang, (c, _) in corpora.items()}, {}
     global_batch = cfg.batch_size * accelerator.num_processes
-    with accelerator.local_main_process_first():  # one process per node tokenizes; the others read its cache
-        for lang in LANGS:
-            chunks[lang] = _chunks(out / "chunks" / f"{lang}.npy", corpora[lang], student_tokenizer, cfg, lang, console,
-                                   resuming=latest is not None)
-            if len(chunks[lang]) < global_batch:
-                raise CorpusError(
-                    f"--{lang}-corpus: {len(chunks[lang])} chunks of {cfg.seq_len} tokens, fewer than one batch "
-                    f"({cfg.batch_size} x {accelerator.num_processes} processes = {global_batch}); add text or lower --batch-size")
-            orders[lang] = ChunkOrder(len(chunks[lang]), global_batch, cfg.seed, LANGS.index(lang))
-            teacher_pieces[lang]["unknown_share"] = _unknown_share(chunks[lang], tables[lang], teacher_pieces[lang].pop("unk_id"),
-                                                                 student_tokenizer.unk_token_id)
-            if teacher_pieces[lang]["unknown_share"] > MAX_UNKNOWN:
-                raise CorpusError(
-                    f"--{lang}-teacher {getattr(cfg, f'{lang}_teacher')} would read {teacher_pieces[lang]['unknown_share']:.1%} "
-                    f"of the --{lang}-corpus tokens as [UNK]: the student --student {cfg.student} cuts the text into "
-                    f"pieces the teacher lacks ({teacher_pieces[lang]['lacked']:,} of them); make the student with "
-                    "`bench koenbert extend` from these teachers, or pass the teacher it was extended with")
+    for lang in LANGS:
+        if len(chunks[lang]) < global_batch:
+            raise CorpusError(
+                f"--{lang}-corpus: {len(chunks[lang])} chunks of {cfg.seq_len} tokens, fewer than one batch "
+                f"({cfg.batch_size} x {accelerator.num_processes} processes = {global_batch}); add text or lower --batch-size")
+        orders[lang] = ChunkOrder(len(chunks[lang]), global_batch, cfg.seed, LANGS.index(lang))
+        teacher_pieces[lang]["unknown_share"] = _unknown_share(chunks[lang], tables[lang], teacher_pieces[lang].pop("unk_id"),
+                                                             student_tokenizer.unk_token_id)
+        if teacher_pieces[lang]["unknown_share"] > MAX_UNKNOWN:
+            raise CorpusError(
+                f"--{lang}-teacher {getattr(cfg, f'{lang}_teacher')} would read {teacher_pieces[lang]['unknown_share']:.1%} "
+                f"of the --{lang}-corpus tokens as [UNK]: the student --student {cfg.student} cuts the text into "
+                f"pieces the teacher lacks ({teacher_pieces[lang]['lacked']:,} of them); make the student with "
+                "`bench koenbert extend` from these teachers, or pass the teacher it was extended with")
 
     frozen = _freeze_unreachable(student, student_tap, student_tokenizer.cls_token_id, accelerator.device)
     trainable = [p for p in student.parameters() if p.requires_grad]
@@ -155,17 +248,17 @@ def setup(cfg: DistillConfig, resume: bool) -> Run:
     # Only the encoder is wrapped (DDP, autocast): calling the MLM model would compute vocabulary
     # logits (batch x 256 x 62k) that the loss never uses.
     body, optimizer = accelerator.prepare(student.base_model, optimizer)
-    run = Run(cfg, accelerator, console, precision, out, latest, student, student_tokenizer, body, teachers, taps,
-              student_tap, {k: torch.as_tensor(v, device=accelerator.device) for k, v in tables.items()}, chunks, orders,
-              trainable, frozen,
-              optimizer, scheduler, teacher_pieces)
-    if latest is not None:
+    run = Run(cfg, accelerator, console, begun.precision, Path(cfg.out), begun.work, begun.latest, student, student_tokenizer,
+              body, teachers, taps, student_tap, {k: torch.as_tensor(v, device=accelerator.device) for k, v in tables.items()},
+              chunks, orders, trainable, frozen, optimizer, scheduler, teacher_pieces,
+              models=models, corpus={lang: manifest["report"] for lang, (_, manifest) in corpora.items()})
+    if begun.latest is not None:
         resume_from_checkpoint(run)
     elif resume:
-        console.print(f"--resume: no checkpoint in {out / 'checkpoints'}; starting at step 0")
+        console.print(f"--resume: no checkpoint in {begun.work / 'checkpoints'}; starting at step 0")
     console.print(
         f"student {cfg.student}: {sum(p.numel() for p in trainable):,} parameters trained, {len(frozen)} tensors frozen "
-        f"(unreachable by the loss); {accelerator.num_processes} process(es), precision {precision}; chunks: "
+        f"(unreachable by the loss); {accelerator.num_processes} process(es), precision {begun.precision}; chunks: "
         f"ko {len(chunks['ko']):,}, en {len(chunks['en']):,} of {cfg.seq_len} tokens; teachers read as [UNK]: "
         + ", ".join(f"{k} {v['unknown_share']:.3%}" for k, v in teacher_pieces.items()))
     return run
@@ -180,7 +273,8 @@ def _accelerator(cfg: DistillConfig):
         precision = {"bf16": "bf16", "fp32": "no"}[cfg.precision]
     # cpu=True without a GPU: Accelerate then joins CPU processes (gloo) started by `accelerate launch
     # --multi_gpu` or torchrun; without it, each would silently train alone.
-    accelerator = Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available())
+    accelerator = Accelerator(mixed_precision=precision, cpu=not torch.cuda.is_available(),
+                              kwargs_handlers=[process_group_kwargs(cfg.process_group_timeout)])
     launched = int(os.environ.get("WORLD_SIZE", "1"))
     if launched != accelerator.num_processes:
         raise DistillError(
@@ -189,17 +283,28 @@ def _accelerator(cfg: DistillConfig):
     return accelerator, precision
 
 
-def _check_same_settings(cfg: DistillConfig, out: Path) -> None:
-    saved = json.loads((out / "distill-config.json").read_text())
-    now = cfg.model_dump(mode="json")
+def process_group_kwargs(timeout_s: int):
+    """How long a process waits for the others at a barrier or collective (PyTorch's NCCL default: 10 minutes)."""
+    from datetime import timedelta
+
+    from accelerate.utils import InitProcessGroupKwargs
+
+    return InitProcessGroupKwargs(timeout=timedelta(seconds=timeout_s))
+
+
+def _check_same_settings(cfg: DistillConfig, work: Path, resolved: Optional[dict] = None) -> None:
+    """The resumed run's settings, and the models they resolve to now (``resolved``: role -> id, revision, source),
+    are the run's."""
+    saved = json.loads((work / "distill-config.json").read_text())
+    now = {**cfg.model_dump(mode="json"), **({"resolved": resolved} if resolved is not None else {})}
     changed = sorted(k for k in saved if k not in CHANGEABLE_ON_RESUME and saved[k] != now.get(k))
     if changed:
         diffs = "; ".join(f"{k}: {saved[k]!r} -> {now.get(k)!r}" for k in changed)
-        raise DistillError(f"--resume {out}: the settings differ from the run's ({out / 'distill-config.json'}): {diffs}. "
-                           "An exact resume needs the same settings; change them back, or start a new --out")
+        raise DistillError(f"--resume {cfg.out}: the settings differ from the run's ({work / 'distill-config.json'}): {diffs}. "
+                           "An exact resume needs the same settings and models; change them back, or start a new --out")
 
 
-def load_teacher(cfg: DistillConfig, lang: str, student, student_tokenizer):
+def load_teacher(cfg: DistillConfig, lang: str, student, student_tokenizer, source: Optional[ResolvedModel] = None):
     """One frozen teacher, its relation tap, and the table through which it reads the student's pieces.
 
     A student piece the teacher lacks is read through the student's own initial row when the
@@ -212,8 +317,9 @@ def load_teacher(cfg: DistillConfig, lang: str, student, student_tokenizer):
     from harness.koenbert.minilm import QKVTap, check_relation_heads
 
     name, flag = getattr(cfg, f"{lang}_teacher"), f"--{lang}-teacher"
-    tokenizer = _load(AutoTokenizer, name, flag)
-    teacher = _load(AutoModel, name, flag, quiet=True).eval().requires_grad_(False)
+    path = source.path if source is not None else None
+    tokenizer = _load(AutoTokenizer, name, flag, source=path)
+    teacher = _load(AutoModel, name, flag, quiet=True, source=path).eval().requires_grad_(False)
     tap = QKVTap(teacher, cfg.teacher_layer, f"{flag} {name}")
     check_relation_heads(teacher.config.hidden_size, cfg.relation_heads, f"{flag} {name}")
     _check_positions(teacher.config, cfg.seq_len, f"{flag} {name}")
@@ -351,11 +457,6 @@ def optimizer_step(run: Run) -> tuple[dict, float, torch.Tensor]:
     return losses, lr, torch.as_tensor(grad_norm).detach()
 
 
-def is_korean(cfg: DistillConfig, micro_step: int) -> bool:
-    # A function of (seed, micro_step) alone: the same on every process, and nothing to save for resume.
-    return bool(np.random.default_rng([cfg.seed, 2, micro_step]).random() < cfg.p_ko)
-
-
 def next_batch(run: Run, lang: str):
     """This process's slice of the next global batch of ``lang``, as student ids on the device."""
     start = run.accelerator.process_index * run.cfg.batch_size
@@ -400,7 +501,9 @@ def save(run: Run, first_loss: Optional[float], last_record: dict, tokens_before
         "precision": run.precision,
         "segmentation": "the student's tokenizer cuts the text of both languages; each teacher reads the same pieces",
         "teacher_pieces": run.teacher_pieces,
-        "segmentation_agreement": _segmentation_agreement(Path(cfg.student)),  # step 1's measure, kept with the model
+        "segmentation_agreement": _segmentation_agreement(Path(run.models["student"].path) if run.models else Path(cfg.student)),
+        "models": {role: sources.provenance(m) for role, m in run.models.items()},  # by id and revision, never a path
+        "corpus": run.corpus,  # per language: lines read and used, validation lines dropped, train lines kept
         "tokens_per_s": (state.tokens - tokens_before) / (time.perf_counter() - started),  # this session, all processes
         "wall_s": time.perf_counter() - started,
     }
@@ -419,12 +522,31 @@ def save(run: Run, first_loss: Optional[float], last_record: dict, tokens_before
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
-def check_out(out: Path, resume: bool) -> Optional[Path]:
-    """The newest checkpoint in ``out`` (None: start at step 0); refuses to overwrite a run without --resume."""
-    latest = next(iter(checkpoints_newest_first(out / "checkpoints")), None)
-    ours = (out / "distill-config.json").exists()  # a run started here (maybe stopped before its first checkpoint)
-    if not resume and (latest is not None or (out.exists() and any(out.iterdir()) and not ours)):
+def check_folders(cfg, resume: bool) -> Optional[Path]:
+    """The newest checkpoint of the run (None: start at step 0), after checking its two folders: the work folder
+    (``check_work``) and --out, which a new run finds missing or empty. ``cfg``: the settings (or a recipe's
+    distill section)."""
+    out, work = Path(cfg.out), work_dir(cfg)
+    if (out / "checkpoints").is_dir():
+        raise DistillError(f"--out {out}: holds checkpoints/ (an earlier version kept the whole run there); move "
+                           f"checkpoints/, chunks/, log.jsonl and distill-config.json into {work} (the work folder) and "
+                           "pass --resume, or choose another --out")
+    if work.resolve() == out.resolve() or out.resolve() in work.resolve().parents:
+        raise DistillError(f"--work {work}: inside --out {out}; the published model folder holds the model alone: "
+                           "choose a work folder beside it (the default: <out>.work)")
+    latest = check_work(work, resume)
+    if not resume and out.exists() and any(out.iterdir()):
         raise DistillError(f"--out {out}: exists and is not empty; pass --resume to continue the run in it, or choose another --out")
+    return latest
+
+
+def check_work(work: Path, resume: bool) -> Optional[Path]:
+    """The newest checkpoint in the work folder (None: start at step 0); refuses to overwrite a run without --resume."""
+    latest = next(iter(checkpoints_newest_first(work / "checkpoints")), None)
+    ours = (work / "distill-config.json").exists()  # a run started here (maybe stopped before its first checkpoint)
+    if not resume and (latest is not None or (work.exists() and any(work.iterdir()) and not ours)):
+        raise DistillError(f"{work} (the run's work folder): exists and is not empty; pass --resume to continue the run "
+                           "in it, or choose another --out (or --work)")
     return latest
 
 
@@ -432,16 +554,16 @@ def _mean(values: list) -> Optional[float]:
     return float(torch.stack(values).mean()) if values else None
 
 
-def _load(cls, name: str, flag: str, quiet: bool = False):
-    """``cls.from_pretrained(name)``; a failure names the flag. ``quiet``: no load report (a teacher's
-    missing pooler or unused MLM head does not matter here)."""
+def _load(cls, name: str, flag: str, quiet: bool = False, source: Optional[str] = None):
+    """``cls.from_pretrained(source or name)`` (``source``: the resolved model's folder); a failure names the flag
+    and ``name``. ``quiet``: no load report (a teacher's missing pooler or unused MLM head does not matter here)."""
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
     try:
         if quiet:
             hf_logging.set_verbosity_error()
-        return cls.from_pretrained(name)
+        return cls.from_pretrained(source or name)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DistillError(f"{flag} {name}: cannot load it ({first}); give a local model directory or a hub id") from None
@@ -453,45 +575,6 @@ def _check_positions(config, seq_len: int, name: str) -> None:
     limit = getattr(config, "max_position_embeddings", None)
     if limit is not None and seq_len > limit:
         raise DistillError(f"{name}: has {limit} positions, fewer than --seq-len {seq_len}; lower --seq-len")
-
-
-def _chunks(path: Path, files: list[Path], tokenizer, cfg: DistillConfig, lang: str, console, resuming: bool) -> np.ndarray:
-    """The cached chunks of one language, built on first use; memory-mapped, so big corpora stay on disk.
-
-    A resumed run must read the very chunks its checkpoint was cut from, so a cache that no longer
-    matches the files is an error then; before the first checkpoint it is simply rebuilt."""
-    cutter = cfg.student if cfg.segmentation == "student" else getattr(cfg, f"{lang}_teacher")
-    manifest = {
-        "files": [[str(f), f.stat().st_size, f.stat().st_mtime_ns] for f in files],
-        "tokenizer": cutter,  # who cuts the text (cfg.segmentation); the chunks hold student ids either way
-        "packing": "a [SEP] after every line",
-        "seq_len": cfg.seq_len,
-    }
-    manifest_path = path.with_suffix(".json")
-    if path.exists() and manifest_path.exists():
-        if json.loads(manifest_path.read_text()) == manifest:
-            return np.load(path, mmap_mode="r")
-        if resuming:
-            raise CorpusError(
-                f"--{lang}-corpus: the files or settings changed since {path} was made from them "
-                f"(see {manifest_path}); an exact resume needs the same text: restore the files or start a new --out"
-            )
-    if cfg.segmentation == "student":
-        console.print(f"tokenizing --{lang}-corpus ({len(files)} file(s)) with the student's tokenizer", markup=False)
-        chunks = build_chunks(files, tokenizer, cfg.seq_len, f"--{lang}-corpus")
-    else:  # the first design: the teacher cuts its own text, the student reads the same pieces by its ids
-        from transformers import AutoTokenizer
-
-        console.print(f"tokenizing --{lang}-corpus ({len(files)} file(s)) with the teacher's tokenizer", markup=False)
-        teacher_tokenizer = _load(AutoTokenizer, cutter, f"--{lang}-teacher")
-        chunks = to_student_ids(build_chunks(files, teacher_tokenizer, cfg.seq_len, f"--{lang}-corpus"),
-                                teacher_tokenizer, tokenizer, f"--{lang}-corpus")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}.npy")  # write then rename: a crash never leaves half a cache
-    np.save(tmp, chunks)
-    os.replace(tmp, path)
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return np.load(path, mmap_mode="r")
 
 
 def _segmentation_agreement(student: Path) -> Optional[dict]:
@@ -516,7 +599,7 @@ def save_checkpoint(run: Run) -> None:
     """Write ``checkpoints/step-NNNNNNNN`` via a temporary name, so the newest complete one is always whole."""
     from safetensors.torch import save_file
 
-    accelerator, checkpoints = run.accelerator, run.out / "checkpoints"
+    accelerator, checkpoints = run.accelerator, run.work / "checkpoints"
     final = checkpoints / f"step-{run.state.step:08d}"
     tmp = checkpoints / f"tmp-step-{run.state.step:08d}"
     if accelerator.is_main_process:
@@ -550,7 +633,7 @@ def resume_from_checkpoint(run: Run) -> None:
 
     unreadable = (OSError, ValueError, KeyError, TypeError, RuntimeError, pickle.UnpicklingError, SafetensorError)
     tried = []
-    for path in checkpoints_newest_first(run.out / "checkpoints"):
+    for path in checkpoints_newest_first(run.work / "checkpoints"):
         try:
             _load_checkpoint(run, path)
         except unreadable as err:  # what a truncated or altered file raises; weights_only refuses a pickled object
@@ -564,7 +647,7 @@ def resume_from_checkpoint(run: Run) -> None:
         run.console.print(f"resumed from {escape(str(path))} at step {run.state.step:,} of {run.cfg.steps:,}")
         return
     raise DistillError(f"--resume {run.out}: no checkpoint can be read ({', '.join(tried)}); remove "
-                       f"{run.out / 'checkpoints'} to start over, or start a new --out")
+                       f"{run.work / 'checkpoints'} to start over, or start a new --out")
 
 
 def _load_checkpoint(run: Run, path: Path) -> None:

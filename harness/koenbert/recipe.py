@@ -14,6 +14,7 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness import checked
+from harness.koenbert import sources
 from harness.koenbert.settings import DistillConfig
 from harness.userfacing import validation_problems
 
@@ -69,17 +70,20 @@ def load_recipe(path: Path) -> Recipe:
         raise RecipeError(f"{path}: invalid recipe\n{validation_problems(err)}") from None
 
 
-def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = True) -> dict:
+def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = True, prepare_only: bool = False,
+                      processes: Optional[int] = None) -> dict:
     """Step 1 (extend) then step 2 (distill). With ``resume``, a finished step 1 is reused (if it was made
     from the same inputs) and step 2 continues from its newest checkpoint. Returns step 2's summary.
+    ``prepare_only``: step 1, then step 2's corpora only (``distill``'s ``prepare_only``).
 
-    Under `accelerate launch` step 1 runs in the main process only; the others wait for its output."""
+    Under `accelerate launch` step 1 runs in the main process only; the others wait for its output (up to
+    distill.process_group_timeout seconds)."""
     import torch
     from accelerate import PartialState
     from rich.console import Console
 
     from harness.koenbert.corpus import CorpusError, corpus_files
-    from harness.koenbert.distill import DistillError, check_out, distill
+    from harness.koenbert.distill import DistillError, check_folders, distill, process_group_kwargs
     from harness.koenbert.minilm import AttentionError
 
     recipe = load_recipe(path)
@@ -87,11 +91,12 @@ def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = Tr
     try:
         for lang in ("ko", "en"):
             corpus_files(getattr(recipe.distill, f"{lang}_corpus"), f"distill.{lang}_corpus")
-        check_out(Path(recipe.distill.out), resume)
+        check_folders(recipe.distill, resume)
     except (CorpusError, DistillError) as err:
         raise RecipeError(f"{path}: {err}") from None
 
-    state = PartialState(cpu=not torch.cuda.is_available())  # the same processes distill() will use
+    # the same processes distill() will use, with its timeout: the others wait while step 1 runs
+    state = PartialState(cpu=not torch.cuda.is_available(), **process_group_kwargs(recipe.distill.process_group_timeout).to_kwargs())
     console = Console(stderr=True, soft_wrap=True, quiet=not state.is_main_process)
     with state.main_process_first():
         if state.is_main_process:
@@ -99,10 +104,18 @@ def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = Tr
 
     console.print(f"step 2: distilling into {recipe.distill.out}")
     try:
-        return distill(recipe.distill.for_student(recipe.extend.out), resume=resume, show_progress=show_progress)
+        return distill(recipe.distill.for_student(recipe.extend.out), resume=resume, show_progress=show_progress,
+                       prepare_only=prepare_only, processes=processes)
     except (AttentionError, CorpusError, DistillError) as err:
         raise RecipeError(f"{path}, step 2 (the flags named here are keys of 'distill', e.g. --ko-corpus = "
                           f"distill.ko_corpus): {err}") from None
+
+
+def _named(model) -> str:
+    """A model as step 1's report names it: ``id@revision``; a local folder by its content alone (its id is its path)."""
+    if not isinstance(model, dict):  # a report of an earlier schema: the name as typed
+        return str(model)
+    return f"{model['id']}@{model['revision']}" if model.get("source") == "hub" else f"a local folder @{model['revision']}"
 
 
 def _extend_step(path: Path, ext: ExtendSection, resume: bool, console) -> None:
@@ -122,10 +135,11 @@ def _extend_step(path: Path, ext: ExtendSection, resume: bool, console) -> None:
             raise RecipeError(f"{path}: extend.out {student} exists but holds no {REPORT_NAME}, so it is not a "
                               "finished step 1; remove it or point extend.out elsewhere")
         report = json.loads(report_path.read_text(encoding="utf-8"))
-        made_from = {"ko": report["korean"]["model"], "en": report["english"]["model"],
+        made_from = {"ko": _named(report["korean"]["model"]), "en": _named(report["english"]["model"]),
                      "init": report["init"].get("requested", report["init"]["method"]), "policy": report["vocab"]["policy"]}
-        wanted = {"ko": ext.ko, "en": ext.en, "init": ext.init or report["init"]["default"],
-                  "policy": ext.policy or made_from["policy"]}
+        wanted = {"ko": _named(sources.provenance(sources.resolve(ext.ko, "extend.ko", RecipeError))),
+                  "en": _named(sources.provenance(sources.resolve(ext.en, "extend.en", RecipeError))),
+                  "init": ext.init or report["init"]["default"], "policy": ext.policy or made_from["policy"]}
         differ = [f"extend.{k}: {made_from[k]!r} in {report_path}, {wanted[k]!r} in the recipe"
                   for k in wanted if made_from[k] != wanted[k]]
         if differ:

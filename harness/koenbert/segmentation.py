@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
-from harness.koenbert.corpus import piece_table
+from harness.koenbert.corpus import piece_table, task_texts
 from harness.koenbert.vocab import UNUSED, backend, candidate_pieces, fold, special_pieces, with_pieces
 
 DESIGN = "student"
@@ -256,18 +256,7 @@ def agreement_options(ko_spec: dict, en_spec: dict, texts: dict[str, tuple[str, 
 
 
 def validation_texts(data_dir, tasks: Optional[list[str]] = None) -> dict[str, tuple[str, list[str]]]:
-    """Task id -> (language, every text of its validation split): sentences, pairs' both sides, NER's characters joined."""
-    from harness import data, spec
-
-    out = {}
-    for task in spec.load_tasks(tasks or ["all"]):
-        try:
-            validation = data.load(task, data_dir).dataset["validation"]
-        except data.DataError:  # not in this data folder: that task is not measured (the report lists those measured)
-            continue
-        if "tokens" in validation.column_names:
-            lines = ["".join(chars) for chars in validation["tokens"]]
-        else:
-            lines = [t for col in ("text_a", "text_b") if col in validation.column_names for t in validation[col] if t]
-        out[task.id] = ("ko" if task.language == "ko" else "en", lines)
-    return out
+    """Task id -> (language, every text of its validation split): sentences, pairs' both sides, NER's characters joined.
+    A task whose data ``data_dir`` lacks is left out (the report lists the tasks measured)."""
+    found, _ = task_texts(data_dir, tasks)
+    return {task: (texts.language, texts.validation) for task, texts in found.items()}

@@ -21,12 +21,20 @@ class DistillError(ValueError):
 class DistillConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Models as `bench run --model` names them: a hub id (resolved once to one commit), a local folder, a models.yaml name.
     student: str  # step 1's output: a Korean BERT whose vocabulary also holds every English piece
-    ko_teacher: str  # hub id or directory; frozen; reads the Korean corpus (klue/bert-base)
-    en_teacher: str  # hub id or directory; frozen; reads the English corpus (bert-base-uncased)
+    ko_teacher: str  # frozen; reads the Korean corpus (klue/bert-base)
+    en_teacher: str  # frozen; reads the English corpus (bert-base-uncased)
     ko_corpus: list[str]  # plain-text files (one text per line) or directories of *.txt
     en_corpus: list[str]
-    out: str  # the output model directory; checkpoints, chunk cache and log.jsonl go inside it
+    out: str  # the published model folder: the distilled student, its tokenizer and distill.json, nothing else
+    work: Optional[str] = None  # chunk cache, checkpoints, log.jsonl, distill-config.json; None: <out>.work beside out
+    # The tasks whose validation text is dropped from the corpora (a line equal to one), as `bench run --data-dir`
+    # reads them: None: the shared data folder; "hub": the hub's datasets (or their cache).
+    data_dir: Optional[str] = None
+    # Seconds a process waits for the others at a barrier: while the main process prepares the corpora (the
+    # first run; tens of minutes for billions of tokens) or runs step 1 of a recipe. PyTorch's NCCL default is 600.
+    process_group_timeout: int = Field(4 * 3600, ge=60)
 
     seq_len: int = Field(256, ge=3)  # tokens per chunk, [CLS] and [SEP] included
     batch_size: int = Field(16, ge=1)  # chunks per process per micro-step
@@ -56,4 +64,5 @@ class DistillConfig(BaseModel):
 
 # Settings that may change between an interrupted run and its --resume; any other change
 # would make the resumed run a different run, so it is refused.
-CHANGEABLE_ON_RESUME = {"out", "save_every", "keep_checkpoints", "log_every", "stop_at"}
+CHANGEABLE_ON_RESUME = {"out", "work", "data_dir", "process_group_timeout", "save_every", "keep_checkpoints", "log_every",
+                        "stop_at"}

@@ -15,6 +15,7 @@ from transformers import AutoTokenizer, GPT2Config, GPT2Model
 from typer.testing import CliRunner
 
 from harness import tiny
+from harness.models import local_revision, portable_id
 from harness.koenbert.corpus import CorpusError
 from harness.koenbert.distill import DistillConfig, DistillError, distill
 from harness.koenbert.minilm import AttentionError
@@ -50,11 +51,16 @@ def config(world, out, **overrides) -> DistillConfig:
     return DistillConfig(**{**settings, **overrides})
 
 
+def work(out) -> Path:
+    """The run's work folder: beside --out (checkpoints, chunks, log.jsonl)."""
+    return Path(f"{out}.work")
+
+
 def log(out):
-    return [json.loads(line) for line in (Path(out) / "log.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (work(out) / "log.jsonl").read_text().splitlines()]
 
 
-def test_thirty_steps_lower_the_loss_and_leave_a_model_that_bench_run_can_load(world, tmp_path):
+def test_thirty_steps_lower_the_loss_and_leave_a_model_that_bench_run_can_load(world, tmp_path, tmp_path_factory):
     out = tmp_path / "run"
     summary = distill(config(world, out), show_progress=False)
     records = log(out)
@@ -71,6 +77,21 @@ def test_thirty_steps_lower_the_loss_and_leave_a_model_that_bench_run_can_load(w
 
     from transformers import AutoModelForSequenceClassification
 
+    # The published folder holds the model alone, and names every model by its id and revision, never a path here
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "distill.json", "model.safetensors", "tokenizer.json",
+                                                     "tokenizer_config.json"]
+    assert sorted(p.name for p in work(out).iterdir()) == ["checkpoints", "chunks", "distill-config.json", "log.jsonl"]
+    for role in ("student", "ko_teacher", "en_teacher"):
+        assert summary["models"][role] == {"id": portable_id(world[role]), "revision": local_revision(Path(world[role])),
+                                           "source": "local"}
+    here = str(tmp_path_factory.getbasetemp()).encode()
+    assert not [p.name for p in out.iterdir() if here in p.read_bytes()]
+    # the corpora were screened against the eight tasks: the English text is SST-2's train sentences, kept and counted
+    en = summary["corpus"]["en"]
+    assert en["checked_against"] == sorted(en["validation_lines_dropped"]) and len(en["checked_against"]) == 8
+    assert en["lines_read"] == 2000 and en["train_lines_kept"]["glue/sst2"] == en["lines_used"] > 1900
+    print(f"English corpus: {en['validation_lines_dropped']} validation lines dropped, {en['train_lines_kept']} train lines kept")
+
     model = AutoModelForSequenceClassification.from_pretrained(out, num_labels=2)
     tokenizer = AutoTokenizer.from_pretrained(out)
     batch = tokenizer(["a charming film .", "한국어 문장도 읽는다."], padding=True, return_tensors="pt")
@@ -84,8 +105,8 @@ def test_resume_follows_the_uninterrupted_loss_curve(world, tmp_path):
     distill(config(world, whole, steps=12, save_every=4), show_progress=False)
     distill(config(world, parts, steps=12, save_every=4, stop_at=10), show_progress=False)
     assert not (parts / "model.safetensors").exists()  # stopped early: no final model yet
-    assert sorted(p.name for p in (parts / "checkpoints").iterdir()) == ["step-00000008", "step-00000010"]
-    shutil.rmtree(parts / "checkpoints" / "step-00000010")  # a crash after step 10, before its checkpoint
+    assert sorted(p.name for p in (work(parts) / "checkpoints").iterdir()) == ["step-00000008", "step-00000010"]
+    shutil.rmtree(work(parts) / "checkpoints" / "step-00000010")  # a crash after step 10, before its checkpoint
     summary = distill(config(world, parts, steps=12, save_every=4), resume=True, show_progress=False)
     assert summary["finished"]
     a, b = log(whole), log(parts)
@@ -115,7 +136,7 @@ def test_resume_reads_no_pickle_and_falls_back_past_broken_checkpoints(world, tm
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     distill(config(world, whole, steps=12, save_every=4), show_progress=False)
     distill(config(world, parts, steps=12, save_every=4, stop_at=10, keep_checkpoints=3), show_progress=False)
-    checkpoints = parts / "checkpoints"
+    checkpoints = work(parts) / "checkpoints"
     assert sorted(p.name for p in checkpoints.iterdir()) == ["step-00000004", "step-00000008", "step-00000010"]
     assert not list(checkpoints.rglob("*.pkl")) and not list(checkpoints.rglob("*.bin"))  # safetensors, JSON, weights-only .pt
     marker = tmp_path / "code-ran"
@@ -137,14 +158,14 @@ def test_resume_reads_no_pickle_and_falls_back_past_broken_checkpoints(world, tm
 def test_resume_warns_about_each_checkpoint_it_skips(world, tmp_path, capsys):
     out = tmp_path / "run"
     distill(config(world, out, steps=4, save_every=2, stop_at=4), show_progress=False)
-    (out / "checkpoints" / "step-00000004" / "state.json").write_text("{not json")
+    (work(out) / "checkpoints" / "step-00000004" / "state.json").write_text("{not json")
     distill(config(world, out, steps=4, save_every=2), resume=True, show_progress=False)
     err = capsys.readouterr().err.replace("\n", "")
     assert re.search(r"warning: checkpoint \S*step-00000004 cannot be read .*trying the previous one", err)
     assert "resumed from" in err and "step-00000002 at step 2" in err
     for step in ("step-00000002", "step-00000004"):  # none can be read: a clear error, not a traceback
-        (out / "checkpoints" / step).mkdir(parents=True, exist_ok=True)
-        (out / "checkpoints" / step / "state.json").write_text("{not json")
+        (work(out) / "checkpoints" / step).mkdir(parents=True, exist_ok=True)
+        (work(out) / "checkpoints" / step / "state.json").write_text("{not json")
     with pytest.raises(DistillError, match="no checkpoint can be read"):
         distill(config(world, out, steps=4, save_every=2), resume=True, show_progress=False)
 
@@ -157,18 +178,20 @@ def test_two_processes_agree_with_one(world, tmp_path):
     settings = dict(student=world["student_no_dropout"], steps=6, save_every=3)
     distill(config(world, one, batch_size=8, **settings), show_progress=False)
     cfg = config(world, two, batch_size=4, **settings)
-    bench = Path(sys.executable).parent / "bench"
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29517", str(bench), "koenbert", "distill",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29517",
+           "--module", "harness.cli", "koenbert", "distill",  # this checkout's bench, whichever is installed
            "--student", cfg.student, "--ko-teacher", cfg.ko_teacher, "--en-teacher", cfg.en_teacher,
-           "--ko-corpus", cfg.ko_corpus[0], "--en-corpus", cfg.en_corpus[0], "--out", cfg.out, "--no-progress"]
+           "--ko-corpus", cfg.ko_corpus[0], "--en-corpus", cfg.en_corpus[0], "--out", cfg.out, "--no-progress",
+           "--process-group-timeout", "120"]
     for key in ("seq_len", "batch_size", "steps", "lr", "relation_heads", "log_every", "save_every"):
         cmd += [f"--{key.replace('_', '-')}", str(getattr(cfg, key))]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "2 process(es)" in done.stderr
-    assert sorted(p.name for p in (two / "checkpoints" / "step-00000006").glob("rng-*")) == ["rng-0.pt", "rng-1.pt"]
+    assert sorted(p.name for p in (work(two) / "checkpoints" / "step-00000006").glob("rng-*")) == ["rng-0.pt", "rng-1.pt"]
+    assert sorted(p.name for p in (work(two) / "chunks").iterdir()) == ["en.bin", "en.json", "ko.bin", "ko.json"]  # made once
     a, b = log(one), log(two)
     assert [r["tokens"] for r in a] == [r["tokens"] for r in b]  # 8 chunks of 32 tokens per step in both
     for x, y in zip(a, b, strict=True):
@@ -184,7 +207,7 @@ def test_two_processes_agree_with_one(world, tmp_path):
 
 
 def assert_nothing_trained(out):
-    assert not (Path(out) / "log.jsonl").exists() and not (Path(out) / "checkpoints").exists()
+    assert not (work(out) / "log.jsonl").exists() and not (work(out) / "checkpoints").exists() and not Path(out).exists()
 
 
 def test_bad_input_stops_before_any_step(world, tmp_path):
@@ -198,7 +221,7 @@ def test_bad_input_stops_before_any_step(world, tmp_path):
 
     with pytest.raises(CorpusError, match=r"--en-corpus .*missing.txt: no such file"):
         distill(config(world, tmp_path / "b", en_corpus=[str(tmp_path / "missing.txt")]), show_progress=False)
-    assert not (tmp_path / "b").exists()
+    assert not (tmp_path / "b").exists() and not work(tmp_path / "b").exists()
 
     # the English teacher passed as the Korean one: it lacks the student's Hangul pieces
     with pytest.raises(CorpusError, match=r"--ko-teacher .* would read [\d.]+% of the --ko-corpus tokens as \[UNK\]: "

@@ -7,6 +7,7 @@ import io
 import json
 import pickle
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -47,14 +48,15 @@ def colour_console() -> Console:
 
 
 def tiny_run(out, seed: int = 0, processes: Processes | None = None, **overrides) -> distill.Run:
-    """A Run around a synthetic two-layer body with the real optimizer and schedule (distill._optimizer)."""
+    """A Run around a synthetic two-layer body with the real optimizer and schedule (distill._optimizer); its
+    checkpoints and log go to ``out`` too (a real run keeps them in its work folder, beside --out)."""
     cfg = settings(out, **overrides)
     torch.manual_seed(seed)
     body = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LayerNorm(3))
     trainable = list(body.parameters())
     optimizer, scheduler = distill._optimizer(cfg, trainable, torch.device("cpu"))
     return distill.Run(cfg=cfg, accelerator=processes or Processes(), console=colour_console(), precision="no",
-                       out=Path(out), latest=None, student=body, student_tokenizer=None, body=body, teachers={},
+                       out=Path(out), work=Path(out), latest=None, student=body, student_tokenizer=None, body=body, teachers={},
                        taps={}, student_tap=None, tables={}, chunks={}, orders={}, trainable=trainable, frozen=[],
                        optimizer=optimizer, scheduler=scheduler, teacher_pieces={})
 
@@ -284,50 +286,76 @@ def test_resume_never_unpickles_code_even_when_the_environment_asks_torch_to(tmp
 # The output folder and the settings of a resumed run
 # ---------------------------------------------------------------------------------------------
 def test_a_new_run_starts_in_a_missing_or_empty_folder_or_in_its_own_run_without_a_checkpoint(tmp_path):
-    assert distill.check_out(tmp_path / "missing", resume=False) is None
+    assert distill.check_work(tmp_path / "missing", resume=False) is None
     (tmp_path / "empty").mkdir()
-    assert distill.check_out(tmp_path / "empty", resume=False) is None
-    ours = tmp_path / "ours"  # a run stopped before its first checkpoint is simply started over
+    assert distill.check_work(tmp_path / "empty", resume=False) is None
+    ours = tmp_path / "ours"  # a run stopped before its first checkpoint (or only prepared) is simply started over
     ours.mkdir()
     (ours / "distill-config.json").write_text("{}")
     (ours / "log.jsonl").write_text("")
-    assert distill.check_out(ours, resume=False) is None
+    assert distill.check_work(ours, resume=False) is None
 
 
 def test_an_occupied_folder_needs_resume_which_returns_the_newest_checkpoint(tmp_path):
-    refusal = "--out {}: exists and is not empty; pass --resume to continue the run in it, or choose another --out"
+    refusal = ("{} (the run's work folder): exists and is not empty; pass --resume to continue the run in it, or choose "
+               "another --out (or --work)")
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("someone else's")
     with pytest.raises(DistillError) as caught:
-        distill.check_out(foreign, resume=False)
+        distill.check_work(foreign, resume=False)
     assert str(caught.value) == refusal.format(foreign)
-    assert distill.check_out(foreign, resume=True) is None
+    assert distill.check_work(foreign, resume=True) is None
 
     run = tmp_path / "run"
     for name in ("step-00000002", "step-00000004"):
         (run / "checkpoints" / name).mkdir(parents=True)
     (run / "distill-config.json").write_text("{}")
     with pytest.raises(DistillError) as caught:
-        distill.check_out(run, resume=False)
+        distill.check_work(run, resume=False)
     assert str(caught.value) == refusal.format(run)
-    assert distill.check_out(run, resume=True) == run / "checkpoints" / "step-00000004"
+    assert distill.check_work(run, resume=True) == run / "checkpoints" / "step-00000004"
+
+
+def test_the_model_folder_and_the_work_folder_are_apart_and_a_new_run_finds_the_model_folder_empty(tmp_path):
+    out = tmp_path / "model"
+    assert distill.check_folders(settings(out), resume=False) is None  # work: model.work, beside it
+    (tmp_path / "model.work" / "checkpoints" / "step-00000003").mkdir(parents=True)
+    assert distill.check_folders(settings(out), resume=True) == tmp_path / "model.work" / "checkpoints" / "step-00000003"
+    assert distill.check_folders(settings(out, work=str(tmp_path / "elsewhere")), resume=False) is None
+    out.mkdir()
+    (out / "config.json").write_text("{}")  # a finished run's model: only --resume goes on (and saves it again)
+    with pytest.raises(DistillError, match=r"^--out .*model: exists and is not empty; pass --resume"):
+        distill.check_folders(settings(out, work=str(tmp_path / "elsewhere")), resume=False)
+    with pytest.raises(DistillError) as caught:
+        distill.check_folders(settings(out, work=str(out / "work")), resume=True)
+    assert str(caught.value) == (f"--work {out / 'work'}: inside --out {out}; the published model folder holds the model "
+                                 "alone: choose a work folder beside it (the default: <out>.work)")
+    (out / "checkpoints").mkdir()  # a run of the earlier layout
+    with pytest.raises(DistillError, match=r"holds checkpoints/ \(an earlier version kept the whole run there\); move "):
+        distill.check_folders(settings(out), resume=True)
+    assert distill.work_dir(settings(".")).name == Path.cwd().name + ".work"  # beside the working folder, not in it
 
 
 def test_resume_refuses_changed_settings_and_names_each_change(tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     first = settings(out, seq_len=256, lr=0.1, betas=(0.9, 0.98))
-    (out / "distill-config.json").write_text(json.dumps(first.model_dump(mode="json"), indent=2) + "\n")
+    resolved = {"student": {"id": "fixture/model-a", "revision": "0" * 40, "source": "hub"}}
+    (out / "distill-config.json").write_text(json.dumps({**first.model_dump(mode="json"), "resolved": resolved}, indent=2) + "\n")
     # what may change on resume: where it writes, how often it saves and logs, where it stops
     distill._check_same_settings(settings(out, seq_len=256, lr=0.1, save_every=7, keep_checkpoints=1, log_every=3,
-                                          stop_at=5), out)
-    distill._check_same_settings(settings(out, seq_len=256, lr=0.1, betas=[0.9, 0.98]), out)
+                                          stop_at=5, work=str(out), data_dir="hub", process_group_timeout=60), out, resolved)
+    distill._check_same_settings(settings(out, seq_len=256, lr=0.1, betas=[0.9, 0.98]), out, resolved)
     with pytest.raises(DistillError) as caught:
-        distill._check_same_settings(settings(out, seq_len=128, lr=0.01, save_every=7), out)
+        distill._check_same_settings(settings(out, seq_len=128, lr=0.01, save_every=7), out, resolved)
     assert str(caught.value) == (
         f"--resume {out}: the settings differ from the run's ({out / 'distill-config.json'}): "
-        "lr: 0.1 -> 0.01; seq_len: 256 -> 128. An exact resume needs the same settings; change them back, or start a new --out")
+        "lr: 0.1 -> 0.01; seq_len: 256 -> 128. An exact resume needs the same settings and models; change them back, "
+        "or start a new --out")
+    moved = {"student": {**resolved["student"], "revision": "1" * 40}}  # the hub's main moved since the run started
+    with pytest.raises(DistillError, match=r"resolved: .*'0000000000.*'1111111111"):
+        distill._check_same_settings(settings(out, seq_len=256, lr=0.1), out, moved)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -534,6 +562,7 @@ def test_a_finished_run_saves_the_student_and_a_summary_of_the_session(tmp_path,
         "segmentation": "the student's tokenizer cuts the text of both languages; each teacher reads the same pieces",
         "teacher_pieces": {"ko": {"lacked": 3, "rows_added": 3, "unknown_share": 0.0}},
         "segmentation_agreement": {"klue-ner (개체명)": 0.91},
+        "models": {}, "corpus": {},  # a real run's: each model's id and revision, each corpus's counts (test_distill.py)
         "tokens_per_s": 400.0,  # 4,000 tokens this session in 10 s
         "wall_s": 10.0,
     }
@@ -602,8 +631,11 @@ def test_the_precision_asked_for_is_the_one_run_and_cpu_processes_are_joined(mon
     monkeypatch.setattr("accelerate.Accelerator", Joined)
     monkeypatch.setattr(Joined, "made", [])
     monkeypatch.delenv("WORLD_SIZE", raising=False)
-    accelerator, chosen = distill._accelerator(settings("out", precision=precision))
-    assert chosen == expected and Joined.made == [{"mixed_precision": expected, "cpu": True}]
+    accelerator, chosen = distill._accelerator(settings("out", precision=precision, process_group_timeout=5400))
+    made = Joined.made[0]
+    assert chosen == expected and len(Joined.made) == 1
+    assert {k: v for k, v in made.items() if k != "kwargs_handlers"} == {"mixed_precision": expected, "cpu": True}
+    assert [handler.to_kwargs() for handler in made["kwargs_handlers"]] == [{"timeout": timedelta(seconds=5400)}]
 
 
 def test_processes_launched_but_not_joined_are_an_error_naming_how_to_launch(monkeypatch):
@@ -657,92 +689,143 @@ def corpora(tmp_path_factory):
 
 def tiny_settings(model, corpora, out, **overrides) -> DistillConfig:
     values = dict(student=str(model), ko_teacher=str(model), en_teacher=str(model), ko_corpus=[str(corpora / "short.txt")],
-                  en_corpus=[str(corpora / "long.txt")], out=str(out), seq_len=16, batch_size=2, steps=3,
+                  en_corpus=[str(corpora / "long.txt")], out=str(out), seq_len=16, batch_size=2,
+                  steps=1000,  # a budget beyond the corpora: every chunk of them is prepared
                   relation_heads=2, precision="fp32")
     return DistillConfig(**{**values, **overrides})
 
 
-def test_the_chunk_cache_is_built_once_memory_mapped_and_described(tiny_english_bert, corpora, tmp_path):
+def prepared(cfg, resuming=False, cutter=None):
+    """prepare.prepare on the tiny run's corpora, cut by the student's tokenizer (or ``cutter``'s); its manifests
+    and the lines it logged."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_english_bert)
+    from harness.koenbert import prepare
+    from harness.koenbert.corpus import corpus_files
+
+    tokenizer = AutoTokenizer.from_pretrained(cfg.student)
+    files = {lang: corpus_files(getattr(cfg, f"{lang}_corpus"), f"--{lang}-corpus") for lang in ("ko", "en")}
+    cut_by = cutter or tokenizer
+    logged: list = []
+    manifests = prepare.prepare(cfg, files, {lang: ("fixture/cutter@0", lambda: cut_by) for lang in files}, tokenizer,
+                                processes=1, resuming=resuming, log=logged.append)
+    return manifests, logged, tokenizer
+
+
+def test_the_chunk_cache_is_built_once_in_the_work_folder_memory_mapped_and_described(tiny_english_bert, corpora, tmp_path):
+    from harness.koenbert import prepare
+    from harness.koenbert.corpus import build_chunks
+
     cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "run")
-    path = tmp_path / "run" / "chunks" / "ko.npy"  # the run's folder does not exist yet
-    files = [corpora / "short.txt"]
-    console = colour_console()
-    chunks = distill._chunks(path, files, tokenizer, cfg, "ko", console, resuming=False)
-    assert isinstance(chunks, np.memmap) and chunks.shape[1] == 16  # read from disk, not held in memory
-    assert sorted(p.name for p in path.parent.iterdir()) == ["ko.json", "ko.npy"]  # no temporary file left
-    stat = files[0].stat()
-    assert (path.parent / "ko.json").read_text() == json.dumps(
-        {"files": [[str(files[0]), stat.st_size, stat.st_mtime_ns]], "tokenizer": str(tiny_english_bert),
-         "packing": "a [SEP] after every line", "seq_len": 16}, indent=2) + "\n"
-    assert shown(console) == "tokenizing --ko-corpus (1 file(s)) with the student's tokenizer\n"
+    manifests, logged, tokenizer = prepared(cfg)
+    work = tmp_path / "run.work"  # beside --out, which preparing never creates
+    assert sorted(p.name for p in (work / "chunks").iterdir()) == ["en.bin", "en.json", "ko.bin", "ko.json"]  # no temporary file
+    assert not (tmp_path / "run").exists()
+    chunks, manifest = prepare.load(cfg, "ko")
+    assert isinstance(chunks, np.memmap) and chunks.dtype == np.uint16 and chunks.shape[1] == 16  # read from disk
+    whole = build_chunks([corpora / "short.txt"], tokenizer, 16, "--ko-corpus")
+    assert np.array_equal(chunks, whole)  # the same packing as in memory, two bytes a token on disk
+    assert (work / "chunks" / "ko.bin").stat().st_size == whole.size * 2
+    stat = (corpora / "short.txt").stat()
+    budget = prepare.chunk_budget(cfg, 1)
+    assert manifest["made_from"] == {"files": [[str(corpora / "short.txt"), stat.st_size, stat.st_mtime_ns]],
+                                     "cut_by": "fixture/cutter@0", "packing": "a [SEP] after every line", "seq_len": 16,
+                                     "max_chunks": budget["ko"]}
+    assert manifest["chunks"] == len(whole) and not manifest["report"]["reached_budget"]
+    assert manifest["report"]["lines_read"] == manifest["report"]["lines_used"] == 40
+    assert logged == [f"tokenizing --{lang}-corpus (1 file(s)) with fixture/cutter@0 into {work / 'chunks' / (lang + '.bin')}, "
+                      f"up to {budget[lang]:,} chunks of 16 tokens" for lang in ("ko", "en")]
 
-    again = colour_console()
-    cached = distill._chunks(path, files, tokenizer, cfg, "ko", again, resuming=True)
-    assert isinstance(cached, np.memmap) and np.array_equal(cached, chunks) and shown(again) == ""
+    assert prepared(cfg, resuming=True)[1] == []  # kept: nothing tokenized again
+    (work / "chunks" / "ko.bin").unlink()  # a cache half removed is built again
+    again, logged, _ = prepared(cfg, resuming=True)
+    assert np.array_equal(prepare.load(cfg, "ko")[0], whole) and len(logged) == 1
 
-    (path.parent / "ko.npy").unlink()  # a cache half removed is built again
-    rebuilt = distill._chunks(path, files, tokenizer, cfg, "ko", colour_console(), resuming=True)
-    assert np.array_equal(rebuilt, chunks)
+
+def test_a_language_is_read_only_up_to_the_chunks_the_run_draws_of_it(tiny_english_bert, corpora, tmp_path):
+    from harness.koenbert import prepare
+    from harness.koenbert.corpus import build_chunks
+
+    lines = [f"line {i} of a long corpus ." for i in range(25_000)]  # two and a half batches of the tokenizer
+    (tmp_path / "en.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "run", steps=7, grad_accum=2, batch_size=3,
+                        en_corpus=[str(tmp_path / "en.txt")])
+    coins = [prepare.is_korean(cfg, i) for i in range(14)]
+    budget = prepare.chunk_budget(cfg, processes=2)
+    assert budget == {"ko": sum(coins) * 6, "en": (14 - sum(coins)) * 6} and 0 < sum(coins) < 14
+    assert prepare.chunk_budget(cfg.model_copy(update={"p_ko": 0.0}), 1)["ko"] == 3  # never drawn: one batch, still checked
+    manifests, _, tokenizer = prepared(cfg.model_copy(update={"batch_size": 1}))  # 1 x 1 process: a budget below the corpus
+    en = manifests["en"]
+    assert en["chunks"] == en["made_from"]["max_chunks"] == 14 - sum(coins) and en["report"]["reached_budget"]
+    assert en["report"]["lines_read"] == 10_000  # one batch of the tokenizer: the rest of the text is never read
+    whole = build_chunks([tmp_path / "en.txt"], tokenizer, 16, "--en-corpus")
+    assert len(whole) > 10_000 and np.array_equal(prepare.load(cfg, "en")[0], whole[: en["chunks"]])
 
 
 def test_a_changed_corpus_rebuilds_the_cache_before_the_first_checkpoint_and_stops_a_resume(tiny_english_bert, corpora,
                                                                                            tmp_path):
+    from harness.koenbert import prepare
     from harness.koenbert.corpus import CorpusError
-    from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_english_bert)
     text = tmp_path / "ko.txt"
     text.write_text((corpora / "short.txt").read_text(encoding="utf-8"), encoding="utf-8")
     cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "run", ko_corpus=[str(text)])
-    path = tmp_path / "run" / "chunks" / "ko.npy"
-    first = distill._chunks(path, [text], tokenizer, cfg, "ko", colour_console(), resuming=False)
+    first = prepared(cfg)[0]["ko"]
     text.write_text(text.read_text(encoding="utf-8") * 2, encoding="utf-8")
     with pytest.raises(CorpusError) as caught:
-        distill._chunks(path, [text], tokenizer, cfg, "ko", colour_console(), resuming=True)
+        prepared(cfg, resuming=True)
+    data, manifest = prepare.cache_paths(tmp_path / "run.work", "ko")
     assert str(caught.value) == (
-        f"--ko-corpus: the files or settings changed since {path} was made from them (see {path.with_suffix('.json')}); "
+        f"--ko-corpus: the files or settings changed since {data} was made from them (see {manifest}); "
         "an exact resume needs the same text: restore the files or start a new --out")
-    console = colour_console()
-    second = distill._chunks(path, [text], tokenizer, cfg, "ko", console, resuming=False)
-    assert len(second) > len(first) and "tokenizing --ko-corpus (1 file(s))" in shown(console)
+    second, logged, _ = prepared(cfg)
+    assert second["ko"]["chunks"] > first["chunks"] and logged[0].startswith("tokenizing --ko-corpus (1 file(s))")
 
 
 def test_the_first_design_cuts_with_the_teachers_tokenizer_and_keeps_student_ids(tiny_english_bert, corpora, tmp_path):
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_english_bert)
-    files = [corpora / "short.txt"]
-    student = distill._chunks(tmp_path / "a" / "en.npy", files, tokenizer,
-                              tiny_settings(tiny_english_bert, corpora, tmp_path / "a"), "en", colour_console(), False)
-    console = colour_console()
-    cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "b", segmentation="teachers",
-                        en_teacher=str(tiny_english_bert) + "/")  # the teacher named apart from the student
-    teachers = distill._chunks(tmp_path / "b" / "en.npy", files, tokenizer, cfg, "en", console, False)
-    assert np.array_equal(teachers, student)  # this teacher's tokenizer is the student's: the same pieces, the same ids
-    assert shown(console) == "tokenizing --en-corpus (1 file(s)) with the teacher's tokenizer\n"
-    assert json.loads((tmp_path / "b" / "en.json").read_text())["tokenizer"] == str(tiny_english_bert) + "/"
+    from harness.koenbert import prepare
+
+    cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "a")
+    prepared(cfg)
+    teachers = tiny_settings(tiny_english_bert, corpora, tmp_path / "b", segmentation="teachers")
+    prepared(teachers, cutter=AutoTokenizer.from_pretrained(tiny_english_bert))  # the teacher's tokenizer, loaded apart
+    # this teacher's tokenizer is the student's: through the table, the same pieces and the same ids
+    assert np.array_equal(prepare.load(teachers, "en")[0], prepare.load(cfg, "en")[0])
 
 
 def test_setup_reports_what_it_built_and_a_resume_with_nothing_to_resume(tiny_english_bert, corpora, tmp_path, capsys):
+    from harness.koenbert import prepare
+    from harness.models import local_revision, portable_id
+
     out = tmp_path / "nested" / "run"
+    work = tmp_path / "nested" / "run.work"
     cfg = tiny_settings(tiny_english_bert, corpora, out)
     run = distill.setup(cfg, resume=True)
-    assert (out / "distill-config.json").read_text() == json.dumps(cfg.model_dump(mode="json"), indent=2) + "\n"
-    assert run.latest is None and run.state == TrainState() and run.precision == "no"
+    model = {"id": portable_id(str(tiny_english_bert)), "revision": local_revision(tiny_english_bert), "source": "local"}
+    assert (work / "distill-config.json").read_text() == json.dumps(
+        {**cfg.model_dump(mode="json"), "resolved": {"student": model, "ko_teacher": model, "en_teacher": model}}, indent=2) + "\n"
+    assert not out.exists()  # the published folder is written at the end only
+    assert run.latest is None and run.state == TrainState() and run.precision == "no" and run.work == work
     trained_count = f"{sum(p.numel() for p in run.trainable):,}"
-    assert capsys.readouterr().err.splitlines()[-4:] == [
-        "tokenizing --ko-corpus (1 file(s)) with the student's tokenizer",
-        "tokenizing --en-corpus (1 file(s)) with the student's tokenizer",
-        f"--resume: no checkpoint in {out / 'checkpoints'}; starting at step 0",
+    budget = prepare.chunk_budget(cfg, 1)
+    shown = f"{model['id']}@{model['revision']}"
+    assert capsys.readouterr().err.splitlines()[-6:] == [
+        f"tokenizing --ko-corpus (1 file(s)) with {shown} into {work / 'chunks' / 'ko.bin'}, up to {budget['ko']:,} chunks of 16 tokens",
+        f"tokenizing --en-corpus (1 file(s)) with {shown} into {work / 'chunks' / 'en.bin'}, up to {budget['en']:,} chunks of 16 tokens",
+        f"--ko-corpus: {len(run.chunks['ko']):,} chunks of 16 tokens (uint16) from 40 of 40 lines read; 0 dropped as "
+        "validation text of the 8 tasks; lines equal to a train text: none",
+        f"--en-corpus: {len(run.chunks['en']):,} chunks of 16 tokens (uint16) from 120 of 120 lines read; 0 dropped as "
+        "validation text of the 8 tasks; lines equal to a train text: none",
+        f"--resume: no checkpoint in {work / 'checkpoints'}; starting at step 0",
         f"student {tiny_english_bert}: {trained_count} parameters trained, {len(run.frozen)} tensors frozen (unreachable "
         f"by the loss); 1 process(es), precision no; chunks: ko {len(run.chunks['ko']):,}, en {len(run.chunks['en']):,} "
         "of 16 tokens; teachers read as [UNK]: ko 0.000%, en 0.000%"]
     assert len(run.frozen) == 15 and len(run.chunks["en"]) > len(run.chunks["ko"]) >= 2
     assert run.orders["ko"].global_batch == 2 and run.teacher_pieces["ko"]["unknown_share"] == 0.0
     assert "unk_id" not in run.teacher_pieces["en"]
+    assert run.models["student"].path == str(tiny_english_bert) and run.corpus["en"]["lines_used"] == 120
 
 
 def test_a_corpus_shorter_than_one_global_batch_is_refused(tiny_english_bert, corpora, tmp_path):

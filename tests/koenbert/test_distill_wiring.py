@@ -126,6 +126,8 @@ def test_each_teacher_reads_the_students_pieces_in_its_own_vocabulary(observed):
         teacher = tokenizers[step["lang"]]
         student_pieces = tokenizers["student"].convert_ids_to_tokens(step["student_ids"].flatten().tolist())
         for piece, tid in zip(student_pieces, step["teacher_ids"].flatten().tolist()):
+            if tid == teacher.unk_token_id and piece not in teacher.get_vocab():
+                continue  # a piece the teacher lacks (the student keeps accents: "##é" of "café"), read as its [UNK]
             if tid < len(teacher):
                 assert teacher.convert_ids_to_tokens(tid) == piece or piece in teacher.all_special_tokens
             else:  # a row the Korean teacher was given for an English piece it lacks

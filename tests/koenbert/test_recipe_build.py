@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from harness import tiny
 from harness.cli import app
+from harness.koenbert import prepare
 from harness.koenbert.distill import load_teacher
 from harness.koenbert.minilm import QKVTap, minilm_loss
 from harness.koenbert.recipe import RecipeError, load_recipe
@@ -97,7 +98,7 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     cfg = load_recipe(path).distill.for_student(str(tmp_path / "extended"))
     student = AutoModelForMaskedLM.from_pretrained(tmp_path / "extended").eval()
     teacher, t_tap, table, pieces = load_teacher(cfg, "ko", student, AutoTokenizer.from_pretrained(tmp_path / "extended"))
-    ids = torch.as_tensor(np.load(out / "chunks" / "ko.npy")[:64].astype(np.int64))
+    ids = torch.as_tensor(prepare.load(cfg, "ko")[0][:64].astype(np.int64))  # the chunks in the work folder
     assert pieces["lacked"] > 0 and pieces["rows_added"] == pieces["lacked"]
     assert any(i >= len(AutoTokenizer.from_pretrained(ko_model)) for i in table[ids].flatten().tolist())  # rows were needed
     s_tap = QKVTap(student)
