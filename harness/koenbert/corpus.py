@@ -304,39 +304,50 @@ def normalised(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-class TaskScreen:
-    """Drops the corpus lines equal (``normalised``) to a validation text of a task and counts those equal to a
-    train text; both per task. For a task whose splits are carved from its dev file, the train rows are dev rows
-    of the official split, so they are dropped too."""
+class TaskIndex:
+    """The eight tasks' texts, ``normalised``, for ``TaskScreen``: built once, shared by both languages."""
 
     def __init__(self, tasks: dict[str, TaskText]):
-        self.held_out: dict[str, list[str]] = {}  # normalised text -> the tasks whose scored text it is
-        self.trained: dict[str, list[str]] = {}
-        for task_id, texts in tasks.items():
+        self.held_out: dict[str, tuple[str, ...]] = {}  # normalised text -> the tasks whose scored text it is
+        self.trained: dict[str, tuple[str, ...]] = {}
+        for task_id, texts in sorted(tasks.items()):
+            # a task carved from its dev file trains on rows the hub scores: they are held out too
             for text in texts.validation + (texts.train if texts.carved else []):
-                self.held_out.setdefault(normalised(text), []).append(task_id)
+                key = normalised(text)
+                self.held_out[key] = (*self.held_out.get(key, ()), task_id)
             for text in [] if texts.carved else texts.train:
-                self.trained.setdefault(normalised(text), []).append(task_id)
-        self.longest = max(map(len, [*self.held_out, *self.trained]), default=0)  # a longer line matches nothing
+                key = normalised(text)
+                self.trained[key] = (*self.trained.get(key, ()), task_id)
+        self.longest = max(map(len, [*self.held_out, *self.trained]), default=0)
         self.tasks = sorted(tasks)
-        self.dropped = {t: 0 for t in self.tasks}
-        self.overlap = {t: 0 for t in self.tasks if not tasks[t].carved}
+        self.with_train = sorted(t for t, texts in tasks.items() if not texts.carved)
+
+
+class TaskScreen:
+    """Drops the corpus lines equal (``normalised``) to a validation text of a task and counts those equal to a
+    train text, both per task; a task whose splits are carved from its dev file has all of them dropped."""
+
+    def __init__(self, index: TaskIndex):
+        self.index = index
+        self.dropped = {t: 0 for t in index.tasks}
+        self.overlap = {t: 0 for t in index.with_train}
 
     def __call__(self, texts: Iterable[str]) -> Iterator[str]:
+        index = self.index
         for text in texts:
-            if len(text) <= 2 * self.longest:  # whitespace runs shrink under normalised(): compare generously
+            if len(text) <= 2 * index.longest:  # longer lines match nothing (whitespace runs shrink: compare generously)
                 key = normalised(text)
-                if key in self.held_out:
-                    for task in dict.fromkeys(self.held_out[key]):
+                if key in index.held_out:
+                    for task in dict.fromkeys(index.held_out[key]):
                         self.dropped[task] += 1
                     continue
-                for task in dict.fromkeys(self.trained.get(key, ())):
+                for task in dict.fromkeys(index.trained.get(key, ())):
                     self.overlap[task] += 1
             yield text
 
     def report(self) -> dict:
         return {"validation_lines_dropped": dict(self.dropped), "train_lines_kept": dict(self.overlap),
-                "checked_against": self.tasks}
+                "checked_against": self.index.tasks}
 
 
 class ChunkOrder:

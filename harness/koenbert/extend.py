@@ -87,7 +87,7 @@ def extend_model(
         log("measuring on every task's validation text how each teacher reads the student's pieces")
         seg = measure_segmentation(inputs, ext.spec, data_dir, design)
     else:
-        seg = {"design": design, "measured_on": f"not measured: {data_dir} lacks {', '.join(missing)}"}
+        seg = {"design": design, "measured_on": f"not measured: {portable_id(str(data_dir))} lacks {', '.join(missing)}"}
     seg["korean_pieces"] = folding.as_dict() if folding else {"renamed": 0, "unreachable": 0, "unreachable_pieces": {}}
     init_report, rows = init_rows(inputs, ext, init, heldout_fraction, seed, log)
     log(f"growing the Korean model to {ext.size:,} pieces ({init_report['method']})")
@@ -173,7 +173,7 @@ def measure_segmentation(inputs: Inputs, student_spec: dict, data_dir: Path, des
     and the alternatives measured the same way."""
     texts = segmentation.validation_texts(data_dir)
     if not texts:
-        return {"design": design, "measured_on": f"not measured: {data_dir} holds no task's validation data"}
+        return {"design": design, "measured_on": f"not measured: {portable_id(str(data_dir))} holds no task's validation data"}
     used = segmentation.FOLDED if design == segmentation.DESIGN else segmentation.CASED
     options = segmentation.agreement_options(inputs.ko_spec, inputs.en_spec, texts, {used: student_spec})
     korean_lines = [line for lang, lines in texts.values() if lang == "ko" for line in lines]

@@ -28,8 +28,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from harness.koenbert.corpus import (ChunkStream, CorpusError, StudentIds, TaskScreen, id_dtype, open_chunks, read_texts,
-                                     task_texts, write_chunks)
+from harness.koenbert.corpus import (ChunkStream, CorpusError, StudentIds, TaskIndex, TaskScreen, id_dtype, open_chunks,
+                                     read_texts, task_texts, write_chunks)
 from harness.koenbert.settings import LANGS, DistillConfig
 from harness.koenbert.sources import shown
 
@@ -69,8 +69,8 @@ def data_dir(cfg: DistillConfig) -> Optional[Path]:
 
 
 @lru_cache(maxsize=2)
-def screened_tasks(folder: Optional[Path]):
-    """The eight tasks' texts (cached: a process that prepares twice reads them once); an error if any is missing."""
+def screened_tasks(folder: Optional[Path]) -> TaskIndex:
+    """The eight tasks' texts, indexed (built once a process); an error if any task's data is missing."""
     found, missing = task_texts(folder)
     if missing:
         where = "the hub (--data-dir hub)" if folder is None else f"--data-dir {folder}"
@@ -78,7 +78,7 @@ def screened_tasks(folder: Optional[Path]):
         raise CorpusError(f"{where}: the validation text of {len(missing)} task(s) cannot be read ({listed}); the corpora "
                           "are checked against every task's validation text before training: point --data-dir at the "
                           "KLUE/GLUE files (laid out as for `bench run --data-dir`), or pass --data-dir hub")
-    return found
+    return TaskIndex(found)
 
 
 def made_from(cfg: DistillConfig, lang: str, files: list[Path], cutter: str, budget: int) -> dict:

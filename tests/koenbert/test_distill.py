@@ -266,3 +266,28 @@ def test_the_command_line_prints_a_clean_error_and_exits_2(world, tmp_path):
     assert result.exit_code == 2
     assert "--p-ko: Input should be less than or equal to 1" in result.output
     assert "--steps: Input should be greater than or equal to 1" in result.output  # every bad flag at once
+
+
+def test_prepare_only_makes_the_chunks_the_run_then_reads_without_tokenizing_again(world, tmp_path, capsys):
+    from harness.cli import app
+    from harness.koenbert import prepare
+
+    out = tmp_path / "run"
+    args = ["koenbert", "distill", "--student", world["student"], "--ko-teacher", world["ko_teacher"], "--en-teacher",
+            world["en_teacher"], "--ko-corpus", world["ko_corpus"][0], "--en-corpus", world["en_corpus"][0], "--out",
+            str(out), "--seq-len", "32", "--batch-size", "2", "--steps", "4", "--relation-heads", "4", "--no-progress"]
+    wrong = CliRunner().invoke(app, args + ["--processes", "4"])
+    assert wrong.exit_code == 2 and "--processes: only with --prepare-only" in wrong.output
+    result = CliRunner().invoke(app, args + ["--prepare-only", "--processes", "4"])  # for a run on 4 GPUs
+    assert result.exit_code == 0, result.output
+    assert "prepared the corpora for 4 process(es)" in " ".join(result.output.split())
+    assert not out.exists() and sorted(p.name for p in (work(out) / "chunks").iterdir()) == [
+        "en.bin", "en.json", "ko.bin", "ko.json"]
+    cfg = config(world, out, seq_len=32, batch_size=2, steps=4, lr=5e-5, relation_heads=4, log_every=10, save_every=1000)
+    budget = prepare.chunk_budget(cfg, 4)
+    assert {lang: prepare.load(cfg, lang)[1]["made_from"]["max_chunks"] for lang in ("ko", "en")} == budget
+
+    capsys.readouterr()
+    summary = distill(cfg.model_copy(update={"batch_size": 8}), show_progress=False)  # 4 x 2 = 1 x 8: the same global batch
+    assert summary["finished"] and "tokenizing" not in capsys.readouterr().err  # the prepared chunks, read as they are
+    assert summary["corpus"]["en"] == prepare.load(cfg, "en")[1]["report"]

@@ -79,9 +79,15 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(recipe))
 
-    result = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress"])
-    assert result.exit_code == 0, result.output
+    # step 1 and step 2's corpora first (e.g. on a CPU node), then the training, which reuses both
+    prepared = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress", "--prepare-only"])
+    assert prepared.exit_code == 0, prepared.output
     out = tmp_path / "koenbert"
+    assert (tmp_path / "extended" / "model.safetensors").exists() and not out.exists()
+    assert sorted(p.name for p in (tmp_path / "koenbert.work" / "chunks").iterdir()) == ["en.bin", "en.json", "ko.bin", "ko.json"]
+    result = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "step 1: reusing" in result.output and "tokenizing" not in result.output
     summary = json.loads((out / "distill.json").read_text())
     assert summary["finished"]
     agreement = summary["segmentation_agreement"]  # step 1's measure, kept in the recipe's report
