@@ -287,7 +287,8 @@ def distill_config(plan: Plan, corpora: dict, batch: int, steps: int, out: Path)
                          en_teacher=str(plan.path("teacher")), ko_corpus=[str(corpora["ko"])],
                          en_corpus=[str(corpora["en"])], out=str(out), seq_len=plan.distill_seq_len,
                          batch_size=batch, steps=steps, relation_heads=plan.relation_heads,
-                         log_every=plan.distill_log_every, save_every=steps, keep_checkpoints=1)
+                         log_every=plan.distill_log_every, save_every=steps, keep_checkpoints=1,
+                         data_dir=str(data_dir(plan)))  # the corpora are screened against these tasks' validation text
 
 
 def matmul_tflops(size: Optional[int] = None, repeats: int = 10) -> float:
@@ -338,12 +339,14 @@ def flops_per_token(plan: Plan, corpora: dict) -> dict:
 def distill_rate(plan: Plan, corpora: dict, batch: int, out: Path) -> dict:
     """Tokens/s of `bench koenbert distill` from its own log, leaving out the first logged window (warm-up)."""
     from harness.koenbert.distill import distill
+    from harness.koenbert.prepare import work_dir
 
     started = time.perf_counter()
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
-    summary = distill(distill_config(plan, corpora, batch, plan.distill_steps, out), show_progress=False)
-    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines() if line]
+    cfg = distill_config(plan, corpora, batch, plan.distill_steps, out)
+    summary = distill(cfg, show_progress=False)
+    log = [json.loads(line) for line in (work_dir(cfg) / "log.jsonl").read_text().splitlines() if line]
     steady = log[1:] if len(log) > 1 else log
     first = log[0] if len(log) > 1 else {"tokens": 0, "elapsed_s": 0.0}
     tokens, seconds = steady[-1]["tokens"] - first["tokens"], steady[-1]["elapsed_s"] - first["elapsed_s"]

@@ -213,16 +213,14 @@ def _write_lines(out: Path, lines: list[str], limit: Optional[int]) -> Path:
 
 
 def overlap_with_scored(ko_corpus: Path, en_corpus: Path, data_dir: Path, tasks: tuple[str, ...]) -> dict:
-    """How many scored validation texts appear verbatim as a line of the corpora (should be ~0)."""
-    from harness import data, spec
+    """How many scored validation texts appear as a line of the corpora (distillation drops those lines:
+    harness/koenbert/prepare.py); compared as the distillation compares them (corpus.normalised)."""
+    from harness.koenbert.corpus import normalised, task_texts
 
-    corpus = set(ko_corpus.read_text(encoding="utf-8").splitlines()) | set(en_corpus.read_text(encoding="utf-8").splitlines())
-    found = {}
-    for task in spec.load_tasks(list(tasks)):
-        validation = data.load(task, data_dir).dataset["validation"]
-        texts = [" ".join(t.split()) for col in ("text_a", "text_b") if col in validation.column_names for t in validation[col]]
-        found[task.id] = {"texts": len(texts), "in_corpus": sum(t in corpus for t in texts)}
-    return found
+    corpus = {normalised(line) for path in (ko_corpus, en_corpus) for line in path.read_text(encoding="utf-8").splitlines()}
+    found, _ = task_texts(data_dir, list(tasks))
+    return {task: {"texts": len(texts.validation), "in_corpus": sum(normalised(t) in corpus for t in texts.validation)}
+            for task, texts in found.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,21 +319,24 @@ def build_student(ko_teacher: Path, en_teacher: Path, init: str, corpora: tuple[
     """
     from harness.koenbert.distill import DistillConfig, distill
     from harness.koenbert.extend import extend_model
+    from harness.koenbert.prepare import work_dir
 
     name = earlier_name(init) if earlier else student_name(init)
     extended, out = work / f"extended-{name}", work / name
     report = extend_model(ko_teacher, en_teacher, extended, init=init, force=True, seed=0, data_dir=data_dir,
                           design="cased" if earlier else "student")
-    if out.exists():
-        shutil.rmtree(out)  # an unfinished distillation of an earlier run
-    summary = distill(DistillConfig(
+    cfg = DistillConfig(
         student=str(extended), ko_teacher=str(ko_teacher), en_teacher=str(en_teacher), ko_corpus=[str(corpora[0])],
         en_corpus=[str(corpora[1])], out=str(out), seq_len=s.distill_seq_len, batch_size=s.distill_batch,
         steps=s.distill_steps, lr=s.distill_lr, warmup=0.1, relation_heads=s.relation_heads, seed=0,
-        segmentation="teachers" if earlier else "student", save_every=s.distill_steps, keep_checkpoints=1, log_every=max(1, s.distill_steps // 20)), show_progress=show_progress)
-    shutil.rmtree(out / "checkpoints", ignore_errors=True)  # the model directory is all bench run needs
+        segmentation="teachers" if earlier else "student", save_every=s.distill_steps, keep_checkpoints=1, log_every=max(1, s.distill_steps // 20))
+    run_work = work_dir(cfg)  # the run's checkpoints, chunks and log, beside the model
+    for folder in (out, run_work):
+        shutil.rmtree(folder, ignore_errors=True)  # an unfinished distillation of an earlier run
+    summary = distill(cfg, show_progress=show_progress)
+    shutil.rmtree(run_work / "checkpoints", ignore_errors=True)  # the model directory is all bench run needs
     shutil.rmtree(extended)
-    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (run_work / "log.jsonl").read_text().splitlines()]
     heldout = report["init"]["heldout"]
     result = {"init": init, "design": "earlier" if earlier else "one segmentation", "extend": {"shared": report["vocab"]["shared"], "added": report["vocab"]["added"],
                          "final_size": report["vocab"]["final_size"],

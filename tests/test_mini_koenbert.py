@@ -54,6 +54,7 @@ def test_toy_pipeline_end_to_end(tmp_path, shared_data, restore_threads):
         assert all(piece in vocab for piece in en_vocab if not piece.startswith("[unused"))
         assert AutoConfig.from_pretrained(student).vocab_size == len(vocab)
         assert (student / "distill.json").exists() and not (student / "checkpoints").exists()
+        assert not (work / f"{mini_koenbert.student_name(init)}.work" / "checkpoints").exists()  # removed once done
 
     # a record for every planned (model, task), readable by the site's reader
     summary = json.loads((out / "summary.json").read_text())

@@ -10,6 +10,9 @@ segmentation.py).
 
 The file reads top to bottom: the settings with their defaults, setup, the loop, the save; then
 the checkpoints (safetensors and JSON, and tensors only through torch.load(weights_only=True)).
+The models are resolved once, as `bench run --model` resolves them (sources.py); the corpora are
+prepared once, before training, into the run's work folder (prepare.py), where the checkpoints and
+log.jsonl go too: --out receives the distilled student, its tokenizer and distill.json only.
 
 One process:   bench koenbert distill --student DIR --ko-teacher M --en-teacher M \\
                    --ko-corpus ko.txt --en-corpus en.txt --out runs/x
