@@ -1,4 +1,5 @@
-"""Plain-text corpora -> fixed-length chunks of *student* ids, and the ids each teacher reads for them.
+"""Plain-text corpora -> fixed-length chunks of *student* ids, and the ids each teacher reads for them; and the
+eight tasks' own texts, which a corpus line is screened against (``TaskScreen``; prepare.py runs both).
 
 MiniLMv2 compares the teacher's and the student's relations position by position, so both
 must see the same token positions; and the student should be distilled on the pieces its own

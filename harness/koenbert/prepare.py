@@ -32,6 +32,7 @@ from harness.koenbert.corpus import (ChunkStream, CorpusError, StudentIds, TaskI
                                      read_texts, task_texts, write_chunks)
 from harness.koenbert.settings import LANGS, DistillConfig
 from harness.koenbert.sources import shown
+from harness.models import portable_id
 
 PACKING = "a [SEP] after every line"
 
@@ -152,7 +153,7 @@ def build(cfg: DistillConfig, lang: str, files: list[Path], wanted: dict, cutter
         "report": {
             "lines_read": lines.count, "lines_used": stream.lines, "tokens": chunks * cfg.seq_len,
             "budget_chunks": wanted["max_chunks"], "reached_budget": chunks >= wanted["max_chunks"],  # the rest unread
-            "screened_with": "the hub" if cfg.data_dir == "hub" else "--data-dir",
+            "screened_against": "the hub's datasets" if cfg.data_dir == "hub" else portable_id(str(data_dir(cfg))),
             **screen.report(), "seconds": round(time.perf_counter() - started, 1)},
     }
     os.replace(tmp, data)
