@@ -81,8 +81,9 @@ def test_the_headline_command_writes_the_commits_it_read(hub_cache, workdir):
 
     compared = run_ok("compare", MINILM, MINILM, "--results", "reports/results", "--resamples", "200", cwd=workdir)
     assert "glue/mrpc" in compared.stdout and "klue/ynat" in compared.stdout
-    run_ok("export", "--model", MINILM, "--results", "reports/results", "--format", "json", "--out", "exported", cwd=workdir)
-    rows = read(next((workdir / "exported").glob("*.json")))
+    run_ok("export", "--model", MINILM, "--results", "reports/results", "--format", "json", "--out", "exported",
+           "--include-deviations", cwd=workdir)  # a smoke run: outside the protocol
+    rows = read(workdir / "exported" / "sentence-transformers__all-MiniLM-L6-v2.json")
     assert {(r["task_id"], r["model_revision"]) for r in rows} >= {("glue/mrpc", hub_cache[MINILM]), ("klue/ynat", hub_cache[MINILM])}
     assert {r["dataset_revision"] for r in rows if r["task_id"] == "glue/mrpc"} == {hub_cache["nyu-mll/glue"]}
     run_ok("site", "build", "--reports", "reports", "--out", "site", cwd=workdir)
