@@ -1,11 +1,8 @@
 """Bootstrap intervals and paired comparisons for every metric in harness.metrics.
 
-Every metric here is a function of sums of per-example statistics (confusion counts for
-accuracy and the F1s, per-sentence entity and character counts for NER, moments for
-Pearson), so a resample is a vector of example weights and its score is one matrix
-product: ``weights @ per_example``. That is why 10,000 resamples of the largest dev set take
-about a second, where calling scikit-learn or seqeval once per resample would take minutes.
-Spearman is the exception (ranks are not sums); it ranks each resample from its weights.
+Each metric says how it is resampled (``Metric.statistic`` in harness/metrics.py): a
+function of example weights, mostly ``weights @ per_example`` sums, so a resample is one
+matrix product. This module draws the weights.
 
 A score is a mean over seeds, so its interval has two levels. The validation examples
 (sentences for NER) are resampled, the same draws for every seed, as all seeds score the same
@@ -28,271 +25,17 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator, Literal, Optional, Sequence
+from typing import Iterator, Literal, Optional, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from harness import metrics
+from harness.metrics import Statistic, SummedStatistic
+
 CONFIDENCE = 0.95
 RESAMPLES = 10_000
 CHUNK_CELLS = 250_000  # weights held at once (resamples x examples): 2 MB, so a chunk's passes stay in cache (4x faster than 32 MB)
-
-
-# ---------------------------------------------------------------------------------------------
-# per-example statistics: each metric as a function of weighted sums
-
-
-class Statistic:
-    """A metric as a function of example weights: ``scores(weights (B, n)) -> (B,)``, in percent."""
-
-    n_examples: int
-
-    def scores(self, weights: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-
-@dataclass
-class SummedStatistic(Statistic):
-    """The metric is ``finish(weights @ per_example)``: per-example columns summed, then combined."""
-
-    per_example: np.ndarray  # (n, k)
-    finish: Callable[[np.ndarray], np.ndarray]  # (B, k) sums -> (B,) scores in percent
-
-    @property
-    def n_examples(self) -> int:
-        return self.per_example.shape[0]
-
-    def scores(self, weights: np.ndarray) -> np.ndarray:
-        return _finite(self.finish(weights @ self.per_example))
-
-
-@dataclass
-class SpearmanStatistic(Statistic):
-    """Spearman's rho of a resample: average ranks computed from the weights, then a weighted Pearson.
-
-    In a resample an example drawn ``w`` times is ``w`` equal values; its average rank is
-    (weight of smaller values) + (weight of equal values + 1) / 2, exactly what
-    scipy.stats.rankdata gives the resampled array. Ranks are computed once per distinct
-    value; the mean rank of n drawn values is always (n + 1) / 2.
-    """
-
-    predictions: np.ndarray
-    references: np.ndarray
-
-    def __post_init__(self) -> None:
-        self._x, self._y = _value_groups(self.predictions), _value_groups(self.references)
-
-    @property
-    def n_examples(self) -> int:
-        return len(self.references)
-
-    def scores(self, weights: np.ndarray) -> np.ndarray:
-        (x_order, x_starts, x_group), (y_order, y_starts, y_group) = self._x, self._y
-        x_counts, x_ranks = _group_ranks(weights, x_order, x_starts)
-        y_counts, y_ranks = _group_ranks(weights, y_order, y_starts)
-        mean = (weights.sum(axis=1, keepdims=True) + 1) / 2
-        x_dev, y_dev = x_ranks - mean, y_ranks - mean
-        cov = (weights * x_dev[:, x_group] * y_dev[:, y_group]).sum(axis=1)
-        var_x = (x_counts * x_dev * x_dev).sum(axis=1)
-        var_y = (y_counts * y_dev * y_dev).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return _finite(100.0 * cov / np.sqrt(var_x * var_y))
-
-
-def _finite(values: np.ndarray) -> np.ndarray:
-    """An undefined score (constant predictions) counts as 0, as metrics.compute does."""
-    return np.where(np.isfinite(values), values, 0.0)
-
-
-def _value_groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The sort order, where each run of equal values starts in it, and each example's run (group)."""
-    order = np.argsort(values, kind="stable")
-    new_value = np.r_[True, values[order][1:] != values[order][:-1]]
-    group = np.empty(len(values), dtype=np.int64)
-    group[order] = np.cumsum(new_value) - 1
-    return order, np.flatnonzero(new_value), group
-
-
-def _group_ranks(weights: np.ndarray, order: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(B, groups) how often each distinct value is drawn, and its average rank in the resample."""
-    counts = np.add.reduceat(weights[:, order], starts, axis=1)
-    return counts, np.cumsum(counts, axis=1) - counts + (counts + 1) / 2
-
-
-def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, undefined: float) -> np.ndarray:
-    """2tp / (2tp + fp + fn), the F1 of precision and recall; ``undefined`` where nothing was predicted nor true."""
-    denominator = 2 * tp + fp + fn
-    return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), undefined)
-
-
-def _confusion_columns(gold: np.ndarray, pred: np.ndarray, classes: int) -> np.ndarray:
-    """(n, 3 * classes): per example and class, 1 where it is a true positive, false positive, false negative."""
-    gold_hot = np.eye(classes)[gold]
-    pred_hot = np.eye(classes)[pred]
-    return np.hstack([gold_hot * pred_hot, pred_hot * (1 - gold_hot), gold_hot * (1 - pred_hot)])
-
-
-def _macro_f1_over_present(sums: np.ndarray) -> np.ndarray:
-    """Mean F1 over the classes seen in gold or predictions of each resample (scikit-learn's and seqeval's macro)."""
-    tp, fp, fn = np.split(sums, 3, axis=1)
-    present = (tp + fp + fn) > 0
-    f1 = _f1(tp, fp, fn, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return 100.0 * (f1 * present).sum(axis=1) / present.sum(axis=1)
-
-
-def _binary_f1_statistic(gold: np.ndarray, pred: np.ndarray) -> SummedStatistic:
-    gold, pred = gold.astype(bool), pred.astype(bool)
-    columns = np.stack([gold & pred, pred & ~gold, gold & ~pred], axis=1).astype(np.float64)
-    return SummedStatistic(columns, lambda s: 100.0 * _f1(s[:, 0], s[:, 1], s[:, 2], 0.0))
-
-
-def accuracy_statistic(predictions, references, **_) -> SummedStatistic:
-    correct = (np.asarray(predictions) == np.asarray(references)).astype(np.float64)
-    columns = np.stack([correct, np.ones_like(correct)], axis=1)
-    return SummedStatistic(columns, lambda s: 100.0 * s[:, 0] / s[:, 1])
-
-
-def f1_statistic(predictions, references, **_) -> SummedStatistic:
-    return _binary_f1_statistic(np.asarray(references) == 1, np.asarray(predictions) == 1)
-
-
-def macro_f1_statistic(predictions, references, **_) -> SummedStatistic:
-    gold, pred = np.asarray(references, dtype=np.int64), np.asarray(predictions, dtype=np.int64)
-    classes = int(max(gold.max(), pred.max())) + 1
-    return SummedStatistic(_confusion_columns(gold, pred, classes), _macro_f1_over_present)
-
-
-def pearson_statistic(predictions, references, **_) -> SummedStatistic:
-    # centred first: the moments of centred values lose no precision when summed
-    x = np.asarray(predictions, dtype=np.float64)
-    y = np.asarray(references, dtype=np.float64)
-    x, y = x - x.mean(), y - y.mean()
-    columns = np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
-
-    def finish(s: np.ndarray) -> np.ndarray:
-        n, sx, sy, sxx, syy, sxy = s.T
-        cov = sxy - sx * sy / n
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return 100.0 * cov / np.sqrt((sxx - sx * sx / n) * (syy - sy * sy / n))
-
-    return SummedStatistic(columns, finish)
-
-
-def spearman_statistic(predictions, references, **_) -> SpearmanStatistic:
-    return SpearmanStatistic(np.asarray(predictions, dtype=np.float64), np.asarray(references, dtype=np.float64))
-
-
-def binarized_f1_statistic(predictions, references, *, binarize_threshold: Optional[float] = None, **_) -> SummedStatistic:
-    if binarize_threshold is None:
-        raise ValueError("binarized_f1 needs metrics.binarize_threshold in the task spec (KLUE-STS: 3.0)")
-    return _binary_f1_statistic(np.asarray(references) >= binarize_threshold, np.asarray(predictions) >= binarize_threshold)
-
-
-def char_f1_statistic(predictions, references, *, labels: Sequence[str], **_) -> SummedStatistic:
-    """Per sentence and tag: character tp/fp/fn, plus the two O's that wrap each sentence in metrics.char_f1."""
-    tags = len(labels)
-    sentence = np.repeat(np.arange(len(references)), [len(r) for r in references])
-    gold = np.concatenate([np.asarray(r, dtype=np.int64) for r in references]) if len(sentence) else np.zeros(0, np.int64)
-    pred = np.concatenate([np.asarray(p, dtype=np.int64) for p in predictions]) if len(sentence) else np.zeros(0, np.int64)
-    if len(gold) != len(pred):
-        raise ValueError("char_f1: predictions and references have different numbers of characters")
-    hit = gold == pred
-    size = len(references) * tags
-
-    def counts(tag_index: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(sentence[mask] * tags + tag_index[mask], minlength=size).reshape(len(references), tags)
-
-    tp, fp, fn = counts(gold, hit), counts(pred, ~hit), counts(gold, ~hit)
-    tp[:, list(labels).index("O")] += 2
-    columns = np.hstack([tp, fp, fn]).astype(np.float64)
-
-    def finish(s: np.ndarray) -> np.ndarray:
-        stp, sfp, sfn = np.split(s, 3, axis=1)
-        return 100.0 * _f1(stp, sfp, sfn, 1.0).mean(axis=1)  # zero_division=1 over every tag
-
-    return SummedStatistic(columns, finish)
-
-
-def _flatten(sentences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-    """All tags in one array and the sentence of each; a -1 ends every sentence, so no run crosses into the next."""
-    lengths = np.array([len(s) + 1 for s in sentences], dtype=np.int64)
-    flat = np.full(int(lengths.sum()), -1, dtype=np.int64)
-    ends = np.cumsum(lengths)
-    for sentence, end in zip(sentences, ends):
-        flat[end - 1 - len(sentence) : end - 1] = sentence
-    return flat, np.repeat(np.arange(len(sentences)), lengths)
-
-
-def strict_iob2_entities(sentences: Sequence[Sequence[int]], labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every entity as (sentence, key, type): a B-T and the run of I-T after it, as seqeval's strict IOB2 finds them.
-
-    Hand-written because seqeval walks the tags one Python object at a time (2 s for the
-    5,000 KLUE-NER dev sentences, each seed, each resampling run); this is a few array
-    passes. An I-T that follows no B-T or I-T of its type starts nothing, as in seqeval.
-    The key identifies the entity's span (start and end in the flat array) and its type.
-    """
-    kinds = [name[:2] for name in labels]
-    bad = [name for name, kind in zip(labels, kinds) if name != "O" and kind not in ("B-", "I-")]
-    if bad:
-        raise ValueError(f"entity_f1 needs IOB2 tags (B-X, I-X, O); got {bad}")
-    types = sorted({name[2:] for name in labels if name != "O"})
-    type_of = np.array([types.index(name[2:]) if name != "O" else -1 for name in labels] + [-1])  # [-1]: the separator
-    is_begin = np.array([kind == "B-" for kind in kinds] + [False])
-    is_inside = np.array([kind == "I-" for kind in kinds] + [False])
-    flat, sentence = _flatten(sentences)
-    tag_type = type_of[flat]
-    continues = np.zeros(len(flat), dtype=bool)
-    continues[1:] = is_inside[flat[1:]] & (tag_type[1:] == tag_type[:-1]) & (tag_type[:-1] >= 0)
-    # for each position, the first position at or after it that does not continue an entity
-    stop = np.where(continues, len(flat), np.arange(len(flat)))
-    next_stop = np.minimum.accumulate(stop[::-1])[::-1]
-    starts = np.flatnonzero(is_begin[flat])
-    ends = next_stop[np.minimum(starts + 1, len(flat) - 1)]
-    keys = (starts * (len(flat) + 1) + ends) * len(types) + tag_type[starts]
-    return sentence[starts], keys, tag_type[starts]
-
-
-def entity_f1_statistic(predictions, references, *, labels: Sequence[str], **_) -> SummedStatistic:
-    """Per sentence and entity type: entity tp/fp/fn (strict IOB2), summing to seqeval's counts over the split.
-
-    metrics.entity_f1 wraps each sentence in O, so no entity crosses a sentence boundary
-    and the split's counts are the sums of the sentences'.
-    """
-    if [len(p) for p in predictions] != [len(r) for r in references]:
-        raise ValueError("entity_f1: predictions and references have different numbers of characters")
-    n_types = len({name[2:] for name in labels if name != "O"})
-    gold_sentence, gold_keys, gold_type = strict_iob2_entities(references, labels)
-    pred_sentence, pred_keys, pred_type = strict_iob2_entities(predictions, labels)
-    gold_found = np.isin(gold_keys, pred_keys)
-    pred_found = np.isin(pred_keys, gold_keys)
-    size = len(references) * n_types
-
-    def counts(sentence: np.ndarray, entity_type: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(sentence[mask] * n_types + entity_type[mask], minlength=size).reshape(len(references), n_types)
-
-    tp = counts(gold_sentence, gold_type, gold_found)
-    fp = counts(pred_sentence, pred_type, ~pred_found)
-    fn = counts(gold_sentence, gold_type, ~gold_found)
-    return SummedStatistic(np.hstack([tp, fp, fn]).astype(np.float64), _macro_f1_over_present)
-
-
-STATISTICS: dict[str, Callable[..., Statistic]] = {
-    "accuracy": accuracy_statistic,
-    "f1": f1_statistic,
-    "macro_f1": macro_f1_statistic,
-    "pearson": pearson_statistic,
-    "spearman": spearman_statistic,
-    "binarized_f1": binarized_f1_statistic,
-    "entity_f1": entity_f1_statistic,
-    "char_f1": char_f1_statistic,
-}
-
-# where each metric's scores lie, in percent: a correlation from -100 to 100, every other metric from 0 to 100.
-# Intervals are clipped to these (a difference of two scores to the difference of the ranges).
-SCORE_RANGES: dict[str, tuple[float, float]] = {
-    name: (-100.0, 100.0) if name in ("pearson", "spearman") else (0.0, 100.0) for name in STATISTICS
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,11 +67,10 @@ class SeedPredictions:
 
     def statistics(self, metric: str) -> list[Statistic]:
         """One statistic per seed, built once per metric (for NER it is the costly part)."""
-        if metric not in STATISTICS:
-            raise ValueError(f"no bootstrap for metric {metric!r}; known: {', '.join(STATISTICS)}")
         if metric not in self._built:
+            statistic = metrics.get(metric).statistic
             options = {"labels": self.labels, "binarize_threshold": self.binarize_threshold}
-            self._built[metric] = [STATISTICS[metric](seed, self.references, **options) for seed in self.seeds]
+            self._built[metric] = [statistic(seed, self.references, **options) for seed in self.seeds]
         return self._built[metric]
 
     def seed_scores(self, metric: str) -> np.ndarray:
@@ -552,7 +294,7 @@ def model_draws(models: Sequence[SeedPredictions], metric: str, n_resamples: int
     # threads only add synchronisation (measured: 2-4x slower with OpenBLAS's threads on 2 busy cores)
     with threadpool_limits(1, user_api="blas"):
         per_seed = per_seed_draws(models, metric, n_resamples, rng)
-    bounds = SCORE_RANGES[metric]
+    bounds = metrics.get(metric).score_range
     return [Draws(m.point(metric), d.mean(axis=1), (seed_spread(d, m.seed_scores(metric)),), bounds)
             for d, m in zip(per_seed, models)]
 

@@ -57,28 +57,28 @@ def column_values(dataset: Dataset, *names: str) -> list[list]:
     return [batch[name] for name in names]
 
 
-def label_counts(dataset: Dataset, head: str, labels: Optional[Sequence[str]]) -> dict[str, int]:
-    """Rows per label (sentence tasks) or tokens per tag (token tasks), every label listed; {} for regression."""
-    if labels is None or head == "regression":
+def label_counts(dataset: Dataset, kind: str, labels: Optional[Sequence[str]]) -> dict[str, int]:
+    """Rows per label (``kind`` label) or tokens per tag (tags), every label listed; {} for values (heads.Head.kind)."""
+    if labels is None or kind == "value":
         return {}
-    if head == "token-classification":
+    if kind == "tags":
         counts = Counter(tag for tags in column_values(dataset, "tags")[0] for tag in tags)
     else:
         counts = Counter(column_values(dataset, "label")[0])
     return {name: counts.get(index, 0) for index, name in enumerate(labels)}
 
 
-def _row_texts(dataset: Dataset, head: str) -> list[tuple]:
-    if head == "token-classification":
+def _row_texts(dataset: Dataset, kind: str) -> list[tuple]:
+    if kind == "tags":
         return [tuple(tokens) for tokens in column_values(dataset, "tokens")[0]]
     names = ["text_a", "text_b"] if "text_b" in dataset.column_names else ["text_a"]
     return list(zip(*column_values(dataset, *names)))
 
 
-def rows_also_in_train(train: Dataset, scored: Dataset, head: str) -> int:
+def rows_also_in_train(train: Dataset, scored: Dataset, kind: str) -> int:
     """Scored rows whose text (both sentences of a pair; all tokens) appears exactly in train."""
-    seen = set(_row_texts(train, head))
-    return sum(text in seen for text in _row_texts(scored, head))
+    seen = set(_row_texts(train, kind))
+    return sum(text in seen for text in _row_texts(scored, kind))
 
 
 def scored_split_warnings(counts: dict[str, dict[str, int]], shared: int, scored_rows: int, where: str) -> list[str]:

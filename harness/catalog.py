@@ -10,6 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from harness import heads
 from harness.metrics import METRICS
 from harness.spec import TaskSpec
 
@@ -75,8 +76,7 @@ def task_detail(spec: TaskSpec) -> Group:
     about.append(("labels", f"{len(labels)}: {', '.join(labels)}" if labels else "none (a score)"))
     metric_rows = [(("primary " if name == spec.metrics.primary else "") + name, METRICS[name].description)
                    for name in spec.metrics.names]
-    if spec.metrics.binarize_threshold is not None:
-        metric_rows.append(("binarize_threshold", spec.metrics.binarize_threshold))
+    metric_rows += list(spec.metrics.parameters.items())
     hp = spec.hyperparameters
     protocol = [*hp.model_dump().items(), ("selection", "best epoch on validation" if spec.selection == "best"
                                            else "last epoch")]
@@ -88,7 +88,8 @@ def metrics_table() -> Table:
     for column in ("name", "heads", "what it computes", "reference definition"):
         table.add_column(column)
     for m in METRICS.values():
-        table.add_row(*_cells(m.name, ", ".join(m.heads), m.description, m.reference))
+        scored = [name for name, head in heads.HEADS.items() if head.kind in m.kinds]
+        table.add_row(*_cells(m.name, ", ".join(scored), m.description, m.reference))
     return table
 
 

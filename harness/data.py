@@ -51,7 +51,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
 from rich.console import Console
 from rich.text import Text
 
-from harness import carving, checked, hub
+from harness import carving, checked, heads, hub
 from harness.paths import SHARED_DATA
 from harness.spec import LocalFile, TaskSpec
 
@@ -205,10 +205,11 @@ def _print_warning(message: str) -> None:
 def _checked(loaded: LoadedData, spec: TaskSpec, allow_single_class: bool) -> LoadedData:
     """Label counts, warnings about the scored split, the single-class refusal and the fingerprint."""
     train, scored = loaded.dataset["train"], loaded.dataset["validation"]
-    counts = {split: carving.label_counts(ds, spec.head, spec.dataset.labels) for split, ds in loaded.dataset.items()}
+    kind = heads.get(spec.head).kind
+    counts = {split: carving.label_counts(ds, kind, spec.dataset.labels) for split, ds in loaded.dataset.items()}
     counts = {split: c for split, c in counts.items() if c}
     where = loaded.splits[1]
-    if spec.head == "sequence-classification" and not allow_single_class:
+    if kind == "label" and not allow_single_class:
         only = carving.single_class(counts["validation"])
         if only is not None:
             raise DataError(
@@ -216,11 +217,11 @@ def _checked(loaded: LoadedData, spec: TaskSpec, allow_single_class: bool) -> Lo
                 "so its score would mean nothing; score on a split with several labels, or opt in with "
                 "`bench run --allow-single-class` if that is what you want"
             )
-    if spec.head == "regression":
+    if kind == "value":
         _check_regression_scores(scored, spec, where)
-    shared = carving.rows_also_in_train(train, scored, spec.head)
+    shared = carving.rows_also_in_train(train, scored, kind)
     warnings = [*loaded.warnings, *carving.scored_split_warnings(counts, shared, len(scored), where)]
-    if spec.head == "sequence-classification" and (only_train := carving.single_class(counts.get("train", {}))):
+    if kind == "label" and (only_train := carving.single_class(counts.get("train", {}))):
         warnings.append(f"the train split ({loaded.splits[0]}, {len(train)} rows) holds only the label "
                         f"{checked.shorten(only_train)}: the model can learn nothing but that label")
     loaded = dataclasses.replace(loaded, label_counts=counts, warnings=tuple(warnings))
@@ -283,7 +284,8 @@ def limit_deviations(limit: Optional[int], eval_limit: Optional[int]) -> list[st
     return [f"smoke run: {'; '.join(parts)}, not the task's full splits"] if parts else []
 
 
-def _splits_note(train: SplitExpr, train_from: str, evaluation: SplitExpr, eval_from: str, carved: bool, labelled: bool) -> Optional[str]:
+def _splits_note(train: SplitExpr, train_from: str, evaluation: SplitExpr, eval_from: str, carved: bool,
+                 strata: Optional[str]) -> Optional[str]:
     """Say how train and validation were made, unless they are two whole, different splits."""
     if train.is_whole and evaluation.is_whole and (train.split, train_from) != (evaluation.split, eval_from):
         return None
@@ -291,7 +293,7 @@ def _splits_note(train: SplitExpr, train_from: str, evaluation: SplitExpr, eval_
     if eval_from != train_from:
         note += f" of {eval_from}"
     if carved:
-        note += f" ({'stratified by label, ' if labelled else ''}after a seeded shuffle: {carving.CARVE_METHOD})"
+        note += f" ({f'stratified by {strata}, ' if strata else ''}after a seeded shuffle: {carving.CARVE_METHOD})"
     return note
 
 
@@ -304,7 +306,8 @@ def _shared_rows_warning(train: SplitExpr, evaluation: SplitExpr, num_rows: int)
 
 def _carve(whole: Dataset, spec: TaskSpec, train: SplitExpr, evaluation: SplitExpr) -> tuple[Dataset, Dataset]:
     """Both sides of a spec's own carve of one split, sliced from its seeded (stratified) order."""
-    strata = carving.column_values(whole, "label")[0] if spec.head == "sequence-classification" else None
+    column = heads.get(spec.head).carve_strata
+    strata = carving.column_values(whole, column)[0] if column else None
     order = carving.carve_order(len(whole), strata)
     sides = []
     for expr in (train, evaluation):
@@ -358,7 +361,7 @@ def _load_hub(spec: TaskSpec, train_split: Optional[str], eval_split: Optional[s
         source=f"hub:{name}@{commit}",
         train_examples=len(train),
         validation_examples=len(validation),
-        note=_splits_note(train_expr, name, eval_expr, name, carved, spec.head == "sequence-classification"),
+        note=_splits_note(train_expr, name, eval_expr, name, carved, heads.get(spec.head).carve_strata),
         splits=(str(train_expr), str(eval_expr)),
         hub_revision=commit,
         warnings=tuple(_shared_rows_warning(train_expr, eval_expr, len(raw[train_expr.split])) if same_split else []),
@@ -485,7 +488,7 @@ def _load_local(spec: TaskSpec, data_dir: Path, train_split: Optional[str], eval
         source="local",
         train_examples=len(train),
         validation_examples=len(validation),
-        note=_splits_note(train_expr, train_file, eval_expr, eval_file, carved, spec.head == "sequence-classification"),
+        note=_splits_note(train_expr, train_file, eval_expr, eval_file, carved, heads.get(spec.head).carve_strata),
         splits=(str(train_expr), str(eval_expr)),
         files=tuple(digest for _, digest in read.values()),
         warnings=tuple(_shared_rows_warning(train_expr, eval_expr, len(whole[train_expr.split])) if same_split else []),
@@ -717,8 +720,9 @@ def _canonical(
     label_map: Optional[dict[str, str]] = None,
     label_map_field: Optional[str] = None,
 ) -> Dataset:
-    """Raw mapped columns -> a Dataset with the canonical names, types and label indexes."""
-    if spec.head == "token-classification":
+    """Raw mapped columns -> a Dataset with the canonical names, types and label indexes (as the head's kind has them)."""
+    kind = heads.get(spec.head).kind
+    if kind == "tags":
         to_index = _label_indexer(spec, where, class_names, label_map, label_map_field)
         out = {
             "tokens": [_tokens(t, where, i) for i, t in enumerate(data["tokens"])],
@@ -735,7 +739,7 @@ def _canonical(
     if "text_b" in data:
         out["text_b"] = [_text(v, where, i, "text_b") for i, v in enumerate(data["text_b"])]
         features["text_b"] = Value("string")
-    if spec.head == "regression":
+    if kind == "value":
         # float64 keeps the gold score exact for Pearson/Spearman; cast to float32 for the loss
         out["label"] = [_score(v, where, i) for i, v in enumerate(data["label"])]
         features["label"] = Value("float64")

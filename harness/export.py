@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, Optional, Sequence
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from harness import checked, files, records, store
+from harness import checked, files, heads, metrics, records, store
 from harness.records import ResultRecord
 from harness.spec import TaskSpec
 
@@ -37,26 +37,6 @@ if TYPE_CHECKING:
 
 ExportFormat = Literal["eval-results", "model-index", "csv", "json"]
 FORMATS: tuple[str, ...] = ("eval-results", "model-index", "csv", "json")
-
-# The Hub's task type for each head (its model-index vocabulary has no regression task;
-# GLUE's STS-B cards use text-classification).
-HUB_TASK_TYPE = {
-    "sequence-classification": "text-classification",
-    "regression": "text-classification",
-    "token-classification": "token-classification",
-}
-# metric -> (the Hub's metric id, a readable name); the name carries the unit
-HUB_METRIC = {
-    "accuracy": ("accuracy", "accuracy (%)"),
-    "f1": ("f1", "F1 (%)"),
-    "macro_f1": ("f1", "macro F1 (%)"),
-    "pearson": ("pearsonr", "Pearson r (x100)"),
-    "spearman": ("spearmanr", "Spearman rho (x100)"),
-    "binarized_f1": ("f1", "F1 of similar/dissimilar at 3.0 (%)"),
-    "entity_f1": ("f1", "entity macro F1 (%)"),
-    "char_f1": ("f1", "character macro F1 (%)"),
-}
-
 
 class ExportError(ValueError):
     """The user's model has no records here, or a record cannot be mapped to the Hub; the message says what to do."""
@@ -124,12 +104,12 @@ def dataset_revision(record: ResultRecord) -> Optional[str]:
     return match["revision"] if match else None
 
 
-def _notes(record: ResultRecord, metric: str, followed: bool, deviations: list[str]) -> str:
+def _notes(record: ResultRecord, metric_name: str, metric: str, followed: bool, deviations: list[str]) -> str:
     seeds = [s.seed for s in record.seeds]
     parts = [
         f"koenbench {record.env.get('koenbench', '?')} (git {record.env.get('git', '?')}), "
         f"protocol of tasks/{record.task.id}.yaml",
-        f"{HUB_METRIC[metric][1]}: mean {record.scores[metric]:.2f} ± {record.std[metric]:.2f} "
+        f"{metric_name}: mean {record.scores[metric]:.2f} ± {record.std[metric]:.2f} "
         f"(sample std) over {len(seeds)} seed(s) {','.join(map(str, seeds))}",
         "values in percent (0-100)",
     ]
@@ -154,33 +134,35 @@ def entries(found: list[ResultRecord], specs: dict[str, TaskSpec]) -> list[Expor
                               "give the folder of your own tasks with --tasks-dir, as to `bench run`")
         followed, deviations = protocol_of(record)
         primary = record.task.primary_metric
-        unknown = sorted(set(record.scores) - set(HUB_METRIC))
+        unknown = sorted(set(record.scores) - set(metrics.METRICS))
         if unknown:
             raise ExportError(f"a record of {record.model.id} on {task_id} holds metric(s) {', '.join(map(repr, unknown))}, "
-                              f"which this koenbench cannot name on the Hub (it knows {', '.join(HUB_METRIC)}); "
+                              f"which this koenbench cannot name on the Hub (it knows {', '.join(metrics.METRICS)}); "
                               "export with the koenbench version that wrote the record")
         hub = spec.dataset.hub
         types = metric_types(list(record.scores))
         for metric in [primary, *(m for m in record.scores if m != primary)]:
+            metric_name = _hub_name(metric, spec, record)
             out.append(ExportEntry(
                 model_id=record.model.id, model_revision=record.model.revision,
-                task_id=task_id, task_name=spec.name, task_type=HUB_TASK_TYPE[spec.head],
+                task_id=task_id, task_name=spec.name, task_type=heads.get(spec.head).hub_task_type,
                 dataset_id=hub.path if hub else f"local:{task_id}", dataset_config=hub.name if hub else None,
                 dataset_split=scored_split(record), dataset_revision=dataset_revision(record),
-                metric=metric, metric_type=types[metric], metric_name=HUB_METRIC[metric][1],
+                metric=metric, metric_type=types[metric], metric_name=metric_name,
                 value=record.scores[metric], std=record.std[metric],
                 seeds=[s.seed for s in record.seeds], date=record.started_at,
-                protocol_followed=followed, notes=_notes(record, metric, followed, deviations), primary=metric == primary,
+                protocol_followed=followed, notes=_notes(record, metric_name, metric, followed, deviations),
+                primary=metric == primary,
             ))
     return out
 
 
-def metric_types(metrics: list[str]) -> dict[str, str]:
+def metric_types(names: list[str]) -> dict[str, str]:
     """Each metric's Hub type: its Hub id (f1, accuracy, pearsonr), or its own name where two metrics of one task share
     that id (KLUE-NER's entity and character F1 are both F1s: 'entity_f1', 'char_f1'), so no two values of a task
     claim one type."""
-    ids = [HUB_METRIC[m][0] for m in metrics]
-    return {m: HUB_METRIC[m][0] if ids.count(HUB_METRIC[m][0]) == 1 else m for m in metrics}
+    ids = [metrics.get(m).hub_id for m in names]
+    return {m: metrics.get(m).hub_id if ids.count(metrics.get(m).hub_id) == 1 else m for m in names}
 
 
 def scored_split(record: ResultRecord) -> str:
@@ -193,6 +175,16 @@ def scored_split(record: ResultRecord) -> str:
 def hub_entries(items: list[ExportEntry]) -> list[ExportEntry]:
     """The entries the Hub can place: those of tasks with a hub dataset."""
     return [e for e in items if not e.dataset_id.startswith("local:")]
+
+
+def _hub_name(metric: str, spec: TaskSpec, record: ResultRecord) -> str:
+    """A recorded score's readable name on the Hub, with its unit and the spec's parameters."""
+    found = metrics.get(metric)  # entries() has refused the metrics this version lacks
+    try:
+        return found.hub_label(spec.metrics.parameters)
+    except metrics.MetricError as err:  # the task's YAML no longer sets a parameter the record's metric needs
+        raise ExportError(f"a record of {record.model.id} on {spec.id} scores {metric!r}: {err}; "
+                          "export with the task YAML it was run with") from None
 
 
 def _file_stem(entry: ExportEntry) -> str:

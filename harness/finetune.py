@@ -236,5 +236,4 @@ def predict(model, ds: datasets.Dataset, spec: TaskSpec, tokenizer, device: torc
 
 
 def score(spec: TaskSpec, ds: datasets.Dataset, predictions: list[Any]) -> dict[str, float]:
-    return heads.get(spec.head).score(spec.metrics.names, ds, predictions, spec.dataset.labels,
-                                      binarize_threshold=spec.metrics.binarize_threshold)
+    return heads.get(spec.head).score(spec.metrics.names, ds, predictions, spec.dataset.labels, **spec.metrics.parameters)

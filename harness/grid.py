@@ -32,7 +32,7 @@ from rich.markup import escape
 from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness import environment, records, runner
+from harness import environment, heads, records, runner
 from harness.models import ResolvedModel
 from harness.preflight import UsageError
 from harness.runner import PreparedTask, RunOptions, TaskOutcome
@@ -222,7 +222,7 @@ def _gather(task: PreparedTask, device: torch.device, started_at: str, wall_s: O
     missing = [seed for seed in task.opts.seeds if not task.has_seed(seed)]
     if missing:
         return TaskOutcome(task.spec.id, "pending", error=f"seeds {missing} of other shards not finished yet")
-    if task.spec.head == "token-classification" and task.unk_sentences is None:
+    if heads.get(task.spec.head).kind == "tags" and task.unk_sentences is None:
         from transformers import AutoTokenizer
 
         runner.encode(task, AutoTokenizer.from_pretrained(task.model.path))  # from the cache: counts the unknown pieces

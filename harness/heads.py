@@ -1,9 +1,13 @@
 """Heads: all that differs between a sentence classifier, a regressor and a tagger, in one object each.
 
 A head says which transformers class it loads, how a task's canonical rows become model
-inputs, how a batch is padded, how logits become predictions, and how predictions are
-scored against the references. A new head is one more entry in ``HEADS`` (plus a metric in
-harness/metrics.py if none fits); the spec, the features and the training loop ask it.
+inputs, how a batch is padded, how logits become predictions, how predictions are scored
+against the references, what its untrained baseline predicts, how a carve of one split is
+stratified, and what the Hub calls its task. Its ``kind`` says what one example's target and
+prediction are (a class index, a number, a tag per token): data loading, the metrics that fit,
+and the predictions files follow the kind. A new head is one more entry in ``HEADS`` (plus a
+metric in harness/metrics.py if none fits); the spec, the data, the features, the training
+loop, the baselines, the predictions and `bench export` ask it.
 
 KLUE-NER is tagged per character: a subword takes the tag of its first character, and
 after prediction every character takes back the tag of the subword that covers it (inside
@@ -18,9 +22,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from collections import Counter
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
+
+from harness.metrics import Kind
 
 IGNORE_INDEX = -100  # positions the loss and the scores skip
 
@@ -46,12 +53,25 @@ def quiet_transformers() -> Iterator[None]:
 
 
 @dataclass(frozen=True)
+class Constant:
+    """A head's untrained baseline: the constant it predicts for every validation row, in the form its metrics score."""
+
+    kind: str  # e.g. majority-class; records and the site show it
+    predicts: str  # the constant, in words
+    predictions: Any
+    references: Any
+
+
+@dataclass(frozen=True)
 class Head:
     """What every head provides; the three below fill it in."""
 
     name: str
+    kind: Kind  # one example's target and prediction: a class index (label), a number (value), a tag per token (tags)
     columns: frozenset[str]  # canonical columns a task of this head may map
     required: frozenset[str]  # of which it must map these
+    hub_task_type: str  # the Hub's task type for `bench export` (model-index ``task.type``)
+    carve_strata: Optional[str] = None  # the column whose values stratify a spec's carve of one split; None: not stratified
 
     def build(self, model_path: str, labels: Optional[Sequence[str]]):
         raise NotImplementedError
@@ -79,10 +99,15 @@ class Head:
 
         return metrics.compute(names, *self.scored(ds, predictions, labels), labels=labels, **options)
 
+    def baseline(self, train, validation, labels: Optional[Sequence[str]]) -> Constant:
+        """What a predictor that learned nothing but one constant from ``train`` predicts for ``validation``
+        (canonical splits); it must not look at the rows it is scored on."""
+        raise NotImplementedError
+
 
 class _SentenceHead(Head):
     def encoder(self, tokenizer, max_length: int, pair: bool) -> Callable[[dict], dict]:
-        regression = self.name == "regression"
+        regression = self.kind == "value"
 
         def encode(batch: dict) -> dict:
             args = (batch["text_a"], batch["text_b"]) if pair else (batch["text_a"],)
@@ -105,6 +130,15 @@ class SequenceClassification(_SentenceHead):
     def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
         return logits.argmax(-1).tolist()  # one call for the batch
 
+    def baseline(self, train, validation, labels: Optional[Sequence[str]]) -> Constant:
+        """The most frequent class of train (ties: the lower label index), for every row; on a balanced
+        validation split that is chance level."""
+        counts = Counter(train["label"])
+        constant = min(counts, key=lambda label: (-counts[label], label))
+        references = np.asarray(validation["label"])
+        return Constant("majority-class", f"label {labels[constant]!r} (most frequent in train) for every row",
+                        np.full(len(references), constant, dtype=references.dtype), references)
+
 
 class Regression(_SentenceHead):
     def build(self, model_path: str, labels: Optional[Sequence[str]]):
@@ -115,6 +149,14 @@ class Regression(_SentenceHead):
 
     def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
         return logits[:, 0].tolist()
+
+    def baseline(self, train, validation, labels: Optional[Sequence[str]]) -> Constant:
+        """The mean of the train labels, for every row. Pearson and Spearman of a constant are undefined;
+        metrics.compute reports them as 0.0, the correlation a guess is expected to have."""
+        mean = float(np.mean(train["label"]))
+        references = np.asarray(validation["label"])
+        return Constant("constant-mean", f"{mean:.3f} (mean of the train labels) for every row",
+                        np.full(len(references), mean, dtype=float), references)
 
 
 class TokenClassification(Head):
@@ -147,6 +189,12 @@ class TokenClassification(Head):
         tags = logits.argmax(-1).tolist()  # one argmax and one conversion for the batch, then list slices
         return [row[:length] for row, length in zip(tags, lengths)]
 
+    def baseline(self, train, validation, labels: Optional[Sequence[str]]) -> Constant:
+        """Every character tagged O, scored on the same characters as a model (spaces left out)."""
+        outside = list(labels).index("O")
+        gold = [[tags[i] for i in scored_positions(tokens)] for tokens, tags in zip(validation["tokens"], validation["tags"])]
+        return Constant("all-O", "O for every character", [[outside] * len(sentence) for sentence in gold], gold)
+
     def scored(self, ds, predictions: list[Any], labels) -> tuple[Any, Any]:
         """Subword predictions -> character tags of the non-space characters, as KLUE-baseline scores them."""
         char_preds, char_gold = [], []
@@ -162,13 +210,17 @@ def _label_kwargs(labels: Optional[Sequence[str]]) -> dict[str, Any]:
     return {"num_labels": len(id2label), "id2label": id2label, "label2id": {name: i for i, name in id2label.items()}}
 
 
-_SENTENCE_COLUMNS = frozenset({"text_a", "text_b", "label"})
+_SENTENCE_COLUMNS, _SENTENCE_NEEDS = frozenset({"text_a", "text_b", "label"}), frozenset({"text_a", "label"})
+_TOKEN_COLUMNS = frozenset({"tokens", "tags"})
 HEADS: dict[str, Head] = {
     head.name: head
     for head in (
-        SequenceClassification("sequence-classification", _SENTENCE_COLUMNS, frozenset({"text_a", "label"})),
-        Regression("regression", _SENTENCE_COLUMNS, frozenset({"text_a", "label"})),
-        TokenClassification("token-classification", frozenset({"tokens", "tags"}), frozenset({"tokens", "tags"})),
+        # the Hub's model-index has no regression task: GLUE's STS-B cards use text-classification
+        SequenceClassification("sequence-classification", "label", _SENTENCE_COLUMNS, _SENTENCE_NEEDS,
+                               hub_task_type="text-classification", carve_strata="label"),
+        Regression("regression", "value", _SENTENCE_COLUMNS, _SENTENCE_NEEDS, hub_task_type="text-classification"),
+        TokenClassification("token-classification", "tags", _TOKEN_COLUMNS, _TOKEN_COLUMNS,
+                            hub_task_type="token-classification"),
     )
 }
 

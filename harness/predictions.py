@@ -20,14 +20,14 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Literal, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from harness import bootstrap, files
+from harness import bootstrap, files, heads
+from harness.metrics import Kind
 
 FORMAT = "koenbench.predictions/1"
-Kind = Literal["label", "value", "tags"]
 
 
 class PredictionsError(ValueError):
@@ -93,10 +93,6 @@ def validation_fingerprint(rows: Iterable[dict[str, Any]]) -> str:
         digest.update(json.dumps(row, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
-
-
-def kind_of(head: str) -> Kind:
-    return {"sequence-classification": "label", "regression": "value", "token-classification": "tags"}[head]
 
 
 def _flat(sentences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -299,7 +295,7 @@ def keep_seed(seed_cache: Path, spec, validation_columns: dict[str, list], resul
     if result._predictions is None:
         return False
     predicted, references = result._predictions
-    kept = TaskPredictions(spec.id, kind_of(spec.head), split_fingerprint(validation_columns), [result.seed], references,
+    kept = TaskPredictions(spec.id, heads.get(spec.head).kind, split_fingerprint(validation_columns), [result.seed], references,
                            [predicted], labels=list(spec.dataset.labels) if spec.dataset.labels else None,
                            binarize_threshold=spec.metrics.binarize_threshold)
     save(seed_file(seed_cache), kept)

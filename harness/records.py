@@ -217,7 +217,7 @@ class Protocol(_Strict):
 class Baseline(_Strict):
     """The task's untrained floor on the same validation rows (harness.baselines); shown beside scores, never ranked."""
 
-    kind: Literal["majority-class", "constant-mean", "all-O"]
+    kind: NonEmptyStr  # what the head's constant is (heads.Constant.kind): majority-class, constant-mean, all-O
     predicts: NonEmptyStr  # the constant, in words
     scores: Scores  # the task's metrics of that constant, percent like every score
 

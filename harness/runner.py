@@ -27,7 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness import data as data_module
-from harness import baselines, environment, features, predictions, records, store
+from harness import baselines, environment, features, heads, predictions, records, store
 from harness.finetune import finetune
 from harness.models import ResolvedModel
 from harness.records import FailureRecord, RecordError, ResultRecord, SeedResult
@@ -171,7 +171,7 @@ def encode(task: PreparedTask, tokenizer) -> datasets.DatasetDict:
     """The task's features, from the on-disk cache when they were built before."""
     encoded = features.tokenize(task.loaded.dataset, tokenizer, task.spec.head, task.hp.max_length, task.spec.sha256,
                                 task.loaded.fingerprint)
-    if task.spec.head == "token-classification" and tokenizer.unk_token_id is not None:
+    if heads.get(task.spec.head).kind == "tags" and tokenizer.unk_token_id is not None:
         unk = tokenizer.unk_token_id
         task.unk_sentences = sum(unk in ids for ids in encoded["validation"]["input_ids"])
     return encoded

@@ -28,8 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness import checked, heads, paths
 
-HEADS = tuple(heads.HEADS)  # the heads' registry (harness/heads.py) is the one list
-CANONICAL_COLUMNS = {name: set(head.columns) for name, head in heads.HEADS.items()}
 # A suite or task name: it becomes a folder, a file name and part of the site's URLs.
 NAME_PATTERN = r"[a-z0-9][a-z0-9_-]*"
 _NAME = re.compile(NAME_PATTERN + r"\Z")
@@ -116,11 +114,17 @@ class DatasetSpec(_Strict):
 class MetricsSpec(_Strict):
     primary: str
     others: list[str] = Field(default_factory=list)
+    # Every other field is a parameter some metric takes (``Metric.parameters`` in harness/metrics.py).
     binarize_threshold: Optional[float] = None  # for binarized_f1 (KLUE-STS: 3.0)
 
     @property
     def names(self) -> list[str]:
         return [self.primary, *self.others]
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The metric parameters this task sets, as the metrics take them: ``{"binarize_threshold": 3.0}``."""
+        return {name: value for name, value in self if name not in ("primary", "others") and value is not None}
 
 
 class Hyperparameters(_Strict):
@@ -174,7 +178,7 @@ class TaskSpec(_Strict):
     @classmethod
     def _known_head(cls, value: str) -> str:
         if value not in heads.HEADS:
-            raise ValueError(f"unknown head {value!r}; use one of {', '.join(HEADS)}")
+            raise ValueError(f"unknown head {value!r}; use one of {', '.join(heads.HEADS)}")
         return value
 
     @field_validator("suite")
@@ -187,32 +191,35 @@ class TaskSpec(_Strict):
     @model_validator(mode="after")
     def _consistent(self):
         problems = self._metric_problems() + self._column_problems()
-        if self.head != "regression" and not self.dataset.labels:
+        regression = heads.get(self.head).kind == "value"  # its targets are numbers, not names
+        if not regression and not self.dataset.labels:
             problems.append("dataset.labels: a classification task lists its label names")
-        if self.head == "regression" and self.dataset.labels:
+        if regression and self.dataset.labels:
             problems.append("dataset.labels: a regression task has no label names; remove the list")
         if problems:
             raise ValueError("\n".join(problems))
         return self
 
     def _metric_problems(self) -> list[str]:
-        from harness.metrics import METRICS  # the metric registry owns the names and the heads they fit
+        from harness.metrics import METRICS  # the metric registry owns the names and the kinds they score
 
         problems = []
         labels = self.dataset.labels or []
+        kind = heads.get(self.head).kind
+        parameters = self.metrics.parameters
         for name in self.metrics.names:
             metric = METRICS.get(name)
             if metric is None:
                 problems.append(f"metrics: unknown metric {name!r}; known: {', '.join(sorted(METRICS))}")
-            elif self.head not in metric.heads:
-                fits = sorted(n for n, m in METRICS.items() if self.head in m.heads)
+            elif kind not in metric.kinds:
+                fits = sorted(n for n, m in METRICS.items() if kind in m.kinds)
                 problems.append(f"metrics: {name!r} does not score a {self.head} task; use one of {', '.join(fits)}")
+            else:
+                problems += [f"metrics.{p}: {name} needs {metric.parameters[p]}" for p in metric.missing(parameters)]
         names = set(self.metrics.names)
         if self.selection_metric is not None and self.selection_metric not in names:
             problems.append(f"selection_metric: {self.selection_metric!r} is not among metrics {self.metrics.names}")
-        if "binarized_f1" in names and self.metrics.binarize_threshold is None:
-            problems.append("metrics.binarize_threshold: binarized_f1 needs the score at which a pair counts as similar")
-        if "f1" in names and self.head == "sequence-classification" and len(labels) != 2:
+        if "f1" in names and kind == "label" and len(labels) != 2:
             problems.append(f"metrics: 'f1' is the F1 of the second of two labels, but there are {len(labels)}; "
                             "use macro_f1")
         if names & {"entity_f1", "char_f1"} and labels and "O" not in labels:
@@ -224,8 +231,7 @@ class TaskSpec(_Strict):
         return problems
 
     def _column_problems(self) -> list[str]:
-        allowed = CANONICAL_COLUMNS[self.head]
-        required = heads.HEADS[self.head].required
+        allowed, required = heads.get(self.head).columns, heads.get(self.head).required
         mappings = []
         if self.dataset.hub:
             mappings.append(("dataset.hub.columns", self.dataset.hub.columns))

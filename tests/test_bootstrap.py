@@ -62,16 +62,12 @@ def _metric(metric, predictions, references):
     return metrics.METRICS[metric](predictions, references, **OPTIONS)
 
 
-def test_every_metric_has_a_bootstrap_statistic():
-    assert set(bootstrap.STATISTICS) == set(metrics.METRICS)
-
-
 @pytest.mark.parametrize("metric", sorted(metrics.METRICS))
 def test_weights_score_like_the_metric_on_the_repeated_examples(metric):
     """A resample drawing example i w_i times scores exactly as the metric on the array with example i repeated w_i times."""
     rng = np.random.default_rng(7)
     pred, gold = _inputs(metric, rng, 60)
-    statistic = bootstrap.STATISTICS[metric](pred, gold, **OPTIONS)
+    statistic = metrics.get(metric).statistic(pred, gold, **OPTIONS)
     weights = np.vstack([np.ones(60), rng.multinomial(60, np.full(60, 1 / 60), size=4)])
     for row, score in zip(weights, statistic.scores(weights)):
         repeat = np.repeat(np.arange(60), row.astype(int))
@@ -82,7 +78,7 @@ def test_weights_score_like_the_metric_on_the_repeated_examples(metric):
 def test_constant_predictions_score_zero_like_metrics_compute():
     gold = np.array([1.0, 2.0, 3.0, 4.0])
     for metric in ("pearson", "spearman"):
-        statistic = bootstrap.STATISTICS[metric](np.full(4, 2.5), gold)
+        statistic = metrics.get(metric).statistic(np.full(4, 2.5), gold)
         assert statistic.scores(np.ones((1, 4)))[0] == 0.0 == metrics.compute([metric], np.full(4, 2.5), gold)[metric]
 
 
@@ -104,7 +100,7 @@ def klue_ner_dev(shared_data):
 def test_ner_sentence_statistics_reproduce_seqeval_on_the_klue_dev_file(klue_ner_dev):
     pred, gold = klue_ner_dev
     assert len(gold) == 5000
-    statistic = bootstrap.entity_f1_statistic(pred, gold, labels=LABELS)
+    statistic = metrics.entity_f1_statistic(pred, gold, labels=LABELS)
     ours = statistic.scores(np.ones((1, len(gold))))[0]
     wrap = lambda sentences: [["O", *(LABELS[t] for t in s), "O"] for s in sentences]  # noqa: E731
     expected = 100.0 * seqeval_f1(wrap(gold), wrap(pred), average="macro", mode="strict", scheme=IOB2)
@@ -116,7 +112,7 @@ def test_ner_sentence_statistics_reproduce_seqeval_on_the_klue_dev_file(klue_ner
     gold_sequence = [tag for sentence in wrap(gold[some]) for tag in sentence]
     pred_sequence = [tag for sentence in wrap(pred[some]) for tag in sentence]
     expected_slice = 100.0 * seqeval_f1([gold_sequence], [pred_sequence], average="macro", mode="strict", scheme=IOB2)
-    sliced = bootstrap.entity_f1_statistic(pred[some], gold[some], labels=LABELS)
+    sliced = metrics.entity_f1_statistic(pred[some], gold[some], labels=LABELS)
     assert sliced.scores(np.ones((1, 400)))[0] == pytest.approx(expected_slice, abs=1e-9)
     assert metrics.entity_f1(pred[some], gold[some], labels=LABELS) == pytest.approx(expected_slice, abs=1e-9)
 
@@ -125,7 +121,7 @@ def test_entity_extraction_matches_seqeval_strict_iob2_on_tag_soup():
     """Random tags: I- without a B-, B- inside entities, types switching mid-run; the entities are seqeval's."""
     rng = np.random.default_rng(12)
     sentences = [rng.integers(0, len(LABELS), int(rng.integers(0, 25))).tolist() for _ in range(300)]
-    sentence, keys, types = bootstrap.strict_iob2_entities(sentences, LABELS)
+    sentence, keys, types = metrics.strict_iob2_entities(sentences, LABELS)
     tagged = [["O", *(LABELS[t] for t in s), "O"] for s in sentences]
     expected = Entities(tagged, scheme=IOB2).entities
     assert np.bincount(sentence, minlength=300).tolist() == [len(e) for e in expected]
@@ -137,12 +133,12 @@ def test_entity_extraction_matches_seqeval_strict_iob2_on_tag_soup():
 
 def test_entity_f1_refuses_tags_that_are_not_iob2():
     with pytest.raises(ValueError, match="IOB2"):
-        bootstrap.entity_f1_statistic([[0]], [[0]], labels=["S-PS", "O"])
+        metrics.entity_f1_statistic([[0]], [[0]], labels=["S-PS", "O"])
 
 
 def test_ner_character_statistics_reproduce_char_f1_on_the_klue_dev_file(klue_ner_dev):
     pred, gold = klue_ner_dev
-    ours = bootstrap.char_f1_statistic(pred, gold, labels=LABELS).scores(np.ones((1, len(gold))))[0]
+    ours = metrics.char_f1_statistic(pred, gold, labels=LABELS).scores(np.ones((1, len(gold))))[0]
     assert ours == pytest.approx(metrics.char_f1(pred, gold, labels=LABELS), abs=1e-9)
 
 
@@ -271,9 +267,9 @@ def test_pairing_needs_the_same_examples():
 
 
 def test_unknown_metric_is_named():
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(metrics.UnknownMetric) as err:
         bootstrap.SeedPredictions([0], [[0]]).statistics("bleu")
-    assert str(err.value) == ("no bootstrap for metric 'bleu'; known: accuracy, f1, macro_f1, pearson, spearman, "
+    assert str(err.value) == ("unknown metric 'bleu'; this koenbench knows accuracy, f1, macro_f1, pearson, spearman, "
                               "binarized_f1, entity_f1, char_f1")
 
 
@@ -318,9 +314,9 @@ def test_pearson_is_exact_for_float32_scores_far_from_zero():
     for offset in (0.0, 1e4):
         pred32, gold32 = (pred + offset).astype(np.float32), (gold + offset).astype(np.float32)
         expected = metrics.pearson(pred32.astype(np.float64), gold32.astype(np.float64))
-        statistic = bootstrap.pearson_statistic(pred32, gold32)
+        statistic = metrics.pearson_statistic(pred32, gold32)
         assert statistic.scores(np.ones((1, 300)))[0] == pytest.approx(expected, abs=1e-9)
-    far = bootstrap.pearson_statistic(pred + 1e7, gold - 1e7).scores(np.ones((1, 300)))[0]
+    far = metrics.pearson_statistic(pred + 1e7, gold - 1e7).scores(np.ones((1, 300)))[0]
     assert far == pytest.approx(metrics.pearson(pred, gold), abs=1e-6)
 
 
@@ -333,16 +329,16 @@ def test_undefined_scores_are_zero_without_a_warning():
         warnings.simplefilter("error")
         for constant in (0.1, 2.5, 0.7):
             for metric in ("pearson", "spearman"):
-                scores = bootstrap.STATISTICS[metric](np.full(6, constant), gold).scores(weights)
+                scores = metrics.get(metric).statistic(np.full(6, constant), gold).scores(weights)
                 assert (scores == 0.0).all()
 
 
 def test_a_prediction_on_the_threshold_is_similar_in_the_bootstrap_too():
     predictions, references = np.array([3.0, 2.99, 4.0, 1.0, 3.5]), np.array([0.5, 3.0, 4.2, 2.9, 5.0])
-    statistic = bootstrap.binarized_f1_statistic(predictions, references, binarize_threshold=3.0)
+    statistic = metrics.binarized_f1_statistic(predictions, references, binarize_threshold=3.0)
     assert statistic.scores(np.ones((1, 5)))[0] == pytest.approx(100 * 2 / 3)  # as test_metrics works it out
     message = r"^binarized_f1 needs metrics\.binarize_threshold in the task spec \(KLUE-STS: 3\.0\)$"
-    for needs_threshold in (bootstrap.binarized_f1_statistic, metrics.binarized_f1):
+    for needs_threshold in (metrics.binarized_f1_statistic, metrics.binarized_f1):
         with pytest.raises(ValueError, match=message):
             needs_threshold(predictions, references)
 
@@ -353,7 +349,7 @@ def test_sentences_without_scored_characters_score_like_char_f1():
     location = LABELS.index("B-LC")
     for references, predictions in (([[], []], [[], []]), ([[], [person, outside]], [[], [person, person]]),
                                      ([[outside]], [[location]])):  # B-LC: one false positive alone, F1 0
-        statistic = bootstrap.char_f1_statistic(predictions, references, labels=LABELS)
+        statistic = metrics.char_f1_statistic(predictions, references, labels=LABELS)
         expected = metrics.char_f1(predictions, references, labels=LABELS)
         assert statistic.scores(np.ones((1, len(references))))[0] == pytest.approx(expected, abs=1e-9)
 
@@ -361,7 +357,7 @@ def test_sentences_without_scored_characters_score_like_char_f1():
 def test_class_labels_given_as_floats_score_like_the_metric():
     # labels read through pandas (a column with a gap) arrive as floats; the metric takes them, so must the bootstrap
     pred, gold = _classification(np.random.default_rng(4), 40, classes=3)
-    statistic = bootstrap.macro_f1_statistic(pred.astype(np.float64), gold.astype(np.float64))
+    statistic = metrics.macro_f1_statistic(pred.astype(np.float64), gold.astype(np.float64))
     assert statistic.scores(np.ones((1, 40)))[0] == pytest.approx(metrics.macro_f1(pred, gold), abs=1e-9)
 
 
@@ -370,13 +366,13 @@ def test_f1_with_no_positive_anywhere_is_zero_like_the_metric():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scikit-learn warns that F1 is ill-defined, and says 0
         expected = metrics.f1(none, none)
-    assert expected == 0.0 and bootstrap.f1_statistic(none, none).scores(np.ones((1, 8)))[0] == 0.0
+    assert expected == 0.0 and metrics.f1_statistic(none, none).scores(np.ones((1, 8)))[0] == 0.0
 
 
 def test_mismatched_ner_inputs_are_refused_saying_why():
     for metric in ("char_f1", "entity_f1"):
         with pytest.raises(ValueError, match=f"^{metric}: predictions and references have different numbers of characters$"):
-            bootstrap.STATISTICS[metric]([[0, 1]], [[0, 1, 2]], labels=LABELS)
+            metrics.get(metric).statistic([[0, 1]], [[0, 1, 2]], labels=LABELS)
 
 
 @pytest.mark.parametrize("o_first", [False, True])
@@ -389,7 +385,7 @@ def test_entities_end_at_the_sentence_whatever_the_label_order(o_first):
 
     gold = ids(["B-DT"], ["I-DT", "I-DT"], ["B-PS", "I-PS"], ["B-QT"], ["I-QT"])
     pred = ids(["B-DT"], ["O", "O"], ["B-PS", "O"], ["B-QT"], ["O"])
-    statistic = bootstrap.entity_f1_statistic(pred, gold, labels=labels)
+    statistic = metrics.entity_f1_statistic(pred, gold, labels=labels)
     expected = metrics.entity_f1(pred, gold, labels=labels)
     assert statistic.scores(np.ones((1, 5)))[0] == pytest.approx(expected, abs=1e-9) and 0 < expected < 100
 
@@ -413,7 +409,7 @@ def test_the_seed_effect_is_the_seeds_spread_less_the_per_example_noise():
 def test_macro_f1_of_a_resample_averages_only_the_classes_it_holds():
     # class 2 has one example; a resample that leaves it out scores the other classes only, as the metric does
     pred, gold = np.array([0, 1, 1, 0, 2, 2]), np.array([0, 1, 0, 0, 1, 2])
-    statistic = bootstrap.macro_f1_statistic(pred, gold)
+    statistic = metrics.macro_f1_statistic(pred, gold)
     for weights in ([1, 1, 1, 1, 0, 0], [1, 1, 1, 2, 0, 1], [0, 1, 0, 0, 1, 0], [2, 0, 0, 0, 0, 0]):
         repeat = np.repeat(np.arange(6), weights)
         expected = metrics.macro_f1(pred[repeat], gold[repeat])
@@ -422,7 +418,7 @@ def test_macro_f1_of_a_resample_averages_only_the_classes_it_holds():
 
 def test_a_resample_without_entities_scores_zero_quietly():
     outside = LABELS.index("O")
-    statistic = bootstrap.entity_f1_statistic([[outside] * 3, [outside] * 2], [[outside] * 3, [outside] * 2], labels=LABELS)
+    statistic = metrics.entity_f1_statistic([[outside] * 3, [outside] * 2], [[outside] * 3, [outside] * 2], labels=LABELS)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert statistic.scores(np.array([[1.0, 1.0], [2.0, 0.0]])).tolist() == [0.0, 0.0]

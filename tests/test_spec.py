@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import paths, spec
+from harness import heads, paths, spec
 from harness.metrics import METRICS
 from harness.paths import TASKS_DIR
 
@@ -146,10 +146,13 @@ def test_regression_metrics_need_a_regression_head(tasks_copy):
         spec.load_tasks(["glue/stsb"], tasks_copy)
 
 
-def test_every_metric_declares_the_heads_it_scores():
+def test_every_metric_declares_what_it_scores_and_every_head_has_metrics():
+    kinds = {head.kind for head in heads.HEADS.values()}
     for name, metric in METRICS.items():
-        assert metric.heads and set(metric.heads) <= set(spec.HEADS), name
-        assert metric.description and metric.reference, name
+        assert metric.kinds and set(metric.kinds) <= kinds, name
+        assert metric.description and metric.reference and metric.label and metric.hub_id, name
+    for name, head in heads.HEADS.items():
+        assert any(head.kind in metric.kinds for metric in METRICS.values()), name
 
 
 def test_ids_and_suites_are_plain_names(tasks_copy):

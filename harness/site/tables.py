@@ -14,16 +14,13 @@ from typing import Any
 
 import pandas as pd
 
+from harness import metrics
 from harness.site.aggregate import OVERALL
 from harness import records
 from harness.site.escape import anchor
 
 COMPLETE, PARTIAL, MISSING = 0, 1, 2
 SYNTHETIC_MARK = "synthetic"  # shown beside every number that was made up for tests or demos
-METRIC_LABELS = {
-    "accuracy": "accuracy", "f1": "F1", "macro_f1": "macro F1", "pearson": "Pearson", "spearman": "Spearman",
-    "entity_f1": "entity F1", "char_f1": "char F1", "binarized_f1": "F1 (binarized)",
-}
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,7 @@ class Table:
 
 
 def metric_label(name: str) -> str:
-    return METRIC_LABELS.get(name, name)
+    return metrics.label(name)  # the registry's short name; a metric this version lacks shows as named
 
 
 def present(value: Any) -> bool:
