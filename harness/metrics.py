@@ -22,6 +22,7 @@ Spearman is the exception (ranks are not sums); it ranks each resample from its 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Optional, Sequence
 
@@ -387,6 +388,7 @@ class Metric:
     unit: str = PERCENT  # what the number is: percent, or a correlation times 100
     score_range: tuple[float, float] = (0.0, 100.0)  # where its scores lie; the bootstrap clips intervals to it
     parameters: Mapping[str, str] = field(default_factory=dict)  # spec ``metrics.<name>`` it needs -> what it is
+    label_problems: Callable[[Sequence[str]], list[str]] = lambda labels: []  # what it needs of a task's label names
 
     def __call__(self, predictions, references, **options) -> float:
         return self.fn(predictions, references, **options)
@@ -405,6 +407,20 @@ class Metric:
 
 _THRESHOLD = {"binarize_threshold": "the score at which a pair counts as similar (KLUE-STS: 3.0)"}
 
+
+def _two_labels(labels: Sequence[str]) -> list[str]:
+    return [] if len(labels) == 2 else [
+        f"metrics: 'f1' is the F1 of the second of two labels, but there are {len(labels)}; use macro_f1"]
+
+
+def _outside_tag(labels: Sequence[str]) -> list[str]:
+    return [] if "O" in labels else ["dataset.labels: entity_f1 and char_f1 need the outside tag 'O' among the tags"]
+
+
+def _iob2_tags(labels: Sequence[str]) -> list[str]:
+    bad = [t for t in labels if t != "O" and not re.match(r"[BI]-.", t)]
+    return _outside_tag(labels) + ([f"dataset.labels: entity_f1 reads IOB2 tags (B-X, I-X, O); {bad} are not"] if bad else [])
+
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
@@ -414,7 +430,7 @@ METRICS: dict[str, Metric] = {
                label="accuracy", hub_id="accuracy", hub_name="accuracy"),
         Metric("f1", f1, f1_statistic, ("label",), "binary F1 of the positive class (the task's second label)",
                "sklearn.metrics.f1_score(average='binary'); GLUE's MRPC/QQP F1",
-               label="F1", hub_id="f1", hub_name="F1"),
+               label="F1", hub_id="f1", hub_name="F1", label_problems=_two_labels),
         Metric("macro_f1", macro_f1, macro_f1_statistic, ("label",),
                "F1 per class, averaged with equal weight per class",
                "sklearn.metrics.f1_score(average='macro'); KLUE-baseline YNAT macro F1",
@@ -435,11 +451,11 @@ METRICS: dict[str, Metric] = {
         Metric("entity_f1", entity_f1, entity_f1_statistic, ("tags",),
                "F1 over whole entities (strict IOB2: type and both boundaries must match), macro over entity types",
                "seqeval f1_score(mode='strict', scheme=IOB2, average='macro'); KLUE-baseline klue_ner_entity_macro_f1",
-               label="entity F1", hub_id="f1", hub_name="entity macro F1"),
+               label="entity F1", hub_id="f1", hub_name="entity macro F1", label_problems=_iob2_tags),
         Metric("char_f1", char_f1, char_f1_statistic, ("tags",),
                "F1 per tag over every token (character for KLUE-NER), O included, macro over all tags",
                "sklearn f1_score(average='macro', zero_division=1); KLUE-baseline klue_ner_char_macro_f1",
-               label="char F1", hub_id="f1", hub_name="character macro F1"),
+               label="char F1", hub_id="f1", hub_name="character macro F1", label_problems=_outside_tag),
     )
 }
 

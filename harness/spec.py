@@ -216,19 +216,10 @@ class TaskSpec(_Strict):
                 problems.append(f"metrics: {name!r} does not score a {self.head} task; use one of {', '.join(fits)}")
             else:
                 problems += [f"metrics.{p}: {name} needs {metric.parameters[p]}" for p in metric.missing(parameters)]
-        names = set(self.metrics.names)
-        if self.selection_metric is not None and self.selection_metric not in names:
+                problems += metric.label_problems(labels) if labels else []
+        if self.selection_metric is not None and self.selection_metric not in self.metrics.names:
             problems.append(f"selection_metric: {self.selection_metric!r} is not among metrics {self.metrics.names}")
-        if "f1" in names and kind == "label" and len(labels) != 2:
-            problems.append(f"metrics: 'f1' is the F1 of the second of two labels, but there are {len(labels)}; "
-                            "use macro_f1")
-        if names & {"entity_f1", "char_f1"} and labels and "O" not in labels:
-            problems.append("dataset.labels: entity_f1 and char_f1 need the outside tag 'O' among the tags")
-        if "entity_f1" in names:
-            bad = [t for t in labels if t != "O" and not re.match(r"[BI]-.", t)]
-            if bad:
-                problems.append(f"dataset.labels: entity_f1 reads IOB2 tags (B-X, I-X, O); {bad} are not")
-        return problems
+        return list(dict.fromkeys(problems))  # entity_f1 and char_f1 both need an O: said once
 
     def _column_problems(self) -> list[str]:
         allowed, required = heads.get(self.head).columns, heads.get(self.head).required
