@@ -179,20 +179,38 @@ def field_name(loc: tuple) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "(top level)"
 
 
-def describe_validation_error(err: ValidationError) -> str:
-    """One ``  field: what is wrong`` line per problem; the offending values are not repeated."""
-    lines = []
-    for e in err.errors(include_input=False, include_url=False):
+def validation_problems(err: ValidationError, *, as_flags: bool = False, noun: str = "field",
+                        values: bool = False) -> list[str]:
+    """One ``where: what is wrong`` per problem of a pydantic error, each said once: every command and file
+    reader words the same mistake the same way.
+
+    ``where`` is the field as a file writes it (``models[2].name``), or with ``as_flags`` the command-line
+    option (``--seq-len``); an unknown or missing ``noun`` says what to do. A whole-model check names its
+    own fields, one problem a line. ``values`` adds the offending value, shortened, where the user typed
+    it (a flag, a key of their own recipe); by default no value is repeated, as a file may hold anything.
+    """
+    problems = []
+    for e in err.errors(include_url=False):
         message = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
-            message = "unknown field; remove it or check its spelling"
+            message = f"unknown {noun}; remove it or check its spelling"
         elif e["type"] == "missing":
-            message = "required field is missing"
-        if e["loc"]:
-            lines.append(f"  {field_name(e['loc'])}: {message}")
-        else:  # a whole-model check names its own fields, one problem a line
-            lines.extend(f"  {problem}" for problem in message.splitlines())
-    return "\n".join(dict.fromkeys(lines))
+            message = f"required {noun} is missing"
+        elif values and not isinstance(e.get("input"), (dict, list)):
+            message += f" (got {shorten(e['input'])})"
+        if not e["loc"]:
+            problems.extend(message.splitlines())
+        elif as_flags:
+            problems.append(f"--{str(e['loc'][0]).replace('_', '-')}: {message}")
+        else:
+            problems.append(f"{field_name(e['loc'])}: {message}")
+    return list(dict.fromkeys(problems))
+
+
+def describe_validation_error(err: ValidationError, *, as_flags: bool = False, noun: str = "field",
+                              values: bool = False) -> str:
+    """``validation_problems`` as indented lines, to follow a line that names the file or the command."""
+    return "\n".join(f"  {problem}" for problem in validation_problems(err, as_flags=as_flags, noun=noun, values=values))
 
 
 def validate(model: type[Model], raw: Any, *, name: str, what: str, error: type[InputError] = InputError) -> Model:
@@ -259,4 +277,5 @@ __all__ = [
     "shorten",
     "shown_path",
     "validate",
+    "validation_problems",
 ]

@@ -34,7 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from harness import files
+from harness import checked, files
 
 RESULT_SCHEMA = "koenbench.result/2"
 FAILURE_SCHEMA = "koenbench.failure/2"
@@ -274,7 +274,7 @@ class ResultRecord(_Strict):
         try:
             return cls(seeds=ordered, scores=scores, std=std, **fields)
         except ValidationError as err:
-            raise RecordError(f"built an invalid result record: {describe_errors(err)}") from None
+            raise RecordError(f"built an invalid result record: {'; '.join(checked.validation_problems(err))}") from None
 
 
 class FailureError(_Strict):
@@ -379,16 +379,6 @@ def migrate(raw: Any) -> Any:
 # --------------------------------------------------------------------------------------
 
 
-def describe_errors(err: ValidationError) -> str:
-    """Pydantic's errors as 'field: message' lines, the field written as seeds[0].seed."""
-    lines = []
-    for e in err.errors():
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".")
-        message = e["msg"].removeprefix("Value error, ")
-        lines.append(f"{where}: {message}" if where else message)
-    return "; ".join(dict.fromkeys(lines))
-
-
 def schema_version(schema: Any) -> Optional[tuple[str, int]]:
     """'koenbench.result/2' -> ('koenbench.result', 2); None for anything else."""
     match = re.fullmatch(r"(koenbench\.[a-z]+)/(\d{1,6})", schema) if isinstance(schema, str) else None
@@ -411,7 +401,7 @@ def _validate(model: type[_M], raw: Any) -> _M:
     try:
         return model.model_validate(raw)
     except ValidationError as err:
-        raise RecordError(describe_errors(err)) from None
+        raise RecordError("; ".join(checked.validation_problems(err))) from None
 
 
 def parse_result(raw: Any) -> ResultRecord:

@@ -27,7 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness import data as data_module
-from harness import baselines, environment, features, heads, predictions, records, store
+from harness import baselines, checked, environment, features, heads, predictions, records, store
 from harness.finetune import finetune
 from harness.models import ResolvedModel
 from harness.records import FailureRecord, RecordError, ResultRecord, SeedResult
@@ -82,7 +82,7 @@ def hyperparameters(spec: TaskSpec, overrides: dict[str, Any]) -> Hyperparameter
     try:
         return Hyperparameters.model_validate({**spec.hyperparameters.model_dump(), **overrides})
     except ValidationError as err:
-        raise SpecError(f"--set: {records.describe_errors(err)}") from None
+        raise SpecError(f"--set {'; '.join(checked.validation_problems(err))}") from None
 
 
 @dataclass

@@ -190,3 +190,33 @@ def test_a_huge_task_yaml_is_named_by_bench_tasks(tmp_path):
     (folder / "huge.yaml").write_text("name: x\n" + "# padding\n" * 120_000, encoding="utf-8")
     result = CliRunner().invoke(app, ["tasks", "--tasks-dir", str(tmp_path / "mine")])
     assert result.exit_code == 2 and "huge.yaml" in result.output and "at most 1,000,000 bytes" in " ".join(result.output.split())
+
+
+def test_one_formatter_words_a_mistake_for_a_file_a_flag_and_a_record():
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+    class Options(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        seq_len: int = Field(gt=0)
+        steps: list[int] = []
+
+        @model_validator(mode="after")
+        def _enough(self):
+            if len(self.steps) > self.seq_len:
+                raise ValueError("steps: more steps than seq_len\nseq_len: raise it")
+            return self
+
+    def problems(raw, **how):
+        with pytest.raises(ValidationError) as caught:
+            Options.model_validate(raw)
+        return checked.validation_problems(caught.value, **how)
+
+    assert problems({"seq_len": 0, "stpes": [1]}) == ["seq_len: Input should be greater than 0",
+                                                      "stpes: unknown field; remove it or check its spelling"]
+    assert problems({"seq_len": 0}, as_flags=True, values=True) == ["--seq-len: Input should be greater than 0 (got 0)"]
+    assert problems({}, noun="key") == ["seq_len: required key is missing"]
+    assert problems({"steps": ["x" * 200], "seq_len": 1}, values=True)[0].endswith("xxx...)")  # a value is shortened
+    # a whole-model check names its own fields, one problem a line, in every form (flags too)
+    for how in ({}, {"as_flags": True}):
+        assert problems({"seq_len": 1, "steps": [1, 2]}, **how) == ["steps: more steps than seq_len", "seq_len: raise it"]
+    assert checked.describe_validation_error(ValidationError.from_exception_data("Options", [])) == ""

@@ -5,11 +5,12 @@ from typing import List, Optional
 
 import typer
 
+from harness.checked import describe_validation_error
 from harness.koenbert.init import CHOICES, DEFAULT_INIT  # numpy only
 from harness.koenbert.settings import DistillConfig  # pydantic only; torch loads when a command runs
 from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES
 from harness.paths import SHARED_DATA
-from harness.userfacing import fail, validation_problems
+from harness.userfacing import fail
 
 app = typer.Typer(help="The koenbert recipe: vocabulary extension, then MiniLMv2 distillation.", no_args_is_help=True)
 
@@ -107,7 +108,7 @@ def distill(
     try:
         cfg = DistillConfig(**settings)
     except ValidationError as err:
-        fail("invalid options\n" + validation_problems(err, as_flags=True))
+        fail("invalid options\n" + describe_validation_error(err, as_flags=True, values=True))
     try:
         summary = run_distill(cfg, resume=resume, show_progress=progress, prepare_only=prepare_only, processes=processes)
     except _user_errors() as err:

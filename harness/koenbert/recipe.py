@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from harness import checked
 from harness.koenbert import sources
 from harness.koenbert.settings import DistillConfig
-from harness.userfacing import validation_problems
 
 
 class RecipeError(checked.InputError):
@@ -67,7 +66,7 @@ def load_recipe(path: Path) -> Recipe:
     try:
         return Recipe.model_validate(raw)
     except ValidationError as err:
-        raise RecipeError(f"{path}: invalid recipe\n{validation_problems(err)}") from None
+        raise RecipeError(f"{path}: invalid recipe\n{checked.describe_validation_error(err, noun='key', values=True)}") from None
 
 
 def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = True, prepare_only: bool = False,
