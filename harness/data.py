@@ -501,6 +501,14 @@ def read_local_file(spec: TaskSpec, split: str, data_dir: Path) -> Dataset:
     return _read_local(spec, split, data_dir)[0]
 
 
+def read_records(path: Path, file: LocalFile, name: Optional[str] = None) -> list[dict]:
+    """The rows of one file as ``file`` (a task's file entry: format and options) describes it, read as UTF-8
+    through the checked path; ``name`` is how messages call it. Every reader of these formats goes through here:
+    a task's local files, and koenbert's Korean text."""
+    name = name or file.path
+    return READERS[file.format](checked.read_text(path, name=name, error=DataError), name, file)
+
+
 def _read_local(spec: TaskSpec, split: str, data_dir: Path) -> tuple[Dataset, FileDigest]:
     """A local file, read once through the checked path: its rows in the canonical schema and its digest."""
     file = spec.dataset.local.files[split]

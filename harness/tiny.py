@@ -8,7 +8,6 @@ depend on step 1. The one module that builds tiny models.
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
@@ -26,13 +25,20 @@ def minilm_dir() -> Path:
     return Path(spec.origin).parent / "model"
 
 
+def _glue_tsv(data_dir: Path, name: str, **options) -> list[dict]:
+    """A shared tab-separated file's rows, read as harness/data.py reads a task's glue-tsv file (quoting off)."""
+    from harness import data
+    from harness.spec import LocalFile
+
+    return data.read_records(Path(data_dir) / name, LocalFile(path=name, format="glue-tsv", columns={}, **options))
+
+
 def korean_sentences(data_dir: Path = SHARED_DATA, files: Iterable[str] = ("raw/ko/train-raw-sent.tsv",)) -> Iterator[str]:
     """Korean sentences from ``guid\\tsentence`` files under ``data_dir`` (never a scored split by default)."""
     for name in files:
-        with open(Path(data_dir) / name, encoding="utf-8", newline="") as f:
-            for row in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-                if len(row) >= 2 and row[1].strip():
-                    yield row[1].strip()
+        for row in _glue_tsv(data_dir, name, header=False, names=["guid", "sentence"]):
+            if row["sentence"].strip():
+                yield row["sentence"].strip()
 
 
 def train_korean_wordpiece(texts: Iterable[str], out_dir: Path, vocab_size: int = 4000, limit_alphabet: int = 2000) -> Path:
@@ -141,9 +147,7 @@ def korean_tokenizer(out_dir: Path, data_dir: Optional[Path] = None, vocab_size:
 
 def sst2_sentences(data_dir: Path, n: int) -> list[str]:
     """The first ``n`` SST-2 train sentences (GLUE tsv, quoting off)."""
-    with open(Path(data_dir) / "glue/SST-2/train.tsv", encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-    return [r[0] for r in rows[1 : n + 1]]
+    return [row["sentence"] for row in _glue_tsv(data_dir, "glue/SST-2/train.tsv")[:n]]
 
 
 def union_tokenizer(ko_dir: Path, en_dir: Path, out: Path) -> Path:

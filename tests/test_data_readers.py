@@ -667,3 +667,20 @@ def test_a_train_split_of_one_class_is_warned(tmp_path):
     warned = []
     data.load(spec, tmp_path, warn=warned.append)
     assert any("train split (train, 3 rows) holds only the label 'positive'" in w for w in warned), warned
+
+
+def test_koenbert_reads_klue_files_through_these_readers(tmp_path):
+    """The Korean text koenbert builds its vocabulary from is read by the task readers: the same rows from a
+    CRLF KLUE-NER file, and the same error, naming the file and the line, for a broken one."""
+    from harness.koenbert import vocab
+
+    ner = tmp_path / "klue" / "ner" / "dev.tsv"
+    ner.parent.mkdir(parents=True)
+    ner.write_bytes("## g-1\t<서울:LC> 간다\r\n서\tB-LC\r\n울\tI-LC\r\n \tO\r\n간\tO\r\n\r\n## g-2\t다\r\n다\tO\r\n".encode())
+    rows = data.read_records(ner, LocalFile(path="klue/ner/dev.tsv", format="klue-ner-tsv", columns={}))
+    assert vocab.korean_sentences(tmp_path) == ["".join(r["tokens"]) for r in rows] == ["서울 간", "다"]
+    ner.write_bytes("## g-1\t가\r\n가\tO\tX\r\n".encode())
+    with pytest.raises(DataError) as err:
+        vocab.korean_sentences(tmp_path)
+    assert str(err.value) == ("klue/ner/dev.tsv:2: expected 'char<TAB>TAG' after a '## guid<TAB>sentence' line; "
+                              "found 3 tab-separated field(s), the first 1 character(s) long")

@@ -33,6 +33,7 @@ def extend(
     from rich.console import Console
     from transformers.utils import logging as hf_logging
 
+    from harness.checked import InputError
     from harness.koenbert.extend import extend_model, render_report
     from harness.koenbert.vocab import ExtendError
 
@@ -42,7 +43,7 @@ def extend(
     try:
         report = extend_model(ko, en, out, init=init, force=force, seed=seed, heldout_fraction=heldout_fraction,
                               policy=vocab, data_dir=data_dir, log=lambda m: console.log(m, highlight=False))
-    except ExtendError as err:
+    except (ExtendError, InputError) as err:  # InputError: a shared KLUE file its Korean text is read from
         fail(str(err))
     Console().print(render_report(report))
 

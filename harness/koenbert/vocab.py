@@ -42,8 +42,6 @@ normaliser, which lowercases and strips accents like the English teacher and kee
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -294,13 +292,13 @@ def extend_vocab(ko_spec: dict, en_spec: dict, policy: str = DEFAULT_POLICY,
 # --- data -------------------------------------------------------------------------------
 
 
-def _text(path: Path) -> str:
-    """A shared file's text. Every reader below decodes here, so the files are read as UTF-8 on any locale."""
-    return path.read_bytes().decode("utf-8")
+def _records(data_dir: Path, path: Path, format: str, **options) -> list[dict]:
+    """A shared file's rows, read by harness/data.py's reader for ``format``, exactly as a task's file is read."""
+    from harness import data
+    from harness.spec import LocalFile
 
-
-def _csv_rows(path: Path, **options) -> Iterable[list[str]]:
-    return csv.reader(io.StringIO(_text(path)), **options)
+    file = LocalFile(path=path.relative_to(data_dir).as_posix(), format=format, columns={}, **options)
+    return data.read_records(path, file)
 
 
 def korean_sentences(data_dir: Path, training_only: bool = False) -> list[str]:
@@ -312,26 +310,19 @@ def korean_sentences(data_dir: Path, training_only: bool = False) -> list[str]:
     def files(pattern: str) -> list[Path]:
         return [p for p in sorted(data_dir.glob(pattern)) if not training_only or "train" in p.name]
 
-    for path in files("raw/ko/*.tsv"):  # guid \t sentence
-        out += [r[1] for r in _csv_rows(path, delimiter="\t", quoting=csv.QUOTE_NONE) if len(r) >= 2]
-    for path in files("klue/ynat/*.tsv"):  # label \t title (train: header, quoted fields)
-        out += [r[1] for r in _csv_rows(path, delimiter="\t") if len(r) >= 2 and r[:2] != ["label", "text"]]
+    for path in files("raw/ko/*.tsv"):  # guid \t sentence, quotes are characters
+        out += [r["sentence"] for r in _records(data_dir, path, "glue-tsv", header=False, names=["guid", "sentence"])]
+    for path in files("klue/ynat/*.tsv"):  # label \t title; train has a header row, dev none
+        rows = _records(data_dir, path, "tsv", header=False, names=["label", "text"])
+        out += [r["text"] for r in rows if r != {"label": "label", "text": "text"}]
     for path in files("klue/*/*.csv"):  # sentence1,sentence2,label
-        for row in csv.DictReader(io.StringIO(_text(path))):
+        for row in _records(data_dir, path, "csv"):
             out += [row["sentence1"], row["sentence2"]]
     for path in files("klue/*/*.json"):  # KLUE sts (sentence1/2), nli (premise/hypothesis)
-        for ex in json.loads(_text(path)):
+        for ex in _records(data_dir, path, "klue-json"):
             out += [ex[k] for k in ("sentence1", "sentence2", "premise", "hypothesis") if k in ex]
     for path in files("klue/ner/*.tsv"):  # one "char \t tag" line per character
-        chars: list[str] = []
-        for line in _text(path).replace("\r\n", "\n").split("\n") + [""]:  # CRLF blank lines end sentences too
-            if line.startswith("##"):
-                continue
-            if line:
-                chars.append(line.split("\t")[0])
-            elif chars:
-                out.append("".join(chars))
-                chars = []
+        out += ["".join(r["tokens"]) for r in _records(data_dir, path, "klue-ner-tsv")]
     return [s for s in out if s.strip()]
 
 
