@@ -18,7 +18,7 @@ from huggingface_hub import metadata_load
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from typer.testing import CliRunner
 
-from harness import bootstrap, export, heads, metrics, paths, predictions, records, spec, tiny
+from harness import export, heads, metrics, paths, predictions, records, spec, tiny
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import shutil
 import time
@@ -39,6 +38,7 @@ import torch
 from rich.console import Console
 from rich.markup import escape
 
+from harness import optim
 from harness.koenbert import minilm, prepare, sources
 from harness.koenbert.corpus import ChunkOrder, CorpusError, corpus_files, teacher_map
 from harness.koenbert.prepare import is_korean, work_dir
@@ -247,7 +247,9 @@ def setup(cfg: DistillConfig, resume: bool) -> Run:
 
     frozen = _freeze_unreachable(student, student_tap, student_tokenizer.cls_token_id, accelerator.device)
     trainable = [p for p in student.parameters() if p.requires_grad]
-    optimizer, scheduler = _optimizer(cfg, trainable, accelerator.device)
+    # Stepped by hand once per optimizer step: Accelerate would step a prepared scheduler once per process.
+    optimizer, scheduler = optim.adamw(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay, warmup_ratio=cfg.warmup,
+                                       total_steps=cfg.steps, device=accelerator.device, betas=cfg.betas)
     # Only the encoder is wrapped (DDP, autocast): calling the MLM model would compute vocabulary
     # logits (batch x 256 x 62k) that the loss never uses.
     body, optimizer = accelerator.prepare(student.base_model, optimizer)
@@ -371,19 +373,6 @@ def _freeze_unreachable(student, tap, probe_id: int, device) -> list[str]:
         p.grad = None
     student.train()
     return frozen
-
-
-def _optimizer(cfg: DistillConfig, trainable: list, device):
-    """AdamW without weight decay on biases and LayerNorm weights (the vectors), as in BERT; linear schedule."""
-    from transformers import get_linear_schedule_with_warmup
-
-    groups = [{"params": [p for p in trainable if p.ndim >= 2], "weight_decay": cfg.weight_decay},
-              {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0}]
-    # fused: one kernel for every parameter, on GPU and CPU alike (on CPU ~50x faster than the default loop)
-    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=device.type in ("cuda", "cpu"))
-    # Stepped by hand once per optimizer step: Accelerate would step a prepared scheduler once per process.
-    scheduler = get_linear_schedule_with_warmup(optimizer, math.ceil(cfg.warmup * cfg.steps), cfg.steps)
-    return optimizer, scheduler
 
 
 # ---------------------------------------------------------------------------------------------
