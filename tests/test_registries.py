@@ -99,13 +99,13 @@ def registered(tmp_path_factory):
 @pytest.fixture(scope="module")
 def two_runs(registered, tmp_path_factory, english_model_dir):
     output = tmp_path_factory.mktemp("results")
-    runs = []
+    runs, models = [], []
     for seed in (0, 1):
-        model = tiny.tiny_bert(english_model_dir, tmp_path_factory.mktemp(f"tiny-{seed}"), seed=seed)
-        runs.append(bench("run", "--model", str(model), "--data-dir", str(SAMPLES_DIR), "--tasks", TASK,
+        models.append(tiny.tiny_bert(english_model_dir, tmp_path_factory.mktemp(f"tiny-{seed}"), seed=seed))
+        runs.append(bench("run", "--model", str(models[-1]), "--data-dir", str(SAMPLES_DIR), "--tasks", TASK,
                           "--seeds", "42,43", "--output", str(output)))
     found = sorted(_records(output).items(), key=lambda item: item[1].started_at)
-    return output, runs, [record for _, record in found], [path for path, _ in found]
+    return output, runs, [record for _, record in found], [path for path, _ in found], models
 
 
 def _records(output: Path) -> dict[Path, records.ResultRecord]:
@@ -120,7 +120,7 @@ def _records(output: Path) -> dict[Path, records.ResultRecord]:
 
 
 def test_the_new_head_and_metric_train_score_and_resample(two_runs):
-    output, runs, found, record_paths = two_runs
+    output, runs, found, record_paths, _ = two_runs
     assert all(r.exit_code == 0 for r in runs), runs[0].output + runs[1].output
     assert len(found) == 2
     for path, record in zip(record_paths, found):
@@ -142,7 +142,7 @@ def test_the_new_head_and_metric_train_score_and_resample(two_runs):
 def test_the_site_shows_the_new_task_under_the_metric_label(two_runs, registered, tmp_path):
     from harness.site.build import build_site
 
-    output, _, found, _ = two_runs
+    output, _, found, _, models = two_runs
     reports = tmp_path / "reports"
     shutil.copytree(output, reports / "results", ignore=shutil.ignore_patterns(".seeds"))
     index = build_site(reports_dir=reports, out_dir=tmp_path / "site", tasks_dir=paths.task_dirs())
@@ -153,8 +153,9 @@ def test_the_site_shows_the_new_task_under_the_metric_label(two_runs, registered
 
 
 def test_compare_pairs_the_two_models_on_the_new_metric(two_runs):
-    output, _, found, _ = two_runs
-    result = bench("compare", found[0].model.id, found[1].model.id, "--results", str(output), "--resamples", "1000")
+    _, _, _, record_paths, _ = two_runs
+    folders = [str(path.parent) for path in record_paths]  # each model's record folder
+    result = bench("compare", *folders, "--resamples", "1000")
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert TASK in text and METRIC in text and "not comparable" not in text
@@ -162,8 +163,8 @@ def test_compare_pairs_the_two_models_on_the_new_metric(two_runs):
 
 
 def test_export_names_the_new_metric_and_the_heads_hub_task(two_runs, tmp_path):
-    output, _, found, _ = two_runs
-    model_id = found[0].model.id
+    output, _, found, _, models = two_runs
+    model_id = str(models[0])  # as `bench run` was given it
     result = bench("export", "--model", model_id, "--format", "model-index", "--out", str(tmp_path), "--results", str(output))
     assert result.exit_code == 0, result.output
     _, parsed = model_index_to_eval_results(metadata_load(tmp_path / "README.md")["model-index"])
@@ -234,7 +235,7 @@ def test_the_site_labels_an_unknown_metric_by_its_name():
 def _record(task_id: str, scores: dict[str, float]) -> records.ResultRecord:
     """A synthetic record of fixture/model-a: made up here, never a measurement."""
     return records.ResultRecord.model_validate({
-        "model": {"id": "fixture/model-a", "revision": "fixture", "source": "local"},
+        "model": {"id": "fixture/model-a", "revision": "fixture", "source": "hub"},
         "task": {"id": task_id, "spec_sha256": "0" * 64, "primary_metric": next(iter(scores))},
         "scores": scores, "std": {m: 0.0 for m in scores},
         "seeds": [{"seed": 42, "scores": scores, "epoch": 1, "step": 1, "evaluations": [], "train_s": 1.0}],
