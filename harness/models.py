@@ -436,6 +436,27 @@ def local_dir_name(model_id: str, directory: Path) -> str:
     return f"{readable}-{short_hash('local:' + str(Path(directory).resolve()))}"
 
 
+# --------------------------------------------------------------------------------------
+# What a model's config says about its inputs
+# --------------------------------------------------------------------------------------
+
+# Models that number positions from padding_idx + 1 (RoBERTa's create_position_ids_from_input_ids):
+# the first pad_token_id + 1 rows of their position table never hold text (tested, each type).
+PADDING_OFFSET_MODELS = frozenset({"roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "roberta-prelayernorm",
+                                   "data2vec-text", "longformer", "ibert", "mpnet", "luke"})
+
+
+def max_positions(config: Any) -> Optional[int]:
+    """The longest input a model takes, in tokens (special tokens included), from its transformers config;
+    None when the config does not say. klue/roberta-base: 514 positions, 512 tokens."""
+    positions = getattr(config, "max_position_embeddings", None)
+    if not isinstance(positions, int):
+        return None
+    if getattr(config, "model_type", "") in PADDING_OFFSET_MODELS:
+        return positions - ((getattr(config, "pad_token_id", None) or 0) + 1)
+    return positions
+
+
 __all__ = [
     "ModelEntry",
     "ModelUnavailable",
@@ -449,6 +470,7 @@ __all__ = [
     "local_dir_name",
     "local_model",
     "local_revision",
+    "max_positions",
     "portable_id",
     "readable_slug",
     "resolve",

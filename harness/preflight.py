@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from harness import checked, environment, hub
+from harness import checked, environment, hub, models
 from harness.models import ResolvedModel
 from harness.spec import SpecError, TaskSpec
 
@@ -134,9 +134,4 @@ def _max_positions(model: ResolvedModel) -> Optional[int]:
         config = AutoConfig.from_pretrained(model.path)
     except (OSError, ValueError):
         return None  # models.resolve has checked the model; its own load will name any problem
-    positions = getattr(config, "max_position_embeddings", None)
-    if not isinstance(positions, int):
-        return None
-    # RoBERTa-style models keep padding_idx + 1 positions for the padding offset
-    offset = (config.pad_token_id or 0) + 1 if getattr(config, "model_type", "") in ("roberta", "xlm-roberta", "camembert") else 0
-    return positions - offset
+    return models.max_positions(config)

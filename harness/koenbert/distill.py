@@ -38,7 +38,7 @@ import torch
 from rich.console import Console
 from rich.markup import escape
 
-from harness import optim
+from harness import models, optim
 from harness.koenbert import minilm, prepare, sources
 from harness.koenbert.corpus import ChunkOrder, CorpusError, corpus_files, teacher_map
 from harness.koenbert.prepare import is_korean, work_dir
@@ -564,7 +564,7 @@ def _load(cls, name: str, flag: str, quiet: bool = False, source: Optional[str] 
 
 
 def _check_positions(config, seq_len: int, name: str) -> None:
-    limit = getattr(config, "max_position_embeddings", None)
+    limit = models.max_positions(config)
     if limit is not None and seq_len > limit:
         raise DistillError(f"{name}: has {limit} positions, fewer than --seq-len {seq_len}; lower --seq-len")
 
