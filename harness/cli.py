@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from harness import paths
+from harness import paths, runconfig
 from harness.koenbert.cli import app as koenbert_app
 from harness.site.cli import app as site_app
 from harness.spec import TASKS_DIR_HELP
@@ -54,33 +54,31 @@ def run(
     tasks: Optional[str] = typer.Option(None, "--tasks", "-t", help="Comma list of task ids, e.g. klue/ner,glue/mrpc."),
     suite: str = typer.Option("all", "--suite", help=SUITE_HELP + " Used when --tasks is not given."),
     tasks_dir: list[Path] = typer.Option([], "--tasks-dir", help=TASKS_DIR_HELP),
-    seeds: str = typer.Option("42", "--seeds", help="Comma list of seeds; scores are mean ± std over them."),
+    seeds: str = typer.Option(",".join(map(str, runconfig.default("seeds"))), "--seeds", help="Comma list of seeds; scores are mean ± std over them."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Local KLUE/GLUE files (offline); default: the hub."),
     train_split: Optional[str] = typer.Option(None, "--train-split", help="Override the train split, e.g. 'train[:1000]'."),
     eval_split: Optional[str] = typer.Option(None, "--eval-split", help="Override the scored split, e.g. 'validation[:80%]'."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Smoke run: train on the first N rows of each task's train split (after its carve); the record marks the run as a deviation."),
     eval_limit: Optional[int] = typer.Option(None, "--eval-limit", min=1, help="Smoke run: score the first N rows of each task's validation split (after its carve)."),
-    allow_single_class: bool = typer.Option(False, "--allow-single-class", help="Score a classification split that holds one label only (refused by default: its score means nothing)."),
+    allow_single_class: bool = typer.Option(runconfig.default("allow_single_class"), "--allow-single-class", help="Score a classification split that holds one label only (refused by default: its score means nothing)."),
     set_: list[str] = typer.Option([], "--set", help="Hyperparameter override key=value (repeatable), e.g. epochs=1."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
-    results: Path = typer.Option(paths.RESULTS_DIR, "--results", help="The records folder: where result records go."),
+    device: str = typer.Option(runconfig.default("device"), "--device", help="auto, cpu, cuda or cuda:N."),
+    results: Path = typer.Option(runconfig.default("output_dir"), "--results", help="The records folder: where result records go."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", hidden=True, help="Older name of --results."),
-    force: bool = typer.Option(False, "--force", help="Rerun tasks whose records already exist."),
+    force: bool = typer.Option(runconfig.default("force"), "--force", help="Rerun tasks whose records already exist."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Concurrent runs per GPU, each in its own process; default from GPU memory (1 on CPU)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Run shard i/n of the (task, seed) grid, e.g. 0/4 for a SLURM array."),
-    compile_: str = typer.Option("auto", "--compile", help="torch.compile the model: on, off, or auto (CUDA and long enough to pay back)."),
+    compile_: str = typer.Option(runconfig.default("compile"), "--compile", help="torch.compile the model: on, off, or auto (CUDA and long enough to pay back)."),
 ) -> None:
     """Fine-tune and score a model on KLUE and GLUE tasks; one result record per task."""
     from harness import grid, runner
 
     output = output or results
-    shard_range = _check_flags(data_dir, compile_, jobs, shard, output)
-    seed_list = parse_seeds(seeds)
-    specs, resolved, overrides = _resolve_run(model, revision, tasks, suite, tasks_dir, set_, device, data_dir,
-                                              (train_split, eval_split))
-    opts = runner.RunOptions(seeds=seed_list, output_dir=output, data_dir=data_dir, train_split=train_split,
-                             eval_split=eval_split, overrides=overrides, device=device, force=force, compile=compile_,
-                             limit=limit, eval_limit=eval_limit, allow_single_class=allow_single_class)
+    shard_range = _check_flags(data_dir, jobs, shard, output)
+    opts = _run_options(seeds=parse_seeds(seeds), output_dir=output, data_dir=data_dir, train_split=train_split,
+                        eval_split=eval_split, overrides=set_, device=device, force=force, compile=compile_,
+                        limit=limit, eval_limit=eval_limit, allow_single_class=allow_single_class)
+    specs, resolved = _resolve_run(model, revision, tasks, suite, tasks_dir, opts)
     jobs = jobs or grid.default_jobs_per_gpu()
     if compile_ == "on" and (device == "cpu" or (device == "auto" and not _cuda())):
         # it works, and says what it costs before any training
@@ -122,7 +120,7 @@ def _cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def _check_flags(data_dir: Optional[Path], compile_: str, jobs: Optional[int], shard: Optional[str], results: Path):
+def _check_flags(data_dir: Optional[Path], jobs: Optional[int], shard: Optional[str], results: Path):
     """The flags that need nothing else to check; returns the parsed --shard."""
     from harness import files, grid
 
@@ -131,8 +129,6 @@ def _check_flags(data_dir: Optional[Path], compile_: str, jobs: Optional[int], s
         problems.append(f"--results {results}: {why}; give a folder you can write to")
     if data_dir is not None and not data_dir.is_dir():
         problems.append(f"--data-dir {data_dir}: no such directory")
-    if compile_ not in ("on", "off", "auto"):
-        problems.append(f"--compile {compile_!r}: use on, off or auto")
     if jobs is not None and jobs < 1:
         problems.append(f"--jobs {jobs}: give 1 or more")
     try:
@@ -144,22 +140,36 @@ def _check_flags(data_dir: Optional[Path], compile_: str, jobs: Optional[int], s
     return shard_range
 
 
+def _run_options(overrides: list[str], **flags) -> "runconfig.RunOptions":
+    """The run's settings from its flags (``overrides``: the --set items); a value they cannot take is a usage error."""
+    from pydantic import ValidationError
+
+    from harness import preflight
+    from harness.checked import describe_validation_error
+
+    parsed, problems = preflight.parse_overrides(overrides)
+    if problems:
+        fail("\n".join(problems))
+    try:
+        return runconfig.RunOptions(overrides=parsed, **flags)
+    except ValidationError as err:
+        fail("invalid options\n" + describe_validation_error(err, as_flags=True, values=True))
+
+
 def _resolve_run(model: str, revision: Optional[str], tasks: Optional[str], suite: str, tasks_dir: list[Path],
-                 set_: list[str], device: str, data_dir: Optional[Path], splits: tuple[Optional[str], Optional[str]]):
-    """Tasks, model and --set overrides, with every usage mistake of them reported at once (exit 2)."""
-    from harness import models, preflight, runner, spec
+                 opts: "runconfig.RunOptions"):
+    """Tasks and model, with every usage mistake of them and of ``opts`` reported at once (exit 2)."""
+    from harness import models, preflight, spec
 
     try:
         specs = spec.load_tasks(preflight.task_selection(tasks) or [suite], paths.task_dirs(tasks_dir))
         resolved = models.resolve(model, revision=revision)
     except (spec.SpecError, models.ModelUnavailable, preflight.UsageError) as err:
         fail(str(err))
-    overrides, problems = preflight.parse_overrides(set_)
-    problems += preflight.check_run(specs, resolved, lambda s: runner.hyperparameters(s, overrides), device,
-                                    data_dir is not None, *splits)
+    problems = preflight.check_run(specs, resolved, opts)
     if problems:
         fail("\n".join(problems))
-    return specs, resolved, overrides
+    return specs, resolved
 
 
 @app.command("tasks")

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from harness import grid, models, runner, spec, store, tiny
 from harness.paths import REPORTED_FILE, SAMPLES_DIR
+from harness.runconfig import RunOptions
 from harness.spec import TaskSpec
 
 DEMO_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -124,9 +125,9 @@ def run_demo(output: Path, console: Console, seeds: list[int] = [42], model: Opt
     outcomes = []
     try:
         for group in groups:
-            opts = runner.RunOptions(seeds=seeds, output_dir=output / "results", data_dir=SAMPLES_DIR, device="cpu",
-                                     overrides=group.settings, limit=limit, extra_deviations=[group.deviation],
-                                     tier=store.DEMO_TIER)
+            opts = RunOptions(seeds=seeds, output_dir=output / "results", data_dir=SAMPLES_DIR, device="cpu",
+                              overrides=group.settings, limit=limit, extra_deviations=[group.deviation],
+                              tier=store.DEMO_TIER)
             outcomes += grid.run(group.specs, model, opts, console)
     finally:
         torch.set_num_threads(threads)  # the caller's setting again (a test session goes on)

@@ -23,6 +23,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from harness import heads, optim
 from harness.records import Evaluation, SeedResult
+from harness.runconfig import COMPILE_MODES
 from harness.spec import Hyperparameters, TaskSpec
 
 MODEL_INPUTS = ("input_ids", "token_type_ids", "attention_mask", "labels")
@@ -35,8 +36,8 @@ class TrainingDiverged(RuntimeError):
 
 
 def should_compile(mode: str, device: torch.device, total_steps: int) -> bool:
-    if mode not in ("on", "off", "auto"):
-        raise ValueError(f"--compile {mode!r}: use on, off or auto")
+    if mode not in COMPILE_MODES:
+        raise ValueError(f"--compile {mode!r}: use {', '.join(COMPILE_MODES)}")
     return mode == "on" or (mode == "auto" and device.type == "cuda" and total_steps >= COMPILE_MIN_STEPS)
 
 

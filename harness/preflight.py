@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from harness import checked, environment, hub, models
 from harness.models import ResolvedModel
+from harness.runconfig import RunOptions
 from harness.spec import SpecError, TaskSpec
 
 
@@ -48,15 +49,15 @@ def task_selection(tasks: Optional[str]) -> list[str]:
     return names
 
 
-def check_run(specs: list[TaskSpec], model: ResolvedModel, hyperparameters, device: str,
-              data_dir_given: bool, train_split: Optional[str] = None, eval_split: Optional[str] = None) -> list[str]:
-    """Every problem of running ``specs`` on ``model`` as asked; ``hyperparameters(spec)`` applies --set."""
-    problems = _device_problems(device) + _split_expression_problems(train_split, eval_split)
+def check_run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions) -> list[str]:
+    """Every problem of running ``specs`` on ``model`` as ``opts`` asks."""
+    problems = _device_problems(opts.device) + _split_expression_problems(opts.train_split, opts.eval_split)
     max_positions = _max_positions(model)
     offline = hub.is_offline()
+    data_dir_given = opts.data_dir is not None
     for spec in specs:
         try:
-            hp = hyperparameters(spec)
+            hp = opts.hyperparameters(spec)
         except SpecError as err:
             problems.append(f"{spec.id}: {err}")
             continue
@@ -64,7 +65,7 @@ def check_run(specs: list[TaskSpec], model: ResolvedModel, hyperparameters, devi
             problems.append(f"{spec.id}: max_length {hp.max_length} is above the {max_positions} positions of "
                             f"{model.id}; use --set max_length={max_positions} (a deviation from the protocol)")
         problems.extend(_data_problems(spec, data_dir_given, offline))
-        problems.extend(_split_name_problems(spec, data_dir_given, train_split, eval_split))
+        problems.extend(_split_name_problems(spec, data_dir_given, opts.train_split, opts.eval_split))
     return list(dict.fromkeys(problems))
 
 

@@ -19,7 +19,6 @@ from typing import Any, Optional
 
 import datasets
 import torch
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
@@ -27,33 +26,12 @@ from rich.table import Table
 from rich.text import Text
 
 from harness import data as data_module
-from harness import baselines, checked, environment, features, heads, predictions, records, store
+from harness import baselines, environment, features, heads, predictions, records, store
 from harness.finetune import finetune
 from harness.models import ResolvedModel
 from harness.records import FailureRecord, RecordError, ResultRecord, SeedResult
-from harness.spec import Hyperparameters, SpecError, TaskSpec
-
-
-@dataclass
-class RunOptions:
-    seeds: list[int] = field(default_factory=lambda: [42])
-    output_dir: Path = Path("reports/results")
-    data_dir: Optional[Path] = None  # None: the hub
-    train_split: Optional[str] = None
-    eval_split: Optional[str] = None
-    overrides: dict[str, Any] = field(default_factory=dict)  # --set key=value
-    device: str = "auto"
-    force: bool = False
-    compile: str = "off"  # torch.compile the model: on | off | auto (CUDA and enough steps to pay back)
-    limit: Optional[int] = None  # --limit: train on the first N rows of each task's train split (a smoke run)
-    eval_limit: Optional[int] = None  # --eval-limit: score the first N rows of its validation split
-    allow_single_class: bool = False  # --allow-single-class: score a split that holds one label only
-    extra_deviations: list[str] = field(default_factory=list)  # said by the caller, e.g. bench demo's settings
-    tier: Optional[str] = None  # the caller's own protocol the run follows (bench demo: "demo"); see records.Protocol
-
-    def limit_deviations(self) -> list[str]:
-        """How --limit/--eval-limit depart from every task's protocol, in words for the record."""
-        return data_module.limit_deviations(self.limit, self.eval_limit)
+from harness.runconfig import RunOptions
+from harness.spec import Hyperparameters, TaskSpec
 
 
 @dataclass
@@ -70,19 +48,6 @@ class TaskOutcome:
 
 def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def hyperparameters(spec: TaskSpec, overrides: dict[str, Any]) -> Hyperparameters:
-    """The spec's hyperparameters with --set overrides, validated by the same schema."""
-    unknown = set(overrides) - set(Hyperparameters.model_fields)
-    if unknown:
-        raise SpecError(
-            f"--set {', '.join(sorted(unknown))}: unknown hyperparameter; known: {', '.join(Hyperparameters.model_fields)}"
-        )
-    try:
-        return Hyperparameters.model_validate({**spec.hyperparameters.model_dump(), **overrides})
-    except ValidationError as err:
-        raise SpecError(f"--set {'; '.join(checked.validation_problems(err))}") from None
 
 
 @dataclass
@@ -137,7 +102,7 @@ class PreparedTask:
 
 
 def prepare(spec: TaskSpec, model: ResolvedModel, opts: RunOptions) -> PreparedTask:
-    hp = hyperparameters(spec, opts.overrides)
+    hp = opts.hyperparameters(spec)
     loaded = data_module.load(spec, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit,
                               allow_single_class=opts.allow_single_class)
     splits = (opts.train_split, opts.eval_split, loaded.note)
