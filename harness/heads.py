@@ -20,9 +20,9 @@ This module imports no deep-learning library at import time: the task spec reads
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
-from collections import Counter
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
