@@ -20,7 +20,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from harness import bootstrap, predictions, records, store
+from harness import bootstrap, metrics, predictions, records, store
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +174,8 @@ def compare_task(task_id: str, a: Side, b: Side, resamples: int, seed: int = 0,
     if rec_b.task.primary_metric != metric:
         row.problem = f"primary metrics differ ({metric} vs {rec_b.task.primary_metric})"
         return row
-    if metric not in bootstrap.STATISTICS:
-        row.problem = (f"metric {metric!r} is not one this koenbench knows ({', '.join(bootstrap.STATISTICS)}); "
+    if metric not in metrics.METRICS:
+        row.problem = (f"metric {metric!r} is not one this koenbench knows ({', '.join(metrics.METRICS)}); "
                        "compare with the koenbench version that wrote the records")
         return row
     if rec_a.task.spec_sha256 != rec_b.task.spec_sha256:
@@ -253,9 +253,8 @@ def record_intervals(path: Path, record: records.ResultRecord, resamples: int = 
     kept = load(path, record)
     if kept is None:
         return {}
-    model = kept.for_bootstrap()
-    return {metric: bootstrap.score_interval(model, metric, resamples) for metric in record.scores
-            if metric in bootstrap.STATISTICS}  # a metric this koenbench does not know gets no interval
+    model = kept.for_bootstrap()  # a metric this version lacks has no statistic, so no interval
+    return {metric: bootstrap.score_interval(model, metric, resamples) for metric in record.scores if metric in metrics.METRICS}
 
 
 def average_interval(entries: Sequence[tuple[Path, records.ResultRecord]],
@@ -269,7 +268,7 @@ def average_interval(entries: Sequence[tuple[Path, records.ResultRecord]],
         kept = load(path, record)
         if kept is None:
             return None
-        if record.task.primary_metric not in bootstrap.STATISTICS:
+        if record.task.primary_metric not in metrics.METRICS:  # recorded by a version that had it: no statistic
             return None
         rng = np.random.default_rng([0, *record.task.id.encode()])
         draws.extend(bootstrap.model_draws([kept.for_bootstrap()], record.task.primary_metric, resamples, rng))
@@ -308,7 +307,7 @@ def tied_with_best(entries: dict[str, tuple[Path, records.ResultRecord]], metric
     one task. None when the best model kept no predictions; when it has one seed, no other
     model can be tested against it.
     """
-    if not entries or metric not in bootstrap.STATISTICS:
+    if not entries or metric not in metrics.METRICS:
         return None
     best = max(entries, key=lambda m: entries[m][1].scores[metric])
     best_kept = load(*entries[best])

@@ -226,6 +226,22 @@ def test_a_metric_this_version_lacks_is_a_clear_export_error_not_a_traceback(tmp
     assert "'bleu'" in text and "unknown metric" in text and "glue/sst2" in text
 
 
+def test_compare_and_intervals_leave_out_a_metric_this_version_lacks_with_a_reason():
+    from harness import compare
+
+    gold = np.array([0, 1, 1, 0, 1, 0, 1, 1])
+    kept = predictions.TaskPredictions("glue/sst2", "label", "fixture", [42], gold, [gold[::-1].copy()])
+    load = lambda path, reference: kept  # noqa: E731 (the same synthetic predictions for every record)
+    known = _record("glue/sst2", {"accuracy": 25.0, "bleu": 12.0})
+    assert set(compare.record_intervals(Path("a.json"), known, resamples=200, load=load)) == {"accuracy"}
+    unknown = _record("glue/sst2", {"bleu": 12.0, "accuracy": 25.0})
+    assert compare.average_interval([(Path("a.json"), unknown)], resamples=200, load=load) is None
+    a, b = compare.Side("fixture/model-a", {"glue/sst2": (Path("a.json"), unknown)}), compare.Side(
+        "fixture/model-b", {"glue/sst2": (Path("b.json"), unknown)})
+    row = compare.compare_task("glue/sst2", a, b, resamples=200, load=load)
+    assert row.difference is None and "metric 'bleu' is not one this koenbench knows" in row.problem
+
+
 def test_the_site_labels_an_unknown_metric_by_its_name():
     from harness.site.tables import metric_label
 
