@@ -379,7 +379,7 @@ class Metric:
     name: str
     fn: Callable[..., float]  # (predictions, references, **options) -> percent
     statistic: Callable[..., Statistic]  # the same metric as a function of example weights (harness/bootstrap.py)
-    kinds: tuple[str, ...]  # the kinds of predictions it scores (KINDS); a task's head must make one of them
+    kinds: tuple[Kind, ...]  # the kinds of predictions it scores; a task's head must make one of them
     description: str  # what it computes, in one line; `bench metrics` and the docs show it
     reference: str  # the definition it follows
     label: str  # its short name on the site's tables
@@ -420,6 +420,7 @@ def _outside_tag(labels: Sequence[str]) -> list[str]:
 def _iob2_tags(labels: Sequence[str]) -> list[str]:
     bad = [t for t in labels if t != "O" and not re.match(r"[BI]-.", t)]
     return _outside_tag(labels) + ([f"dataset.labels: entity_f1 reads IOB2 tags (B-X, I-X, O); {bad} are not"] if bad else [])
+
 
 METRICS: dict[str, Metric] = {
     m.name: m
