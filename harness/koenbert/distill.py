@@ -247,9 +247,7 @@ def setup(cfg: DistillConfig, resume: bool) -> Run:
 
     frozen = _freeze_unreachable(student, student_tap, student_tokenizer.cls_token_id, accelerator.device)
     trainable = [p for p in student.parameters() if p.requires_grad]
-    # Stepped by hand once per optimizer step: Accelerate would step a prepared scheduler once per process.
-    optimizer, scheduler = optim.adamw(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay, warmup_ratio=cfg.warmup,
-                                       total_steps=cfg.steps, device=accelerator.device, betas=cfg.betas)
+    optimizer, scheduler = _optimizer(cfg, trainable, accelerator.device)
     # Only the encoder is wrapped (DDP, autocast): calling the MLM model would compute vocabulary
     # logits (batch x 256 x 62k) that the loss never uses.
     body, optimizer = accelerator.prepare(student.base_model, optimizer)
@@ -373,6 +371,13 @@ def _freeze_unreachable(student, tap, probe_id: int, device) -> list[str]:
         p.grad = None
     student.train()
     return frozen
+
+
+def _optimizer(cfg: DistillConfig, trainable: list, device):
+    """The shared AdamW and linear schedule (harness/optim.py) with the run's settings. The schedule is
+    stepped by hand once per optimizer step: Accelerate would step a prepared scheduler once per process."""
+    return optim.adamw(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay, warmup_ratio=cfg.warmup,
+                       total_steps=cfg.steps, device=device, betas=cfg.betas)
 
 
 # ---------------------------------------------------------------------------------------------
