@@ -73,7 +73,7 @@ def test_a_bad_seed_result_names_the_file_and_the_field(tmp_path):
     with pytest.raises(records.RecordError, match="seed: Input should be a valid integer"):
         records.parse_seed({**SEED, "seed": "42"})
     records.write_json_atomic(path, {k: v for k, v in SEED.items() if k != "seed"})  # a seed cache without its seed
-    with pytest.raises(records.RecordError, match=r"seed\.json: seed: Field required"):
+    with pytest.raises(records.RecordError, match=r"seed\.json: seed: required field is missing"):
         records.read_seed(path)
 
 

@@ -55,7 +55,7 @@ def test_one_seed_has_a_std_of_zero_and_stays_standard_json(tmp_path):
         (lambda r: r["std"].update(f1="0.3"), "std.f1"),
         (lambda r: r["seeds"][0].update(seed="42"), "seeds[0].seed"),
         (lambda r: r["seeds"][1].update(seed=True), "seeds[1].seed"),
-        (lambda r: r["seeds"][1].pop("seed"), r"seeds[1].seed: Field required"),  # a seed must say which it is
+        (lambda r: r["seeds"][1].pop("seed"), r"seeds[1].seed: required field is missing"),  # a seed must say which it is
         (lambda r: r["seeds"][0]["scores"].update(f1=True), "seeds[0].scores.f1"),
         (lambda r: r["scores"].update(f1=float("nan")), "scores.f1"),
         (lambda r: r["std"].update(f1=float("inf")), "std.f1"),
