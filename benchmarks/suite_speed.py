@@ -94,7 +94,7 @@ def trainer_task_data(task: spec.TaskSpec, model: models.ResolvedModel, opts: ru
     """The task's hyperparameters, tokenizer and tokenized splits: loaded once per task, as `bench run` does."""
     from transformers import AutoTokenizer
 
-    hp = runner.hyperparameters(task, opts.overrides)
+    hp = opts.hyperparameters(task)
     loaded = data.load(task, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit)
     tokenizer = AutoTokenizer.from_pretrained(model.path)
     encoded = features.tokenize(loaded.dataset, tokenizer, task.head, hp.max_length, task.sha256, loaded.fingerprint)

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from harness import bootstrap, files, heads
+from harness import bootstrap, files, heads, metrics
 from harness.metrics import Kind
 
 FORMAT = "koenbench.predictions/1"
@@ -248,7 +248,7 @@ def check_against(kept: TaskPredictions, record: Any, path: Path) -> None:
         problems.append(f"it holds {len(kept.references)} examples, the record {record.data.validation_examples}")
     else:
         model = kept.for_bootstrap()
-        for metric in [m for m in record.scores if m in bootstrap.STATISTICS]:
+        for metric in [m for m in record.scores if m in metrics.METRICS]:
             for seed, score in zip(kept.seeds, model.seed_scores(metric)):
                 if not abs(float(score) - recorded[seed].get(metric, float(score))) <= TOLERANCE:
                     problems.append(f"seed {seed}'s {metric} from its predictions is {score:.4f}, "

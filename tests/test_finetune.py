@@ -27,7 +27,7 @@ def sts(tiny_english_bert):
     """(tokenizer, encoded KLUE-STS samples, hyperparameters, the seed's result) of one short training."""
     loaded = data.load(STS, SAMPLES_DIR, limit=32, eval_limit=32)
     tokenizer = AutoTokenizer.from_pretrained(tiny_english_bert)
-    hp = runner.hyperparameters(STS, SETTINGS)
+    hp = runner.RunOptions(overrides=SETTINGS).hyperparameters(STS)
     encoded = features.tokenize(loaded.dataset, tokenizer, STS.head, hp.max_length, STS.sha256, loaded.fingerprint)
     result = finetune.finetune(STS, str(tiny_english_bert), tokenizer, encoded, hp, 42, CPU)
     return loaded, tokenizer, encoded, hp, result
