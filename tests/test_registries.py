@@ -128,7 +128,7 @@ def test_the_new_head_and_metric_train_score_and_resample(two_runs):
         assert record.baseline.kind == "first-label"  # the head's own floor
         assert record.baseline.scores[METRIC] == 50.0  # one class predicted: balanced accuracy is chance
         assert "stratified" not in (record.data.note or "")  # two whole files: no carve
-        kept = predictions.for_record(path, record.predictions)
+        kept = predictions.for_record(path, record)
         assert kept.kind == "label" and kept.seeds == [42, 43]
         for seed, predicted in zip(record.seeds, kept.predictions):
             assert metrics.compute([METRIC], predicted, kept.references) == {METRIC: seed.scores[METRIC]}
@@ -175,7 +175,8 @@ def test_export_names_the_new_metric_and_the_heads_hub_task(two_runs, tmp_path):
     assert by_metric["balanced_accuracy"].metric_value == found[0].scores[METRIC]
     table = bench("export", "--model", model_id, "--format", "json", "--out", str(tmp_path), "--results", str(output))
     assert table.exit_code == 0, table.output
-    rows = json.loads(next(tmp_path.glob("*.json")).read_text(encoding="utf-8"))
+    (table_file,) = [p for p in tmp_path.glob("*.json") if not p.name.startswith(".")]  # beside export's manifest
+    rows = json.loads(table_file.read_text(encoding="utf-8"))
     assert [row["metric"] for row in rows] == [METRIC, "accuracy"]  # the primary first
 
 
@@ -223,7 +224,7 @@ def test_a_metric_this_version_lacks_is_a_clear_export_error_not_a_traceback(tmp
                    "--results", str(results_dir))
     assert result.exit_code == 2 and "Traceback" not in result.output
     text = " ".join(result.output.split())
-    assert "'bleu'" in text and "unknown metric" in text and "glue/sst2" in text
+    assert "'bleu'" in text and "cannot name on the Hub" in text and "glue/sst2" in text
 
 
 def test_compare_and_intervals_leave_out_a_metric_this_version_lacks_with_a_reason():
