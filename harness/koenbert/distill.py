@@ -38,12 +38,12 @@ import torch
 from rich.console import Console
 from rich.markup import escape
 
-from harness import models, optim
+from harness import optim
 from harness.koenbert import minilm, prepare, sources
 from harness.koenbert.corpus import ChunkOrder, CorpusError, corpus_files, teacher_map
 from harness.koenbert.prepare import is_korean, work_dir
 from harness.koenbert.settings import CHANGEABLE_ON_RESUME, LANGS, DistillConfig, DistillError
-from harness.models import ResolvedModel
+from harness.models import ResolvedModel, max_positions
 
 __all__ = ["DistillConfig", "DistillError", "distill", "check_folders", "is_korean"]
 MAX_UNKNOWN = 0.05  # share of a corpus's tokens a teacher may read as [UNK]; more means the wrong student or teacher
@@ -569,7 +569,7 @@ def _load(cls, name: str, flag: str, quiet: bool = False, source: Optional[str] 
 
 
 def _check_positions(config, seq_len: int, name: str) -> None:
-    limit = models.max_positions(config)
+    limit = max_positions(config)
     if limit is not None and seq_len > limit:
         raise DistillError(f"{name}: has {limit} positions, fewer than --seq-len {seq_len}; lower --seq-len")
 
