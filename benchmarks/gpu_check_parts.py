@@ -259,7 +259,7 @@ def distill_part(plan: Plan, save: Save) -> None:
         achieved = rate["tokens_per_s"] * out["flops"]["counted_per_token"] / 1e12 if rate["tokens_per_s"] else None
         rate["tflops"] = round(achieved, 4) if achieved else None
         rate["mfu_datasheet"] = round(achieved / out["datasheet_bf16_tflops"], 3) if achieved and out["datasheet_bf16_tflops"] else None
-        rate["mfu_measured_matmul"] = round(achieved / out["measured_matmul_tflops"], 3) if achieved else None
+        rate["mfu_measured_matmul"] = float(f"{achieved / out['measured_matmul_tflops']:.3g}") if achieved else None
         out["runs"].append(rate)
         save(out)
 

@@ -770,11 +770,21 @@ def test_a_single_class_hub_split_is_refused_unless_asked(project, hub):
 
 def test_a_regression_task_loads_from_the_hub(project, hub):
     features = Features({"sentence": Value("string"), "meta": {"score": Value("float64")}})
+    scored = Dataset.from_dict({"sentence": ["a", "b"], "meta": [{"score": 2.5}, {"score": 3.5}]}, features=features)
+    train = Dataset.from_dict({"sentence": ["c", "d"], "meta": [{"score": 1.0}, {"score": 4.0}]}, features=features)
+    hub.publish({"train": train, "validation": scored})
+    loaded = data.load(regression_task(project, hub.repo), warn=pytest.fail)
+    assert loaded.dataset["validation"][:] == {"text_a": ["a", "b"], "label": [2.5, 3.5]} and loaded.label_counts == {}
+
+
+def test_a_regression_split_of_one_gold_score_is_refused(project, hub):
+    """Pearson and Spearman of a constant gold column are undefined: refused when the data loads, not scored 0.00."""
+    features = Features({"sentence": Value("string"), "meta": {"score": Value("float64")}})
     scored = Dataset.from_dict({"sentence": ["a", "b"], "meta": [{"score": 2.5}, {"score": 2.5}]}, features=features)
     train = Dataset.from_dict({"sentence": ["c", "d"], "meta": [{"score": 1.0}, {"score": 4.0}]}, features=features)
     hub.publish({"train": train, "validation": scored})
-    loaded = data.load(regression_task(project, hub.repo), warn=pytest.fail)  # one score everywhere is no refusal for regression
-    assert loaded.dataset["validation"][:] == {"text_a": ["a", "b"], "label": [2.5, 2.5]} and loaded.label_counts == {}
+    with pytest.raises(DataError, match="every gold score of the scored split .* is 2.5"):
+        data.load(regression_task(project, hub.repo))
 
 
 def test_warnings_go_to_stderr_in_yellow_unwrapped(project, hub, capsys, monkeypatch):
