@@ -132,7 +132,8 @@ def test_toy_designs_builds_both_designs_from_one_teacher_and_compares_them(tmp_
     s = mini_koenbert.SCALES["toy-designs"]
     new, old = work / mini_koenbert.student_name("ols"), work / mini_koenbert.earlier_name("ols")
     # one Korean teacher, read by both students' distillations; the designs differ only where they should
-    configs = {p: json.loads((p / "distill-config.json").read_text()) for p in (new, old)}
+    # each distillation keeps its settings in its work folder beside the model (<student>.work)
+    configs = {p: json.loads((p.with_name(p.name + ".work") / "distill-config.json").read_text()) for p in (new, old)}
     assert {c["ko_teacher"] for c in configs.values()} == {str(work / "ko-teacher")}
     assert (configs[new]["segmentation"], configs[old]["segmentation"]) == ("student", "teachers")
     spec = {p: json.loads((p / "tokenizer.json").read_text(encoding="utf-8")) for p in (new, old)}
