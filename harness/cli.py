@@ -284,23 +284,36 @@ def compare_models(
 
 @app.command()
 def export(
-    model: str = typer.Option(..., "--model", "-m", help="The model as `bench run --model` took it: hub id, local folder or models.yaml name."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="The model as `bench run --model` took it: hub id, local folder or models.yaml name."),
     format_: str = typer.Option("eval-results", "--format", "-f", help="eval-results, model-index, csv or json."),
-    out: Path = typer.Option(..., "--out", help="Folder the files go to (kept after a push)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder the model's files go to (kept after a push)."),
     results_dir: Path = typer.Option(paths.RESULTS_DIR, "--results", help="The records folder (`bench run --results`)."),
     push: Optional[str] = typer.Option(None, "--push", help="Model repo on the Hub to send the files to, e.g. org/model."),
     create_pr: bool = typer.Option(False, "--create-pr", help="With --push: open a pull request instead of committing."),
     force: bool = typer.Option(False, "--force", help="Replace files in --out that `bench export` did not write (e.g. your own README.md)."),
     include_deviations: bool = typer.Option(False, "--include-deviations", help="Also export records that did not follow their task's protocol (smoke runs, the demo, --set); their notes say how."),
     tasks_dir: list[Path] = typer.Option([], "--tasks-dir", help=TASKS_DIR_HELP),
+    source_url: Optional[str] = typer.Option(None, "--source-url", help="URL where the --results folder is published: each value's source then links its record there (default: the record's path under --results, in the notes)."),
+    benchmark: Optional[str] = typer.Option(None, "--benchmark", help="The koenbench benchmark dataset repo on the Hub, e.g. koenbench/koenbench: .eval_results name it, so the Hub shows them."),
+    benchmark_repo: Optional[Path] = typer.Option(None, "--benchmark-repo", help="Write the benchmark repo (eval.yaml defining the eight tasks, its card, the task files) into this folder; needs --benchmark."),
 ) -> None:
     """A model's scores in the Hub's formats (.eval_results: each task's primary metric; model-index card: every metric)
-    or as CSV/JSON (every metric); records outside their task's protocol only with --include-deviations."""
+    or as CSV/JSON (every metric); records outside their task's protocol only with --include-deviations.
+    --benchmark-repo DIR writes the koenbench benchmark repo the .eval_results can point to (--benchmark)."""
     from harness import export as exporter
     from harness.spec import SpecError
 
+    _check_export_flags(model, out, format_, push, source_url, benchmark, benchmark_repo)
     try:
-        exported = exporter.export_model(model, format_, out, results_dir, force, include_deviations, tasks_dir)
+        if benchmark_repo is not None:
+            made = exporter.export_benchmark_repo(benchmark, benchmark_repo, force)  # type: ignore[arg-type]
+            console.print(f"{len(made)} file(s) of the benchmark repo {benchmark} in {benchmark_repo}; on the Hub: "
+                          f"hf upload {benchmark} {benchmark_repo} . --repo-type dataset --exclude {exporter.MANIFEST}",
+                          markup=False, highlight=False)
+        if model is None:
+            return
+        exported = exporter.export_model(model, format_, out, results_dir, force, include_deviations, tasks_dir,  # type: ignore[arg-type]
+                                         source_url=source_url, benchmark=benchmark)
     except (exporter.ExportError, SpecError) as err:
         fail(str(err))
     written = exported.written
@@ -310,13 +323,44 @@ def export(
     if push is None:
         return
     try:
-        url = exporter.push(written, out, push, create_pr)
+        url = exporter.push(written, out, push, create_pr)  # type: ignore[arg-type]
     except exporter.NoToken as err:
         fail(f"{err}; the files are in {out}")
     except exporter.PushError as err:  # the network or the Hub, not the user's input: exit 1
         console.print(Text(f"push failed: {err}\nthe files are in {out}; push them later with --push", style="red"))
         raise typer.Exit(code=1)
     console.print(f"pushed to {push}: {url}")
+
+
+def _check_export_flags(model: Optional[str], out: Optional[Path], format_: str, push: Optional[str],
+                        source_url: Optional[str], benchmark: Optional[str], benchmark_repo: Optional[Path]) -> None:
+    """`bench export`'s flags that need no records to check, every problem at once (exit 2)."""
+    from harness import export as exporter
+    from harness import hub_benchmark
+
+    problems = []
+    if model is None and benchmark_repo is None:
+        problems.append("give --model M --out DIR (a model's scores), or --benchmark-repo DIR --benchmark ORG/NAME "
+                        "(the benchmark's own repo)")
+    if model is not None and out is None:
+        problems.append("--model needs --out DIR: the folder the files go to")
+    if model is None and push is not None:
+        problems.append("--push sends a model's files: give --model and --out; the benchmark repo goes up with "
+                        "`hf upload ORG/NAME DIR . --repo-type dataset`")
+    if source_url is not None and (why := exporter.check_source_url(source_url)):
+        problems.append(why)
+    if benchmark_repo is not None and benchmark is None:
+        problems.append("--benchmark-repo needs --benchmark ORG/NAME: the id the repo will have on the Hub")
+    if benchmark is not None:
+        try:
+            hub_benchmark.check_repo_id(benchmark)
+        except hub_benchmark.BenchmarkError as err:
+            problems.append(str(err))
+        if model is not None and format_ != "eval-results":
+            problems.append(f"--benchmark links .eval_results files: give --format eval-results, not {format_!r} "
+                            "(model-index and csv/json name each task's own dataset)")
+    if problems:
+        fail("\n".join(problems))
 
 
 def main() -> None:

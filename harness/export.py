@@ -12,7 +12,13 @@ GLUE papers and of the leaderboard. The Hub shows a value as written, so a page 
 
 The Hub dataset and its config come from the task YAML's ``dataset.hub`` (``klue/klue`` +
 ``ynat``, ``nyu-mll/glue`` + ``mrpc``), never from a table here. The ``.eval_results`` format
-has no metric field, so each file holds one metric and its notes name it.
+has no metric field, so each file holds one metric and its notes name it. With a benchmark
+(``--benchmark org/name``, the repo ``harness.hub_benchmark`` writes), a task the benchmark
+defines names that repo and the task's koenbench id instead: the Hub shows ``.eval_results``
+only for a registered Benchmark dataset.
+
+Every entry names the record it came from (``source``): its path under the results folder and
+the sha256 of its bytes, or a URL when the user says where that folder is published.
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ import csv
 import io
 import json
 import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict
@@ -66,11 +73,55 @@ class ExportEntry(BaseModel):
     protocol_followed: bool
     notes: str
     primary: bool = False  # the task's primary metric: the one value .eval_results holds for the task
+    source: Optional[str] = None  # the record: its path under the results folder, or its URL (--source-url)
+    source_sha256: Optional[str] = None  # of the record file's bytes, to check that a download is that record
+
+    @property
+    def source_is_url(self) -> bool:
+        return bool(self.source) and self.source.startswith(("https://", "http://"))
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """Where one exported record lies: what an entry's ``source`` and notes say."""
+
+    path: str  # relative to the results folder, '/'-separated: never a path of this machine
+    sha256: str
+    url: Optional[str] = None  # the published copy: --source-url joined with ``path``
+
+    @property
+    def shown(self) -> str:
+        return self.url or self.path
+
+
+def check_source_url(base: str) -> Optional[str]:
+    """Why ``base`` cannot be --source-url (None when it can): an http(s) URL of the published results folder."""
+    parsed = urllib.parse.urlsplit(base)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc:
+        return (f"--source-url {base!r}: give the http(s) URL of the published results folder, "
+                "e.g. https://github.com/org/repo/blob/main/reports/results/")
+    if parsed.query or parsed.fragment:
+        return f"--source-url {base!r}: give the folder's URL without a query or fragment"
+    return None
+
+
+def record_source(stored: store.Stored, results_dir: Path, base_url: Optional[str] = None) -> RecordSource:
+    """The record's path under ``results_dir``, its sha256, and with ``base_url`` the URL of its published copy."""
+    path = stored.path.relative_to(results_dir).as_posix()
+    url = None
+    if base_url:
+        url = base_url.rstrip("/") + "/" + urllib.parse.quote(path)
+    return RecordSource(path=path, sha256=checked.sha256_hex(stored.path.read_bytes()), url=url)
 
 
 def model_records(results_dir: Path, model: str) -> list[ResultRecord]:
     """The current record of each task of ``model`` under ``results_dir``: any ``--model`` value `bench run` takes,
     answered by the record store (one record a task, the newest; seed caches, history and failures left out)."""
+    return [s.record for s in model_stored(results_dir, model)]
+
+
+def model_stored(results_dir: Path, model: str) -> list[store.Stored]:
+    """``model_records`` with the file each record was read from."""
     from harness import models
 
     try:
@@ -83,7 +134,7 @@ def model_records(results_dir: Path, model: str) -> list[ResultRecord]:
         known = ", ".join(found.model_ids()) or "none"
         raise ExportError(f"no result records of model {identity.id!r} under {results_dir}; "
                           f"records there are of: {known}. Run `bench run --model {model}` first, or pass --results DIR")
-    return [s.record for s in current.values()]
+    return list(current.values())
 
 
 UNRECORDED_PROTOCOL = store.UNRECORDED_PROTOCOL
@@ -104,7 +155,8 @@ def dataset_revision(record: ResultRecord) -> Optional[str]:
     return match["revision"] if match else None
 
 
-def _notes(record: ResultRecord, metric_name: str, metric: str, followed: bool, deviations: list[str]) -> str:
+def _notes(record: ResultRecord, metric_name: str, metric: str, followed: bool, deviations: list[str],
+           source: Optional[RecordSource]) -> str:
     seeds = [s.seed for s in record.seeds]
     parts = [
         f"koenbench {record.env.get('koenbench', '?')} (git {record.env.get('git', '?')}), "
@@ -116,11 +168,15 @@ def _notes(record: ResultRecord, metric_name: str, metric: str, followed: bool, 
     if dataset_revision(record) is None:
         parts.append("scored on local copies of the data files, not the hub dataset")  # a local path means nothing elsewhere
     parts.append("protocol followed" if followed else "DEVIATES from the protocol: " + "; ".join(deviations))
+    if source is not None:
+        parts.append(f"record {source.path} under the results folder (sha256 {source.sha256})")
     return "; ".join(parts)
 
 
-def entries(found: list[ResultRecord], specs: dict[str, TaskSpec]) -> list[ExportEntry]:
-    """One entry per (task, metric) of ``records``, the primary metric first, tasks in ``specs`` order.
+def entries(found: list[ResultRecord], specs: dict[str, TaskSpec],
+            sources: Mapping[str, RecordSource] = {}) -> list[ExportEntry]:
+    """One entry per (task, metric) of ``records``, the primary metric first, tasks in ``specs`` order;
+    ``sources`` (task id -> where its record lies) fills each entry's ``source``.
 
     A task of no hub dataset (a user's local-only task) gets ``dataset_id`` 'local:<task id>': kept in CSV
     and JSON; the Hub formats leave it out (``hub_entries``)."""
@@ -141,6 +197,7 @@ def entries(found: list[ResultRecord], specs: dict[str, TaskSpec]) -> list[Expor
                               "export with the koenbench version that wrote the record")
         hub = spec.dataset.hub
         types = metric_types(list(record.scores))
+        source = sources.get(task_id)
         for metric in [primary, *(m for m in record.scores if m != primary)]:
             metric_name = _hub_name(metric, spec, record)
             out.append(ExportEntry(
@@ -151,8 +208,9 @@ def entries(found: list[ResultRecord], specs: dict[str, TaskSpec]) -> list[Expor
                 metric=metric, metric_type=types[metric], metric_name=metric_name,
                 value=record.scores[metric], std=record.std[metric],
                 seeds=[s.seed for s in record.seeds], date=record.started_at,
-                protocol_followed=followed, notes=_notes(record, metric_name, metric, followed, deviations),
-                primary=metric == primary,
+                protocol_followed=followed, notes=_notes(record, metric_name, metric, followed, deviations, source),
+                primary=metric == primary, source=source.shown if source else None,
+                source_sha256=source.sha256 if source else None,
             ))
     return out
 
@@ -194,25 +252,39 @@ def _file_stem(entry: ExportEntry) -> str:
 Contents = dict[str, str]  # file name relative to --out -> its text
 
 
-def eval_results_files(items: list[ExportEntry]) -> Contents:
-    """``.eval_results/<suite>-<task>-<metric>.yaml``: one file per score, as the Hub asks for variants."""
-    from huggingface_hub import EvalResultEntry, eval_result_entries_to_yaml
+def _hub_entry(entry: ExportEntry, benchmark: Optional[str], benchmark_tasks: frozenset[str]) -> Any:
+    """The entry as huggingface_hub's ``EvalResultEntry``: on the benchmark's task when the benchmark defines it
+    (the scored dataset then goes to the notes), else on the task's own hub dataset and config."""
+    from huggingface_hub import EvalResultEntry
+
+    source = {"source_url": entry.source, "source_name": "koenbench record"} if entry.source_is_url else {}
+    if benchmark is not None and entry.task_id in benchmark_tasks:
+        revision = f" at revision {entry.dataset_revision}" if entry.dataset_revision else ""
+        scored = f"scored on {entry.dataset_id} ({entry.dataset_config}), split {entry.dataset_split}{revision}"
+        return EvalResultEntry(dataset_id=benchmark, task_id=entry.task_id, value=entry.value, date=entry.date,
+                               notes=f"{scored}; {entry.notes}", **source)
+    return EvalResultEntry(dataset_id=entry.dataset_id, task_id=entry.dataset_config or "default", value=entry.value,
+                           dataset_revision=entry.dataset_revision, date=entry.date, notes=entry.notes, **source)
+
+
+def eval_results_files(items: list[ExportEntry], benchmark: Optional[str] = None,
+                       benchmark_tasks: frozenset[str] = frozenset()) -> Contents:
+    """``.eval_results/<suite>-<task>-<metric>.yaml``: each task's primary metric, one file each; with ``benchmark``,
+    the tasks in ``benchmark_tasks`` name that benchmark repo and their koenbench task id (``harness.hub_benchmark``)."""
+    from huggingface_hub import eval_result_entries_to_yaml
 
     out = {}
     for entry in hub_entries(items):
         if not entry.primary:
             continue  # the format holds one value per (dataset, task): the task's primary metric
-        hub_entry = EvalResultEntry(
-            dataset_id=entry.dataset_id, task_id=entry.dataset_config or "default", value=entry.value,
-            dataset_revision=entry.dataset_revision, date=entry.date, notes=entry.notes,
-        )
         out[f".eval_results/{_file_stem(entry)}.yaml"] = yaml.safe_dump(
-            eval_result_entries_to_yaml([hub_entry]), allow_unicode=True, sort_keys=False)
+            eval_result_entries_to_yaml([_hub_entry(entry, benchmark, benchmark_tasks)]), allow_unicode=True,
+            sort_keys=False)
     return out
 
 
 def eval_results(items: list[ExportEntry]) -> list[Any]:
-    """huggingface_hub ``EvalResult``s for a model card's model-index."""
+    """huggingface_hub ``EvalResult``s for a model card's model-index; a record published at a URL is their source."""
     from huggingface_hub import EvalResult
 
     return [
@@ -220,7 +292,8 @@ def eval_results(items: list[ExportEntry]) -> list[Any]:
             task_type=e.task_type, task_name=e.task_name, dataset_type=e.dataset_id, dataset_name=e.task_name,
             dataset_config=e.dataset_config, dataset_split=e.dataset_split, dataset_revision=e.dataset_revision,
             metric_type=e.metric_type, metric_name=f"{e.metric_name}, {'protocol' if e.protocol_followed else 'NOT protocol'}",
-            metric_value=e.value,
+            metric_value=e.value, source_url=e.source if e.source_is_url else None,
+            source_name="koenbench record" if e.source_is_url else None,
         )
         for e in items
     ]
@@ -275,9 +348,11 @@ def table_files(items: list[ExportEntry], fmt: Literal["csv", "json"]) -> Conten
     return {name: _csv_text(header, [[" ".join(map(str, r[k])) if k == "seeds" else r[k] for k in header] for r in rows])}
 
 
-def contents(items: list[ExportEntry], fmt: ExportFormat) -> Contents:
+def contents(items: list[ExportEntry], fmt: ExportFormat, benchmark: Optional[str] = None) -> Contents:
     if fmt == "eval-results":
-        return eval_results_files(items)
+        from harness import hub_benchmark
+
+        return eval_results_files(items, benchmark, frozenset(hub_benchmark.task_ids()) if benchmark else frozenset())
     if fmt == "model-index":
         return model_index_files(items)
     return table_files(items, fmt)
@@ -342,8 +417,9 @@ def write_files(written: Contents, out_dir: Path, force: bool = False) -> list[P
     return paths[:-1]
 
 
-def write(items: list[ExportEntry], out_dir: Path, fmt: ExportFormat, force: bool = False) -> list[Path]:
-    return write_files(contents(items, fmt), out_dir, force)
+def write(items: list[ExportEntry], out_dir: Path, fmt: ExportFormat, force: bool = False,
+          benchmark: Optional[str] = None) -> list[Path]:
+    return write_files(contents(items, fmt, benchmark), out_dir, force)
 
 
 class PushError(RuntimeError):
@@ -411,35 +487,48 @@ class Exported:
 
 
 def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path, force: bool = False,
-                 include_deviations: bool = False, tasks_dir: Sequence[Path] = ()) -> Exported:
+                 include_deviations: bool = False, tasks_dir: Sequence[Path] = (), source_url: Optional[str] = None,
+                 benchmark: Optional[str] = None) -> Exported:
     """Read ``model_id``'s current records under ``results_dir`` and write them to ``out_dir`` as ``fmt``.
 
     Records that did not follow their task's protocol (a smoke run, the demo, overrides) are left out unless
     ``include_deviations``; when that leaves nothing, the export is refused. A task without a hub dataset is
-    kept in CSV and JSON and left out of the Hub formats, which cannot place it."""
+    kept in CSV and JSON and left out of the Hub formats, which cannot place it. Each entry names its record
+    (``source_url``: where ``results_dir`` is published); ``benchmark`` points ``.eval_results`` at that repo."""
     from harness import paths, spec
 
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
-    found = model_records(results_dir, model_id)
-    deviating = [r for r in found if not protocol_of(r)[0]]
+    found = model_stored(results_dir, model_id)
     left_out = [] if include_deviations else [
-        f"{r.task.id}: did not follow its task's protocol ({'; '.join(protocol_of(r)[1])}); --include-deviations exports it"
-        for r in deviating]
-    kept = found if include_deviations else [r for r in found if protocol_of(r)[0]]
+        f"{s.task_id}: did not follow its task's protocol ({'; '.join(protocol_of(s.record)[1])}); "
+        "--include-deviations exports it" for s in found if not protocol_of(s.record)[0]]
+    kept = [s for s in found if include_deviations or protocol_of(s.record)[0]]
     if not kept:
         raise ExportError(f"every record of {model_id!r} under {results_dir} departs from its task's protocol, so none "
                           "would be a comparable score on the Hub:\n  " + "\n  ".join(left_out) +
                           "\nRun the tasks' protocols, or pass --include-deviations (each entry's notes then say how it deviates)")
     specs = {s.id: s for s in spec.load_tasks(["all"], paths.task_dirs(list(tasks_dir)))}
-    items = entries(kept, specs)
+    sources = {s.task_id: record_source(s, Path(results_dir), source_url) for s in kept}
+    items = entries([s.record for s in kept], specs, sources)
     if fmt in ("eval-results", "model-index"):
         left_out += [f"{e.task_id}: no hub dataset (a local-only task); the Hub formats cannot place it, csv and json keep it"
                      for e in items if e.primary and e.dataset_id.startswith("local:")]
         if not hub_entries(items):
             raise ExportError("no record here is of a task with a hub dataset:\n  " + "\n  ".join(left_out) +
                               "\nExport it as csv or json instead")
-    return Exported(write(items, out_dir, fmt, force), left_out)  # type: ignore[arg-type]
+    return Exported(write(items, out_dir, fmt, force, benchmark), left_out)  # type: ignore[arg-type]
+
+
+def export_benchmark_repo(repo_id: str, out_dir: Path, force: bool = False) -> list[Path]:
+    """The koenbench benchmark repo (``harness.hub_benchmark``) written to ``out_dir``, as the exports are."""
+    from harness import hub_benchmark
+
+    try:
+        written = hub_benchmark.repo_files(repo_id)
+    except hub_benchmark.BenchmarkError as err:
+        raise ExportError(str(err)) from None
+    return write_files(written, out_dir, force)
 
 
 def leaderboard_frame(board: "pd.DataFrame", tasks: "pd.DataFrame") -> "pd.DataFrame":
