@@ -96,3 +96,22 @@ def hub_cache(shared_data, english_model_dir) -> dict[str, str]:
     import hubcache
 
     return hubcache.build(Path(constants.HF_HUB_CACHE), shared_data, english_model_dir)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, tiny_english_bert):
+    """`bench demo --limit 16` with a tiny model in place of all-MiniLM-L6-v2 (22M parameters): its records and
+    its site in the returned folder, and what it printed. Shared by the demo's tests and the browser's."""
+    from typer.testing import CliRunner
+
+    from harness import demo, models
+    from harness.cli import app
+
+    output = tmp_path_factory.mktemp("demo")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(demo, "demo_model", lambda: models.resolve(str(tiny_english_bert)))
+    try:
+        result = CliRunner().invoke(app, ["demo", "--output", str(output), "--limit", "16"], catch_exceptions=False)
+    finally:
+        patch.undo()
+    return output, result

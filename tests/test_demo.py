@@ -1,23 +1,12 @@
 """`bench demo`'s fast path: a tiny model, 16 training rows a task; records, baselines on screen, deviations marked."""
 
-import pytest
 from typer.testing import CliRunner
 
-from harness import demo, models, records
+from harness import demo, records
 from harness.cli import app
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory, tiny_english_bert):
-    output = tmp_path_factory.mktemp("demo")
-    patch = pytest.MonkeyPatch()
-    # the demo's own model is all-MiniLM-L6-v2 (22M parameters); the tiny one keeps this test short
-    patch.setattr(demo, "demo_model", lambda: models.resolve(str(tiny_english_bert)))
-    try:
-        result = CliRunner().invoke(app, ["demo", "--output", str(output), "--limit", "16"], catch_exceptions=False)
-    finally:
-        patch.undo()
-    return output, result
+# demo_run (tests/conftest.py): `bench demo --limit 16` with a tiny model, shared with the browser test
 
 
 def test_demo_writes_a_record_with_a_baseline_for_every_task(demo_run):

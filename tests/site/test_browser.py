@@ -284,3 +284,60 @@ def test_the_board_filters_its_rows_and_a_score_opens_its_record(page, built_sit
     record = json.loads(page.locator("body").inner_text())
     assert (record["model"]["id"], record["task"]["id"]) == ("fixture/model-a", "glue/mrpc")
     assert not page.problems
+
+
+def test_the_demo_ends_on_its_own_board_with_its_eight_scores(page, demo_run):
+    """The site `bench demo` built (tests/conftest.py's demo_run: a tiny model, 16 rows a task), as a reader sees it:
+    the demo's eight scores on the home page's demo board, labelled as the demo tier, and none in the protocols' table."""
+    from harness import records, spec
+
+    names = {s.id: s.name for s in spec.load_tasks(["all"])}  # the board's column headers
+    output, result = demo_run
+    assert result.exit_code == 0, result.output
+    page.problems.clear()
+    page.goto((output / "site" / "index.html").as_uri())
+    board = page.locator("#demo-leaderboard")
+    board.wait_for()
+    heading = page.locator("h2", has_text="Demo tier")
+    assert heading.is_visible() and "bench demo" in heading.inner_text()
+    # the label comes before the board, and the protocols' table (empty: the demo followed its own protocol) before both
+    protocols = page.locator("#leaderboard")
+    assert protocols.bounding_box()["y"] < heading.bounding_box()["y"] < board.bounding_box()["y"]
+    assert protocols.locator("tbody tr").count() == 0
+    assert page.get_by_text("No runs of the tasks' protocols yet").is_visible()
+    assert page.locator("#not-ranked").count() == 0
+
+    found = [records.read_result(p) for p in (output / "results").glob("*/*.json")]
+    assert len(found) == 8
+    (row,) = board.locator("tbody tr").all()
+    assert row.is_visible()
+    headers = board.locator("thead th").all_inner_texts()
+    for record in found:  # each task's score under its own column, linking to the record it came from
+        column = next(i for i, h in enumerate(headers) if h.split("\n")[0] == names[record.task.id])
+        cell = row.locator("td").nth(column)
+        assert cell.is_visible() and f"{record.scores[record.task.primary_metric]:.2f}" in cell.inner_text(), record.task.id
+        assert cell.locator("a").get_attribute("href").endswith(f"/{record.task.id.replace('/', '__')}.json")
+    assert not page.problems
+
+
+def test_demo_rows_and_protocol_rows_stay_on_their_own_boards(page, demo_run, fixture_reports, tmp_path):
+    """The demo's records beside a model's protocol runs (the fixture records): each board holds its own rows only."""
+    import shutil
+
+    from harness.paths import TASKS_DIR
+    from harness.site.build import build_site
+
+    output, _ = demo_run
+    reports = tmp_path / "reports"
+    shutil.copytree(output / "results", reports / "results")
+    shutil.copytree(fixture_reports / "results" / "fixture__model-a-be00b3810c", reports / "results" / "fixture__model-a")
+    index = build_site(reports_dir=reports, out_dir=tmp_path / "site", models_file=fixture_reports / "models.yaml",
+                       tasks_dir=TASKS_DIR)
+    page.problems.clear()
+    page.goto(index.as_uri())
+    page.locator("#demo-leaderboard").wait_for()
+    demo_rows = page.locator("#demo-leaderboard tbody tr td:first-child").all_inner_texts()
+    assert _model_names(page) == ["Fixture model A"]
+    assert len(demo_rows) == 1 and "Fixture model A" not in demo_rows[0]
+    assert not page.get_by_text("No runs of the tasks' protocols yet").is_visible()
+    assert not page.problems
