@@ -123,8 +123,6 @@ def _is_record_file(path: Path) -> bool:
 def find_side(ref: str, results_dir: Path) -> Side:
     """A model's current records (the record store's answer): ``ref`` is a folder of one model's records, or
     any ``--model`` value `bench run` takes (hub id, local model folder, models.yaml name), found under ``results_dir``."""
-    from harness import models
-
     folder = Path(ref)
     if folder.is_dir() and any(_is_record_file(p) for p in folder.glob("*.json")):
         found = store.scan(folder)
@@ -134,17 +132,12 @@ def find_side(ref: str, results_dir: Path) -> Side:
                                f"give one model's record folder or a model id")
         return Side(ids[0], {t: (s.path, s.record) for t, s in store.latest(found.records).items()})
     try:
-        identity = models.record_identity(ref)
-    except models.ModelUnavailable as err:
-        raise CompareError(str(err)) from None
-    found = store.scan(Path(results_dir))
-    current = found.current(identity)
-    if not current:
-        known = found.model_ids()
-        hint = f"models with records there: {', '.join(known)}" if known else "there are no records there"
-        raise CompareError(f"{ref!r}: not a folder of records, and no records of that model under {results_dir} "
-                           f"({hint}); give a record folder, a model id, or --results DIR")
-    return Side(identity.id, {t: (s.path, s.record) for t, s in current.items()})
+        current = store.scan(Path(results_dir)).current_of(ref)
+    except store.NoRecords as err:
+        raise CompareError(f"{ref!r}: not a folder of records, and {err}; give a record folder, a model id, "
+                           "or --results DIR") from None
+    model_id = next(iter(current.values())).record.model.id  # the identity's id: the store matched on it
+    return Side(model_id, {t: (s.path, s.record) for t, s in current.items()})
 
 
 def select_tasks(a: Side, b: Side, tasks: Optional[Sequence[str]], suite: str) -> list[str]:

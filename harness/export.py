@@ -122,18 +122,10 @@ def model_records(results_dir: Path, model: str) -> list[ResultRecord]:
 
 def model_stored(results_dir: Path, model: str) -> list[store.Stored]:
     """``model_records`` with the file each record was read from."""
-    from harness import models
-
     try:
-        identity = models.record_identity(model)
-    except models.ModelUnavailable as err:
-        raise ExportError(str(err)) from None
-    found = store.scan(Path(results_dir))
-    current = found.current(identity)
-    if not current:
-        known = ", ".join(found.model_ids()) or "none"
-        raise ExportError(f"no result records of model {identity.id!r} under {results_dir}; "
-                          f"records there are of: {known}. Run `bench run --model {model}` first, or pass --results DIR")
+        current = store.scan(Path(results_dir)).current_of(model)
+    except store.NoRecords as err:
+        raise ExportError(f"{err}. Run `bench run --model {model}` first, or pass --results DIR") from None
     return list(current.values())
 
 

@@ -26,7 +26,7 @@ from typing import Any, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
-from harness import checked, hub, paths, store
+from harness import checked, hub, paths, records
 
 Source = Literal["hub", "local"]
 
@@ -203,10 +203,10 @@ class ModelReference:
     revision: Optional[str] = None  # a hub model's revision pinned in models.yaml
 
     @property
-    def identity(self) -> "store.Identity":
+    def identity(self) -> records.Identity:
         """How records are matched: a local folder's records are local; an id that names no folder is matched
         whatever the source its records say (a relative folder name such as 'runs/best' looks like a hub id)."""
-        return store.Identity(self.id, "local" if self.directory is not None else None)
+        return records.Identity(self.id, "local" if self.directory is not None else None)
 
 
 def reference(name: str, models_file: Optional[Path] = None, *, flag: str = "--model") -> ModelReference:
@@ -226,13 +226,13 @@ def reference(name: str, models_file: Optional[Path] = None, *, flag: str = "--m
     return ModelReference(target, "hub", revision=entry.revision if entry else None)
 
 
-def record_identity(name: str, models_file: Optional[Path] = None) -> "store.Identity":
+def record_identity(name: str, models_file: Optional[Path] = None) -> records.Identity:
     """Whose records a ``--model`` value asks for (compare, export): as `bench run` resolves it, or, where it names
     no folder here (a model moved away, an id copied from a record: '.../checkpoints/best@3f9a1c2b'), that id as written."""
     try:
         return reference(name, models_file).identity
     except NoSuchFolder:
-        return store.Identity(name)
+        return records.Identity(name)
 
 
 def _entry_named(name: str, entries: list[ModelEntry], models_file: Path, flag: str = "--model") -> Optional[ModelEntry]:

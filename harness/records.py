@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import statistics
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal, Optional, TypeVar, Union
@@ -162,6 +163,20 @@ class ModelIdentity(_Strict):
     id: NonEmptyStr  # what the leaderboard calls it
     revision: NonEmptyStr  # hub commit, or a content hash of a local model's files
     source: Literal["hub", "local"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Whose records a reader asks for: the model id as records name it, and where it came from.
+
+    ``models.reference`` makes one from a ``--model`` value; ``harness.store`` matches records with it.
+    """
+
+    id: str
+    source: Optional[str] = None  # "hub" | "local"; None matches either (a bare id typed by a user)
+
+    def matches(self, record: "ResultRecord") -> bool:
+        return record.model.id == self.id and self.source in (None, record.model.source)
 
 
 class TaskIdentity(_Strict):

@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, Optional
 
-from harness import records
-from harness.records import FailureRecord, RecordError, ResultRecord
+from harness import models, records
+from harness.records import FailureRecord, Identity, RecordError, ResultRecord
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +34,8 @@ UNRECORDED_PROTOCOL = "the record does not say whether it followed the protocol 
 OLDER_SPEC = "made under an older version of the task's YAML (its spec hash differs from the current one)"
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Who a record is of: the model id as records name it, and where it came from."""
-
-    id: str
-    source: Optional[str] = None  # "hub" | "local"; None matches either (a bare id typed by a user)
-
-    def matches(self, record: ResultRecord) -> bool:
-        return record.model.id == self.id and self.source in (None, record.model.source)
+class NoRecords(LookupError):
+    """A ``--model`` value with no current records under a results folder; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +70,21 @@ class Store:
     def current(self, identity: Identity) -> dict[str, Stored]:
         """The current record of each task of the model (task id -> record), in task order."""
         return latest(self.of_model(identity))
+
+    def current_of(self, model: str) -> dict[str, Stored]:
+        """The current record of each task of ``model``: any ``--model`` value `bench run` takes, resolved as it
+        resolves it (``models.record_identity``). NoRecords, naming the models that have records here, when the
+        value names no model or that model has none."""
+        try:
+            identity = models.record_identity(model)
+        except models.ModelUnavailable as err:
+            raise NoRecords(str(err)) from None
+        current = self.current(identity)
+        if not current:
+            known = self.model_ids()
+            there = f"models with records there: {', '.join(known)}" if known else "there are no records there"
+            raise NoRecords(f"no result records of model {identity.id!r} under {self.results_dir} ({there})")
+        return current
 
     def failures_of(self, identity: Identity) -> list[tuple[Path, FailureRecord]]:
         return [(p, f) for p, f in self.failures if f.model.id == identity.id]

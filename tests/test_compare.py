@@ -111,7 +111,8 @@ def test_cli_prints_the_table_and_writes_json(two_models, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [(["fixture/nobody", "fixture/model-b"],
-      "no records of that model under {results} (models with records there: fixture/model-a, fixture/model-b)"),
+      "not a folder of records, and no result records of model 'fixture/nobody' under {results} "
+      "(models with records there: fixture/model-a, fixture/model-b)"),
      (["fixture/model-a", "fixture/model-b", "--tasks", "klue/q"], "neither model has a record of it"),
      (["fixture/model-a", "fixture/model-b", "--suite", "kor"], "no records of that suite; suites with records: glue, klue"),
      (["fixture/model-a", "fixture/model-b", "--resamples", "5"], "at least 100")],

@@ -85,6 +85,28 @@ def test_a_model_one_folder_down_is_found_by_compare_and_export():
     assert [r.task.id for r in export.model_records(RESULTS, "fixture/model-c")] == ["glue/sst2"]
 
 
+def test_current_of_answers_any_model_value_and_names_the_models_that_have_records(tmp_path, tiny_english_bert,
+                                                                                    monkeypatch):
+    scanned = store.scan(RESULTS)
+    assert {t: s.path for t, s in scanned.current_of("fixture/model-a").items()} == current_files(scanned, "fixture/model-a")
+    with pytest.raises(store.NoRecords) as caught:
+        scanned.current_of("fixture/nobody")
+    assert str(caught.value) == (f"no result records of model 'fixture/nobody' under {RESULTS} "
+                                 "(models with records there: fixture/model-a, fixture/model-b, fixture/model-c)")
+    with pytest.raises(store.NoRecords, match=r"\(there are no records there\)"):
+        store.scan(tmp_path / "empty").current_of("fixture/model-a")
+    # a local model folder, typed as `bench run` was given it: its local records only, not a hub model's of that id
+    monkeypatch.chdir(tiny_english_bert.parent)
+    base = records.read_result(RESULTS / "fixture__model-b-3ffb0eec07" / "glue__mrpc.json")
+    for source, task in (("local", "glue/mrpc"), ("hub", "glue/sst2")):
+        model = base.model.model_copy(update={"id": tiny_english_bert.name, "source": source})
+        records.write(tmp_path / "results" / source / records.task_file_stem(task) / "r.json",
+                      base.model_copy(update={"model": model, "task": base.task.model_copy(update={"id": task})}))
+    assert list(store.scan(tmp_path / "results").current_of(str(tiny_english_bert))) == ["glue/mrpc"]
+    monkeypatch.chdir(tmp_path)  # where the name is no folder: the id as written, records of either source
+    assert list(store.scan(tmp_path / "results").current_of(tiny_english_bert.name)) == ["glue/mrpc", "glue/sst2"]
+
+
 def test_hidden_folders_are_not_records(tmp_path):
     record = records.read_result(RESULTS / "fixture__model-b-3ffb0eec07" / "glue__mrpc.json")
     records.write(tmp_path / "m" / "glue__mrpc.json", record)
