@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, Union
@@ -414,26 +413,23 @@ def short_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:SHORT_HASH]
 
 
-def readable_slug(text: str, limit: int = 60) -> str:
-    """Letters (any script), digits, '.', '-' and '_' kept; '/' becomes '__'; other runs become '-'."""
-    text = unicodedata.normalize("NFC", text)
-    parts = [re.sub(r"[^\w.-]+", "-", p).strip("._-") for p in re.split(r"[\\/]+", text)]
-    slug = "__".join(p for p in parts if p)[:limit].strip("._-")
-    return slug or "model"
-
-
 def hub_dir_name(model_id: str) -> str:
-    """'org/bert-base' -> 'org__bert-base'; 'org/bert+base' -> 'org__bert-base-<hash>' (not the same folder)."""
+    """'org/bert-base' -> 'org__bert-base'; 'org/bert+base' -> 'org__bert-base-<hash>' (not the same folder).
+
+    Always starts with ``records.model_slug(model_id)`` (for a hub id, at most 'org/name', the slug of the
+    whole id); a plain id is its own folder name, as record folders have been named from the start."""
     parts = model_id.split("/")
     if len(parts) <= 2 and len(model_id) <= 80 and all(_PLAIN_PART.fullmatch(p) for p in parts):
         return "__".join(parts)
-    return f"{readable_slug(model_id)}-{short_hash(model_id)}"
+    return f"{records.model_slug(model_id)}-{short_hash(model_id)}"
 
 
 def local_dir_name(model_id: str, directory: Path) -> str:
-    """'exp1/checkpoints/best' -> 'checkpoints__best-<hash of the folder's real location>'."""
-    readable = readable_slug("/".join(Path(model_id).parts[-2:]))
-    return f"{readable}-{short_hash('local:' + str(Path(directory).resolve()))}"
+    """'exp1/checkpoints/best' -> 'checkpoints__best-<hash of the folder's real location>'.
+
+    The readable part is ``records.model_slug``: the id's last two parts, the same name its folder has had
+    for every id this module makes (``portable_id``: no '..' part) and every models.yaml id without '..'."""
+    return f"{records.model_slug(model_id)}-{short_hash('local:' + str(Path(directory).resolve()))}"
 
 
 # --------------------------------------------------------------------------------------
@@ -472,6 +468,5 @@ __all__ = [
     "local_revision",
     "max_positions",
     "portable_id",
-    "readable_slug",
     "resolve",
 ]

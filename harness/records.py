@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import statistics
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -487,11 +488,28 @@ def write(path: Path, record: BaseModel) -> Path:
 # --------------------------------------------------------------------------------------
 
 
+def readable_slug(text: str, limit: int = 60) -> str:
+    """Text as one file-name part: letters (any script), digits, '.', '-' and '_' kept; '/' and '\\' become '__';
+    other runs become '-'; each part's leading and trailing '._-' dropped (so '.' and '..' vanish); NFC first."""
+    text = unicodedata.normalize("NFC", text)
+    parts = [re.sub(r"[^\w.-]+", "-", p).strip("._-") for p in re.split(r"[\\/]+", text)]
+    slug = "__".join(p for p in parts if p)[:limit].strip("._-")
+    return slug or "model"
+
+
 def model_slug(model_id: str) -> str:
-    """'org/name' -> 'org__name'; local paths keep their last two parts."""
+    """A model's readable name in file names: 'org/name' -> 'org__name'; a path keeps its last two parts
+    ('runs/exp1/best' -> 'exp1__best'); Korean and other letters stay as they are.
+
+    The one owner of "model id -> readable, file-system-safe name". Two names are built on it:
+    the site's page and `bench export`'s file names are this slug itself (readable; the site
+    numbers two models whose slugs meet, an export holds one model), while a model's record
+    folder (``models.hub_dir_name``, ``models.local_dir_name``) starts with it and adds a hash
+    where needed, because a record folder must be distinct for every identity and stay the same
+    across versions: records already on disk are found, resumed and replaced by that name.
+    """
     parts = [p for p in re.split(r"[\\/]+", model_id.strip()) if p not in ("", ".", "..")]
-    slug = "__".join(parts[-2:]) if parts else "model"
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", slug)
+    return readable_slug("/".join(parts[-2:]))
 
 
 def task_file_stem(task_id: str) -> str:

@@ -2,14 +2,17 @@
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from harness import files, records, store
+from harness import files, models, records, store
 
 
 @pytest.mark.parametrize("model_id, slug", [
@@ -22,6 +25,63 @@ from harness import files, records, store
 ])
 def test_model_slugs(model_id, slug):
     assert records.model_slug(model_id) == slug
+
+
+def test_a_korean_model_id_keeps_its_letters_in_its_page_and_file_names():
+    assert records.model_slug("org/한국어모델") == "org__한국어모델"
+    assert records.model_slug("한국어") != records.model_slug("영어")  # were both '-' when only ASCII was kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(model_id=st.text(min_size=0, max_size=120))
+def test_a_record_folder_name_starts_with_the_model_slug(model_id):
+    """The one slug and the record folders built on it: page and file names are the slug; a folder adds a hash."""
+    slug = records.model_slug(model_id)
+    assert slug and len(slug) <= 60 and slug not in (".", "..") and not set("/\\") & set(slug)
+    assert models.hub_dir_name(model_id).startswith(slug)
+    assert models.local_dir_name(model_id, Path("/x/runs")) == f"{slug}-{models.short_hash('local:/x/runs')}"
+
+
+@pytest.mark.parametrize("model_id, folder", [
+    # record folders as earlier versions named them: records on disk are resumed and replaced by these names
+    ("respect5716/koenbert-base", "respect5716__koenbert-base"),
+    ("bert-base-uncased", "bert-base-uncased"),
+    ("org/bert+base", "org__bert-base-c4d48bd3b4"),
+    ("org/한국어", "org__한국어-6785c96bef"),
+    ("org/" + "x" * 70, "org__" + "x" * 70),
+])
+def test_hub_record_folders_keep_their_names(model_id, folder):
+    assert models.hub_dir_name(model_id) == folder
+
+
+@pytest.mark.parametrize("model_id, folder", [
+    ("runs/exp1/best", "exp1__best-ddd1cabe6c"),
+    (".../ckpt/final@3f9a1c2b", "ckpt__final-3f9a1c2b-ddd1cabe6c"),
+    ("한국어모델", "한국어모델-ddd1cabe6c"),
+    ("fixture/model-a", "fixture__model-a-ddd1cabe6c"),
+    ("org/" + "x" * 70, "org__" + "x" * 55 + "-ddd1cabe6c"),
+])
+def test_local_record_folders_keep_their_names(model_id, folder):
+    assert models.local_dir_name(model_id, Path("/x/y")) == folder
+
+
+PLACED_ELSEWHERE_ON_PURPOSE = {"older-spec", "invalid"}  # test_store's fixtures: a model's record in another folder
+
+
+def test_every_committed_record_lies_in_a_folder_named_by_its_slug():
+    repo = Path(__file__).resolve().parents[1]
+    found = [p for folder in ("reports", "tests/data/records") for p in (repo / folder).rglob("*.json")
+             if "/." not in str(p.relative_to(repo)) and p.parent.name not in PLACED_ELSEWHERE_ON_PURPOSE]
+    checked = 0
+    for path in found:
+        try:
+            record = records.read_result(path)
+        except records.RecordError:
+            continue  # failure records, broken fixtures, other JSON
+        slug = records.model_slug(record.model.id)
+        assert re.fullmatch(re.escape(slug) + r"(-[0-9a-f]{10})?", path.parent.name), (path, record.model.id)
+        checked += 1
+    assert checked > 20
 
 
 def test_record_and_failure_paths(tmp_path):

@@ -122,6 +122,25 @@ def test_record_warnings_are_shown_on_task_and_model_pages(tmp_path, fixture_rep
         assert "Warnings from the runs" in page and "validation shares 3 rows with train" in page
 
 
+def test_models_named_in_korean_get_pages_of_their_own_names(tmp_path, fixture_reports):
+    """Page names come from records.model_slug, which keeps Hangul; they are linked percent-encoded."""
+    from urllib.parse import unquote
+
+    from harness.spec import load_tasks
+    from site_synth import make_record, write_record
+
+    sst2 = load_tasks(["glue/sst2"])[0]
+    for model_id in ("fixture/한국어모델", "fixture/영어모델"):
+        write_record(tmp_path / "reports" / "results", make_record(model_id, sst2, 80.0))
+    index = build_site(reports_dir=tmp_path / "reports", out_dir=tmp_path / "o",
+                       models_file=fixture_reports / "models.yaml", tasks_dir=TASKS_DIR)
+    for name in ("fixture__한국어모델", "fixture__영어모델"):
+        assert (index.parent / "models" / f"{name}.html").is_file()
+    task_page = index.parent / "tasks" / "glue__sst2.html"
+    linked = {unquote(href) for href in re.findall(r'href="(\.\./models/[^"#]+\.html)"', task_page.read_text(encoding="utf-8"))}
+    assert {"../models/fixture__한국어모델.html", "../models/fixture__영어모델.html"} <= linked
+
+
 def test_text_between_printed_values_keeps_its_spaces(built_site):
     # every printed value is escaped (and trimmed), so the words between values are template text, not values
     home = built_site.page("index.html")
