@@ -98,6 +98,8 @@ def run(
 
     intervals = outcome_intervals({o.task_id: o.path for o in outcomes if o.path is not None})
     console.print(runner.summary_table(resolved.id, outcomes, specs, intervals))
+    for warning in (w for o in outcomes for w in o.warnings):
+        console.print(Text(warning, style="yellow"))
     console.print(Text(f"records in {output}; 95% intervals resample the validation examples and add each task's "
                        f"seed variance, estimated from its seeds (with one seed it is unknown: examples only)"))
     if any(o.status == "failed" for o in outcomes):

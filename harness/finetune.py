@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 from transformers import set_seed
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from harness import heads, optim
+from harness import heads, metrics, optim
 from harness.records import Evaluation, SeedResult
 from harness.runconfig import COMPILE_MODES
 from harness.spec import Hyperparameters, TaskSpec
@@ -119,6 +119,8 @@ def finetune(
     )
     chosen_predictions = run.predictions[run.evaluations.index(chosen)]
     result._predictions = run.head.scored(data["validation"], chosen_predictions, spec.dataset.labels)
+    result.warnings = [f"{spec.id} seed {seed}: {note}"
+                       for note in metrics.undefined(spec.metrics.names, *result._predictions)]
     return result
 
 

@@ -152,7 +152,7 @@ class Regression(_SentenceHead):
 
     def baseline(self, train, validation, labels: Optional[Sequence[str]]) -> Constant:
         """The mean of the train labels, for every row. Pearson and Spearman of a constant are undefined;
-        metrics.compute reports them as 0.0, the correlation a guess is expected to have."""
+        metrics.compute records them as metrics.UNDEFINED_SCORE (0.0), the correlation a guess is expected to have."""
         mean = float(np.mean(train["label"]))
         references = np.asarray(validation["label"])
         return Constant("constant-mean", f"{mean:.3f} (mean of the train labels) for every row",

@@ -58,6 +58,33 @@ def macro_f1(predictions: np.ndarray, references: np.ndarray, **_) -> float:
     return 100.0 * f1_score(references, predictions, average="macro")
 
 
+# ---------------------------------------------------------------------------------------------
+# scores a metric cannot give: a correlation of a constant column
+#
+# Pearson and Spearman of a column that holds one value are undefined: scipy returns NaN (and
+# warns), and so do KLUE-baseline and run_glue.py, which call it. A record cannot hold NaN (it is
+# no JSON number, and a mean or a ranking of it means nothing), so the harness records 0.0, the
+# correlation a predictor that knows nothing is expected to have, and says so: ``undefined`` gives
+# the note that the record's warnings carry (harness/finetune.py), naming the metric and why.
+# Constant gold is refused when the data is loaded; constant predictions come from a model that
+# collapsed to one output, or from the regression baseline, which predicts the train mean.
+
+UNDEFINED_SCORE = 0.0  # what a record holds for a score its metric cannot give on the input
+
+
+def _constant_column(predictions, references) -> Optional[str]:
+    """Why a correlation of these columns is undefined (one of them holds a single value), or None."""
+    for name, column in (("prediction", predictions), ("reference", references)):
+        values = np.asarray(column, dtype=np.float64)
+        if values.size and np.all(values == values[0]):
+            return f"every {name} is the same value ({values[0]:.4g})"
+    return None
+
+
+def _never_undefined(predictions, references) -> Optional[str]:
+    return None
+
+
 def pearson(predictions: np.ndarray, references: np.ndarray, **_) -> float:
     from scipy import stats
 
@@ -183,8 +210,8 @@ class SpearmanStatistic(Statistic):
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
-    """An undefined score (constant predictions) counts as 0, as metrics.compute does."""
-    return np.where(np.isfinite(values), values, 0.0)
+    """An undefined score (a resample whose predictions are constant) counts as UNDEFINED_SCORE, as compute records it."""
+    return np.where(np.isfinite(values), values, UNDEFINED_SCORE)
 
 
 def _value_groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -389,6 +416,8 @@ class Metric:
     score_range: tuple[float, float] = (0.0, 100.0)  # where its scores lie; the bootstrap clips intervals to it
     parameters: Mapping[str, str] = field(default_factory=dict)  # spec ``metrics.<name>`` it needs -> what it is
     label_problems: Callable[[Sequence[str]], list[str]] = lambda labels: []  # what it needs of a task's label names
+    # why it has no value on these (predictions, references), in words, or None; compute then gives UNDEFINED_SCORE
+    undefined: Callable[[Any, Any], Optional[str]] = _never_undefined
 
     def __call__(self, predictions, references, **options) -> float:
         return self.fn(predictions, references, **options)
@@ -439,11 +468,11 @@ METRICS: dict[str, Metric] = {
         Metric("pearson", pearson, pearson_statistic, ("value",), "Pearson correlation of predicted and gold scores",
                "scipy.stats.pearsonr; GLUE STS-B and KLUE-STS Pearson r",
                label="Pearson", hub_id="pearsonr", hub_name="Pearson r", unit=CORRELATION,
-               score_range=(-100.0, 100.0)),
+               score_range=(-100.0, 100.0), undefined=_constant_column),
         Metric("spearman", spearman, spearman_statistic, ("value",),
                "Spearman rank correlation of predicted and gold scores", "scipy.stats.spearmanr; GLUE STS-B Spearman rho",
                label="Spearman", hub_id="spearmanr", hub_name="Spearman rho", unit=CORRELATION,
-               score_range=(-100.0, 100.0)),
+               score_range=(-100.0, 100.0), undefined=_constant_column),
         Metric("binarized_f1", binarized_f1, binarized_f1_statistic, ("value",),
                "F1 after cutting predicted and gold scores at metrics.binarize_threshold (>= is positive)",
                "KLUE-baseline klue_sts_f1 (threshold 3.0)",
@@ -476,9 +505,29 @@ def label(name: str) -> str:
 
 
 def compute(names: Sequence[str], predictions, references, **options) -> dict[str, float]:
-    """Every named metric, rounded to 4 decimals; a metric undefined on this input (constant predictions) gives 0.0."""
+    """Every named metric, rounded to 4 decimals; a metric undefined on this input (a correlation of constant
+    predictions) gives UNDEFINED_SCORE, and ``undefined`` says which and why. Any other score that is not a
+    finite number is a MetricError: it would be a bug, never a number to record."""
     scores = {}
     for name in names:
-        value = get(name)(predictions, references, **options)
-        scores[name] = round(float(value), 4) if np.isfinite(value) else 0.0
+        metric = get(name)
+        if metric.undefined(predictions, references) is not None:
+            scores[name] = UNDEFINED_SCORE
+            continue
+        value = float(metric(predictions, references, **options))
+        if not np.isfinite(value):
+            raise MetricError(f"metric {name!r} gave {value} on {len(references)} examples")
+        scores[name] = round(value, 4)
     return scores
+
+
+def undefined(names: Sequence[str], predictions, references) -> list[str]:
+    """A note for each reason some of the named metrics are undefined on this input (their score recorded as
+    UNDEFINED_SCORE), e.g. "pearson and spearman undefined: every prediction is the same value (2.5); ..."."""
+    why: dict[str, list[str]] = {}
+    for name in names:
+        reason = get(name).undefined(predictions, references)
+        if reason is not None:
+            why.setdefault(reason, []).append(name)
+    return [f"{' and '.join(found)} undefined: {reason}; recorded as {UNDEFINED_SCORE} (scipy, KLUE-baseline and "
+            "run_glue.py give NaN, which a record cannot hold)" for reason, found in why.items()]

@@ -149,6 +149,9 @@ class SeedResult(_Strict):
     examples_per_s: Optional[Seconds] = None
     wall_s: Optional[Seconds] = None
     ran: Optional[RunTimes] = None
+    # what a reader of its scores must know, naming the task and seed (metrics.undefined: a correlation of
+    # constant predictions, recorded as 0.0); the task's record carries them among its warnings
+    warnings: list[StrictStr] = Field(default_factory=list)
     # the chosen evaluation's (predictions, references) as the metrics take them; in memory only:
     # the runner writes them to a predictions file (harness/predictions.py), the record keeps its hash
     _predictions: Optional[tuple[Any, Any]] = PrivateAttr(default=None)

@@ -44,6 +44,7 @@ class TaskOutcome:
     error: Optional[str] = None
     wall_s: float = 0.0
     baseline: dict[str, float] = field(default_factory=dict)  # the untrained floor's scores (harness.baselines)
+    warnings: list[str] = field(default_factory=list)  # about this run's scores (the seeds'), for the console
 
 
 def now() -> str:
@@ -189,13 +190,13 @@ def assemble(task: PreparedTask, started_at: str, device: torch.device, wall_s: 
         run_key=task.key,
         baseline=baselines.compute(spec, loaded.dataset),
         protocol={"followed": not task.deviations, "deviations": task.deviations, "tier": task.opts.tier},
-        warnings=list(loaded.warnings),
+        warnings=[*loaded.warnings, *(w for s in seeds for w in s.warnings)],
         predictions={"path": kept[0], "sha256": kept[1]} if kept else None,
     )
     path = records.write(task.record_path, record)
     task.failure_path.unlink(missing_ok=True)
     return TaskOutcome(spec.id, "done", record.scores, record.std, path, wall_s=record.wall_s,
-                       baseline=record.baseline.scores)
+                       baseline=record.baseline.scores, warnings=[w for s in seeds for w in s.warnings])
 
 
 def _keep_replaced(task: PreparedTask) -> None:

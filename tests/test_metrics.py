@@ -104,10 +104,39 @@ def test_char_f1_macro_over_all_13_tags():
     assert metrics.char_f1(references, references, labels=NER_LABELS) == pytest.approx(100.0)
 
 
-def test_compute_rounds_and_zeroes_undefined_scores():
+def test_compute_rounds_scores():
     scores = metrics.compute(["accuracy", "macro_f1"], np.array([0, 1, 2]), np.array([0, 1, 1]))
     # accuracy 2/3; macro F1: class 0 1, class 1 (TP 1, FN 1) 2/3, class 2 (FP 1) 0 -> 5/9
     assert scores == {"accuracy": 66.6667, "macro_f1": 55.5556}
-    with pytest.warns(Warning):  # scipy: Pearson of a constant input is undefined
-        constant = metrics.compute(["pearson"], np.array([2.0, 2.0, 2.0]), np.array([1.0, 2.0, 3.0]))
-    assert constant == {"pearson": 0.0}
+
+
+def test_a_correlation_of_constant_predictions_is_recorded_as_zero_and_named_undefined():
+    """scipy (and KLUE-baseline, run_glue.py through it) give NaN; a record holds 0.0 and a note saying why."""
+    import warnings
+
+    from scipy import stats
+
+    constant, gold = np.array([2.5, 2.5, 2.5, 2.5]), np.array([1.0, 2.0, 3.0, 5.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.isnan(stats.pearsonr(constant, gold)[0]) and np.isnan(stats.spearmanr(constant, gold)[0])
+    names = ["spearman", "pearson", "binarized_f1"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no raw scipy warning: the harness says it itself
+        scores = metrics.compute(names, constant, gold, binarize_threshold=3.0)
+    assert scores == {"spearman": metrics.UNDEFINED_SCORE, "pearson": metrics.UNDEFINED_SCORE, "binarized_f1": 0.0}
+    assert metrics.UNDEFINED_SCORE == 0.0
+    (note,) = metrics.undefined(names, constant, gold)
+    assert note.startswith("spearman and pearson undefined: every prediction is the same value (2.5); recorded as 0.0")
+    # the bootstrap's resamples give the same 0.0 (predictions files are checked against the record with them)
+    for name in ("pearson", "spearman"):
+        resampled = metrics.get(name).statistic(constant, gold).scores(np.ones((2, 4)))
+        assert resampled.tolist() == [0.0, 0.0]
+    # varied predictions: defined, no note; a nearly constant column is still a number
+    assert metrics.undefined(names, np.array([2.5, 2.5, 2.5, 2.6]), gold) == []
+    assert metrics.compute(["pearson"], np.array([2.5, 2.5, 2.5, 2.6]), gold)["pearson"] > 0
+
+
+def test_a_score_that_is_not_a_number_for_another_reason_is_an_error_not_a_zero():
+    with pytest.raises(metrics.MetricError, match="'pearson' gave nan on 3 examples"):
+        metrics.compute(["pearson"], np.array([np.nan, 1.0, 2.0]), np.array([1.0, 2.0, 3.0]))

@@ -13,6 +13,7 @@ from harness import data
 from harness import finetune as finetune_module
 from harness import records as records_module
 from harness import paths, runner
+from harness import predictions as predictions_module
 from harness import spec as spec_module
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
@@ -134,6 +135,34 @@ def test_a_nan_loss_is_detected(tmp_path, tiny_english_bert):
     result = bench(*run_args(tiny_english_bert, tmp_path, "--tasks", "glue/sst2", "--set", "learning_rate=1e30"))
     assert result.exit_code == 1
     assert "TrainingDiverged" in result.output and not records(tmp_path)
+
+
+def test_a_model_that_predicts_one_value_gets_zero_correlations_and_a_warning_naming_why(tmp_path, tiny_english_bert):
+    """Pearson and Spearman of constant predictions are undefined (scipy: NaN): recorded as 0.0, and said so."""
+    from transformers import AutoModel
+
+    # a pooler saturated at tanh(50) == 1.0 for every input: its gradient is exactly 0, so it stays so, and
+    # the regression head sees the same vector for every row all through training
+    collapsed = tmp_path / "collapsed"
+    model = AutoModel.from_pretrained(tiny_english_bert)
+    with torch.no_grad():
+        model.pooler.dense.weight.zero_()
+        model.pooler.dense.bias.fill_(50.0)
+    model.save_pretrained(collapsed)
+    AutoTokenizer.from_pretrained(tiny_english_bert).save_pretrained(collapsed)
+    result = bench(*run_args(collapsed, tmp_path / "out", "--tasks", "glue/stsb", "--limit", "16", "--seeds", "1,2"))
+    assert result.exit_code == 0, result.output
+    record = records(tmp_path / "out")["glue/stsb"]
+    assert record["scores"] == {"spearman": 0.0, "pearson": 0.0}
+    notes = [w for w in record["warnings"] if "undefined" in w]
+    assert [n.split(":", 1)[0] for n in notes] == ["glue/stsb seed 1", "glue/stsb seed 2"]
+    assert all("spearman and pearson undefined: every prediction is the same value" in n and "recorded as 0.0" in n
+               for n in notes)
+    assert notes[0] in " ".join(result.output.split())  # the console says it too, after the summary
+    # the predictions file holds the constant column, and its scores recomputed match the record's 0.0
+    path = next((tmp_path / "out").glob("*/glue__stsb.json"))
+    kept = predictions_module.for_record(path, records_module.read_result(path))
+    assert all(len(set(seed.tolist())) == 1 for seed in kept.predictions)
 
 
 def test_ctrl_c_keeps_finished_records_and_seeds_and_resumes(tmp_path, tiny_english_bert, monkeypatch):
