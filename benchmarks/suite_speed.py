@@ -3,8 +3,9 @@
     python benchmarks/suite_speed.py --model bert-base-random --seeds 42,43,44 --jobs 4      # speed (GPU)
     python benchmarks/suite_speed.py --model minilm --tasks glue/mrpc,glue/stsb               # score parity
 
-Both sides read the same data (harness.data, local files under --data-dir) and score with the
-same metrics; they differ in how they train: (a) Trainer, fp32, every batch padded to
+Both sides take the product's own task preparation (runner.prepare, runner.encode: the same data,
+the same cached features), its heads' predictions and its metrics, and the same settings
+(runconfig.from_flags, --set included); they differ in how they train: (a) Trainer, fp32, every batch padded to
 max_length, one run at a time; (b) `bench run`: bf16 on a GPU, length-bucketed dynamic
 batches, fused AdamW, optional torch.compile, --jobs runs per GPU. Prints wall time,
 examples/s and the primary score of each, and the ratio. Both sides are timed in the same
@@ -24,11 +25,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import torch
 from rich.console import Console
 from rich.table import Table
 
-from harness import data, features, finetune, grid, heads, models, runner, spec, tiny
+from harness import finetune, grid, heads, models, records, runconfig, runner, spec, tiny
 from harness.paths import SHARED_DATA
 
 
@@ -91,14 +93,12 @@ def warm_cache(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: ru
 
 
 def trainer_task_data(task: spec.TaskSpec, model: models.ResolvedModel, opts: runner.RunOptions):
-    """The task's hyperparameters, tokenizer and tokenized splits: loaded once per task, as `bench run` does."""
+    """The task's hyperparameters, tokenizer and encoded splits, prepared once per task by `bench run`'s own code."""
     from transformers import AutoTokenizer
 
-    hp = opts.hyperparameters(task)
-    loaded = data.load(task, opts.data_dir, opts.train_split, opts.eval_split, opts.limit, opts.eval_limit)
+    prepared = runner.prepare(task, model, opts)
     tokenizer = AutoTokenizer.from_pretrained(model.path)
-    encoded = features.tokenize(loaded.dataset, tokenizer, task.head, hp.max_length, task.sha256, loaded.fingerprint)
-    return hp, tokenizer, encoded
+    return prepared.hp, tokenizer, runner.encode(prepared, tokenizer)
 
 
 def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, task_data, opts: runner.RunOptions,
@@ -106,18 +106,14 @@ def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, tas
     """One seed the way run_glue.py does it: HF Trainer, fp32, padding to max_length, its default optimizer."""
     import inspect
 
-    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+    from transformers import Trainer, TrainingArguments
 
     began = time.perf_counter()
     hp, tokenizer, encoded = task_data
-    train = encoded["train"].select_columns([c for c in finetune.MODEL_INPUTS if c in encoded["train"].column_names])
+    head = heads.get(task.head)
+    train = finetune.model_inputs(encoded["train"])
     model_obj = heads.build(task.head, model.path, task.dataset.labels)
-    if task.head == "token-classification":
-        from transformers import DataCollatorForTokenClassification
-
-        collator = DataCollatorForTokenClassification(tokenizer, padding="max_length", max_length=hp.max_length)
-    else:
-        collator = DataCollatorWithPadding(tokenizer, padding="max_length", max_length=hp.max_length)
+    collator = head.collator(tokenizer, pad_to=hp.max_length)  # run_glue.py pads every batch to max_length
     # transformers 5 folded warmup_ratio into warmup_steps (a float below 1 is a ratio)
     warmup = ({"warmup_ratio": hp.warmup_ratio} if "warmup_ratio" in inspect.signature(TrainingArguments).parameters
               else {"warmup_steps": hp.warmup_ratio})
@@ -133,24 +129,12 @@ def trainer_run(task: spec.TaskSpec, model: models.ResolvedModel, seed: int, tas
     train_s = time.perf_counter() - started
     # run_glue.py evaluates with Trainer too (padded to max_length, 8 rows a batch) and scores the last epoch
     validation = encoded["validation"]
-    logits = trainer.predict(validation.select_columns([c for c in finetune.MODEL_INPUTS if c in validation.column_names])).predictions
-    predictions = trainer_predictions(task.head, logits, validation["length"])
+    logits = trainer.predict(finetune.model_inputs(validation)).predictions
+    predictions = head.predictions(np.asarray(logits), validation["length"])
     return {"task": task.id, "seed": seed, "primary": task.metrics.primary,
             "scores": finetune.score(task, validation, predictions),
             "train_s": round(train_s, 3), "wall_s": round(time.perf_counter() - began, 3),
             "examples": hp.epochs * len(train)}
-
-
-def trainer_predictions(head: str, logits, lengths: list[int]) -> list:
-    """Trainer's logits (numpy, padded to max_length) as the harness's predictions: a score, a class, or a tag per subword."""
-    import numpy as np
-
-    logits = np.asarray(logits)
-    if head == "regression":
-        return logits[:, 0].astype(float).tolist()
-    if head == "sequence-classification":
-        return logits.argmax(-1).tolist()
-    return [row[:n] for row, n in zip(logits.argmax(-1).tolist(), lengths)]
 
 
 def trainer_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: runner.RunOptions, workdir: Path,
@@ -172,8 +156,6 @@ def trainer_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: 
 def bench_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: runner.RunOptions, jobs: int,
                console: Console) -> GridResult:
     """The grid through `bench run`'s runner with ``jobs`` runs at a time, into a fresh ``opts.output_dir``."""
-    from harness import records
-
     result = GridResult(f"bench --jobs {jobs}", 0.0, 0)
     started = time.perf_counter()
     outcomes = grid.run(specs, model, opts, console, jobs=jobs)
@@ -183,16 +165,16 @@ def bench_grid(specs: list[spec.TaskSpec], model: models.ResolvedModel, opts: ru
             result.failed[s.id] = o.error or "failed"
             console.print(f"[red]{s.id} failed in bench run: {o.error}[/red]")
             continue
-        record = records.to_json(records.read_result(o.path))
-        result.scores[s.id] = [seed["scores"][s.metrics.primary] for seed in record["seeds"]]
-        result.examples += record["hyperparameters"]["epochs"] * record["data"]["train_examples"] * len(record["seeds"])
-        for seed in record["seeds"]:
-            result.runs.append({"task": s.id, "seed": seed["seed"], "primary": s.metrics.primary,
-                                "scores": seed["scores"], "train_s": seed["train_s"],
-                                "wall_s": seed.get("wall_s"), "memory": seed.get("memory"),
-                                "train_examples": record["data"]["train_examples"],
-                                "batch_size": record["hyperparameters"]["batch_size"],
-                                "evaluations_train_s": [e.get("train_s") for e in seed.get("evaluations", [])]})
+        record = records.read_result(o.path)
+        train_examples, hp = record.data.train_examples, record.hyperparameters
+        result.scores[s.id] = [seed.scores[s.metrics.primary] for seed in record.seeds]
+        result.examples += hp["epochs"] * train_examples * len(record.seeds)
+        for seed in record.seeds:
+            result.runs.append({"task": s.id, "seed": seed.seed, "primary": s.metrics.primary,
+                                "scores": seed.scores, "train_s": seed.train_s, "wall_s": seed.wall_s,
+                                "memory": seed.memory.model_dump() if seed.memory else None,
+                                "train_examples": train_examples, "batch_size": hp["batch_size"],
+                                "evaluations_train_s": [e.train_s for e in seed.evaluations]})
     return result
 
 
@@ -235,20 +217,18 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
 
-    import yaml
-
-    from harness import grid
-
     console = Console(width=160)
-    overrides = {k: yaml.safe_load(v) for k, _, v in (item.partition("=") for item in args.set)}
-    specs = spec.load_tasks(args.tasks.split(","))
     workdir = Path(tempfile.mkdtemp(prefix="suite-speed-"))
+    try:  # `bench run`'s own parsing of these flags, --set included
+        opts = runconfig.from_flags(args.set, seeds=[int(s) for s in args.seeds.split(",")],
+                                    output_dir=workdir / "bench", data_dir=args.data_dir, train_split=args.train_split,
+                                    eval_split=args.eval_split, device="auto", compile=args.compile, limit=args.limit,
+                                    eval_limit=args.eval_limit)
+    except ValueError as err:  # runconfig.OptionsError, or a seed that is no integer
+        parser.error(str(err))
+    specs = spec.load_tasks(args.tasks.split(","))
     model = build_model(args.model, workdir)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    opts = runner.RunOptions(seeds=[int(s) for s in args.seeds.split(",")], output_dir=workdir / "bench",
-                             data_dir=args.data_dir, train_split=args.train_split, eval_split=args.eval_split,
-                             overrides=overrides, device="auto", compile=args.compile, limit=args.limit,
-                             eval_limit=args.eval_limit)
     if args.threads:
         torch.set_num_threads(args.threads)
     console.print(f"model {model.id}, tasks {[s.id for s in specs]}, seeds {opts.seeds}, device {device}, "

@@ -144,18 +144,10 @@ def _check_flags(data_dir: Optional[Path], jobs: Optional[int], shard: Optional[
 
 def _run_options(overrides: list[str], **flags) -> "runconfig.RunOptions":
     """The run's settings from its flags (``overrides``: the --set items); a value they cannot take is a usage error."""
-    from pydantic import ValidationError
-
-    from harness import preflight
-    from harness.checked import describe_validation_error
-
-    parsed, problems = preflight.parse_overrides(overrides)
-    if problems:
-        fail("\n".join(problems))
     try:
-        return runconfig.RunOptions(overrides=parsed, **flags)
-    except ValidationError as err:
-        fail("invalid options\n" + describe_validation_error(err, as_flags=True, values=True))
+        return runconfig.from_flags(overrides, **flags)
+    except runconfig.OptionsError as err:
+        fail(str(err))
 
 
 def _resolve_run(model: str, revision: Optional[str], tasks: Optional[str], suite: str, tasks_dir: list[Path],

@@ -41,7 +41,8 @@ def should_compile(mode: str, device: torch.device, total_steps: int) -> bool:
     return mode == "on" or (mode == "auto" and device.type == "cuda" and total_steps >= COMPILE_MIN_STEPS)
 
 
-def _inputs_only(ds: datasets.Dataset) -> datasets.Dataset:
+def model_inputs(ds: datasets.Dataset) -> datasets.Dataset:
+    """The columns a model takes (input ids, masks, labels) of an encoded split; the rest stays for scoring."""
     return ds.select_columns([c for c in MODEL_INPUTS if c in ds.column_names])
 
 
@@ -76,7 +77,7 @@ def setup(spec: TaskSpec, model_path: str, tokenizer, train: datasets.Dataset, h
         # dynamic shapes: length-bucketed batches differ in length, and one graph must serve them all
         model.compile(dynamic=True)
     sampler = LengthGroupedSampler(hp.batch_size, lengths=train["length"], generator=torch.Generator().manual_seed(seed))
-    loader = DataLoader(_inputs_only(train), batch_size=hp.batch_size, sampler=sampler, collate_fn=head.collator(tokenizer))
+    loader = DataLoader(model_inputs(train), batch_size=hp.batch_size, sampler=sampler, collate_fn=head.collator(tokenizer))
     optimizer, scheduler = optim.adamw(model.parameters(), lr=hp.learning_rate, weight_decay=hp.weight_decay,
                                        warmup_ratio=hp.warmup_ratio, total_steps=hp.epochs * len(loader), device=device)
     check_every = 1 if device.type == "cpu" else CUDA_CHECK_EVERY  # on the CPU a check costs nothing
@@ -210,7 +211,7 @@ def predict(model, ds: datasets.Dataset, spec: TaskSpec, tokenizer, device: torc
     lengths = np.asarray(ds["length"])
     order = np.argsort(-lengths, kind="stable")
     # sorted once, read a batch at a time as columns: no per-row Python work on large dev sets (YNAT: 9,107 rows)
-    inputs = _inputs_only(ds).remove_columns([c for c in ("labels",) if c in ds.column_names]).select(order)
+    inputs = model_inputs(ds).remove_columns([c for c in ("labels",) if c in ds.column_names]).select(order)
     outputs: list[Any] = [None] * len(ds)
     model.eval()
     with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):

@@ -80,10 +80,12 @@ class Head:
         """A batched ``datasets.map`` function: canonical rows -> input_ids, labels, length (and what scoring needs)."""
         raise NotImplementedError
 
-    def collator(self, tokenizer):
+    def collator(self, tokenizer, pad_to: Optional[int] = None):
+        """Pads each batch to its longest row; with ``pad_to``, every batch to that length (run_glue.py's default,
+        which benchmarks/suite_speed.py times HF Trainer with)."""
         from transformers import DataCollatorWithPadding
 
-        return DataCollatorWithPadding(tokenizer)
+        return DataCollatorWithPadding(tokenizer, **_padding(pad_to))
 
     def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
         """One prediction per row of a batch of logits (float, on the CPU)."""
@@ -180,10 +182,10 @@ class TokenClassification(Head):
 
         return encode
 
-    def collator(self, tokenizer):
+    def collator(self, tokenizer, pad_to: Optional[int] = None):
         from transformers import DataCollatorForTokenClassification
 
-        return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE_INDEX)
+        return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE_INDEX, **_padding(pad_to))
 
     def predictions(self, logits, lengths: Sequence[int]) -> list[Any]:
         tags = logits.argmax(-1).tolist()  # one argmax and one conversion for the batch, then list slices
@@ -203,6 +205,10 @@ class TokenClassification(Head):
             char_preds.append([tags[i] for i in scored])
             char_gold.append([gold[i] for i in scored])
         return char_preds, char_gold
+
+
+def _padding(pad_to: Optional[int]) -> dict[str, Any]:
+    return {"padding": "max_length", "max_length": pad_to} if pad_to else {}
 
 
 def _label_kwargs(labels: Optional[Sequence[str]]) -> dict[str, Any]:

@@ -7,9 +7,9 @@ runs (a NaN, a crash) becomes a failure record.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
-from harness import checked, environment, hub, models
+from harness import environment, hub, models
 from harness.models import ResolvedModel
 from harness.runconfig import RunOptions
 from harness.spec import SpecError, TaskSpec
@@ -21,21 +21,6 @@ class UsageError(ValueError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
-
-
-def parse_overrides(items: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """``--set key=value`` items -> ({key: YAML value}, problems)."""
-    overrides, problems = {}, []
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            problems.append(f"--set {item!r}: expected key=value, e.g. --set learning_rate=3e-5")
-            continue
-        try:
-            overrides[key.strip()] = checked.parse_yaml(value, name=f"--set {item!r}")
-        except checked.InputError as err:
-            problems.append(f"{err}; quote text, e.g. --set {key.strip()}='...'")
-    return overrides, problems
 
 
 def task_selection(tasks: Optional[str]) -> list[str]:

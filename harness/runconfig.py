@@ -9,7 +9,7 @@ the command line can read the defaults at once.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Optional, get_args
+from typing import Any, Literal, Optional, Sequence, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -56,6 +56,42 @@ class RunOptions(BaseModel):
         from harness import data
 
         return data.limit_deviations(self.limit, self.eval_limit)
+
+
+class OptionsError(ValueError):
+    """Flags a run cannot take: every problem, one a line, each naming the flag and what to give."""
+
+
+def parse_overrides(items: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """``--set key=value`` items -> ({key: YAML value}, problems)."""
+    overrides, problems = {}, []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(f"--set {item!r}: expected key=value, e.g. --set learning_rate=3e-5")
+            continue
+        try:
+            overrides[key.strip()] = checked.parse_yaml(value, name=f"--set {item!r}")
+        except checked.InputError as err:
+            problems.append(f"{err}; quote text, e.g. --set {key.strip()}='...'")
+    return overrides, problems
+
+
+def from_flags(set_items: Sequence[str] = (), **flags: Any) -> RunOptions:
+    """A run's settings from its flags as typed: ``set_items`` the --set items, ``flags`` the other fields.
+
+    `bench run` builds its RunOptions here, and so do the benchmarks that time it; an item that is not
+    key=YAML or a value a field cannot take is an OptionsError listing them all. Whether an override is a
+    valid hyperparameter of each task is checked with the tasks (``RunOptions.hyperparameters``, preflight).
+    """
+    overrides, problems = parse_overrides(set_items)
+    if problems:
+        raise OptionsError("\n".join(problems))
+    try:
+        return RunOptions(overrides=overrides, **flags)
+    except ValidationError as err:
+        problems = checked.describe_validation_error(err, as_flags=True, values=True)
+        raise OptionsError(f"invalid options\n{problems}") from None
 
 
 def default(name: str) -> Any:

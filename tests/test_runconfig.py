@@ -23,7 +23,7 @@ def test_bench_run_takes_every_default_from_the_run_config():
         if name == "seeds":
             expected = ",".join(map(str, expected))
         assert defaults[flag] == expected, flag
-    # the rest: --set (parsed by preflight), and what callers such as bench demo say
+    # the rest: --set (parsed by runconfig.from_flags), and what callers such as bench demo say
     assert set(FLAG_FIELDS.values()) | {"overrides", "extra_deviations", "tier"} == set(runconfig.RunOptions.model_fields)
 
 
@@ -46,3 +46,18 @@ def test_preflight_checks_the_run_config_it_is_given(tiny_english_bert):
     (problem,) = preflight.check_run(sst2, model, runconfig.RunOptions(data_dir=SAMPLES_DIR, device="cpu",
                                                                         overrides={"epochs": 0}))
     assert problem == "glue/sst2: --set epochs: Input should be greater than 0"
+
+
+def test_from_flags_parses_set_items_as_yaml_and_lists_every_problem(tmp_path):
+    """The one parser of `bench run`'s flags into a RunOptions: the command line and benchmarks/suite_speed.py use it."""
+    opts = runconfig.from_flags(["epochs=2", "learning_rate=0.001", "max_length= 64"], seeds=[1, 2], output_dir=tmp_path)
+    assert opts.overrides == {"epochs": 2, "learning_rate": 0.001, "max_length": 64}
+    assert (opts.seeds, opts.output_dir, opts.compile) == ([1, 2], tmp_path, runconfig.default("compile"))
+    with pytest.raises(runconfig.OptionsError) as caught:
+        runconfig.from_flags(["epochs", "=3", "warmup_ratio=[0.1"])
+    problems = str(caught.value).splitlines()
+    assert problems[:2] == ["--set 'epochs': expected key=value, e.g. --set learning_rate=3e-5",
+                            "--set '=3': expected key=value, e.g. --set learning_rate=3e-5"]
+    assert len(problems) == 3 and problems[2].startswith("--set 'warmup_ratio=[0.1'")
+    with pytest.raises(runconfig.OptionsError, match=r"--compile: Input should be 'on', 'off' or 'auto'"):
+        runconfig.from_flags([], compile="sometimes")

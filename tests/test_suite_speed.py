@@ -3,6 +3,8 @@
 import json
 import sys
 
+import pytest
+
 from harness.demo import SAMPLES_DIR
 from harness.paths import REPO_ROOT
 
@@ -29,10 +31,17 @@ def test_trainer_and_bench_run_side_by_side(tmp_path, tiny_english_bert):
     assert {r["task"] for r in bench["runs"]} == {"glue/mrpc", "glue/stsb"}
 
 
-def test_trainer_logits_become_the_harness_predictions():
-    import numpy as np
+def test_its_flags_are_parsed_by_bench_runs_own_parser(capsys):
+    """--set and the other run settings go through runconfig.from_flags: the same mistakes, the same words."""
+    with pytest.raises(SystemExit) as caught:
+        suite_speed.main(["--tasks", "glue/mrpc", "--set", "epochs", "--set", "batch_size=[8"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "--set 'epochs': expected key=value, e.g. --set learning_rate=3e-5" in err and "--set 'batch_size=[8'" in err
 
-    logits = np.array([[[0.1, 0.9], [0.8, 0.2], [0.0, 1.0]], [[0.7, 0.3], [0.2, 0.8], [0.9, 0.1]]])
-    assert suite_speed.trainer_predictions("token-classification", logits, [2, 3]) == [[1, 0], [0, 1, 0]]
-    assert suite_speed.trainer_predictions("sequence-classification", logits[:, 0, :], [1, 1]) == [1, 0]
-    assert suite_speed.trainer_predictions("regression", np.array([[2.5], [0.5]]), [1, 1]) == [2.5, 0.5]
+
+def test_it_holds_no_copy_of_the_products_predictions_data_preparation_or_flag_parsing():
+    source = (REPO_ROOT / "benchmarks" / "suite_speed.py").read_text(encoding="utf-8")
+    for copied in ("def trainer_predictions", "argmax", "data.load(", "features.tokenize(", "yaml.safe_load",
+                   "DataCollator", "ProcessPoolExecutor", "def majority"):
+        assert copied not in source, copied
