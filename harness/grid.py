@@ -1,9 +1,10 @@
 """The (task, seed) grid of a `bench run`: which seeds run, where, and in what order.
 
-``run`` prepares every selected task once (its data loaded once, its failure recorded
-once if it cannot load), skips finished work, trains the missing seeds in this process,
-in N processes per GPU, or only one shard of the grid (a cluster job array), and then
-writes one record per task whose seeds are all done.
+``run`` prepares every selected task of one model once (its data loaded once, its failure
+recorded once if it cannot load), skips finished work, trains the missing seeds in this
+process, in N processes per GPU, or only one shard of the grid (a cluster job array), and
+then writes one record per task whose seeds are all done. ``run_many`` does the same for a
+plan across models whose tasks each have their own options, in one pool.
 
 One fine-tuning run of a base-size encoder is bound by per-step overhead and leaves a
 large GPU mostly idle, so several runs share each card, each in its own process (a crash
@@ -47,6 +48,12 @@ MAX_JOBS_PER_GPU = 8
 class Job:
     task_id: str
     seed: int
+    unit: int = 0  # which (task, model, options) of a run_many plan; 0 in a run of one model
+
+    @property
+    def group(self) -> tuple[int, str]:
+        """The runs that make one record: a task of one unit."""
+        return self.unit, self.task_id
 
 
 def plan(specs: list[TaskSpec], seeds: list[int]) -> list[Job]:
@@ -125,6 +132,65 @@ def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: 
     else:
         outcomes.update(_run_in_workers(prepared, todo, tokenizer, jobs, opts, console, started_at))
     return [outcomes[s.id] for s in specs if s.id in outcomes]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One (task, model, options) of a plan across models: what `bench run --model M --tasks T ...` would run."""
+
+    spec: TaskSpec
+    model: ResolvedModel
+    opts: RunOptions
+
+
+def run_many(units: list[Unit], console: Optional[Console] = None, jobs: int = 1) -> list[TaskOutcome]:
+    """Several models' tasks, each with its own options (its own --train-split, say), one outcome per unit.
+
+    Each unit runs as `bench run` runs it (finished records skipped, usage refused before any
+    training, a record written once its seeds are done); with ``jobs`` > 1 the seeds of every
+    unit share one pool of that many processes per device, so no model waits for another's
+    last seed. Every unit runs on one device (the first unit's ``--device``).
+    """
+    if jobs == 1:
+        return [run([u.spec], u.model, u.opts, console)[0] for u in units]
+    from transformers import AutoTokenizer
+
+    console = console or Console()
+    datasets.disable_progress_bars()
+    started_at = runner.now()
+    prepared, outcomes = {}, {}
+    for i, u in enumerate(units):
+        ready, failed = _prepare_all([u.spec], u.model, u.opts, console, started_at)
+        prepared.update({i: task for task in ready.values()})
+        outcomes.update({i: outcome for outcome in failed.values()})
+    refusals = [why for task in prepared.values() if (why := refusal(task))]
+    if refusals:
+        raise UsageError(refusals)
+    seed_jobs = {}
+    for i, task in list(prepared.items()):
+        record = None if task.opts.force else task.finished_record()
+        seeds = [] if record is not None else [seed for seed in task.opts.seeds if _needs(task, seed, console)]
+        if record is not None:
+            outcomes[i] = TaskOutcome(task.spec.id, "skipped", record.scores, record.std, task.record_path,
+                                      baseline=record.baseline.scores if record.baseline else {})
+            del prepared[i]
+        elif seeds:
+            try:  # encoded here, once, as in `run`
+                encoded = runner.encode(task, AutoTokenizer.from_pretrained(task.model.path))
+            except Exception as err:  # this unit's features: its failure, the others go on
+                outcomes[i] = runner.record_failure(task.spec, task.model, task.opts, err, started_at, console)
+                del prepared[i]
+                continue
+            seed_jobs.update({Job(task.spec.id, seed, i): SeedJob(_lean(task), encoded, seed, i) for seed in seeds})
+    console.print(f"{len(seed_jobs)} run(s) of {len(units)} (model, task) pairs in {jobs} process(es) per device")
+    errors = run_parallel(seed_jobs, jobs, units[0].opts.device, console)
+    device = environment.pick_device(units[0].opts.device)
+    for i, task in prepared.items():
+        if (i, task.spec.id) in errors:
+            outcomes[i] = runner.record_failure(task.spec, task.model, task.opts, errors[i, task.spec.id], started_at, console)
+        else:
+            outcomes[i] = _gather_or_fail(task, device, started_at, console)
+    return [outcomes[i] for i in range(len(units))]
 
 
 def _needs(task: PreparedTask, seed: int, console: Console) -> bool:
@@ -241,6 +307,7 @@ class SeedJob:
     task: PreparedTask
     encoded: datasets.DatasetDict
     seed: int
+    unit: int = 0  # Job.unit
 
 
 _slots: Optional[mp.Queue] = None  # free devices: a worker takes one for each job
@@ -285,7 +352,7 @@ def _run_job(job: SeedJob) -> None:
 
 
 def mark_started(job: SeedJob) -> None:
-    _started.put((job.task.spec.id, job.seed))  # a SimpleQueue writes at once: seen even if the process dies next
+    _started.put((job.task.spec.id, job.seed, job.unit))  # a SimpleQueue writes at once: seen even if the process dies next
 
 
 def train(job: SeedJob) -> None:
@@ -311,8 +378,7 @@ def _run_in_workers(prepared: dict[str, PreparedTask], todo: list[Job], tokenize
             outcomes[task_id] = runner.record_failure(prepared[task_id].spec, prepared[task_id].model, opts, err,
                                                       started_at, console)
             continue
-        loaded = prepared[task_id].loaded  # workers keep the raw validation rows only: predictions are stored with them
-        lean = replace(prepared[task_id], loaded=replace(loaded, dataset=datasets.DatasetDict(validation=loaded.dataset["validation"])))
+        lean = _lean(prepared[task_id])
         seed_jobs.update({job: SeedJob(lean, encoded, job.seed) for job in todo if job.task_id == task_id})
     console.print(f"{len(seed_jobs)} run(s) to do in {workers} process(es) per device")
     errors = run_parallel(seed_jobs, workers, opts.device, console)
@@ -320,12 +386,18 @@ def _run_in_workers(prepared: dict[str, PreparedTask], todo: list[Job], tokenize
     for task_id, task in prepared.items():
         if task_id in outcomes:
             continue
-        if task_id in errors:
-            outcomes[task_id] = runner.record_failure(task.spec, task.model, opts, errors[task_id], started_at, console)
+        if (0, task_id) in errors:
+            outcomes[task_id] = runner.record_failure(task.spec, task.model, opts, errors[0, task_id], started_at, console)
         else:
             # the seeds took their own time in the workers; this process only gathers them
             outcomes[task_id] = _gather_or_fail(task, device, started_at, console)
     return outcomes
+
+
+def _lean(task: PreparedTask) -> PreparedTask:
+    """The task as a worker gets it: the raw validation rows only (predictions are stored with them), no train rows."""
+    loaded = task.loaded
+    return replace(task, loaded=replace(loaded, dataset=datasets.DatasetDict(validation=loaded.dataset["validation"])))
 
 
 def _gather_or_fail(task: PreparedTask, device: torch.device, started_at: str, console: Console) -> TaskOutcome:
@@ -339,14 +411,14 @@ class WorkerDied(RuntimeError):
     """The process running a seed ended without a result (killed, out of memory, a crash in native code)."""
 
 
-def run_parallel(seed_jobs: dict[Job, SeedJob], workers: int, device: str, console: Console) -> dict[str, BaseException]:
-    """Run ``seed_jobs`` in ``workers`` processes; returns the first error of each task that had one.
+def run_parallel(seed_jobs: dict[Job, SeedJob], workers: int, device: str, console: Console) -> dict[tuple[int, str], BaseException]:
+    """Run ``seed_jobs`` in ``workers`` processes; returns the first error of each task (``Job.group``) that had one.
 
     A dead worker breaks its whole process pool. The jobs it held are retried alone, one
     process each, so a job that kills its process fails only itself; the rest go on in a
     fresh pool.
     """
-    errors: dict[str, BaseException] = {}
+    errors: dict[tuple[int, str], BaseException] = {}
     pending, suspects = list(seed_jobs), []
     while pending or suspects:
         if suspects:
@@ -356,10 +428,10 @@ def run_parallel(seed_jobs: dict[Job, SeedJob], workers: int, device: str, conso
         finished, in_flight, not_started = _pool_round(batch, size, seed_jobs, device, console)
         for job, err in finished.items():
             if err is not None:
-                errors.setdefault(job.task_id, err)
+                errors.setdefault(job.group, err)
         if size == 1:
             for job in in_flight + not_started:
-                errors.setdefault(job.task_id, WorkerDied(f"the process running seed {job.seed} died "
+                errors.setdefault(job.group, WorkerDied(f"the process running seed {job.seed} died "
                                                           "(killed, or out of memory)"))
         elif in_flight:
             suspects.extend(in_flight)

@@ -122,6 +122,24 @@ def test_shards_merge_into_whole_records(tmp_path, model, sequential):
         {k: [s["scores"] for s in v] for k, v in _scores(sequential).items()}
 
 
+def test_run_many_shares_one_pool_across_models_and_per_task_options(tmp_path, model, sequential):
+    # a second model id on the same weights: the same task of two models must not be taken for one run
+    other = models.ResolvedModel(id="fixture/tiny-english-bert-again", path=model.path, revision=model.revision)
+    stsb, sst2 = spec.load_tasks(["glue/stsb", "glue/sst2"])
+    units = [grid.Unit(stsb, model, _opts(tmp_path)), grid.Unit(sst2, model, _opts(tmp_path)),
+             grid.Unit(sst2, other, _opts(tmp_path, seeds=[3], eval_limit=8))]
+    outcomes = grid.run_many(units, jobs=2)
+    assert [(o.task_id, o.status) for o in outcomes] == [("glue/stsb", "done"), ("glue/sst2", "done"), ("glue/sst2", "done")]
+    mine = {p.name: records.to_json(records.read_result(p)) for p in outcomes[0].path.parent.glob("*.json")}
+    assert {k: [s["scores"] for s in r["seeds"]] for k, r in mine.items()} == \
+        {k: [s["scores"] for s in v] for k, v in _scores(sequential).items()}  # as `bench run` of the one model scores
+    theirs = records.to_json(records.read_result(outcomes[2].path))
+    assert outcomes[2].path.parent != outcomes[1].path.parent
+    assert theirs["model"]["id"] == other.id and [s["seed"] for s in theirs["seeds"]] == [3]
+    assert theirs["data"]["validation_examples"] == 8 and mine["glue__sst2.json"]["data"]["validation_examples"] > 8
+    assert [o.status for o in grid.run_many(units, jobs=2)] == ["skipped"] * 3  # finished records are kept
+
+
 def _count_loads(monkeypatch) -> list[str]:
     calls: list[str] = []
     real = data.load
