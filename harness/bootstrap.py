@@ -299,6 +299,36 @@ def model_draws(models: Sequence[SeedPredictions], metric: str, n_resamples: int
             for d, m in zip(per_seed, models)]
 
 
+def each_seed(model: SeedPredictions) -> list[SeedPredictions]:
+    """Each seed of ``model`` as a run of its own (one seed each): a model that is one run, for ``nested_draws``."""
+    return [replace(model, seeds=[seed]) for seed in model.seeds]
+
+
+def nested_draws(models: Sequence[Sequence[SeedPredictions]], metric: str, n_resamples: int,
+                 rng: np.random.Generator) -> list[Draws]:
+    """Per model, the draws of its score where the model is several runs of its own making, each fine-tuned
+    with several seeds (distillation seeds, say): ``models[m][r]`` holds run r's seeds.
+
+    A run's score is the mean of its seeds, the model's the mean of its runs. The seed level is
+    estimated from the runs, on runs - 1 degrees of freedom: their spread holds the run-to-run
+    variance and the seeds' within each run, so the variance of the mean is that of the nested
+    design (run variance / R + seed variance / (R * S)), where taking all R * S fine-tunings as
+    seeds of one model would leave out most of the runs' share. A model that is one run gives
+    ``each_seed(model)``: then this is ``model_draws``. Every model is resampled on the same examples.
+    """
+    flat = [run for runs in models for run in runs]
+    with threadpool_limits(1, user_api="blas"):
+        per_seed = per_seed_draws(flat, metric, n_resamples, rng)
+    bounds = metrics.get(metric).score_range
+    out, start = [], 0
+    for runs in models:
+        per_run = np.stack([d.mean(axis=1) for d in per_seed[start : start + len(runs)]], axis=1)  # (resamples, runs)
+        run_scores = np.array([run.point(metric) for run in runs])
+        start += len(runs)
+        out.append(Draws(float(run_scores.mean()), per_run.mean(axis=1), (seed_spread(per_run, run_scores),), bounds))
+    return out
+
+
 def paired_draws(a: SeedPredictions, b: SeedPredictions, metric: str, n_resamples: int,
                  rng: np.random.Generator) -> Draws:
     """B - A on the same example resamples; each model's seeds count on their own (seed 42 of one is not seed 42 of the other)."""

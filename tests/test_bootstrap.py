@@ -639,3 +639,33 @@ def test_cell_draws_are_multinomial_over_cells_in_bounded_chunks():
     assert (weights.sum(axis=1) == 100).all() and weights.mean(axis=0) == pytest.approx(sizes, rel=0.03)
     few = list(bootstrap.cell_weight_chunks(sizes, 3, np.random.default_rng(0), chunk_cells=2))
     assert [c.shape for c in few] == [(1, 3)] * 3  # fewer cells allowed than one resample needs: one at a time
+
+
+def test_runs_of_one_seed_each_draw_as_the_model_itself():
+    """A model that is one run (``each_seed``): the nested draws are the plain ones, resample for resample."""
+    rng = np.random.default_rng(11)
+    gold = rng.integers(0, 2, 300)
+    a, b = (bootstrap.SeedPredictions(gold, _seeds(rng, gold, acc, 3)) for acc in (0.7, 0.8))
+    plain = bootstrap.model_draws([a, b], "accuracy", 2000, np.random.default_rng(0))
+    nested = bootstrap.nested_draws([bootstrap.each_seed(a), bootstrap.each_seed(b)], "accuracy", 2000,
+                                    np.random.default_rng(0))
+    for p, n in zip(plain, nested):
+        assert n.point == pytest.approx(p.point) and np.allclose(n.examples, p.examples)
+        assert n.spreads[0].variance == pytest.approx(p.spreads[0].variance)
+        assert n.spreads[0].per_example == pytest.approx(p.spreads[0].per_example)
+
+
+def test_the_spread_between_runs_counts_at_the_run_level():
+    """Three runs (distillations) of three fine-tuning seeds, the runs far apart, the seeds within a run close:
+    the mean's interval is about as wide as three runs allow, far wider than nine seeds of one model would make it."""
+    rng = np.random.default_rng(12)
+    gold = rng.integers(0, 2, 1000)
+    runs = [bootstrap.SeedPredictions(gold, _seeds(rng, gold, acc, 3)) for acc in (0.66, 0.74, 0.82)]
+    nested = bootstrap.nested_draws([runs], "accuracy", 4000, np.random.default_rng(0))[0]
+    as_nine = bootstrap.model_draws([bootstrap.SeedPredictions(gold, [s for r in runs for s in r.seeds])], "accuracy",
+                                    4000, np.random.default_rng(0))[0]
+    assert nested.point == pytest.approx(as_nine.point)
+    assert nested.spreads[0].seeds == 3 and nested.spreads[0].variance == pytest.approx(64, rel=0.3)  # the run means' spread
+    width = lambda d: np.subtract(*np.percentile(bootstrap.with_seed_level(d, np.random.default_rng(1)), [97.5, 2.5]))  # noqa: E731
+    assert width(nested) > 2 * width(as_nine)
+    assert width(nested) == pytest.approx(2 * stats.t.ppf(0.975, 2) * np.sqrt(64 / 3), rel=0.5)
