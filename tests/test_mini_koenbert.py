@@ -1,11 +1,14 @@
-"""benchmarks/mini_koenbert.py at toy scale: the whole koenbert miniature runs end to end, offline.
+"""benchmarks/mini_koenbert.py: the whole koenbert miniature at toy scale, end to end, offline; and the committed
+cpu report, whose summary must follow from its records.
 
-Teacher pretraining, extend + distill per init, bench run records for every planned (model, task),
-the table and the site. Toy scores are noise, so no score is checked, only what must hold.
+Teacher pretraining, extend (the control), distillation per seed, the product's scheduler for every
+planned (model, task), the claims from the product's statistics, the site. Toy scores are noise, so
+no toy score is checked, only what must hold.
 """
 
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -20,12 +23,31 @@ from harness.paths import REPO_ROOT
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 import mini_koenbert  # noqa: E402
 
+REPORT = REPO_ROOT / "reports" / "mini_koenbert"
+STATUSES = {"supported", "not supported", "within noise"}
+
 
 @pytest.fixture
 def restore_threads():
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
+
+
+def check_follows(summary: dict) -> None:
+    """Each test's status follows from its verdict, interval and equivalence; each claim's from its average."""
+    kinds = {key: kind for key, _, _, _, _, kind in mini_koenbert.CLAIMS}
+    for t in summary["tests"]:
+        assert t["low"] <= t["difference"] <= t["high"] and t["p"] <= t["p_holm"] <= 1
+        detected = t["p_holm"] < 0.05
+        assert t["verdict"] == ("no detectable difference" if not detected else "B better" if t["difference"] > 0 else "A better")
+        assert (t["p"] < 0.05) == (t["low"] > 0 or t["high"] < 0)  # one rule: the interval excludes 0 where p < 0.05
+        want = ("supported" if t["verdict"] == "B better" or (kinds[t["claim"]] == "keeps" and t["equivalent"])
+                else "not supported" if t["verdict"] == "A better" else "within noise")
+        assert t["status"] == want
+    for key, claim in summary["claims"].items():
+        average = [t for t in summary["tests"] if t["claim"] == key and t["of"] == claim["of"]]
+        assert len(average) == 1 and claim["status"] == average[0]["status"] in STATUSES
 
 
 @pytest.mark.slow
@@ -43,52 +65,80 @@ def test_toy_pipeline_end_to_end(tmp_path, shared_data, restore_threads):
     mlm = json.loads((teacher / "mlm.json").read_text())
     assert mlm["tokens_trained"] == s.mlm_steps * s.mlm_batch * s.mlm_seq_len and mlm["heldout_loss"] > 0
 
-    # every student holds the Korean vocabulary at its old ids and every MiniLM piece the distillation maps
+    # the control and every student hold the Korean vocabulary at its old ids and every MiniLM piece
     ko_vocab = AutoTokenizer.from_pretrained(teacher).get_vocab()
     en_vocab = AutoTokenizer.from_pretrained(tiny.minilm_dir()).get_vocab()
-    for init in s.inits:
-        student = work / mini_koenbert.student_name(init)
-        vocab = AutoTokenizer.from_pretrained(student).get_vocab()
+    control = work / mini_koenbert.control_name(s.init)
+    students = [work / mini_koenbert.student_name(s.init, d) for d in s.distill_seeds]
+    for model in [control, *students]:
+        vocab = AutoTokenizer.from_pretrained(model).get_vocab()
         by_id = {i: p for p, i in vocab.items()}  # each Korean id kept, under its case-folded text (or unreachable)
         assert all(by_id[i] in (piece, fold(piece), UNREACHABLE.format(piece)) for piece, i in ko_vocab.items())
         assert all(piece in vocab for piece in en_vocab if not piece.startswith("[unused"))
-        assert AutoConfig.from_pretrained(student).vocab_size == len(vocab)
-        assert (student / "distill.json").exists() and not (student / "checkpoints").exists()
-        assert not (work / f"{mini_koenbert.student_name(init)}.work" / "checkpoints").exists()  # removed once done
+    # the students are distilled from the control, each with its own seed, so they differ from it and from each other
+    for student, seed in zip(students, s.distill_seeds):
+        cfg = json.loads((work / f"{student.name}.work" / "distill-config.json").read_text())
+        assert cfg["student"] == str(control) and cfg["seed"] == seed
+        assert (student / "distill.json").exists() and not (work / f"{student.name}.work" / "checkpoints").exists()
+    weights = [(m / "model.safetensors").read_bytes() for m in [control, *students]]
+    assert len(set(weights)) == len(weights)
 
-    # a record for every planned (model, task), readable by the site's reader
+    # a record for every planned (model, task), from the product's scheduler, with every fine-tuning seed
     summary = json.loads((out / "summary.json").read_text())
     prefix = "mini-koenbert-toy"
-    planned = {f"{prefix}/ko-teacher": mini_koenbert.KLUE + mini_koenbert.GLUE,
-               f"{prefix}/{mini_koenbert.student_name(s.inits[0])}": mini_koenbert.KLUE + mini_koenbert.GLUE,
-               f"{prefix}/en-teacher": s.en_teacher_tasks,
-               **{f"{prefix}/{mini_koenbert.student_name(i)}": s.init_tasks for i in s.inits[1:]}}
+    planned = {f"{prefix}/{short}": s.tasks for short in mini_koenbert.model_names(s) if short != "en-teacher"}
+    planned[f"{prefix}/en-teacher"] = s.en_teacher_tasks
     assert set(summary["models"]) == set(planned)
+    found = store.scan(out / "results")
     for model_id, tasks in planned.items():
         for task in tasks:
-            record = records.to_json(store.scan(out / "results").current(store.Identity(model_id))[task].record)
-            assert [x["seed"] for x in record["seeds"]] == list(s.seeds)
+            record = records.to_json(found.current(store.Identity(model_id))[task].record)
+            seeds = mini_koenbert.fine_tuning_seeds(model_id.split("/")[-1], s)
+            assert [x["seed"] for x in record["seeds"]] == list(seeds)
             assert record["data"]["train_examples"] == s.train_examples[task]
-            assert task in summary["scores"][model_id]
+            assert summary["scores"][model_id][task]["mean"] == record["scores"][record["task"]["primary_metric"]]
+            assert summary["floor"][task]["score"] == record["baseline"]["scores"][record["task"]["primary_metric"]]
 
-    # the table: every model's row, the comparisons, the checks; and the site
+    # the claims: every test of each, its status following from its numbers; the table and the site
+    assert set(summary["claims"]) == {key for key, *_ in mini_koenbert.CLAIMS}
+    assert {(t["claim"], t["of"]) for t in summary["tests"]} == {
+        (key, of) for key, _, _, _, tasks, _ in mini_koenbert.CLAIMS for of in (*tasks, "average")}
+    check_follows(summary)
+    assert set(summary["intervals"]["student"]) == set(s.tasks)
     text = (out / "summary.md").read_text()
     for name in summary["models"].values():
         assert f"| {name} |" in text
-    assert "student − Korean teacher" in text and "majority class" in text
-    assert set(summary["findings"]["student_minus_ko_teacher"]) == set(mini_koenbert.KLUE + mini_koenbert.GLUE)
-    assert set(summary["findings"]["init_mean"]) == set(s.inits) and None not in summary["findings"]["init_mean"].values()
-    assert set(summary["overlap"]) == set(mini_koenbert.KLUE + mini_koenbert.GLUE)
+    for claim in summary["claims"].values():
+        assert f"| {claim['claim']} | **{claim['status']}** |" in text
     assert (out / "site" / "index.html").exists()
-    # step 1's segmentation agreement and init scores travel into the summary
-    first = summary["students"][s.inits[0]]["extend"]
-    assert set(first["segmentation"]["agreement"]) == set(mini_koenbert.KLUE + mini_koenbert.GLUE) | {"klue/nli", "klue/ner", "glue/qnli"}
-    assert "Segmentation" in text and "ridge alpha" in text
 
-    # summary.md can be rewritten from summary.json alone, with a hand-written explanation
-    (out / "explanation.md").write_text("## Reading the numbers\n\nby hand\n")
+    # summary.md can be rewritten from summary.json alone, to the same text
+    (out / "summary.md").unlink()
     assert mini_koenbert.main(["--scale", "toy", "--out", str(out), "--summary-only"]) == 0
-    assert (out / "summary.md").read_text().endswith("## Reading the numbers\n\nby hand\n")
+    assert (out / "summary.md").read_text() == text
+
+
+def test_the_committed_report_follows_from_its_records():
+    """reports/mini_koenbert: the scores are the records' own, and the tests and claims are what the product's
+    statistics give on those records (recomputed here); no path of the machine that wrote them."""
+    summary = json.loads((REPORT / "summary.json").read_text(encoding="utf-8"))
+    s = mini_koenbert.scale_of(summary)
+    prefix = f"mini-koenbert-{summary['scale_name']}"
+    assert set(summary["models"]) == {f"{prefix}/{short}" for short in mini_koenbert.model_names(s)}
+    scores, floor = mini_koenbert.collect(REPORT, summary["models"], s.tasks)
+    assert scores == summary["scores"] and floor == summary["floor"]
+    assert all(set(row) == set(s.tasks) for model_id, row in scores.items() if not model_id.endswith("/en-teacher"))
+    assert len(s.distill_seeds) >= 3 and mini_koenbert.control_name(s.init) in {m.split("/")[-1] for m in scores}
+    assert mini_koenbert.claim_tests(REPORT, prefix, s) == summary["tests"]
+    assert mini_koenbert.intervals(REPORT, prefix, s) == summary["intervals"]
+    assert mini_koenbert.claims(summary["tests"]) == summary["claims"]
+    check_follows(summary)
+    assert (REPORT / "summary.md").read_text(encoding="utf-8") == mini_koenbert.markdown(summary)
+    # the English distillation text held no train text of a scored English task
+    assert all(v["train_in_text"] == 0 for v in summary["overlap"].values() if v["language"] == "en")
+    for path in REPORT.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".md", ".yaml", ".html"):
+            assert not re.search(r"/(work|tmp|home|root)/", path.read_text(encoding="utf-8")), path
 
 
 REBUILD = """
@@ -119,41 +169,3 @@ def test_the_korean_teacher_rebuilt_by_the_same_script_and_seed_is_the_same(tmp_
     built = [subprocess.run([sys.executable, "-c", REBUILD, str(tmp_path / name), str(shared_data)], cwd=REPO_ROOT, env=env,
                             capture_output=True, text=True, check=True).stdout.split() for name in ("a", "b")]
     assert len(built[0]) == 2 and built[0] == built[1]
-
-
-@pytest.mark.slow
-def test_toy_designs_builds_both_designs_from_one_teacher_and_compares_them(tmp_path, shared_data, restore_threads):
-    from harness import models
-    from harness.koenbert import segmentation
-
-    out, work = tmp_path / "report", tmp_path / "work"
-    assert mini_koenbert.main(["--scale", "toy-designs", "--out", str(out), "--work", str(work),
-                               "--data-dir", str(shared_data), "--no-progress"]) == 0
-    s = mini_koenbert.SCALES["toy-designs"]
-    new, old = work / mini_koenbert.student_name("ols"), work / mini_koenbert.earlier_name("ols")
-    # one Korean teacher, read by both students' distillations; the designs differ only where they should
-    # each distillation keeps its settings in its work folder beside the model (<student>.work)
-    configs = {p: json.loads((p.with_name(p.name + ".work") / "distill-config.json").read_text()) for p in (new, old)}
-    assert {c["ko_teacher"] for c in configs.values()} == {str(work / "ko-teacher")}
-    assert (configs[new]["segmentation"], configs[old]["segmentation"]) == ("student", "teachers")
-    spec = {p: json.loads((p / "tokenizer.json").read_text(encoding="utf-8")) for p in (new, old)}
-    assert segmentation.is_uncased(spec[new]) and not segmentation.is_uncased(spec[old])
-    assert {k: v for k, v in configs[new].items() if k not in ("student", "out", "segmentation", "resolved", "work")} == \
-        {k: v for k, v in configs[old].items() if k not in ("student", "out", "segmentation", "resolved", "work")}
-
-    # the teacher scored is the one distilled from; each model on every task of the scale
-    prefix = "mini-koenbert-toy-designs"
-    teacher_record = records.to_json(store.scan(out / "results").current(store.Identity(f"{prefix}/ko-teacher"))[s.tasks[0]].record)
-    assert teacher_record["model"]["revision"] == models.local_weights_sha256(work / "ko-teacher")
-    summary = json.loads((out / "summary.json").read_text())
-    for short in ("ko-teacher", new.name, old.name):
-        assert set(summary["scores"][f"{prefix}/{short}"]) == set(s.tasks)
-
-    # the comparison: per task, each design's delta and their change, from the scores
-    designs, scores = summary["findings"]["designs"], summary["scores"]
-    assert set(designs) == set(s.tasks)
-    for task, d in designs.items():
-        assert d["change"] == pytest.approx(scores[f"{prefix}/{new.name}"][task]["mean"] - scores[f"{prefix}/{old.name}"][task]["mean"], abs=0.01)
-        assert d["change"] == pytest.approx(d["one_segmentation_minus_teacher"] - d["earlier_minus_teacher"], abs=0.02)
-    text = (out / "summary.md").read_text()
-    assert "change of the delta" in text and "Beyond seed noise:" in text
