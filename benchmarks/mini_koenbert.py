@@ -553,7 +553,7 @@ def claims(tests: list[dict]) -> dict:
 
 
 def _cell(row: dict) -> str:
-    return f"{row['mean']:.1f} ± {row['std']:.1f}"
+    return f"{row['mean']:.1f}" if len(row["seeds"]) == 1 else f"{row['mean']:.1f} ± {row['std']:.1f}"
 
 
 def _splits(s: dict, task: str) -> str:
@@ -566,8 +566,8 @@ def claim_lines(summary: dict, names: dict) -> list[str]:
     """The claims and every test behind them, as markdown."""
     s = summary["scale"]
     lines = ["## The claims", "",
-             "B − A with its 95% interval (paired bootstrap of the validation examples, 10,000 resamples "
-             f"at this scale: {s['resamples']:,}; the seed level of each arm added: the Korean teacher's and the control's "
+             f"B − A with its 95% interval (paired bootstrap of the validation examples, {s['resamples']:,} resamples; "
+             "the seed level of each arm added: the Korean teacher's and the control's "
              f"from their {len(s['seeds'])} fine-tuning seeds, the student's from its {len(s['distill_seeds'])} distillation "
              "runs, each the mean of its fine-tuning seeds, so the distillation's own variation is in the interval: "
              "`bootstrap.nested_draws`). Holm's correction over every test below as one family. A claim is *supported* "
@@ -590,7 +590,7 @@ def claim_lines(summary: dict, names: dict) -> list[str]:
 
 
 def score_lines(summary: dict, names: dict, tasks) -> list[str]:
-    lines = ["## Scores", "", "Validation scores of each model, mean ± std over the fine-tuning seeds (records in `results/`):", "",
+    lines = ["## Scores", "", "Validation scores of each model, mean ± std over its fine-tuning seeds (one seed: its score; records in `results/`):", "",
              "| model | " + " | ".join(names[t] for t in tasks) + " |", "|---|" + "---|" * len(tasks),
              "| constant baseline (the records' own: majority class / train mean) | "
              + " | ".join(f"{summary['floor'][t]['score']:.1f}" if t in summary["floor"] else "—" for t in tasks) + " |"]
