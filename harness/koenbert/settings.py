@@ -52,7 +52,7 @@ class DistillConfig(BaseModel):
     seed: int = Field(0, ge=0)  # language coins, chunk order, dropout
     # Who cuts the distillation text. "student": the student's tokenizer, as in evaluation (the recipe).
     # "teachers": each teacher its own text, the first koenbert design, kept to measure what the
-    # mismatch with evaluation costs (benchmarks/mini_koenbert.py, scale cpu-designs).
+    # mismatch with evaluation costs (measured once in miniature: docs/koenbert-reproduction.md, History).
     segmentation: Literal["student", "teachers"] = "student"
 
     save_every: int = Field(1000, ge=1)  # optimizer steps between checkpoints
