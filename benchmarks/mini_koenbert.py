@@ -412,9 +412,9 @@ def site_models_file(out: Path, ids: dict) -> Path:
 # ---------------------------------------------------------------------------------------------
 def stored(out: Path, model_id: str) -> dict:
     """task id -> (record file, record) of the model's current records under <out>/results."""
-    from harness import store
+    from harness import records, store
 
-    return {task: (found.path, found.record) for task, found in store.scan(out / "results").current(store.Identity(model_id)).items()}
+    return {task: (found.path, found.record) for task, found in store.scan(out / "results").current(records.Identity(model_id)).items()}
 
 
 def collect(out: Path, ids: dict, tasks: tuple[str, ...]) -> tuple[dict, dict]:

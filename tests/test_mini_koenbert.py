@@ -92,7 +92,7 @@ def test_toy_pipeline_end_to_end(tmp_path, shared_data, restore_threads):
     found = store.scan(out / "results")
     for model_id, tasks in planned.items():
         for task in tasks:
-            record = records.to_json(found.current(store.Identity(model_id))[task].record)
+            record = records.to_json(found.current(records.Identity(model_id))[task].record)
             seeds = mini_koenbert.fine_tuning_seeds(model_id.split("/")[-1], s)
             assert [x["seed"] for x in record["seeds"]] == list(seeds)
             assert record["data"]["train_examples"] == s.train_examples[task]
