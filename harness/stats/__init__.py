@@ -1,0 +1,1 @@
+"""The statistics: bootstrap intervals, paired comparisons, p-values and verdicts."""
