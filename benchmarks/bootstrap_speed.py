@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import bootstrap
-from harness.spec import load_tasks
+from harness.stats import bootstrap
+from harness.tasks.spec import load_tasks
 
 # validation examples (sentences for NER) of the official dev splits, as ../shared/data/README.md lists them
 DEV_SIZES = {"klue/ynat": 9107, "klue/sts": 519, "klue/nli": 3000, "klue/ner": 5000,

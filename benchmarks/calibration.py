@@ -1,8 +1,8 @@
 """Calibration of `bench compare`'s statistics by simulation: false positives, coverage and power where the truth is known.
 
 Each simulated comparison draws a fresh validation set and fresh seeds of two synthetic
-classifiers, then calls the product's own functions (harness.bootstrap's paired draws, seed
-level and summaries; harness.compare's averages and Holm family), exactly as `bench compare`
+classifiers, then calls the product's own functions (harness.stats.bootstrap's paired draws, seed
+level and summaries; harness.results.compare's averages and Holm family), exactly as `bench compare`
 and the site do. A classifier gets example i right with probability
 expit(a_i + v_mi + b_m + u_ms): a_i the example's difficulty, shared by every model (so the
 comparison is paired), v_mi the model's own view of it, b_m the model, u_ms the seed's
@@ -41,7 +41,8 @@ from scipy import optimize, special, stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: the clone's harness
 
-from harness import bootstrap, compare  # noqa: E402
+from harness.results import compare  # noqa: E402
+from harness.stats import bootstrap
 
 MRPC, SST2 = 408, 872  # validation examples of GLUE's MRPC and SST-2 dev sets
 MEAN_LOGIT, DIFFICULTY_SD, MODEL_SD = 1.8, 1.5, 0.8  # about 80% accuracy; examples differ; models differ on them

@@ -19,7 +19,7 @@ all-MiniLM-L6-v2 in float16 and the wheels the GPU image lacks; prints the size 
     python benchmarks/gpu_check.py --pack
 On the lent GPU machine, through the device tool (run with carry [".gpu-carry"], timeout_s 580):
     PYTHONUNBUFFERED=1 python3 benchmarks/gpu_check.py --out $OUT
-Every code path on CPU with tiny models, in the test suite (tests/test_gpu_check.py):
+Every code path on CPU with tiny models, in the test suite (tests/benchmarks/test_gpu_check.py):
     python benchmarks/gpu_check.py --dry-run
 """
 
@@ -81,7 +81,7 @@ def environment(dry_run: bool) -> dict:
            "cuda": torch.version.cuda, "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
            "cpu_count": os.cpu_count(), "dry_run": dry_run}
     try:
-        from harness.environment import git_commit
+        from harness.core.environment import git_commit
 
         env["git"] = git_commit()
     except ImportError:

@@ -23,8 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import suite_speed  # noqa: E402
 from gpu_check_setup import Plan, unpack_data  # noqa: E402
 
-from harness import grid, models, runner, spec, tiny  # noqa: E402
 from harness.demo import SAMPLES_DIR  # noqa: E402
+from harness.run import grid, models, runner  # noqa: E402
+from harness.tasks import spec
+from harness.testing import tiny
 
 Save = Callable[[dict], None]
 console = Console(width=160)
@@ -269,7 +271,7 @@ CORPUS_LINES = 20_000  # per language: over 1,000 chunks of 256 tokens, and ever
 
 def _corpora(plan: Plan) -> dict[str, Path]:
     """Korean text from YNAT's train titles, English from SST-2's train sentences (task files already carried)."""
-    from harness import data
+    from harness.tasks import data
 
     paths = {}
     for lang, task_id in (("ko", "klue/ynat"), ("en", "glue/sst2")):

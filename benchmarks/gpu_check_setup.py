@@ -178,7 +178,7 @@ def use_site(site: Path) -> None:
 def task_files(shared: Path) -> list[str]:
     """The local files that the task YAMLs name, relative to ``shared``."""
     sys.path.insert(0, str(REPO_ROOT))
-    from harness import spec
+    from harness.tasks import spec
 
     names = {f.path for s in spec.load_tasks(["all"]) if s.dataset.local for f in s.dataset.local.files.values()}
     missing = [n for n in sorted(names) if not (shared / n).is_file()]
@@ -222,7 +222,7 @@ def _minilm_fp16(out: Path) -> None:
     from transformers import AutoModel, AutoTokenizer
 
     sys.path.insert(0, str(REPO_ROOT))
-    from harness import tiny
+    from harness.testing import tiny
 
     src = tiny.minilm_dir()
     AutoModel.from_pretrained(src, dtype=torch.float16).save_pretrained(out)

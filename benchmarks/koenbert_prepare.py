@@ -68,11 +68,11 @@ def korean(path: Path, data_dir: Path) -> None:
 def main(argv=None) -> int:
     from transformers import AutoTokenizer
 
-    from harness import tiny
+    from harness.core.paths import SHARED_DATA
     from harness.koenbert import prepare
     from harness.koenbert.corpus import corpus_files
     from harness.koenbert.settings import DistillConfig
-    from harness.paths import SHARED_DATA
+    from harness.testing import tiny
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=2_000_000, help="English lines of 24 words (~25 tokens each)")

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from harness import tiny
 from harness.cli import app
+from harness.core.paths import SHARED_DATA
 from harness.koenbert.vocab import korean_sentences
-from harness.paths import SHARED_DATA
+from harness.testing import tiny
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ own functions, and scores them the way `bench run` scores any model:
 4. The product's scheduler (grid.run_many: `bench run` for each (model, task) with its own
    splits, the seeds of all sharing one pool) scores every model with the fine-tuning seeds;
    records under <out>/results; the leaderboard site in <out>/site.
-5. The claims, tested with the product's statistics (harness/bootstrap.py, docs/statistics.md):
+5. The claims, tested with the product's statistics (harness/stats/bootstrap.py, docs/statistics.md):
    paired bootstrap of the validation examples, the seed level estimated from the distillation
    runs for the students (bootstrap.nested_draws), Holm over every test shown. Written to
    <out>/summary.md and summary.json.
@@ -46,7 +46,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything here is local; never 
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from harness.paths import REPO_ROOT, SHARED_DATA  # noqa: E402
+from harness.core.paths import REPO_ROOT, SHARED_DATA  # noqa: E402
 
 KLUE = ("klue/ynat", "klue/sts")
 GLUE = ("glue/mrpc", "glue/stsb", "glue/sst2")
@@ -175,7 +175,7 @@ def korean_text(data_dir: Path, out: Path, limit: Optional[int]) -> Path:
     """KLUE-NER train sentences (raw/ko/train-raw-sent.tsv), YNAT train titles, KLUE-STS train sentences."""
     import pandas as pd
 
-    from harness import tiny
+    from harness.testing import tiny
 
     lines = list(tiny.korean_sentences(data_dir, ["raw/ko/train-raw-sent.tsv"]))
     lines += pd.read_csv(data_dir / "klue/ynat/ynat_train.tsv", sep="\t")["text"].astype(str).tolist()  # pandas-quoted
@@ -233,8 +233,8 @@ def pretrain_korean_teacher(corpus: Path, out: Path, s: Scale, seed: int = 0, lo
     from transformers import (AutoTokenizer, BertConfig, BertForMaskedLM, DataCollatorForLanguageModeling,
                               get_linear_schedule_with_warmup)
 
-    from harness import tiny
     from harness.koenbert.corpus import build_chunks, read_texts
+    from harness.testing import tiny
 
     tokenizer = AutoTokenizer.from_pretrained(
         tiny.train_korean_wordpiece(read_texts([corpus], "korean text"), out / "tokenizer", s.vocab_size))
@@ -303,7 +303,7 @@ def pretrain_korean_teacher(corpus: Path, out: Path, s: Scale, seed: int = 0, lo
 # Steps 2-3: the English teacher, the control (extend) and the students (distill).
 # ---------------------------------------------------------------------------------------------
 def english_teacher() -> Path:
-    from harness import tiny
+    from harness.testing import tiny
 
     return tiny.minilm_dir()
 
@@ -375,7 +375,7 @@ def fine_tuning_seeds(short: str, s: Scale) -> tuple[int, ...]:
 
 def run_options(short: str, task: str, s: Scale, out: Path, data_dir: Path):
     """What `bench run` gets for one (model, task): --seeds, --train-split, --eval-split, --set, --output."""
-    from harness import runner
+    from harness.run import runner
 
     n = s.train_examples.get(task)
     overrides = {**s.finetune, **(s.en_teacher_finetune if short == "en-teacher" else {})}
@@ -386,7 +386,8 @@ def run_options(short: str, task: str, s: Scale, out: Path, data_dir: Path):
 
 def score(plan: dict[str, tuple[Path, tuple[str, ...]]], prefix: str, s: Scale, out: Path, data_dir: Path, console) -> list:
     """grid.run_many over every (model, task) of ``plan`` (short name -> (folder, tasks)); returns the outcomes."""
-    from harness import grid, models, spec
+    from harness.run import grid, models
+    from harness.tasks import spec
 
     specs = {t.id: t for t in spec.load_tasks(sorted({t for _, tasks in plan.values() for t in tasks}))}
     units = []
@@ -412,14 +413,15 @@ def site_models_file(out: Path, ids: dict) -> Path:
 # ---------------------------------------------------------------------------------------------
 def stored(out: Path, model_id: str) -> dict:
     """task id -> (record file, record) of the model's current records under <out>/results."""
-    from harness import records, store
+    from harness.results import records, store
 
     return {task: (found.path, found.record) for task, found in store.scan(out / "results").current(records.Identity(model_id)).items()}
 
 
 def collect(out: Path, ids: dict, tasks: tuple[str, ...]) -> tuple[dict, dict]:
     """(model id -> task -> {metric, mean, std, seeds} of the primary metric, task -> the records' baseline)."""
-    from harness import baselines, records
+    from harness.results import records
+    from harness.run import baselines
 
     table, found = {}, []
     for model_id in ids:
@@ -462,7 +464,8 @@ def arms(s: Scale) -> dict[str, list[str]]:
 def arm_runs(out: Path, prefix: str, names: list[str], task: str) -> Optional[list]:
     """An arm's runs on ``task`` for bootstrap.nested_draws: a single model's seeds each count as a run
     (bootstrap.each_seed); several models (distillation seeds) count one run each. None: a record is missing."""
-    from harness import bootstrap, predictions
+    from harness.results import predictions
+    from harness.stats import bootstrap
 
     runs = []
     for name in names:
@@ -474,7 +477,8 @@ def arm_runs(out: Path, prefix: str, names: list[str], task: str) -> Optional[li
 
 
 def _draws(out: Path, prefix: str, s: Scale, which: list[str], task: str, rng) -> Optional[list]:
-    from harness import bootstrap, records
+    from harness.results import records
+    from harness.stats import bootstrap
 
     found = [arm_runs(out, prefix, arms(s)[arm], task) for arm in which]
     if any(f is None for f in found):
@@ -487,7 +491,7 @@ def intervals(out: Path, prefix: str, s: Scale) -> dict:
     """Arm -> task -> {score, low, high}: 95% interval, validation examples resampled, the arm's seed level added."""
     import numpy as np
 
-    from harness import bootstrap
+    from harness.stats import bootstrap
 
     found = {}
     for arm in arms(s):
@@ -504,7 +508,7 @@ def claim_tests(out: Path, prefix: str, s: Scale) -> list[dict]:
     """Every test of the claims (per task and per language average), Holm-adjusted as one family."""
     import numpy as np
 
-    from harness import bootstrap
+    from harness.stats import bootstrap
 
     rows, differences = [], []
     for key, _, a, b, tasks, kind in CLAIMS:
@@ -671,7 +675,7 @@ def reused(summary: dict) -> str:
 
 
 def markdown(summary: dict) -> str:
-    from harness import spec
+    from harness.tasks import spec
 
     tasks = tuple(summary["scale"]["tasks"])
     names = {t.id: t.name for t in spec.load_tasks(list(tasks))}
@@ -806,7 +810,7 @@ def main(argv=None) -> int:
     from rich.console import Console
     from transformers.utils import logging as hf_logging
 
-    from harness import environment
+    from harness.core import environment
     from harness.site.build import build_site
 
     torch.set_num_threads(s.threads)

@@ -30,8 +30,11 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from harness import finetune, grid, heads, models, records, runconfig, runner, spec, tiny
-from harness.paths import SHARED_DATA
+from harness.core.paths import SHARED_DATA
+from harness.results import records
+from harness.run import finetune, grid, models, runconfig, runner
+from harness.tasks import heads, spec
+from harness.testing import tiny
 
 
 @dataclass

@@ -11,11 +11,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from harness import paths, runconfig
+from harness.core import paths
+from harness.core.userfacing import USER_ERROR, fail
 from harness.koenbert.cli import app as koenbert_app
+from harness.run import runconfig
 from harness.site.cli import app as site_app
-from harness.spec import TASKS_DIR_HELP
-from harness.userfacing import USER_ERROR, fail
+from harness.tasks.spec import TASKS_DIR_HELP
 
 app = typer.Typer(
     help="koenbench: fine-tune and score encoders on KLUE and GLUE, build the leaderboard, build koenbert.",
@@ -71,7 +72,7 @@ def run(
     compile_: str = typer.Option(runconfig.default("compile"), "--compile", help="torch.compile the model: on, off, or auto (CUDA and long enough to pay back)."),
 ) -> None:
     """Fine-tune and score a model on KLUE and GLUE tasks; one result record per task."""
-    from harness import grid, runner
+    from harness.run import grid, runner
 
     output = output or results
     shard_range = _check_flags(data_dir, jobs, shard, output)
@@ -94,7 +95,7 @@ def run(
         raise typer.Exit(code=130)
     except grid.UsageError as err:
         fail(str(err))
-    from harness.compare import outcome_intervals
+    from harness.results.compare import outcome_intervals
 
     intervals = outcome_intervals({o.task_id: o.path for o in outcomes if o.path is not None})
     console.print(runner.summary_table(resolved.id, outcomes, specs, intervals))
@@ -110,7 +111,7 @@ def run(
 
 def _check_out(folder: Optional[Path], flag: str) -> None:
     """A folder a command writes into, checked before any work: not a file, not under one, writable."""
-    from harness import files
+    from harness.core import files
 
     if folder is not None and (why := files.unwritable(folder)) is not None:
         fail(f"{flag} {folder}: {why}; give a folder you can write to")
@@ -124,7 +125,8 @@ def _cuda() -> bool:
 
 def _check_flags(data_dir: Optional[Path], jobs: Optional[int], shard: Optional[str], results: Path):
     """The flags that need nothing else to check; returns the parsed --shard."""
-    from harness import files, grid
+    from harness.core import files
+    from harness.run import grid
 
     problems = []
     if (why := files.unwritable(results)) is not None:
@@ -153,7 +155,8 @@ def _run_options(overrides: list[str], **flags) -> "runconfig.RunOptions":
 def _resolve_run(model: str, revision: Optional[str], tasks: Optional[str], suite: str, tasks_dir: list[Path],
                  opts: "runconfig.RunOptions"):
     """Tasks and model, with every usage mistake of them and of ``opts`` reported at once (exit 2)."""
-    from harness import models, preflight, spec
+    from harness.run import models, preflight
+    from harness.tasks import spec
 
     try:
         specs = spec.load_tasks(preflight.task_selection(tasks) or [suite], paths.task_dirs(tasks_dir))
@@ -173,7 +176,7 @@ def list_tasks(
     tasks_dir: list[Path] = typer.Option([], "--tasks-dir", help=TASKS_DIR_HELP),
 ) -> None:
     """The tasks on the task search path, with their metrics and protocols; a bad task file is named (exit 2)."""
-    from harness import catalog, spec
+    from harness.tasks import catalog, spec
 
     try:
         registry = spec.Registry.search(paths.task_dirs(tasks_dir))
@@ -195,7 +198,7 @@ def list_tasks(
 @app.command("metrics")
 def list_metrics() -> None:
     """The metrics a task may name: what each computes, the heads it scores and the definition it follows."""
-    from harness import catalog
+    from harness.tasks import catalog
 
     console.print(catalog.metrics_table())
     console.print(catalog.statistics_table())
@@ -204,7 +207,7 @@ def list_metrics() -> None:
 @app.command("models")
 def list_models() -> None:
     """The models on the leaderboard (models.yaml)."""
-    from harness import models
+    from harness.run import models
 
     table = Table(title="models.yaml")
     for column in ("id", "name", "languages", "params"):
@@ -253,7 +256,7 @@ def compare_models(
                                            "(two one-sided tests), which can say 'equivalent within' it."),
 ) -> None:
     """Per task, B - A with its 95% interval, p-value (raw and Holm) and verdict (paired bootstrap); and per suite average."""
-    from harness import compare
+    from harness.results import compare
 
     if resamples < 100:
         fail(f"--resamples {resamples}: give at least 100 (10,000 for final numbers)")
@@ -294,8 +297,8 @@ def export(
     """A model's scores in the Hub's formats (.eval_results: each task's primary metric; model-index card: every metric)
     or as CSV/JSON (every metric); records outside their task's protocol only with --include-deviations.
     --benchmark-repo DIR writes the koenbench benchmark repo the .eval_results can point to (--benchmark)."""
-    from harness import export as exporter
-    from harness.spec import SpecError
+    from harness.results import export as exporter
+    from harness.tasks.spec import SpecError
 
     _check_export_flags(model, out, format_, push, source_url, benchmark, benchmark_repo)
     try:
@@ -329,8 +332,8 @@ def export(
 def _check_export_flags(model: Optional[str], out: Optional[Path], format_: str, push: Optional[str],
                         source_url: Optional[str], benchmark: Optional[str], benchmark_repo: Optional[Path]) -> None:
     """`bench export`'s flags that need no records to check, every problem at once (exit 2)."""
-    from harness import export as exporter
-    from harness import hub_benchmark
+    from harness.results import export as exporter
+    from harness.results import hub_benchmark
 
     problems = []
     if model is None and benchmark_repo is None:

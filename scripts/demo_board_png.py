@@ -30,7 +30,7 @@ def demo_site(folder: Path, site: Path) -> Path:
     if not list(folder.glob("results/*/*.json")):
         subprocess.run([sys.executable, "-m", "harness.cli", "demo", "--out", str(folder)], cwd=ROOT, check=True)
     sys.path.insert(0, str(ROOT))
-    from harness.paths import REPORTED_FILE
+    from harness.core.paths import REPORTED_FILE
     from harness.site.build import build_site
 
     return build_site(reports_dir=folder, out_dir=site, reported_file=REPORTED_FILE)

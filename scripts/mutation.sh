@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Mutation testing of the core modules ([tool.mutmut] in pyproject.toml lists them and their tests).
 #   bash scripts/mutation.sh                      # every mutant not checked yet (all of them in a fresh clone)
-#   bash scripts/mutation.sh 'harness.records.*'  # only the mutants whose names match (checked again)
+#   bash scripts/mutation.sh 'harness.results.records.*'  # only the mutants whose names match (checked again)
 #   bash scripts/mutation.sh --report             # the report alone, from mutmut's state in mutants/
-#   bash scripts/mutation.sh --sample 80 'harness.data.*'  # a seeded random sample of 80 mutants a module
+#   bash scripts/mutation.sh --sample 80 'harness.tasks.data.*'  # a seeded random sample of 80 mutants a module
 #                                                 # (MUTATION_SEED, 0 by default), listed in sample.txt
 # mutmut keeps every verdict in mutants/ (not committed); a run of some modules adds to it, and the report
 # covers every mutant there, saying per module whether each one was checked. The verdicts are also saved in

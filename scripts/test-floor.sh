@@ -22,4 +22,4 @@ PYTHONPATH=.floor .venv/bin/python - <<'PY'
 import datasets, huggingface_hub, tokenizers, transformers
 print("testing with", *(f"{m.__name__} {m.__version__}" for m in (transformers, datasets, huggingface_hub, tokenizers)))
 PY
-PYTHONPATH=.floor .venv/bin/python -m pytest -q tests/test_hub.py tests/test_models.py tests/test_data_hub.py
+PYTHONPATH=.floor .venv/bin/python -m pytest -q tests/core/test_hub.py tests/run/test_models.py tests/tasks/test_data_hub.py

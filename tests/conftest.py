@@ -34,8 +34,8 @@ os.environ["HF_HUB_CACHE"] = str(TEST_CACHE / "hf-home" / "hub")
 os.environ.pop("HUGGINGFACE_HUB_CACHE", None)
 os.environ["HF_DATASETS_CACHE"] = str(TEST_CACHE / "hf-datasets")
 
-from harness import tiny  # noqa: E402
-from harness.paths import SHARED_DATA  # noqa: E402
+from harness.core.paths import SHARED_DATA  # noqa: E402
+from harness.testing import tiny  # noqa: E402
 
 
 @pytest.hookimpl(trylast=True)
@@ -104,8 +104,9 @@ def demo_run(tmp_path_factory, tiny_english_bert):
     its site in the returned folder, and what it printed. Shared by the demo's tests and the browser's."""
     from typer.testing import CliRunner
 
-    from harness import demo, models
+    from harness import demo
     from harness.cli import app
+    from harness.run import models
 
     output = tmp_path_factory.mktemp("demo")
     patch = pytest.MonkeyPatch()

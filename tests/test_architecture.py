@@ -73,8 +73,8 @@ def test_the_cycle_finder_finds_cycles():
 
 def test_the_import_graph_sees_lazy_and_relative_imports(tmp_path):
     graph = import_graph()
-    assert "harness.runner" in graph["harness.grid"]  # the scheduler uses the task steps
-    assert "harness.heads" in graph["harness.spec"]
+    assert "harness.run.runner" in graph["harness.run.grid"]  # the scheduler uses the task steps
+    assert "harness.tasks.heads" in graph["harness.tasks.spec"]
     assert "harness.site.cli" in graph["harness.cli"]
 
 

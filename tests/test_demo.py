@@ -2,8 +2,9 @@
 
 from typer.testing import CliRunner
 
-from harness import demo, records
+from harness import demo
 from harness.cli import app
+from harness.results import records
 
 
 # demo_run (tests/conftest.py): `bench demo --limit 16` with a tiny model, shared with the browser test

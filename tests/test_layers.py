@@ -47,5 +47,5 @@ def test_no_module_imports_from_a_layer_above_its_own(layers):
 
 def test_a_planted_upward_import_is_found(layers):
     graph = {name: set(targets) for name, targets in import_graph().items()}
-    graph["harness.records"].add("harness.grid")  # the record model reaching up into the scheduler
-    assert upward_imports(graph, layers) == ["harness.records (1) -> harness.grid (4)"]
+    graph["harness.results.records"].add("harness.run.grid")  # the record model reaching up into the scheduler
+    assert upward_imports(graph, layers) == ["harness.results.records (1) -> harness.run.grid (4)"]

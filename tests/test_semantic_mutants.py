@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "scripts" / "semantic_mutants.py"
 
@@ -45,4 +45,4 @@ def test_a_mutant_whose_text_is_gone_or_repeated_is_named_with_the_fix(script, t
 
 def test_list_names_every_mutant_and_runs_nothing():
     listed = subprocess.run([sys.executable, str(SCRIPT), "--list"], capture_output=True, text=True, check=True).stdout
-    assert "kept-predictions-of-the-last-evaluation: harness/finetune.py; tests/test_finetune.py" in listed
+    assert "kept-predictions-of-the-last-evaluation: harness/run/finetune.py; tests/run/test_finetune.py" in listed

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import records
+from harness.core.paths import REPO_ROOT
 from harness.demo import SAMPLES_DIR
-from harness.paths import REPO_ROOT
+from harness.results import records
 
 SLURM = REPO_ROOT / "scripts" / "slurm"
 TASKS = "glue/mrpc,glue/stsb"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import paths
+from harness.core import paths
 
 pytestmark = pytest.mark.slow  # about three minutes on 2 busy, shared cores: a build, a venv, five `bench` processes
 
@@ -81,7 +81,7 @@ def _bench(installed: dict, *args: str, timeout: int = 600) -> subprocess.Comple
 
 
 def test_the_installed_package_is_the_wheel_not_the_clone(installed):
-    probe = ("import json, sys, harness, harness.paths as p; "
+    probe = ("import json, sys, harness, harness.core.paths as p; "
              "print(json.dumps({'file': harness.__file__, 'clone': p.FROM_CLONE, 'tasks': str(p.TASKS_DIR), 'path': sys.path}))")
     out = json.loads(subprocess.run([installed["python"], "-c", probe], cwd=installed["work"], env=installed["env"],
                                     capture_output=True, text=True, check=True).stdout)

@@ -10,7 +10,7 @@ import torch
 import transformers
 
 from harness import __version__
-from harness.paths import FROM_CLONE, REPO_ROOT
+from harness.core.paths import FROM_CLONE, REPO_ROOT
 
 
 @lru_cache(maxsize=1)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional, Sequence
 
-from harness import checked
+from harness.core import checked
 
 RepoType = Literal["model", "dataset"]
 COMMIT = re.compile(r"[0-9a-f]{40}")

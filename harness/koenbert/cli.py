@@ -5,12 +5,12 @@ from typing import List, Optional
 
 import typer
 
-from harness.checked import describe_validation_error
+from harness.core.checked import describe_validation_error
+from harness.core.paths import SHARED_DATA
+from harness.core.userfacing import fail
 from harness.koenbert.init import CHOICES, DEFAULT_INIT  # numpy only
 from harness.koenbert.settings import DistillConfig  # pydantic only; torch loads when a command runs
 from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES
-from harness.paths import SHARED_DATA
-from harness.userfacing import fail
 
 app = typer.Typer(help="The koenbert recipe: vocabulary extension, then MiniLMv2 distillation.", no_args_is_help=True)
 
@@ -33,7 +33,7 @@ def extend(
     from rich.console import Console
     from transformers.utils import logging as hf_logging
 
-    from harness.checked import InputError
+    from harness.core.checked import InputError
     from harness.koenbert.extend import extend_model, render_report
     from harness.koenbert.vocab import ExtendError
 

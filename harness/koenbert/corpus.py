@@ -271,7 +271,7 @@ def open_chunks(path: Path, dtype: str, seq_len: int) -> np.memmap:
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TaskText:
-    """One task's texts as `bench run` loads them (harness/data.py): sentences, both sides of pairs, NER's characters joined."""
+    """One task's texts as `bench run` loads them (harness/tasks/data): sentences, both sides of pairs, NER's characters joined."""
 
     language: str  # "ko" or "en"
     validation: list[str]  # the scored rows
@@ -289,7 +289,8 @@ def split_texts(split) -> list[str]:
 def task_texts(data_dir: Optional[Path], tasks: Optional[list[str]] = None) -> tuple[dict[str, TaskText], dict[str, str]]:
     """Task id -> its texts, for every task (default: all) whose data ``data_dir`` holds (None: the hub or its
     cache); and task id -> why it could not be read, for the others."""
-    from harness import checked, data, spec
+    from harness.core import checked
+    from harness.tasks import data, spec
 
     found, missing = {}, {}
     for task in spec.load_tasks(tasks or ["all"]):

@@ -38,12 +38,12 @@ import torch
 from rich.console import Console
 from rich.markup import escape
 
-from harness import optim
 from harness.koenbert import minilm, prepare, sources
 from harness.koenbert.corpus import ChunkOrder, CorpusError, corpus_files, teacher_map
 from harness.koenbert.prepare import is_korean, work_dir
 from harness.koenbert.settings import CHANGEABLE_ON_RESUME, LANGS, DistillConfig, DistillError
-from harness.models import ResolvedModel, max_positions
+from harness.run import optim
+from harness.run.models import ResolvedModel, max_positions
 
 __all__ = ["DistillConfig", "DistillError", "distill", "check_folders", "is_korean"]
 MAX_UNKNOWN = 0.05  # share of a corpus's tokens a teacher may read as [UNK]; more means the wrong student or teacher
@@ -374,7 +374,7 @@ def _freeze_unreachable(student, tap, probe_id: int, device) -> list[str]:
 
 
 def _optimizer(cfg: DistillConfig, trainable: list, device):
-    """The shared AdamW and linear schedule (harness/optim.py) with the run's settings. The schedule is
+    """The shared AdamW and linear schedule (harness/run/optim.py) with the run's settings. The schedule is
     stepped by hand once per optimizer step: Accelerate would step a prepared scheduler once per process."""
     return optim.adamw(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay, warmup_ratio=cfg.warmup,
                        total_steps=cfg.steps, device=device, betas=cfg.betas)

@@ -19,13 +19,13 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
+from harness.core.paths import SHARED_DATA
 from harness.koenbert import init as initmod
 from harness.koenbert import segmentation, sources
 from harness.koenbert import vocab as vocabmod
 from harness.koenbert.init import CHOICES, DEFAULT_INIT
 from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES, ExtendError
-from harness.models import ResolvedModel, portable_id
-from harness.paths import SHARED_DATA
+from harness.run.models import ResolvedModel, portable_id
 
 REPORT_NAME = "koenbert_extend_report.json"
 SCHEMA = "koenbench.koenbert-extend/4"  # 4: each model named by {id, revision, source}, the output folder by its portable id

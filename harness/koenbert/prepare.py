@@ -32,7 +32,7 @@ from harness.koenbert.corpus import (ChunkStream, CorpusError, StudentIds, TaskI
                                      read_texts, task_texts, write_chunks)
 from harness.koenbert.settings import LANGS, DistillConfig
 from harness.koenbert.sources import shown
-from harness.models import portable_id
+from harness.run.models import portable_id
 
 PACKING = "a [SEP] after every line"
 
@@ -62,7 +62,7 @@ def chunk_budget(cfg: DistillConfig, processes: int) -> dict[str, int]:
 
 def data_dir(cfg: DistillConfig) -> Optional[Path]:
     """The task data the corpora are screened against (None: the hub)."""
-    from harness.paths import SHARED_DATA
+    from harness.core.paths import SHARED_DATA
 
     if cfg.data_dir == "hub":
         return None

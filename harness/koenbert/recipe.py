@@ -13,7 +13,7 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness import checked
+from harness.core import checked
 from harness.koenbert import sources
 from harness.koenbert.settings import DistillConfig
 

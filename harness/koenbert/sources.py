@@ -1,5 +1,5 @@
 """The models koenbert reads (--ko, --en, --student, --ko-teacher, --en-teacher): named as `bench run --model` names
-a model (a hub id, a local folder or a models.yaml name), resolved once (harness/models.py) and loaded from
+a model (a hub id, a local folder or a models.yaml name), resolved once (harness/run/models.py) and loaded from
 ``ResolvedModel.path``: the cache folder of one hub commit, or the folder itself. Reports and the saved student
 name each model by its id and revision (hub id and commit, or a local folder's portable id and sha256), never a
 path of this machine.
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Type
 
-from harness import checked
-from harness.models import ResolvedModel
+from harness.core import checked
+from harness.run.models import ResolvedModel
 
 
 def resolve(name: str, flag: str, error: Type[Exception]) -> ResolvedModel:
     """``name`` as ``bench run --model`` reads it; a model that cannot be had raises ``error`` naming ``flag``."""
-    from harness.models import resolve as resolve_model
+    from harness.run.models import resolve as resolve_model
 
     try:
         return resolve_model(str(name), flag=flag)

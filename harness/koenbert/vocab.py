@@ -293,9 +293,9 @@ def extend_vocab(ko_spec: dict, en_spec: dict, policy: str = DEFAULT_POLICY,
 
 
 def _records(data_dir: Path, path: Path, format: str, **options) -> list[dict]:
-    """A shared file's rows, read by harness/data.py's reader for ``format``, exactly as a task's file is read."""
-    from harness import data
-    from harness.spec import LocalFile
+    """A shared file's rows, read by harness/tasks/data's reader for ``format``, exactly as a task's file is read."""
+    from harness.tasks import data
+    from harness.tasks.spec import LocalFile
 
     file = LocalFile(path=path.relative_to(data_dir).as_posix(), format=format, columns={}, **options)
     return data.read_records(path, file)

@@ -20,7 +20,9 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from harness import bootstrap, metrics, predictions, records, store
+from harness.results import predictions, records, store
+from harness.stats import bootstrap
+from harness.tasks import metrics
 
 log = logging.getLogger(__name__)
 
@@ -470,7 +472,7 @@ def markdown(result: Comparison) -> str:
 
 def write(result: Comparison, output: Path) -> list[Path]:
     """compare.json (every number) and compare.md under ``output``."""
-    from harness import files
+    from harness.core import files
 
     output = Path(output)
     text = json.dumps(result.to_json(), ensure_ascii=False, indent=2, allow_nan=False) + "\n"

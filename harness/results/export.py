@@ -13,7 +13,7 @@ GLUE papers and of the leaderboard. The Hub shows a value as written, so a page 
 The Hub dataset and its config come from the task YAML's ``dataset.hub`` (``klue/klue`` +
 ``ynat``, ``nyu-mll/glue`` + ``mrpc``), never from a table here. The ``.eval_results`` format
 has no metric field, so each file holds one metric and its notes name it. With a benchmark
-(``--benchmark org/name``, the repo ``harness.hub_benchmark`` writes), a task the benchmark
+(``--benchmark org/name``, the repo ``harness.results.hub_benchmark`` writes), a task the benchmark
 defines names that repo and the task's koenbench id instead: the Hub shows ``.eval_results``
 only for a registered Benchmark dataset.
 
@@ -35,9 +35,11 @@ from typing import TYPE_CHECKING, Any, Literal, Mapping, Optional, Sequence
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from harness import checked, files, heads, metrics, records, store
-from harness.records import ResultRecord
-from harness.spec import TaskSpec
+from harness.core import checked, files
+from harness.results import records, store
+from harness.results.records import ResultRecord
+from harness.tasks import heads, metrics
+from harness.tasks.spec import TaskSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -262,7 +264,7 @@ def _hub_entry(entry: ExportEntry, benchmark: Optional[str], benchmark_tasks: fr
 def eval_results_files(items: list[ExportEntry], benchmark: Optional[str] = None,
                        benchmark_tasks: frozenset[str] = frozenset()) -> Contents:
     """``.eval_results/<suite>-<task>-<metric>.yaml``: each task's primary metric, one file each; with ``benchmark``,
-    the tasks in ``benchmark_tasks`` name that benchmark repo and their koenbench task id (``harness.hub_benchmark``)."""
+    the tasks in ``benchmark_tasks`` name that benchmark repo and their koenbench task id (``harness.results.hub_benchmark``)."""
     from huggingface_hub import eval_result_entries_to_yaml
 
     out = {}
@@ -342,7 +344,7 @@ def table_files(items: list[ExportEntry], fmt: Literal["csv", "json"]) -> Conten
 
 def contents(items: list[ExportEntry], fmt: ExportFormat, benchmark: Optional[str] = None) -> Contents:
     if fmt == "eval-results":
-        from harness import hub_benchmark
+        from harness.results import hub_benchmark
 
         return eval_results_files(items, benchmark, frozenset(hub_benchmark.task_ids()) if benchmark else frozenset())
     if fmt == "model-index":
@@ -388,7 +390,7 @@ def refused_overwrites(out_dir: Path, written: Contents) -> list[str]:
 
 
 def write_files(written: Contents, out_dir: Path, force: bool = False) -> list[Path]:
-    """Write ``written`` under ``out_dir``, all or none (``harness.files``), and note them in its manifest.
+    """Write ``written`` under ``out_dir``, all or none (``harness.core.files``), and note them in its manifest.
 
     A file there that `bench export` did not write (a model card of the user's own, say) is never replaced
     without ``force``; an error of the disk (full, read-only) replaces nothing and is an ExportError.
@@ -487,7 +489,8 @@ def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path, forc
     ``include_deviations``; when that leaves nothing, the export is refused. A task without a hub dataset is
     kept in CSV and JSON and left out of the Hub formats, which cannot place it. Each entry names its record
     (``source_url``: where ``results_dir`` is published); ``benchmark`` points ``.eval_results`` at that repo."""
-    from harness import paths, spec
+    from harness.core import paths
+    from harness.tasks import spec
 
     if fmt not in FORMATS:
         raise ExportError(f"--format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -513,8 +516,8 @@ def export_model(model_id: str, fmt: str, out_dir: Path, results_dir: Path, forc
 
 
 def export_benchmark_repo(repo_id: str, out_dir: Path, force: bool = False) -> list[Path]:
-    """The koenbench benchmark repo (``harness.hub_benchmark``) written to ``out_dir``, as the exports are."""
-    from harness import hub_benchmark
+    """The koenbench benchmark repo (``harness.results.hub_benchmark``) written to ``out_dir``, as the exports are."""
+    from harness.results import hub_benchmark
 
     try:
         written = hub_benchmark.repo_files(repo_id)

@@ -24,8 +24,10 @@ from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
 
-from harness import bootstrap, files, heads, metrics
-from harness.metrics import Kind
+from harness.core import files
+from harness.stats import bootstrap
+from harness.tasks import heads, metrics
+from harness.tasks.metrics import Kind
 
 FORMAT = "koenbench.predictions/1"
 

@@ -36,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from harness import checked, files
+from harness.core import checked, files
 
 RESULT_SCHEMA = "koenbench.result/2"
 FAILURE_SCHEMA = "koenbench.failure/2"
@@ -153,7 +153,7 @@ class SeedResult(_Strict):
     # constant predictions, recorded as 0.0); the task's record carries them among its warnings
     warnings: list[StrictStr] = Field(default_factory=list)
     # the chosen evaluation's (predictions, references) as the metrics take them; in memory only:
-    # the runner writes them to a predictions file (harness/predictions.py), the record keeps its hash
+    # the runner writes them to a predictions file (harness/results/predictions.py), the record keeps its hash
     _predictions: Optional[tuple[Any, Any]] = PrivateAttr(default=None)
     memory: Optional[GpuMemory] = None  # peak GPU memory of the run (None on CPU)
 
@@ -173,7 +173,7 @@ class ModelIdentity(_Strict):
 class Identity:
     """Whose records a reader asks for: the model id as records name it, and where it came from.
 
-    ``models.reference`` makes one from a ``--model`` value; ``harness.store`` matches records with it.
+    ``models.reference`` makes one from a ``--model`` value; ``harness.results.store`` matches records with it.
     """
 
     id: str
@@ -234,7 +234,7 @@ class Protocol(_Strict):
 
 
 class Baseline(_Strict):
-    """The task's untrained floor on the same validation rows (harness.baselines); shown beside scores, never ranked."""
+    """The task's untrained floor on the same validation rows (harness.run.baselines); shown beside scores, never ranked."""
 
     kind: NonEmptyStr  # what the head's constant is (heads.Constant.kind): majority-class, constant-mean, all-O
     predicts: NonEmptyStr  # the constant, in words
@@ -478,7 +478,7 @@ def to_json(record: BaseModel) -> dict[str, Any]:
 
 
 def write_json_atomic(path: Path, payload: dict[str, Any]) -> Path:
-    """Write standard JSON through ``harness.files``: readers never see half a file, a failed write keeps the old one."""
+    """Write standard JSON through ``harness.core.files``: readers never see half a file, a failed write keeps the old one."""
     return files.write(Path(path), json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
 
 

@@ -24,8 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, Optional
 
-from harness import models, records
-from harness.records import FailureRecord, Identity, RecordError, ResultRecord
+from harness.results import records
+from harness.results.records import FailureRecord, Identity, RecordError, ResultRecord
+from harness.run import models
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def not_ranked(record: ResultRecord, current_spec_sha256: Optional[str]) -> list
 
 
 def scan(results_dir: Path) -> Store:
-    """Every ``*.json`` under ``results_dir`` (hidden folders left out), read once through ``harness.records``."""
+    """Every ``*.json`` under ``results_dir`` (hidden folders left out), read once through ``harness.results.records``."""
     results_dir = Path(results_dir)
     store = Store(results_dir)
     if not results_dir.is_dir():

@@ -1,8 +1,8 @@
 """The floor under every score: what a task's metrics give a predictor that learned nothing but a constant.
 
-Each head says its constant (``Head.baseline`` in harness/heads.py): the majority class of train
+Each head says its constant (``Head.baseline`` in harness/tasks/heads.py): the majority class of train
 for classification, the mean of the train labels for regression, every character O for NER.
-It is computed from the loaded data and scored by the task's own metrics (harness.metrics), on
+It is computed from the loaded data and scored by the task's own metrics (harness.tasks.metrics), on
 the same validation rows the model is scored on; nothing is trained. The constant comes from
 train, not from validation: a baseline must not look at the rows it is scored on.
 """
@@ -12,17 +12,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Iterable
 
-from harness.records import Baseline
+from harness.results.records import Baseline
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
 
-    from harness.spec import TaskSpec
+    from harness.tasks.spec import TaskSpec
 
 
 def compute(spec: "TaskSpec", dataset: "DatasetDict") -> Baseline:
     """The baseline of ``spec`` on ``dataset['validation']``, its constant taken from ``dataset['train']``."""
-    from harness import heads, metrics  # here, not at the top: the site reads baselines (by_task) without the metric libraries
+    from harness.tasks import heads, metrics  # here, not at the top: the site reads baselines (by_task) without the metric libraries
 
     constant = heads.get(spec.head).baseline(dataset["train"], dataset["validation"], spec.dataset.labels)
     options = {"labels": spec.dataset.labels, **spec.metrics.parameters}

@@ -1,6 +1,6 @@
 """Tokenize a task's canonical DatasetDict once per (tokenizer, task, max_length) and cache it on disk.
 
-What the features are is the head's business (harness/heads.py); this module only keys,
+What the features are is the head's business (harness/tasks/heads.py); this module only keys,
 builds and caches them.
 """
 
@@ -17,7 +17,8 @@ import pyarrow
 from rich.console import Console
 from rich.text import Text
 
-from harness import heads, records
+from harness.results import records
+from harness.tasks import heads
 
 
 def cache_root() -> Path:

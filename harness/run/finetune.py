@@ -21,10 +21,11 @@ from torch.utils.data import DataLoader
 from transformers import set_seed
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-from harness import heads, metrics, optim
-from harness.records import Evaluation, SeedResult
-from harness.runconfig import COMPILE_MODES
-from harness.spec import Hyperparameters, TaskSpec
+from harness.results.records import Evaluation, SeedResult
+from harness.run import optim
+from harness.run.runconfig import COMPILE_MODES
+from harness.tasks import heads, metrics
+from harness.tasks.spec import Hyperparameters, TaskSpec
 
 MODEL_INPUTS = ("input_ids", "token_type_ids", "attention_mask", "labels")
 COMPILE_MIN_STEPS = 1000  # below this many steps the compile time (tens of seconds) is not won back

@@ -33,11 +33,14 @@ from rich.markup import escape
 from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness import environment, heads, records, runner
-from harness.models import ResolvedModel
-from harness.preflight import UsageError
-from harness.runner import PreparedTask, RunOptions, TaskOutcome
-from harness.spec import TaskSpec
+from harness.core import environment
+from harness.results import records
+from harness.run import runner
+from harness.run.models import ResolvedModel
+from harness.run.preflight import UsageError
+from harness.run.runner import PreparedTask, RunOptions, TaskOutcome
+from harness.tasks import heads
+from harness.tasks.spec import TaskSpec
 
 GIB = 1024**3
 RUN_MEMORY_GIB = 10  # a base-size encoder's fine-tuning run at batch 32 in bf16, with headroom (NER at 510 tokens the most)

@@ -25,7 +25,8 @@ from typing import Any, Literal, Mapping, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError, field_validator
 
-from harness import checked, hub, paths, records
+from harness.core import checked, hub, paths
+from harness.results import records
 
 Source = Literal["hub", "local"]
 

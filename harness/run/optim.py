@@ -1,4 +1,4 @@
-"""The optimizer every training loop here uses: fine-tuning (harness/finetune.py) and koenbert's distillation.
+"""The optimizer every training loop here uses: fine-tuning (harness/run/finetune.py) and koenbert's distillation.
 
 AdamW without weight decay on biases and LayerNorm weights (the parameters that are vectors),
 as BERT trains, and a linear schedule that warms up over the first share of the steps.

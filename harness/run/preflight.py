@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-from harness import environment, hub, models
-from harness.models import ResolvedModel
-from harness.runconfig import RunOptions
-from harness.spec import SpecError, TaskSpec
+from harness.core import environment, hub
+from harness.run import models
+from harness.run.models import ResolvedModel
+from harness.run.runconfig import RunOptions
+from harness.tasks.spec import SpecError, TaskSpec
 
 
 class UsageError(ValueError):
@@ -56,7 +57,7 @@ def check_run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions) -> 
 
 def _split_expression_problems(train_split: Optional[str], eval_split: Optional[str]) -> list[str]:
     """--train-split/--eval-split parse (a name, an optional slice, percents within -100%..100%)."""
-    from harness import data
+    from harness.tasks import data
 
     problems = []
     for flag, given in (("--train-split", train_split), ("--eval-split", eval_split)):
@@ -71,7 +72,7 @@ def _split_expression_problems(train_split: Optional[str], eval_split: Optional[
 def _split_name_problems(spec: TaskSpec, data_dir_given: bool, train_split: Optional[str],
                          eval_split: Optional[str]) -> list[str]:
     """A split the task's local files lack (knowable before loading; a hub dataset's splits are known once read)."""
-    from harness import data
+    from harness.tasks import data
 
     local = spec.dataset.local
     if not data_dir_given or local is None:

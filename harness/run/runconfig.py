@@ -13,8 +13,8 @@ from typing import Any, Literal, Optional, Sequence, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from harness import checked, paths
-from harness.spec import Hyperparameters, SpecError, TaskSpec
+from harness.core import checked, paths
+from harness.tasks.spec import Hyperparameters, SpecError, TaskSpec
 
 Compile = Literal["on", "off", "auto"]  # torch.compile: always, never, or on CUDA when the run is long enough to pay back
 COMPILE_MODES: tuple[str, ...] = get_args(Compile)
@@ -53,7 +53,7 @@ class RunOptions(BaseModel):
 
     def limit_deviations(self) -> list[str]:
         """How --limit/--eval-limit depart from every task's protocol, in words for the record."""
-        from harness import data
+        from harness.tasks import data
 
         return data.limit_deviations(self.limit, self.eval_limit)
 

@@ -4,7 +4,7 @@
 key); ``train_seed`` fine-tunes one seed and keeps its result in a hidden seed cache beside
 the records, so an interrupted run resumes where it stopped; ``assemble`` writes the record
 once every seed is there; ``record_failure`` writes the failure record. Which seeds run
-where (this process, N per GPU, a shard) is harness/grid.py's business.
+where (this process, N per GPU, a shard) is harness/run/grid.py's business.
 """
 
 from __future__ import annotations
@@ -25,13 +25,16 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from harness import data as data_module
-from harness import baselines, environment, features, heads, predictions, records, store
-from harness.finetune import finetune
-from harness.models import ResolvedModel
-from harness.records import FailureRecord, RecordError, ResultRecord, SeedResult
-from harness.runconfig import RunOptions
-from harness.spec import Hyperparameters, TaskSpec
+from harness.core import environment
+from harness.results import predictions, records, store
+from harness.results.records import FailureRecord, RecordError, ResultRecord, SeedResult
+from harness.run import baselines, features
+from harness.run.finetune import finetune
+from harness.run.models import ResolvedModel
+from harness.run.runconfig import RunOptions
+from harness.tasks import data as data_module
+from harness.tasks import heads
+from harness.tasks.spec import Hyperparameters, TaskSpec
 
 
 @dataclass
@@ -43,7 +46,7 @@ class TaskOutcome:
     path: Optional[Path] = None
     error: Optional[str] = None
     wall_s: float = 0.0
-    baseline: dict[str, float] = field(default_factory=dict)  # the untrained floor's scores (harness.baselines)
+    baseline: dict[str, float] = field(default_factory=dict)  # the untrained floor's scores (harness.run.baselines)
     warnings: list[str] = field(default_factory=list)  # about this run's scores (the seeds'), for the console
 
 

@@ -11,9 +11,9 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from harness import store
-from harness.records import FailureRecord, ResultRecord
-from harness.spec import TaskSpec
+from harness.results import store
+from harness.results.records import FailureRecord, ResultRecord
+from harness.tasks.spec import TaskSpec
 
 RECORD_COLUMNS = [
     "model_id", "task_id", "suite", "scores", "std", "n_seeds", "revision", "harness", "git", "device",

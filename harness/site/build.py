@@ -16,10 +16,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness import baselines, checked, compare, export, paths, records, store
+from harness.core import checked, paths
+from harness.results import compare, export, records, store
+from harness.run import baselines
 from harness.site import aggregate, comparisons, inputs, render
-from harness.spec import TasksDirs
 from harness.site.tables import slug_of_task
+from harness.tasks.spec import TasksDirs
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.text import Text
 
-from harness import paths
-from harness.userfacing import USER_ERROR, fail
+from harness.core import paths
+from harness.core.userfacing import USER_ERROR, fail
 from harness.site.build import DEFAULT_OUT, SiteBuildError, build_site
 from harness.site.inputs import SiteInputError
-from harness.spec import TASKS_DIR_HELP, Registry, SpecError
+from harness.tasks.spec import TASKS_DIR_HELP, Registry, SpecError
 
 app = typer.Typer(help="The static leaderboard site built from reports/.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)  # never break a file path across lines

@@ -12,7 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from harness import bootstrap, compare, records
+from harness.results import compare, records
+from harness.stats import bootstrap
 
 # the Korean and the English model a Korean-English encoder is measured against (koenbert's two teachers)
 DEFAULT_REFERENCES = ("klue/bert-base", "bert-base-uncased")

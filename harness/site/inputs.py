@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 
-from harness import checked, store
-from harness.records import FailureRecord, ResultRecord
-from harness.spec import Registry, TaskSpec, TasksDirs
+from harness.core import checked
+from harness.results import store
+from harness.results.records import FailureRecord, ResultRecord
+from harness.tasks.spec import Registry, TaskSpec, TasksDirs
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Results:
 
 def load_results(results_dir: Path) -> Results:
     """Every record, failure and unreadable file under ``results_dir``, as the record store reads them
-    (``harness.store.scan``: hidden folders such as ``<model>/.seeds/`` and ``.history/`` left out)."""
+    (``harness.results.store.scan``: hidden folders such as ``<model>/.seeds/`` and ``.history/`` left out)."""
     found = store.scan(Path(results_dir))
     out = Results(records=[(str(s.path), s.record) for s in found.records],
                   failures=[(str(p), f) for p, f in found.failures],
@@ -48,10 +49,10 @@ def load_results(results_dir: Path) -> Results:
 def load_models(models_file: Path) -> list[dict[str, Any]]:
     """The entries of models.yaml (id, name, languages, params, links); [] when there is no file.
 
-    Read and checked by ``harness.models``, the one reader of that file, so ``bench run`` and
+    Read and checked by ``harness.run.models``, the one reader of that file, so ``bench run`` and
     the site accept and refuse the same files with the same messages.
     """
-    from harness.models import ModelUnavailable, leaderboard_models
+    from harness.run.models import ModelUnavailable, leaderboard_models
 
     try:
         return leaderboard_models(Path(models_file))

@@ -11,8 +11,8 @@ import jinja2
 import pandas as pd
 
 from harness.site import escape, svg
-from harness.site.inputs import SiteInputError
 from harness.site.aggregate import OVERALL, add_averages, language_groups, primary_wide
+from harness.site.inputs import SiteInputError
 from harness.site.tables import (
     SYNTHETIC_MARK, Cell, Column, Table, average, comparison_table, failed, fmt, fmt_reported, leaderboard_table, metric_label, missing, model_cell, present,
     average_interval, reported, score, score_interval, slug_of_task, text, tie_mark,
@@ -37,7 +37,7 @@ class SiteData:
     failures: pd.DataFrame  # aggregate.failures_frame
     skipped: list[tuple[str, str]] = field(default_factory=list)
     built_at: str = ""
-    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)  # harness.baselines.by_task: shown, never ranked
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)  # harness.run.baselines.by_task: shown, never ranked
     statistics: Any = None  # compare.LeaderboardStatistics of the ranked records: intervals, ties with the best
     comparisons: dict[str, list[Any]] = field(default_factory=dict)  # model id -> compare.Comparison per reference
     demo: pd.DataFrame = field(default_factory=pd.DataFrame)  # bench demo's current runs: its own tier, ranked apart

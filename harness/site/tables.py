@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from harness import metrics
+from harness.results import records
 from harness.site.aggregate import OVERALL
-from harness import records
 from harness.site.escape import anchor
+from harness.tasks import metrics
 
 COMPLETE, PARTIAL, MISSING = 0, 1, 2
 SYNTHETIC_MARK = "synthetic"  # shown beside every number that was made up for tests or demos

@@ -1,6 +1,6 @@
-"""Bootstrap intervals and paired comparisons for every metric in harness.metrics.
+"""Bootstrap intervals and paired comparisons for every metric in harness.tasks.metrics.
 
-Each metric says how it is resampled (``Metric.statistic`` in harness/metrics.py): a
+Each metric says how it is resampled (``Metric.statistic`` in harness/tasks/metrics.py): a
 function of example weights, mostly ``weights @ per_example`` sums, so a resample is one
 matrix product. This module draws the weights.
 
@@ -30,8 +30,8 @@ from typing import Iterator, Literal, Optional, Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from harness import metrics
-from harness.metrics import Statistic, SummedStatistic
+from harness.tasks import metrics
+from harness.tasks.metrics import Statistic, SummedStatistic
 
 CONFIDENCE = 0.95
 RESAMPLES = 10_000

@@ -10,9 +10,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from harness import heads
-from harness.metrics import METRICS
-from harness.spec import TaskSpec
+from harness.tasks import heads
+from harness.tasks.metrics import METRICS
+from harness.tasks.spec import TaskSpec
 
 
 def _cells(*values: object) -> list[Text]:
@@ -84,7 +84,7 @@ def task_detail(spec: TaskSpec) -> Group:
 
 
 def metrics_table() -> Table:
-    table = Table(title="metrics (harness/metrics.py); scores are percentages, 0-100")
+    table = Table(title="metrics (harness/tasks/metrics.py); scores are percentages, 0-100")
     for column in ("name", "heads", "what it computes", "reference definition"):
         table.add_column(column)
     for m in METRICS.values():
@@ -122,4 +122,4 @@ STATISTICS = [  # what `bench run`'s intervals, `bench compare` and the site's m
 
 def statistics_table() -> Table:
     """How intervals and verdicts are computed, with the sources: the second half of `bench metrics`."""
-    return _fields("intervals and verdicts (harness/bootstrap.py, docs/statistics.md)", STATISTICS)
+    return _fields("intervals and verdicts (harness/stats/bootstrap.py, docs/statistics.md)", STATISTICS)

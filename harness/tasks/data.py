@@ -22,10 +22,10 @@ A split expression is a split name with an optional slice, the same grammar and
 rounding as ``datasets``' split slicing: ``train``, ``validation[:80%]``,
 ``train[:1000]``, ``validation[80%:]``, ``train[10%:20%]``. When a task's own spec
 carves train and validation out of one split, the slices are taken from a seeded,
-stratified order of its rows (``harness.carving``), never from file order. A user's
+stratified order of its rows (``harness.tasks.carving``), never from file order. A user's
 ``--train-split``/``--eval-split`` keeps the ``datasets`` meaning: rows in file order.
 
-Local files are read through ``harness.checked``: their paths must stay inside
+Local files are read through ``harness.core.checked``: their paths must stay inside
 ``--data-dir``, and a file that is missing, not UTF-8 or not parseable is named
 (relative to ``--data-dir``) in the error, which never quotes its content.
 """
@@ -51,9 +51,10 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
 from rich.console import Console
 from rich.text import Text
 
-from harness import carving, checked, heads, hub
-from harness.paths import SHARED_DATA
-from harness.spec import LocalFile, TaskSpec
+from harness.core import checked, hub
+from harness.core.paths import SHARED_DATA
+from harness.tasks import carving, heads
+from harness.tasks.spec import LocalFile, TaskSpec
 
 # GLUE and KLUE fields can be long (a whole news paragraph); csv's default cap is 128 KiB.
 csv.field_size_limit(sys.maxsize)

@@ -6,7 +6,7 @@ against the references, what its untrained baseline predicts, how a carve of one
 stratified, and what the Hub calls its task. Its ``kind`` says what one example's target and
 prediction are (a class index, a number, a tag per token): data loading, the metrics that fit,
 and the predictions files follow the kind. A new head is one more entry in ``HEADS`` (plus a
-metric in harness/metrics.py if none fits); the spec, the data, the features, the training
+metric in harness/tasks/metrics.py if none fits); the spec, the data, the features, the training
 loop, the baselines, the predictions and `bench export` ask it.
 
 KLUE-NER is tagged per character: a subword takes the tag of its first character, and
@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from harness.metrics import Kind
+from harness.tasks.metrics import Kind
 
 IGNORE_INDEX = -100  # positions the loss and the scores skip
 
@@ -97,7 +97,7 @@ class Head:
 
     def score(self, names: Sequence[str], ds, predictions: list[Any], labels, **options) -> dict[str, float]:
         """The named metrics of ``predictions`` against the references kept in the encoded split ``ds``."""
-        from harness import metrics
+        from harness.tasks import metrics
 
         return metrics.compute(names, *self.scored(ds, predictions, labels), labels=labels, **options)
 

@@ -2,8 +2,8 @@
 
 A ``Metric`` is everything the harness knows about one metric: the function that scores
 predictions (scores in percent, 0-100, like the papers), the same metric as a function of
-example weights for the bootstrap (harness/bootstrap.py), the kinds of predictions it scores
-(a head's ``kind``, harness/heads.py), the task-spec parameters it needs, and its names on the
+example weights for the bootstrap (harness/stats/bootstrap.py), the kinds of predictions it scores
+(a head's ``kind``, harness/tasks/heads.py), the task-spec parameters it needs, and its names on the
 site and on the Hub. A new metric is one more entry in ``METRICS``; the spec, the training
 loop, the bootstrap, `bench export` and the site read it from here.
 
@@ -65,7 +65,7 @@ def macro_f1(predictions: np.ndarray, references: np.ndarray, **_) -> float:
 # warns), and so do KLUE-baseline and run_glue.py, which call it. A record cannot hold NaN (it is
 # no JSON number, and a mean or a ranking of it means nothing), so the harness records 0.0, the
 # correlation a predictor that knows nothing is expected to have, and says so: ``undefined`` gives
-# the note that the record's warnings carry (harness/finetune.py), naming the metric and why.
+# the note that the record's warnings carry (harness/run/finetune.py), naming the metric and why.
 # Constant gold is refused when the data is loaded; constant predictions come from a model that
 # collapsed to one output, or from the regression baseline, which predicts the train mean.
 
@@ -405,7 +405,7 @@ class Metric:
 
     name: str
     fn: Callable[..., float]  # (predictions, references, **options) -> percent
-    statistic: Callable[..., Statistic]  # the same metric as a function of example weights (harness/bootstrap.py)
+    statistic: Callable[..., Statistic]  # the same metric as a function of example weights (harness/stats/bootstrap.py)
     kinds: tuple[Kind, ...]  # the kinds of predictions it scores; a task's head must make one of them
     description: str  # what it computes, in one line; `bench metrics` and the docs show it
     reference: str  # the definition it follows

@@ -2,7 +2,7 @@
 
 The registry is the folder: ``<tasks dir>/klue/ynat.yaml`` is the task ``klue/ynat``, and its
 ``suite:`` must be its folder. The search path is the built-in tasks, then
-``$KOENBENCH_TASKS_PATH``, then each ``--tasks-dir`` (``harness.paths.task_dirs``); an id found
+``$KOENBENCH_TASKS_PATH``, then each ``--tasks-dir`` (``harness.core.paths.task_dirs``); an id found
 in two folders is an error naming both files.
 
 A task file may start from another: ``include: klue/ner`` takes that task's spec, then the keys
@@ -26,7 +26,8 @@ from typing import Any, Literal, Mapping, Optional, Sequence, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from harness import checked, heads, paths
+from harness.core import checked, paths
+from harness.tasks import heads
 
 # A suite or task name: it becomes a folder, a file name and part of the site's URLs.
 NAME_PATTERN = r"[a-z0-9][a-z0-9_-]*"
@@ -114,7 +115,7 @@ class DatasetSpec(_Strict):
 class MetricsSpec(_Strict):
     primary: str
     others: list[str] = Field(default_factory=list)
-    # Every other field is a parameter some metric takes (``Metric.parameters`` in harness/metrics.py).
+    # Every other field is a parameter some metric takes (``Metric.parameters`` in harness/tasks/metrics.py).
     binarize_threshold: Optional[float] = None  # for binarized_f1 (KLUE-STS: 3.0)
 
     @property
@@ -152,7 +153,7 @@ class TaskSpec(_Strict):
     language: Literal["ko", "en", "ko-en"]
     description: str
     dataset: DatasetSpec
-    head: str  # a name in harness/heads.py's HEADS
+    head: str  # a name in harness/tasks/heads.py's HEADS
     metrics: MetricsSpec
     hyperparameters: Hyperparameters
     selection: Literal["best", "last"] = "last"
@@ -201,7 +202,7 @@ class TaskSpec(_Strict):
         return self
 
     def _metric_problems(self) -> list[str]:
-        from harness.metrics import METRICS  # the metric registry owns the names and the kinds they score
+        from harness.tasks.metrics import METRICS  # the metric registry owns the names and the kinds they score
 
         problems = []
         labels = self.dataset.labels or []

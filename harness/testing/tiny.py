@@ -12,7 +12,7 @@ import importlib.util
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
-from harness.paths import SHARED_DATA
+from harness.core.paths import SHARED_DATA
 
 
 def minilm_dir() -> Path:
@@ -26,9 +26,9 @@ def minilm_dir() -> Path:
 
 
 def _glue_tsv(data_dir: Path, name: str, **options) -> list[dict]:
-    """A shared tab-separated file's rows, read as harness/data.py reads a task's glue-tsv file (quoting off)."""
-    from harness import data
-    from harness.spec import LocalFile
+    """A shared tab-separated file's rows, read as harness/tasks/data reads a task's glue-tsv file (quoting off)."""
+    from harness.tasks import data
+    from harness.tasks.spec import LocalFile
 
     return data.read_records(Path(data_dir) / name, LocalFile(path=name, format="glue-tsv", columns={}, **options))
 

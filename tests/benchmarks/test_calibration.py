@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import calibration  # noqa: E402
 

@@ -15,10 +15,11 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoTokenizer
 
-from harness import records, store, tiny
+from harness.core.paths import REPO_ROOT
 from harness.koenbert.segmentation import UNREACHABLE
 from harness.koenbert.vocab import fold
-from harness.paths import REPO_ROOT
+from harness.results import records, store
+from harness.testing import tiny
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 import mini_koenbert  # noqa: E402
@@ -148,7 +149,7 @@ from dataclasses import replace
 sys.path.insert(0, "benchmarks")
 import torch
 import mini_koenbert as mk
-from harness.paths import SHARED_DATA
+from harness.core.paths import SHARED_DATA
 torch.set_num_threads(1)
 out = Path(sys.argv[1])
 s = replace(mk.SCALES["toy"], mlm_steps=4)

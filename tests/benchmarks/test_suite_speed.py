@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
+from harness.core.paths import REPO_ROOT
 from harness.demo import SAMPLES_DIR
-from harness.paths import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
 import suite_speed  # noqa: E402

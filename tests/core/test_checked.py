@@ -13,8 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import checked, data, models
-from harness.spec import load_tasks
+from harness.core import checked
+from harness.run import models
+from harness.tasks import data
+from harness.tasks.spec import load_tasks
 
 fuzz = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -41,7 +43,7 @@ def quotes_the_file(message: str, raw: bytes) -> bool:
     return any(len(line) > 64 and line in message for line in text.splitlines())
 
 
-MODELS_YAML = (Path(__file__).parents[1] / "models.yaml").read_bytes()
+MODELS_YAML = (Path(__file__).parents[2] / "models.yaml").read_bytes()
 
 
 @fuzz
@@ -173,7 +175,7 @@ def test_site_build_names_an_alias_bomb_in_reported_yaml(tmp_path):
 
     reported = tmp_path / "reported.yaml"
     reported.write_text(ALIAS_BOMB, encoding="utf-8")
-    fixture = Path(__file__).parent / "data" / "records"
+    fixture = Path(__file__).parents[1] / "data" / "records"
     result = CliRunner().invoke(app, ["site", "build", "--results", str(fixture / "results"), "--reported", str(reported),
                                       "--models", str(fixture / "models.yaml"), "--out", str(tmp_path / "site")])
     assert result.exit_code == 2 and "reported.yaml: refused" in " ".join(result.output.split()), result.output

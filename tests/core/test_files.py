@@ -1,11 +1,11 @@
-"""harness.files: every write is whole or not at all, even when the disk fills up part-way."""
+"""harness.core.files: every write is whole or not at all, even when the disk fills up part-way."""
 
 import errno
 import stat
 
 import pytest
 
-from harness import files
+from harness.core import files
 
 
 def full_disk_after(monkeypatch, allowed: int) -> None:

@@ -18,8 +18,8 @@ import pytest
 from huggingface_hub import constants, scan_cache_dir
 
 import hubcache
-from harness import models
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
+from harness.run import models
 
 MINILM = hubcache.MINILM_ID
 SMOKE = ["--limit", "16", "--eval-limit", "16", "--set", "epochs=1"]  # a quick run; the record says it deviates

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from transformers import AutoTokenizer
 
-from harness import tiny
-from harness.koenbert.vocab import fold
 from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map, to_student_ids
+from harness.koenbert.vocab import fold
+from harness.testing import tiny
 
 
 @pytest.fixture(scope="module")

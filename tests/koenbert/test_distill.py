@@ -14,11 +14,11 @@ from safetensors.torch import load_file
 from transformers import AutoTokenizer, GPT2Config, GPT2Model
 from typer.testing import CliRunner
 
-from harness import tiny
-from harness.models import local_revision, portable_id
 from harness.koenbert.corpus import CorpusError
 from harness.koenbert.distill import DistillConfig, DistillError, distill
 from harness.koenbert.minilm import AttentionError
+from harness.run.models import local_revision, portable_id
+from harness.testing import tiny
 
 
 

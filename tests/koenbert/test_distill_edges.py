@@ -798,7 +798,7 @@ def test_the_first_design_cuts_with_the_teachers_tokenizer_and_keeps_student_ids
 
 def test_setup_reports_what_it_built_and_a_resume_with_nothing_to_resume(tiny_english_bert, corpora, tmp_path, capsys):
     from harness.koenbert import prepare
-    from harness.models import local_revision, portable_id
+    from harness.run.models import local_revision, portable_id
 
     out = tmp_path / "nested" / "run"
     work = tmp_path / "nested" / "run.work"
@@ -910,7 +910,7 @@ def test_the_progress_bar_shows_the_steps_the_newest_loss_of_each_language_and_t
 @pytest.fixture(scope="module")
 def still_bert(tmp_path_factory, english_model_dir):
     """A tiny BERT without dropout (synthetic): two passes over the same text give the same numbers."""
-    from harness import tiny
+    from harness.testing import tiny
 
     return tiny.tiny_bert(english_model_dir, tmp_path_factory.mktemp("still-bert"), dropout=0.0)
 
@@ -986,7 +986,7 @@ def test_a_teacher_the_student_was_extended_from_reads_the_new_pieces_through_th
 
 
 def test_a_teacher_the_student_was_not_extended_from_reads_the_new_pieces_as_unk(tiny_english_bert, corpora, tmp_path):
-    from harness import tiny
+    from harness.testing import tiny
 
     other = tiny.tiny_bert(tiny_english_bert, tmp_path / "other-teacher", seed=7)  # the same vocabulary, other rows
     student, tokenizer = extended(tiny_english_bert)

@@ -15,9 +15,9 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from harness import tiny
 from harness.koenbert import minilm
 from harness.koenbert.distill import DistillConfig, distill
+from harness.testing import tiny
 
 
 RELATION_HEADS = 4

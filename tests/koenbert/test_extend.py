@@ -201,8 +201,8 @@ def small_data(tmp_path, shared_data):
 
 
 def test_different_hidden_sizes(tmp_path, small_data, tiny_korean_bert, english_model_dir):
-    from harness import tiny
     from harness.koenbert.extend import extend_model
+    from harness.testing import tiny
 
     wide = tiny.tiny_bert(english_model_dir, tmp_path / "en48", hidden_size=48, heads=2)
     report = extend_model(tiny_korean_bert, wide, tmp_path / "out", init="procrustes", data_dir=small_data)

@@ -11,12 +11,12 @@ import yaml
 from transformers import AutoModelForMaskedLM, AutoModelForSequenceClassification, AutoTokenizer
 from typer.testing import CliRunner
 
-from harness import tiny
 from harness.cli import app
 from harness.koenbert import prepare
 from harness.koenbert.distill import load_teacher
 from harness.koenbert.minilm import QKVTap, minilm_loss
 from harness.koenbert.recipe import RecipeError, load_recipe
+from harness.testing import tiny
 
 
 SHIPPED = Path(__file__).resolve().parents[2] / "harness" / "koenbert" / "recipes" / "koenbert-base.yaml"

@@ -10,11 +10,11 @@ import yaml
 from typer.testing import CliRunner
 
 import hubcache
-from harness import paths
 from harness.cli import app
+from harness.core import paths
 from harness.koenbert.distill import DistillConfig, DistillError, distill
 from harness.koenbert.extend import REPORT_NAME
-from harness.models import local_revision
+from harness.run.models import local_revision
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from harness import tiny
 from harness.koenbert import vocab as V
+from harness.testing import tiny
 
 
 @pytest.fixture(scope="module")

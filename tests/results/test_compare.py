@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from harness import compare, metrics, predictions, records
 from harness.cli import app
+from harness.results import compare, predictions, records
 from harness.site.escape import text as esc
+from harness.tasks import metrics
 
 FINGERPRINT = "a" * 64
 

@@ -4,10 +4,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from harness import bootstrap, metrics, predictions, records, tiny
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
-from harness.spec import load_tasks
+from harness.results import predictions, records
+from harness.stats import bootstrap
+from harness.tasks import metrics
+from harness.tasks.spec import load_tasks
+from harness.testing import tiny
 
 TASKS = "glue/sst2,klue/ner"
 pytestmark = pytest.mark.slow  # three tiny-model runs: about 5 minutes on 2 busy cores

@@ -13,9 +13,11 @@ from huggingface_hub.errors import EntryNotFoundError
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from typer.testing import CliRunner
 
-from harness import export, paths, records, spec
 from harness.cli import app
+from harness.core import paths
 from harness.demo import SAMPLES_DIR
+from harness.results import export, records
+from harness.tasks import spec
 
 TASKS = "glue/mrpc,klue/ynat"
 

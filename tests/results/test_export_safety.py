@@ -28,11 +28,12 @@ from hypothesis import strategies as st
 from huggingface_hub import metadata_load, parse_eval_result_entries
 from typer.testing import CliRunner
 
-from harness import export, files, records
 from harness.cli import app
-from harness.spec import load_tasks
+from harness.core import files
+from harness.results import export, records
+from harness.tasks.spec import load_tasks
 
-FIXTURE_RESULTS = Path(__file__).parent / "data" / "records" / "results"
+FIXTURE_RESULTS = Path(__file__).parents[1] / "data" / "records" / "results"
 MODEL = "fixture/model-a"  # synthetic fixture records of a tiny random BERT
 
 

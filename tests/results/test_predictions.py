@@ -6,8 +6,9 @@ The predictions here are synthetic (random labels, values and tags).
 import numpy as np
 import pytest
 
-from harness import bootstrap, predictions
-from harness.spec import load_tasks
+from harness.results import predictions
+from harness.stats import bootstrap
+from harness.tasks.spec import load_tasks
 
 NER_LABELS = list(load_tasks(["klue/ner"])[0].dataset.labels)
 
@@ -93,7 +94,7 @@ def test_bootstrap_of_a_loaded_file_matches_the_metric(tmp_path):
     predictions.save(tmp_path / "p.npz", original)
     model = predictions.load(tmp_path / "p.npz").for_bootstrap()
     assert isinstance(model, bootstrap.SeedPredictions)
-    from harness import metrics
+    from harness.tasks import metrics
 
     expected = metrics.METRICS["char_f1"](original.predictions[0], original.references, labels=NER_LABELS)
     assert model.point("char_f1") == pytest.approx(expected, abs=1e-9)

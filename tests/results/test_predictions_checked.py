@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from harness import compare, predictions, records
 from harness.cli import app
+from harness.results import compare, predictions, records
 
-FIXTURE_RESULTS = Path(__file__).parent / "data" / "records" / "results"
+FIXTURE_RESULTS = Path(__file__).parents[1] / "data" / "records" / "results"
 MODEL_A = "fixture__model-a-be00b3810c"  # synthetic fixture records of tiny random BERTs
 
 
@@ -145,7 +145,7 @@ def test_the_fixture_files_match_their_records():
 
 
 def test_the_site_builds_with_bad_files_and_names_them(results, caplog):
-    from harness.paths import TASKS_DIR
+    from harness.core.paths import TASKS_DIR
     from harness.site.build import build_site
 
     bad = [spoil(results, case)[1] for case in ("truncated zip", "2^40")]

@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import files, models, records, store
+from harness.core import files
+from harness.results import records, store
+from harness.run import models
 
 
 @pytest.mark.parametrize("model_id, slug", [
@@ -69,7 +71,7 @@ PLACED_ELSEWHERE_ON_PURPOSE = {"older-spec", "invalid"}  # test_store's fixtures
 
 
 def test_every_committed_record_lies_in_a_folder_named_by_its_slug():
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     found = [p for folder in ("reports", "tests/data/records") for p in (repo / folder).rglob("*.json")
              if "/." not in str(p.relative_to(repo)) and p.parent.name not in PLACED_ELSEWHERE_ON_PURPOSE]
     checked = 0
@@ -240,11 +242,11 @@ def test_the_temporary_file_is_written_beside_the_record(tmp_path, monkeypatch):
 
 def test_a_record_is_the_same_utf8_bytes_whatever_the_locale(tmp_path):
     # a user whose locale is not UTF-8 (ASCII here; cp1252 on many Windows machines) writes and reads the same bytes
-    script = ("import sys; from pathlib import Path; from harness import records; p = Path(sys.argv[1]); "
+    script = ("import sys; from pathlib import Path; from harness.results import records; p = Path(sys.argv[1]); "
               r"name, city = '\uc774\ub984', '\uc11c\uc6b8'; records.write_json_atomic(p, {name: city}); "
               "print(records.read_json(p)[name] == city)")  # escaped: an ASCII locale's command line holds ASCII only
     env = {**os.environ, "LC_ALL": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0", "PYTHONIOENCODING": "utf-8",
-           "PYTHONPATH": str(Path(records.__file__).resolve().parents[1])}
+           "PYTHONPATH": str(Path(records.__file__).resolve().parents[2])}
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "r.json")], env=env, capture_output=True, text=True)
     assert done.stdout.strip() == "True", done.stderr[-2000:]
     # the same bytes as written here, in this process's own locale

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from harness import records
-from harness.records import FailureRecord, RecordError, ResultRecord, SeedResult
+from harness.results import records
+from harness.results.records import FailureRecord, RecordError, ResultRecord, SeedResult
 
 
 def _seed(seed: int, f1: float, accuracy: float) -> SeedResult:
@@ -155,7 +155,7 @@ def test_both_old_failure_shapes_are_migrated(tmp_path):
     base = {"schema": "koenbench.failure/1", "task": {"id": "klue/ner"}, "started_at": "2026-11-27T11:00:00Z"}
     from_runner = dict(base, model={"id": "fixture/model-a", "revision": "sha256:" + "2" * 64},
                        error="TrainingDiverged: loss became nan at epoch 1, step 3",
-                       traceback='File "/home/someone/harness/finetune.py", line 1')
+                       traceback='File "/home/someone/harness/run/finetune.py", line 1')
     from_site = dict(base, model={"id": "fixture/model-b"},
                      error={"type": "OutOfMemoryError", "message": "CUDA out of memory at max_length 510"})
     plain = dict(base, model={"id": "fixture/model-c"}, error="something broke: badly")

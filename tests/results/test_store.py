@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import compare, export, models, records, store
-from harness.paths import MODELS_FILE, TASKS_DIR
+from harness.core.paths import MODELS_FILE, TASKS_DIR
+from harness.results import compare, export, records, store
+from harness.run import models
 from harness.site import build
-from harness.spec import load_tasks
+from harness.tasks.spec import load_tasks
 
-FIXTURE = Path(__file__).parent / "data" / "records"
+FIXTURE = Path(__file__).parents[1] / "data" / "records"
 RESULTS = FIXTURE / "results"
 
 

@@ -5,8 +5,9 @@ from collections import Counter
 import pytest
 from datasets import Dataset, DatasetDict
 
-from harness import baselines, data, spec
 from harness.demo import SAMPLES_DIR
+from harness.run import baselines
+from harness.tasks import data, spec
 
 
 def task(task_id: str):

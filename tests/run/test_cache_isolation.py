@@ -9,7 +9,8 @@ import datasets
 import pytest
 from transformers import AutoTokenizer
 
-from harness import features, heads
+from harness.run import features
+from harness.tasks import heads
 
 USER_FEATURE_CACHE = Path.home() / ".cache" / "koenbench"
 
@@ -19,7 +20,7 @@ def _under(path, folder: Path) -> bool:
 
 
 def ner_rows() -> datasets.DatasetDict:
-    """Two synthetic character-tagged sentences (tag 0 everywhere), the shape harness.data gives KLUE-NER."""
+    """Two synthetic character-tagged sentences (tag 0 everywhere), the shape harness.tasks.data gives KLUE-NER."""
     rows = {"tokens": [list("서울 간다"), list("hello world")], "tags": [[0] * 5, [0] * 11]}
     return datasets.DatasetDict({"train": datasets.Dataset.from_dict(rows)})
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
-from harness.spec import load_tasks
+from harness.tasks.spec import load_tasks
 
 
 def seed_result(output: Path, task: str) -> tuple[dict, dict]:

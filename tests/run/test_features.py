@@ -6,8 +6,10 @@ import re
 import pytest
 from transformers import AutoTokenizer
 
-from harness import data, features, heads, metrics, spec, tiny
 from harness.demo import SAMPLES_DIR
+from harness.run import features
+from harness.tasks import data, heads, metrics, spec
+from harness.testing import tiny
 
 NER = spec.load_tasks(["klue/ner"])[0]
 LABELS = NER.dataset.labels
@@ -15,7 +17,7 @@ INDEX = {name: i for i, name in enumerate(LABELS)}
 
 
 def ner_dev(shared_data, limit=None):
-    """(characters, tag ids) per sentence of the official dev file, read independently of harness.data."""
+    """(characters, tag ids) per sentence of the official dev file, read independently of harness.tasks.data."""
     sentences, current = [], []
     for line in (shared_data / "klue/ner/klue-ner-v1.1_dev.tsv").read_text(encoding="utf-8").split("\n"):
         if line.startswith("##"):

@@ -11,10 +11,12 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from harness import data, features, finetune, metrics, predictions, runner
 from harness.demo import SAMPLES_DIR
-from harness.records import Evaluation
-from harness.spec import load_tasks
+from harness.results import predictions
+from harness.results.records import Evaluation
+from harness.run import features, finetune, runner
+from harness.tasks import data, metrics
+from harness.tasks.spec import load_tasks
 
 CPU = torch.device("cpu")
 STS = load_tasks(["klue/sts"])[0]  # selection: best, by its primary metric (pearson)

@@ -8,8 +8,10 @@ import pytest
 import torch
 from rich.console import Console
 
-from harness import data, grid, models, records, runner, spec
 from harness.demo import SAMPLES_DIR
+from harness.results import records
+from harness.run import grid, models, runner
+from harness.tasks import data, spec
 
 import worker_faults
 

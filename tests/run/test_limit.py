@@ -4,8 +4,10 @@ on all eight tasks at once."""
 import pytest
 from typer.testing import CliRunner
 
-from harness import data, records, runner, spec
 from harness.cli import app
+from harness.results import records
+from harness.run import runner
+from harness.tasks import data, spec
 
 ALL_TASKS = ["glue/mrpc", "glue/qnli", "glue/sst2", "glue/stsb", "klue/ner", "klue/nli", "klue/sts", "klue/ynat"]
 

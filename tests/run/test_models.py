@@ -1,4 +1,4 @@
-"""harness/models.py: a model's revision, source and record folder, whichever way it is named.
+"""harness/run/models.py: a model's revision, source and record folder, whichever way it is named.
 
 Tiny local models only, and the hub is never contacted: a hub model is a tiny model folder
 written as a model repo of its own (a fresh ``fixture/model-...`` id) into the test run's real
@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 import hubcache
-from harness import models
-from harness.models import ModelUnavailable, ResolvedModel
+from harness.run import models
+from harness.run.models import ModelUnavailable, ResolvedModel
 
 
 @pytest.fixture
@@ -393,8 +393,8 @@ def test_the_repository_models_yaml_is_valid():
 def test_bench_models_shows_names_as_written_and_names_a_broken_file(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from harness import paths
     from harness.cli import app
+    from harness.core import paths
 
     monkeypatch.setattr(paths, "MODELS_FILE", write_models_file(tmp_path, [{"id": "fixture/model-a", "name": "[bold]model[/x] A"}]))
     shown = CliRunner().invoke(app, ["models"])
@@ -408,8 +408,8 @@ def test_a_weight_swap_reruns_whichever_way_the_model_is_named(tmp_path, model_c
     """By name, swap the weights in place, by path: a rerun with the new revision; by name again: the same record."""
     from typer.testing import CliRunner
 
-    from harness import paths
     from harness.cli import app
+    from harness.core import paths
 
     folder = model_copy("work/my-model")
     monkeypatch.chdir(tmp_path / "work")
@@ -455,8 +455,8 @@ def test_a_display_name_two_entries_share_is_refused_only_when_used(tmp_path):
 def test_two_checkpoints_named_best_write_two_records(tmp_path, model_copy, monkeypatch):
     from typer.testing import CliRunner
 
-    from harness import paths
     from harness.cli import app
+    from harness.core import paths
 
     for experiment in ("exp1", "exp2"):
         model_copy(f"{experiment}/checkpoints/best")

@@ -15,11 +15,12 @@ import psutil
 import pytest
 from typer.testing import CliRunner
 
-from harness import models, records
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
+from harness.results import records
+from harness.run import models
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def bench(*args: str):
@@ -38,7 +39,7 @@ def model_dir(tiny_english_bert) -> str:
 
 @pytest.mark.parametrize("kind", ["result", "failure"])
 def test_a_record_of_a_newer_schema_is_never_replaced(tmp_path, tiny_english_bert, model_dir, kind, monkeypatch):
-    from harness import runner
+    from harness.run import runner
 
     path = (records.record_path if kind == "result" else records.failure_path)(tmp_path, model_dir, "glue/sst2")
     path.parent.mkdir(parents=True)

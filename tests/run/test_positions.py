@@ -10,9 +10,9 @@ import torch
 from transformers import AutoConfig, AutoModel, AutoTokenizer, RobertaConfig, RobertaForMaskedLM
 from typer.testing import CliRunner
 
-from harness import models
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
+from harness.run import models
 
 ROWS, PAD = 24, 1  # position rows of the tiny configs, and RoBERTa's own pad id
 EXTRA = {"longformer": {"attention_window": 4}, "luke": {"entity_vocab_size": 10, "entity_emb_size": 8}}

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness import finetune as finetune_module
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
+from harness.run import finetune as finetune_module
 
 
 def bench(*args: str):
@@ -132,7 +132,7 @@ def test_an_edited_task_yaml_that_keeps_the_hyperparameters_trains_again(tmp_pat
 
 def test_a_successful_rerun_removes_the_failure_record_of_the_task(tmp_path, tiny_english_bert, monkeypatch):
     """The site shows a `.failed.json` as the task's failure: once the task has a record again, that failure is gone."""
-    from harness import runner
+    from harness.run import runner
     from harness.site import inputs
 
     args = run_args(tiny_english_bert, tmp_path, "--tasks", "glue/stsb")

@@ -1,13 +1,14 @@
-"""One typed run config (harness/runconfig.py): `bench run`'s flags, preflight, the runner and the demo
+"""One typed run config (harness/run/runconfig.py): `bench run`'s flags, preflight, the runner and the demo
 take their defaults and checks from it, so none restates them."""
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from harness import models, preflight, runconfig, spec
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
+from harness.run import models, preflight, runconfig
+from harness.tasks import spec
 
 # `bench run`'s option -> the RunOptions field it sets
 FLAG_FIELDS = {"seeds": "seeds", "results": "output_dir", "device": "device", "force": "force", "compile_": "compile",

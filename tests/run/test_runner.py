@@ -9,14 +9,15 @@ from typer.testing import CliRunner
 import torch
 from transformers import AutoTokenizer
 
-from harness import data
-from harness import finetune as finetune_module
-from harness import records as records_module
-from harness import paths, runner
-from harness import predictions as predictions_module
-from harness import spec as spec_module
 from harness.cli import app
+from harness.core import paths
 from harness.demo import SAMPLES_DIR
+from harness.results import predictions as predictions_module
+from harness.results import records as records_module
+from harness.run import finetune as finetune_module
+from harness.run import runner
+from harness.tasks import data
+from harness.tasks import spec as spec_module
 
 ALL_TASKS = ["glue/mrpc", "glue/qnli", "glue/sst2", "glue/stsb", "klue/ner", "klue/nli", "klue/sts", "klue/ynat"]
 
@@ -64,8 +65,8 @@ def test_all_eight_tasks_write_valid_records(full_run, tiny_english_bert):
 
 def test_every_records_predictions_pass_their_checks_against_it(full_run):
     """A run's own predictions files are never refused: every seed's scores recomputed from them equal its record's
-    (harness.predictions.check_against), on all eight tasks and their metrics."""
-    from harness import predictions
+    (harness.results.predictions.check_against), on all eight tasks and their metrics."""
+    from harness.results import predictions
 
     output, _ = full_run
     paths_ = [p for p in sorted(output.glob("*/*.json")) if not p.name.endswith(".failed.json")]

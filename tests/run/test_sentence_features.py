@@ -4,7 +4,7 @@ import datasets
 import pytest
 from transformers import AutoTokenizer
 
-from harness import features
+from harness.run import features
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 import pytest
 from rich.console import Console
 
-from harness import spec
-from harness.bootstrap import Interval
-from harness.runner import TaskOutcome, summary_table
+from harness.run.runner import TaskOutcome, summary_table
+from harness.stats.bootstrap import Interval
+from harness.tasks import spec
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_record_times_are_utc_whatever_the_machine_s_time_zone(monkeypatch):
     import time
     from datetime import datetime, timezone
 
-    from harness.runner import now
+    from harness.run.runner import now
 
     monkeypatch.setenv("TZ", "Asia/Seoul")  # UTC+9 all year: a local reading is nine hours off
     time.tzset()

@@ -11,11 +11,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from harness import models
 from harness.cli import app
 from harness.demo import SAMPLES_DIR
+from harness.run import models
 
-FIXTURE = Path(__file__).parent / "data" / "records"
+FIXTURE = Path(__file__).parents[1] / "data" / "records"
 
 
 def bench(*args: str):
@@ -37,7 +37,7 @@ def nothing_written(folder: Path) -> bool:
 
 @pytest.fixture(autouse=True)
 def never_trains(monkeypatch):
-    from harness import runner
+    from harness.run import runner
 
     monkeypatch.setattr(runner, "finetune", lambda *a, **k: pytest.fail("trained despite a usage mistake"))
 

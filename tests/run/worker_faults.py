@@ -1,8 +1,8 @@
-"""Grid worker functions that die, for tests/test_grid.py: they run in spawned processes, so they live in a module."""
+"""Grid worker functions that die, for tests/run/test_grid.py: they run in spawned processes, so they live in a module."""
 
 import os
 
-from harness import grid
+from harness.run import grid
 
 
 def die_on_sst2_seed_2(job: grid.SeedJob) -> None:

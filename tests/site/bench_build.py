@@ -14,9 +14,9 @@ from pathlib import Path
 
 from site_synth import synthetic_reports
 
-from harness.paths import MODELS_FILE, TASKS_DIR
+from harness.core.paths import MODELS_FILE, TASKS_DIR
 from harness.site.build import build_site
-from harness.spec import discover, load_spec
+from harness.tasks.spec import discover, load_spec
 
 
 def main() -> None:

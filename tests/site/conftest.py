@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.paths import TASKS_DIR
+from harness.core.paths import TASKS_DIR
 from harness.site.build import build_site
 
 FIXTURE_REPORTS = Path(__file__).resolve().parents[1] / "data" / "records"

@@ -19,10 +19,10 @@ import yaml
 
 from site_synth import make_record, write_record
 
-from harness import predictions, records
-from harness.records import FAILURE_SCHEMA, write_json_atomic
+from harness.results import predictions, records
+from harness.results.records import FAILURE_SCHEMA, write_json_atomic
 from site_synth import failure_path, record_path
-from harness.spec import load_spec
+from harness.tasks.spec import load_spec
 
 # The probes that broke the site once, and their relatives.
 ATTACKS = [

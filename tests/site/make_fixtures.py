@@ -3,7 +3,7 @@
     python tests/site/make_fixtures.py            # 8.5 min on two CPU cores at load 7 (measured)
     python tests/site/make_fixtures.py --rehash   # only the way spec hashes are computed changed
 
-Tiny random BERTs around a real vocabulary (harness/tiny.py), named ``fixture/model-a`` ...
+Tiny random BERTs around a real vocabulary (harness/testing/tiny.py), named ``fixture/model-a`` ...
 so that no page built from them can pass for a measurement of a real model, run by
 ``bench run --data-dir samples`` on the bundled sample rows. Every record is then marked
 ``synthetic: true``; the predictions file each record names is copied beside it. What the fixtures hold, and the site tests rely on:
@@ -32,7 +32,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import records, tiny
+from harness.results import records
+from harness.testing import tiny
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "tests" / "data" / "records" / "results"
@@ -125,7 +126,7 @@ def rehash() -> None:
     Only for a change in how the spec hash is computed, with the task YAMLs unchanged: the
     runs would be the same, so the fixtures need not be run again.
     """
-    from harness.paths import TASKS_DIR
+    from harness.core.paths import TASKS_DIR
     from harness.site.inputs import load_tasks
 
     current = {spec.id: spec.sha256 for spec in load_tasks(TASKS_DIR)}

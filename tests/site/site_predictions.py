@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import bootstrap, predictions, records
-from harness.paths import TASKS_DIR
-from harness.spec import load_tasks
+from harness.core.paths import TASKS_DIR
+from harness.results import predictions, records
+from harness.stats import bootstrap
+from harness.tasks.spec import load_tasks
 
 TASK_IDS = ["klue/nli", "klue/ynat", "glue/sst2", "glue/qnli"]  # two per suite: each suite gets an average
 EXAMPLES = 1500

@@ -1,13 +1,13 @@
-"""Synthetic result records (marked so) built through harness.records' models, so they are always valid."""
+"""Synthetic result records (marked so) built through harness.results.records' models, so they are always valid."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
-from harness import records
-from harness.records import write_json_atomic
-from harness.spec import TaskSpec
+from harness.results import records
+from harness.results.records import write_json_atomic
+from harness.tasks.spec import TaskSpec
 
 ENV = {"koenbench": "0.1.0", "git": "a12753b0c4f1e2d3b4a5968778695a4b3c2d1e0f", "torch": "2.13.0",
        "transformers": "4.57.0", "device": "NVIDIA H200", "precision": "bf16"}

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from harness.paths import TASKS_DIR
+from harness.core.paths import TASKS_DIR
 from harness.site import aggregate, inputs, tables
 
 KLUE = ["klue/ynat", "klue/sts", "klue/nli", "klue/ner"]
@@ -234,7 +234,7 @@ def test_reported_numbers_are_keyed_by_source(fixture_reports, tasks):
 
 
 def test_the_projects_reported_yaml_is_valid_and_complete():
-    from harness.paths import REPORTS_DIR
+    from harness.core.paths import REPORTS_DIR
 
     sources, numbers = inputs.load_reported(REPORTS_DIR / "reported.yaml", inputs.load_tasks(TASKS_DIR))
     assert set(sources) == {"A", "B", "C"}

@@ -150,7 +150,7 @@ def _catch_dialogs(page) -> list[str]:
 def hostile_site(tmp_path_factory):
     from hostile import ATTACKS, hostile_world
 
-    from harness.paths import TASKS_DIR
+    from harness.core.paths import TASKS_DIR
     from harness.site.build import build_site
 
     root = tmp_path_factory.mktemp("hostile")
@@ -289,7 +289,8 @@ def test_the_board_filters_its_rows_and_a_score_opens_its_record(page, built_sit
 def test_the_demo_ends_on_its_own_board_with_its_eight_scores(page, demo_run):
     """The site `bench demo` built (tests/conftest.py's demo_run: a tiny model, 16 rows a task), as a reader sees it:
     the demo's eight scores on the home page's demo board, labelled as the demo tier, and none in the protocols' table."""
-    from harness import records, spec
+    from harness.results import records
+    from harness.tasks import spec
 
     names = {s.id: s.name for s in spec.load_tasks(["all"])}  # the board's column headers
     output, result = demo_run
@@ -324,7 +325,7 @@ def test_demo_rows_and_protocol_rows_stay_on_their_own_boards(page, demo_run, fi
     """The demo's records beside a model's protocol runs (the fixture records): each board holds its own rows only."""
     import shutil
 
-    from harness.paths import TASKS_DIR
+    from harness.core.paths import TASKS_DIR
     from harness.site.build import build_site
 
     output, _ = demo_run

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from harness.paths import MODELS_FILE, TASKS_DIR
+from harness.core.paths import MODELS_FILE, TASKS_DIR
 from harness.site.build import MARKER, SiteBuildError, build_site
 from harness.site.inputs import load_results
 
@@ -105,7 +105,7 @@ def test_a_task_page_names_an_older_record_its_newer_run_replaced(built_site):
 
 
 def test_record_warnings_are_shown_on_task_and_model_pages(tmp_path, fixture_reports):
-    from harness import records
+    from harness.results import records
 
     reports = tmp_path / "reports"
     shutil.copytree(fixture_reports / "results", reports / "results")
@@ -126,7 +126,7 @@ def test_models_named_in_korean_get_pages_of_their_own_names(tmp_path, fixture_r
     """Page names come from records.model_slug, which keeps Hangul; they are linked percent-encoded."""
     from urllib.parse import unquote
 
-    from harness.spec import load_tasks
+    from harness.tasks.spec import load_tasks
     from site_synth import make_record, write_record
 
     sst2 = load_tasks(["glue/sst2"])[0]
@@ -291,7 +291,7 @@ def test_build_with_no_records_at_all(tmp_path):
 
 
 def test_reported_numbers_from_another_file(tmp_path):
-    from harness.paths import REPORTS_DIR
+    from harness.core.paths import REPORTS_DIR
 
     index = build_site(reports_dir=tmp_path / "demo", out_dir=tmp_path / "o", models_file=MODELS_FILE,
                        tasks_dir=TASKS_DIR, reported_file=REPORTS_DIR / "reported.yaml")
@@ -303,8 +303,8 @@ def test_reported_numbers_from_another_file(tmp_path):
 
 def test_the_projects_own_records_still_build(tmp_path, caplog):
     """reports/ holds records of older shapes: each is read through the migration and shown on the home page."""
-    from harness import records
-    from harness.paths import REPORTS_DIR
+    from harness.core.paths import REPORTS_DIR
+    from harness.results import records
 
     folders = sorted(p.parent for p in REPORTS_DIR.glob("*/results"))
     assert folders

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.paths import TASKS_DIR
+from harness.core.paths import TASKS_DIR
 from harness.site import build
 from harness.site.build import MARKER, build_site
 

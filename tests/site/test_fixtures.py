@@ -12,7 +12,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from harness import records
+from harness.results import records
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -70,7 +70,7 @@ def test_fixture_records_have_the_shape_of_a_fresh_run(tmp_path, tiny_english_be
 
 
 def test_fixture_records_were_made_under_the_current_task_specs(fixture_reports):
-    from harness.paths import TASKS_DIR
+    from harness.core.paths import TASKS_DIR
     from harness.site.inputs import load_tasks
 
     current = {spec.id: spec.sha256 for spec in load_tasks(TASKS_DIR)}

@@ -1,6 +1,6 @@
 """What the site reads from a results folder: each model's records and failures, never `bench run`'s hidden seed cache."""
 
-from harness import records
+from harness.results import records
 from harness.site import inputs
 
 SEED = records.SeedResult(seed=42, scores={"f1": 80.0, "accuracy": 70.0}, epoch=1, train_s=1.0)

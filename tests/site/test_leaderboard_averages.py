@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from harness.paths import TASKS_DIR
+from harness.core.paths import TASKS_DIR
 from harness.site import aggregate, inputs
 
 KLUE = ["klue/ynat", "klue/sts", "klue/nli", "klue/ner"]

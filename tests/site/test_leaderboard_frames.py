@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from harness import records
-from harness.paths import TASKS_DIR
+from harness.core.paths import TASKS_DIR
+from harness.results import records
 from harness.site import aggregate, inputs
 
 

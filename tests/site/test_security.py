@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from hostile import ATTACKS, FUZZ_TASKS, active_content, copy_tasks, hostile_world
 
-from harness.paths import MODELS_FILE, TASKS_DIR
+from harness.core.paths import MODELS_FILE, TASKS_DIR
 from harness.site import escape
 from harness.site.build import SiteBuildError, build_site, collect
 from harness.site.inputs import SiteInputError

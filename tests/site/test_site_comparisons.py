@@ -12,7 +12,7 @@ import pytest
 
 from site_predictions import OTHER_SPLIT, TASK_IDS, predictions_world
 
-from harness import compare, predictions, records
+from harness.results import compare, predictions, records
 from harness.site import build, comparisons, render, tables
 
 REFERENCE = "fixture/model-c"

@@ -11,10 +11,10 @@ import shutil
 import numpy as np
 import pytest
 
-from harness import predictions, records
-from harness.paths import TASKS_DIR
+from harness.core.paths import TASKS_DIR
+from harness.results import predictions, records
 from harness.site import build, render
-from harness.spec import load_tasks
+from harness.tasks.spec import load_tasks
 
 TASKS = {t.id: t for t in load_tasks(["klue/nli", "glue/sst2"])}
 ACCURACY = {"fixture/model-a": 0.70, "fixture/model-b": 0.895, "fixture/model-c": 0.90}  # b not told from c, a is

@@ -13,8 +13,9 @@ from scipy import stats
 from seqeval.metrics import f1_score as seqeval_f1
 from seqeval.scheme import IOB2, Entities
 
-from harness import bootstrap, data, metrics
-from harness.spec import load_tasks
+from harness.stats import bootstrap
+from harness.tasks import data, metrics
+from harness.tasks.spec import load_tasks
 
 NER = load_tasks(["klue/ner"])[0]
 LABELS = NER.dataset.labels

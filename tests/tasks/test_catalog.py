@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from harness import paths
 from harness.cli import app
-from harness.metrics import METRICS
+from harness.core import paths
+from harness.tasks.metrics import METRICS
 
 
 def bench(*args: str):

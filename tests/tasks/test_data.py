@@ -1,4 +1,4 @@
-"""harness/data.py on the real KLUE/GLUE files of ../shared/data, offline.
+"""harness/tasks/data on the real KLUE/GLUE files of ../shared/data, offline.
 
 Row counts are the official ones (../shared/data/MANIFEST.md). The hub is never
 contacted: its label mapping is tested on in-memory Datasets built like the hub's, and
@@ -16,9 +16,9 @@ import yaml
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
 
 import hubcache
-from harness import carving, data
-from harness.data import DataError, DataUnavailable, SplitExpr, parse_split
-from harness.spec import load_spec, load_tasks
+from harness.tasks import carving, data
+from harness.tasks.data import DataError, DataUnavailable, SplitExpr, parse_split
+from harness.tasks.spec import load_spec, load_tasks
 
 
 def task(task_id):
@@ -624,7 +624,7 @@ def test_bench_run_reruns_after_a_data_edit_but_not_after_a_comment(tmp_path, ti
     from typer.testing import CliRunner
 
     from harness.cli import app
-    from harness.paths import SAMPLES_DIR
+    from harness.core.paths import SAMPLES_DIR
 
     (tmp_path / "data/glue").mkdir(parents=True)
     shutil.copytree(SAMPLES_DIR / "glue/SST-2", tmp_path / "data/glue/SST-2")

@@ -1,4 +1,4 @@
-"""harness/data.py's hub path, offline: what a hub dataset yields and what a user is told when it cannot.
+"""harness/tasks/data's hub path, offline: what a hub dataset yields and what a user is told when it cannot.
 
 Every dataset here is synthetic. A test that loads from the hub first publishes its splits as a
 dataset repo of its own (a fresh ``fixture/hub-...`` id) into the test run's real Hugging Face
@@ -18,9 +18,9 @@ import yaml
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Json, List, Value
 
 import hubcache
-from harness import carving, data
-from harness.data import DataError, DataUnavailable
-from harness.spec import load_spec
+from harness.tasks import carving, data
+from harness.tasks.data import DataError, DataUnavailable
+from harness.tasks.spec import load_spec
 
 LABELS = ["alpha", "beta", "gamma"]  # the task's order
 HUB_ORDER = ["gamma", "alpha", "beta"]  # the fixture hub's ClassLabel order: labels map by name, not position

@@ -1,4 +1,4 @@
-"""The local file readers of harness/data.py on small synthetic files: the exact rows and labels
+"""The local file readers of harness/tasks/data on small synthetic files: the exact rows and labels
 each format gives (header or not, quoting, delimiters, blank and comment lines, sentence breaks,
 BOM, line endings, a last line with or without its newline), and the full text of the error a
 user gets for a broken file: the file, the line or row, the field and the fix.
@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from harness import carving, data
-from harness.data import DataError, FileDigest
-from harness.spec import LocalFile, TaskSpec
+from harness.tasks import carving, data
+from harness.tasks.data import DataError, FileDigest
+from harness.tasks.spec import LocalFile, TaskSpec
 
 SPEC_SHOWN = ".../fixture/task-a.yaml"  # how messages name the fixture's task file (outside the working folder)
 
@@ -58,7 +58,7 @@ def rows(dataset):
 
 
 def delimited(fmt):
-    """The csv or tsv reader, made now. READERS holds ones made when harness.data was imported;
+    """The csv or tsv reader, made now. READERS holds ones made when harness.tasks.data was imported;
     a fresh one runs the reader's current code (a mutation run changes code after import)."""
     return data._read_delimited({"csv": ",", "tsv": "\t"}[fmt])
 

@@ -8,8 +8,9 @@ import pytest
 import yaml
 from seqeval.metrics.sequence_labeling import get_entities
 
-from harness import data, paths, spec
-from harness.spec import LocalFile
+from harness.core import paths
+from harness.tasks import data, spec
+from harness.tasks.spec import LocalFile
 
 DOC = paths.REPO_ROOT / "docs" / "adding-a-task.md"
 

@@ -4,7 +4,8 @@ import pytest
 import torch
 from transformers import AutoModel
 
-from harness import heads, tiny
+from harness.tasks import heads
+from harness.testing import tiny
 
 
 @pytest.mark.parametrize("head,labels", [("sequence-classification", ["no", "yes"]), ("regression", None),

@@ -3,8 +3,8 @@
 import datasets
 import pytest
 
-from harness import finetune
-from harness.spec import load_tasks
+from harness.run import finetune
+from harness.tasks.spec import load_tasks
 
 
 def test_the_threshold_is_3():

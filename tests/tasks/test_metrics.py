@@ -7,8 +7,8 @@ tasks and GLUE's for the GLUE tasks; scores are in percent.
 import numpy as np
 import pytest
 
-from harness import metrics
-from harness.spec import load_tasks
+from harness.tasks import metrics
+from harness.tasks.spec import load_tasks
 
 NER_LABELS = load_tasks(["klue/ner"])[0].dataset.labels  # KLUE-baseline's order, O last
 

@@ -5,8 +5,9 @@ import datasets
 import pytest
 from transformers import AutoTokenizer
 
-from harness import features, finetune, heads
-from harness.spec import load_tasks
+from harness.run import features, finetune
+from harness.tasks import heads
+from harness.tasks.spec import load_tasks
 
 NER = load_tasks(["klue/ner"])[0]
 LABELS = NER.dataset.labels

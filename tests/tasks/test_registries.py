@@ -18,9 +18,12 @@ from huggingface_hub import metadata_load
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from typer.testing import CliRunner
 
-from harness import export, heads, metrics, paths, predictions, records, spec, tiny
 from harness.cli import app
+from harness.core import paths
 from harness.demo import SAMPLES_DIR
+from harness.results import export, predictions, records
+from harness.tasks import heads, metrics, spec
+from harness.testing import tiny
 
 HEAD, METRIC, TASK = "fixture-polarity", "balanced_accuracy", "fixture/polarity"
 
@@ -228,7 +231,7 @@ def test_a_metric_this_version_lacks_is_a_clear_export_error_not_a_traceback(tmp
 
 
 def test_compare_and_intervals_leave_out_a_metric_this_version_lacks_with_a_reason():
-    from harness import compare
+    from harness.results import compare
 
     gold = np.array([0, 1, 1, 0, 1, 0, 1, 1])
     kept = predictions.TaskPredictions("glue/sst2", "label", "fixture", [42], gold, [gold[::-1].copy()])

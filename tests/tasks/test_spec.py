@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import heads, paths, spec
-from harness.metrics import METRICS
-from harness.paths import TASKS_DIR
+from harness.core import paths
+from harness.core.paths import TASKS_DIR
+from harness.tasks import heads, spec
+from harness.tasks.metrics import METRICS
 
 ALL_TASKS = ["glue/mrpc", "glue/qnli", "glue/sst2", "glue/stsb", "klue/ner", "klue/nli", "klue/sts", "klue/ynat"]
 

@@ -28,8 +28,10 @@ from pathlib import Path
 
 import yaml
 
-from harness import __version__, heads, metrics, paths, spec
-from harness.spec import TaskSpec
+from harness import __version__
+from harness.core import paths
+from harness.tasks import heads, metrics, spec
+from harness.tasks.spec import TaskSpec
 
 NAME = "koenbench"
 EVALUATION_FRAMEWORK = None  # not in the Hub's list of frameworks; a name outside it fails the Hub's check of eval.yaml

@@ -17,8 +17,10 @@ from huggingface_hub import DatasetCard, metadata_load, parse_eval_result_entrie
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from typer.testing import CliRunner
 
-from harness import checked, export, hub_benchmark, paths, records, spec
 from harness.cli import app
+from harness.core import checked, paths
+from harness.results import export, hub_benchmark, records
+from harness.tasks import spec
 
 BENCHMARK = "fixture-org/koenbench"  # a neutral id: no such repo is assumed to exist
 EVAL_YAML_KEYS = {"name", "description", "evaluation_framework", "tasks"}
