@@ -19,7 +19,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Json, List, Val
 
 import hubcache
 from harness.tasks import carving, data
-from harness.tasks.data import DataError, DataUnavailable
+from harness.tasks.data import DataError, DataUnavailable, hub_source
 from harness.tasks.spec import load_spec
 
 LABELS = ["alpha", "beta", "gamma"]  # the task's order
@@ -72,7 +72,7 @@ def project(tmp_path, monkeypatch):
     shared = tmp_path / "shared" / "data"
     shared.mkdir(parents=True)
     monkeypatch.chdir(folder)
-    monkeypatch.setattr(data, "SHARED_DATA", shared)
+    monkeypatch.setattr(hub_source, "SHARED_DATA", shared)
     return folder
 
 
@@ -388,7 +388,7 @@ def test_a_config_the_card_does_not_list_names_the_spec_field(project, hub, pin)
 
 def test_the_shared_data_hint_only_names_a_folder_that_exists(project, hub, monkeypatch):
     spec = write_task(project, hub={}, local=LOCAL, repo=hub.repo)  # not in the cache
-    monkeypatch.setattr(data, "SHARED_DATA", project.parent / "elsewhere" / "data")
+    monkeypatch.setattr(hub_source, "SHARED_DATA", project.parent / "elsewhere" / "data")
     with pytest.raises(DataUnavailable) as err:
         data.load(spec)
     assert str(err.value).endswith(f"the task's local files: {LOCAL_LIST}")
@@ -401,7 +401,7 @@ def test_the_shared_data_hint_on_another_drive_is_not_a_relative_path(project, h
         anchor = "D:\\"
 
     spec = write_task(project, hub={}, local=LOCAL, repo=hub.repo)  # not in the cache
-    monkeypatch.setattr(data, "SHARED_DATA", OtherDrive(project.parent / "shared" / "data"))
+    monkeypatch.setattr(hub_source, "SHARED_DATA", OtherDrive(project.parent / "shared" / "data"))
     with pytest.raises(DataUnavailable) as err:
         data.load(spec)
     assert str(err.value).endswith(": --data-dir .../shared/data)")

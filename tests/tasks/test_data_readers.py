@@ -11,7 +11,7 @@ import json
 import pytest
 
 from harness.tasks import carving, data
-from harness.tasks.data import DataError, FileDigest
+from harness.tasks.data import DataError, FileDigest, local_files, readers
 from harness.tasks.spec import LocalFile, TaskSpec
 
 SPEC_SHOWN = ".../fixture/task-a.yaml"  # how messages name the fixture's task file (outside the working folder)
@@ -60,7 +60,7 @@ def rows(dataset):
 def delimited(fmt):
     """The csv or tsv reader, made now. READERS holds ones made when harness.tasks.data was imported;
     a fresh one runs the reader's current code (a mutation run changes code after import)."""
-    return data._read_delimited({"csv": ",", "tsv": "\t"}[fmt])
+    return readers._read_delimited({"csv": ",", "tsv": "\t"}[fmt])
 
 
 def test_the_registered_csv_and_tsv_readers_read_like_fresh_ones():
@@ -332,7 +332,7 @@ def test_a_local_file_becomes_canonical_rows_with_its_digest(tmp_path):
     raw = "\ufeffsentence,other,label\r\nfine film,x,1\r\n\"bad, bad\",y,0\r\n"  # saved with a BOM, as Excel does
     path = write(tmp_path, "sub/d.csv", raw)
     spec = fixture_spec(tmp_path, {"train": sentence_file("sub/./d.csv", columns={"text_a": "sentence", "text_b": "other", "label": "label"})})
-    dataset, digest = data._read_local(spec, "train", tmp_path)
+    dataset, digest = local_files._read_local(spec, "train", tmp_path)
     assert rows(dataset) == [{"text_a": "fine film", "text_b": "x", "label": 1}, {"text_a": "bad, bad", "text_b": "y", "label": 0}]
     assert digest == FileDigest("sub/d.csv", hashlib.sha256(path.read_bytes()).hexdigest())
     assert rows(data.read_local_file(spec, "train", tmp_path)) == rows(dataset)
