@@ -6,7 +6,6 @@ it never imports the runner, so the site can be built from fixture records alone
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import shutil
@@ -20,7 +19,6 @@ from harness.core import checked, paths
 from harness.results import compare, export, records, store
 from harness.run import baselines
 from harness.site import aggregate, comparisons, inputs, render
-from harness.site.tables import slug_of_task
 from harness.tasks.spec import TasksDirs
 
 log = logging.getLogger(__name__)
@@ -67,7 +65,7 @@ def build_site(
             render.write_docs(data, docs_dir, SITE_DIR / "templates", SITE_DIR / "static", HOWTO_DIR)
             copy_records(data, results_dir.parent, docs_dir / render.RECORDS)  # each score links its record
             export.write_leaderboard(data.board, data.tasks, docs_dir)  # the home page links them
-            _mkdocs_build(docs_dir, staging, nav(data))
+            _mkdocs_build(docs_dir, staging, render.nav(data))
         (staging / MARKER).write_text("built by `bench site build`; the next build replaces this folder\n", encoding="utf-8")
         _swap_in(staging, out_dir)
     finally:
@@ -185,17 +183,6 @@ def _relative_to(results: inputs.Results, base: Path) -> inputs.Results:
     return inputs.Results(records=[(short(f), r) for f, r in results.records],
                           failures=[(short(f), r) for f, r in results.failures],
                           skipped=[(short(f), why) for f, why in results.skipped])
-
-
-def nav(data: render.SiteData) -> list[Any]:
-    # the theme prints nav titles unescaped
-    suites = [{html.escape(suite.upper()): f"{suite}.md"} for suite in data.tasks["suite"].unique()]
-    tasks = [{html.escape(t.name): f"tasks/{slug_of_task(t.Index)}.md"} for t in data.tasks.itertuples()]
-    return [
-        {"Leaderboard": "index.md"}, *suites, {"Tasks": tasks}, {"Models": "models/index.md"},
-        {"Korean vs English": f"{render.PLOT}.md"}, {"Reported numbers": "reported.md"},
-        {"How-to": [{"Add a model": "how-to/adding-a-model.md"}, {"Add a task": "how-to/adding-a-task.md"}]},
-    ]
 
 
 BUILDING, REPLACED = ".building-", ".replaced-"  # siblings of --out: a build in progress, a site being replaced

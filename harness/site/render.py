@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +102,18 @@ def write_docs(data: SiteData, docs_dir: Path, templates_dir: Path, static_dir: 
         shutil.copyfile(Path(howto_dir) / name, docs_dir / "how-to" / name)
     shutil.copytree(static_dir, docs_dir / ASSETS, dirs_exist_ok=True)
     return written
+
+
+def nav(data: SiteData) -> list[Any]:
+    """The site's navigation, page by page as ``write_docs`` writes them (a new page is added to both)."""
+    # the theme prints nav titles unescaped
+    suites = [{html.escape(suite.upper()): f"{suite}.md"} for suite in data.tasks["suite"].unique()]
+    tasks = [{html.escape(t.name): f"tasks/{slug_of_task(t.Index)}.md"} for t in data.tasks.itertuples()]
+    return [
+        {"Leaderboard": "index.md"}, *suites, {"Tasks": tasks}, {"Models": "models/index.md"},
+        {"Korean vs English": f"{PLOT}.md"}, {"Reported numbers": "reported.md"},
+        {"How-to": [{"Add a model": "how-to/adding-a-model.md"}, {"Add a task": "how-to/adding-a-task.md"}]},
+    ]
 
 
 def page_path(docs_dir: Path, name: str) -> Path:
