@@ -13,19 +13,21 @@ LENGTH_CHECK_SKIPS: tuple[str, ...] = ()
 LONG_FUNCTION_EXCEPTIONS: dict[str, str] = {}
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+def module_name(path: Path, package: Path = PACKAGE) -> str:
+    parts = path.relative_to(package.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def modules() -> dict[str, Path]:
-    return {module_name(p): p for p in PACKAGE.rglob("*.py")}
+def modules(package: Path = PACKAGE) -> dict[str, Path]:
+    """Every module of the package at ``package`` (harness/ by default; the layer test also reads a planted copy)."""
+    return {module_name(p, package): p for p in package.rglob("*.py")}
 
 
-def imported_modules(path: Path, known: set[str]) -> set[str]:
+def imported_modules(path: Path, known: set[str], package_dir: Path = PACKAGE) -> set[str]:
     """Every harness module ``path`` imports, at the top or inside a function (a lazy import is still a dependency)."""
     found = set()
-    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    name = module_name(path, package_dir)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
@@ -38,9 +40,9 @@ def imported_modules(path: Path, known: set[str]) -> set[str]:
     return {name for name in found if name in known}
 
 
-def import_graph() -> dict[str, set[str]]:
-    known = modules()
-    return {name: imported_modules(path, set(known)) - {name} for name, path in known.items()}
+def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    known = modules(package)
+    return {name: imported_modules(path, set(known), package) - {name} for name, path in known.items()}
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str]:
