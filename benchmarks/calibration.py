@@ -42,7 +42,7 @@ from scipy import optimize, special, stats
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: the clone's harness
 
 from harness.results import compare  # noqa: E402
-from harness.stats import bootstrap
+from harness.stats import bootstrap  # noqa: E402
 
 MRPC, SST2 = 408, 872  # validation examples of GLUE's MRPC and SST-2 dev sets
 MEAN_LOGIT, DIFFICULTY_SD, MODEL_SD = 1.8, 1.5, 0.8  # about 80% accuracy; examples differ; models differ on them

@@ -25,8 +25,8 @@ from gpu_check_setup import Plan, unpack_data  # noqa: E402
 
 from harness.demo import SAMPLES_DIR  # noqa: E402
 from harness.run import grid, models, runner  # noqa: E402
-from harness.tasks import spec
-from harness.testing import tiny
+from harness.tasks import spec  # noqa: E402
+from harness.testing import tiny  # noqa: E402
 
 Save = Callable[[dict], None]
 console = Console(width=160)

@@ -97,7 +97,11 @@ def test_the_installed_package_is_the_wheel_not_the_clone(installed):
                  "harness/bundled/site/mkdocs.yml", "harness/bundled/site/templates/home.md.j2",
                  "harness/bundled/site/static/koenbench.css", *(f"harness/bundled/tasks/{t}.yaml" for t in ALL_TASKS)):
         assert name in names, name
-    assert not [n for n in names if "/results/" in n or "bundled/site/build/" in n]
+    assert not [n for n in names if n.startswith("harness/bundled/") and "/results/" in n or "bundled/site/build/" in n]
+    # every module of every subpackage, the tiny models `bench demo` builds included
+    clone_modules = {p.relative_to(paths.REPO_ROOT).as_posix() for p in (paths.REPO_ROOT / "harness").rglob("*.py")}
+    assert sorted(clone_modules - names) == []
+    assert "harness/testing/tiny.py" in names and "harness/tasks/data/readers.py" in names
 
 
 def test_installed_bench_lists_runs_builds_and_takes_user_tasks(installed, tiny_english_bert, shared_data):
