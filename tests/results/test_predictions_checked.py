@@ -23,7 +23,7 @@ from harness.cli import app
 from harness.results import compare, predictions, records
 
 FIXTURE_RESULTS = Path(__file__).parents[1] / "data" / "records" / "results"
-MODEL_A = "fixture__model-a-be00b3810c"  # synthetic fixture records of tiny random BERTs
+MODEL_A = "fixture__model-a-3f7a368105"  # synthetic fixture records of tiny random BERTs
 
 
 def arrays_of(path: Path) -> dict[str, np.ndarray]:

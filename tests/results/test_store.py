@@ -68,7 +68,7 @@ def test_an_older_spec_in_another_folder_is_neither_current_nor_paired(scanned):
     assert older in [s.path for s in scanned.of_model(store.Identity("fixture/model-a"))]
     assert current_files(scanned, "fixture/model-a")["glue/mrpc"] != older
     side = compare.find_side("fixture/model-a", RESULTS)
-    assert side.records["glue/mrpc"][0] == RESULTS / "fixture__model-a-be00b3810c" / "glue__mrpc.json"
+    assert side.records["glue/mrpc"][0] == RESULTS / "fixture__model-a-3f7a368105" / "glue__mrpc.json"
     stale = next(s for s in scanned.records if s.path == older)
     reasons = scanned.standing(stale, {s.id: s.sha256 for s in load_tasks(["all"])})
     assert store.OLDER_SPEC in reasons and any(r.startswith("superseded by a newer run") for r in reasons)
@@ -98,7 +98,7 @@ def test_current_of_answers_any_model_value_and_names_the_models_that_have_recor
         store.scan(tmp_path / "empty").current_of("fixture/model-a")
     # a local model folder, typed as `bench run` was given it: its local records only, not a hub model's of that id
     monkeypatch.chdir(tiny_english_bert.parent)
-    base = records.read_result(RESULTS / "fixture__model-b-3ffb0eec07" / "glue__mrpc.json")
+    base = records.read_result(RESULTS / "fixture__model-b-355687cc39" / "glue__mrpc.json")
     for source, task in (("local", "glue/mrpc"), ("hub", "glue/sst2")):
         model = base.model.model_copy(update={"id": tiny_english_bert.name, "source": source})
         records.write(tmp_path / "results" / source / records.task_file_stem(task) / "r.json",
@@ -109,7 +109,7 @@ def test_current_of_answers_any_model_value_and_names_the_models_that_have_recor
 
 
 def test_hidden_folders_are_not_records(tmp_path):
-    record = records.read_result(RESULTS / "fixture__model-b-3ffb0eec07" / "glue__mrpc.json")
+    record = records.read_result(RESULTS / "fixture__model-b-355687cc39" / "glue__mrpc.json")
     records.write(tmp_path / "m" / "glue__mrpc.json", record)
     records.write(tmp_path / "m" / ".seeds" / "glue__mrpc" / "x.json", record)
     records.write(tmp_path / "m" / store.HISTORY / "abc" / "glue__mrpc.json", record)
@@ -118,7 +118,7 @@ def test_hidden_folders_are_not_records(tmp_path):
 
 def test_the_newest_of_two_folders_is_current_everywhere(tmp_path):
     """One model and task in two folders: the newer record (90.0) is the answer of every reader."""
-    base = records.read_result(RESULTS / "fixture__model-b-3ffb0eec07" / "glue__mrpc.json")
+    base = records.read_result(RESULTS / "fixture__model-b-355687cc39" / "glue__mrpc.json")
     older = base.model_copy(update={"started_at": "2025" + base.started_at[4:]})
     newer_seeds = [s.model_copy(update={"scores": {**s.scores, "f1": 90.0}}) for s in base.seeds]
     newer = records.ResultRecord.from_seeds(newer_seeds, **{k: v for k, v in base.model_dump().items()

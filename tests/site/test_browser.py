@@ -331,7 +331,7 @@ def test_demo_rows_and_protocol_rows_stay_on_their_own_boards(page, demo_run, fi
     output, _ = demo_run
     reports = tmp_path / "reports"
     shutil.copytree(output / "results", reports / "results")
-    shutil.copytree(fixture_reports / "results" / "fixture__model-a-be00b3810c", reports / "results" / "fixture__model-a")
+    shutil.copytree(fixture_reports / "results" / "fixture__model-a-3f7a368105", reports / "results" / "fixture__model-a")
     index = build_site(reports_dir=reports, out_dir=tmp_path / "site", models_file=fixture_reports / "models.yaml",
                        tasks_dir=TASKS_DIR)
     page.problems.clear()
