@@ -395,8 +395,9 @@ def _weighing_table(v: dict):
         return None
     table = Table(title=Text(f"weighing on training text: {v['excluded']:,} English pieces left out, until each Korean "
                              f"source reached {check['target']:.1%} ({'met' if check['met'] else 'not met'})"))
-    for column in ("training text", "teacher", "sentences", "every English piece", "weighed (used)"):
-        table.add_column(column, justify="left" if column in ("training text", "teacher") else "right")
+    table.add_column("training text", overflow="fold")
+    for column in ("teacher", "sentences", "every English piece", "weighed (used)"):
+        table.add_column(column, justify="left" if column == "teacher" else "right")
     for teacher, key in (("Korean", "korean_sources"), ("English", "english_sources")):
         for name, a in check[key].items():
             table.add_row(Text(name), teacher, f"{a['sentences']:,}", f"{a['agreement_every_piece']:.2%}", f"{a['agreement']:.2%}")
