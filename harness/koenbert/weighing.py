@@ -33,9 +33,9 @@ from typing import Optional
 import numpy as np
 from tokenizers import normalizers, pre_tokenizers
 
-from harness.koenbert.corpus import piece_table
+from harness.koenbert.corpus import piece_table, task_texts
 from harness.koenbert.segmentation import AGREEMENT_GOAL, ONLY_HANGUL
-from harness.koenbert.vocab import backend, fold, with_pieces
+from harness.koenbert.vocab import backend, fold, korean_texts, with_pieces
 
 # The goal plus 0.3 points, for text the weighing has not seen: weighed on the two other Korean training sources,
 # YNAT's was read 0.26 points below the target (docs/koenbert-segmentation.md, which also compares other margins).
@@ -58,9 +58,6 @@ class ReferenceText:
 
 def reference_text(data_dir) -> tuple[Optional[ReferenceText], str]:
     """The shared data's training text (KLUE train files and raw Korean, GLUE train splits), or None and why not."""
-    from harness.koenbert.corpus import task_texts
-    from harness.koenbert.vocab import korean_texts
-
     korean = korean_texts(data_dir, training_only=True)
     found, _ = task_texts(data_dir, ["glue"])
     english = {task: texts.train for task, texts in found.items() if not texts.carved and texts.train}
@@ -106,7 +103,7 @@ def weigh(student_korean: dict, korean_teacher: dict, english_teacher: dict, can
     """The candidates to add (in their order) and the evidence: each source's agreement with every piece and
     with those kept, and the pieces left out with their Korean cost and English benefit."""
     korean, english = Side(text.korean, korean_teacher), Side(text.english, english_teacher)
-    first = 1 + max(student_korean["model"]["vocab"].values())
+    first = with_pieces(student_korean, [])[1]  # the id of the first English piece
     # only a word with a character outside the Hangul syllables can meet an English piece (segmentation.py)
     open_ = [i for i, w in enumerate(korean.words) if not ONLY_HANGUL.fullmatch(w)]
     folded_loss = np.zeros(len(korean.words), dtype=bool)
@@ -125,8 +122,8 @@ def weigh(student_korean: dict, korean_teacher: dict, english_teacher: dict, can
         rounds += 1
         left_out.update(drop)
         keep = [p for p in keep if p not in drop]
-        log(f"round {rounds}: {len(drop):,} pieces left out; Korean training text "
-            + ", ".join(f"{s} {a:.2%}" for s, a in state.korean.items()))
+        log(f"round {rounds}: Korean training text read at " + ", ".join(f"{s} {a:.2%}" for s, a in state.korean.items())
+            + f"; leaving out {len(drop):,} more pieces")
     shown = sorted(left_out.items(), key=lambda kv: -kv[1][0])[:SHOWN]
     evidence = {
         "target": round(target, 4), "met": min(state.korean.values()) >= target, "rounds": rounds,
