@@ -4,12 +4,22 @@ klue/bert-base cannot be downloaded offline, so a cased 32,000-piece Korean Word
 the shared Korean training text (no validation text; ~3 s), tiny BERTs are built around it and around
 all-MiniLM-L6-v2's vocabulary (bert-base-uncased's), and `bench koenbert extend` runs on them.
 
-    python benchmarks/koenbert_teacher_agreement.py [--out DIR]
+Then, on request, what the weighed vocabulary's choices do (harness/koenbert/weighing.py):
+- ``--leave-one-out``: the pieces weighed on all but one Korean training source, in turn; how the Korean teacher
+  reads the source left out (what the target does on text the weighing has not seen);
+- ``--targets 0.992,0.994``: every task's agreement with the pieces weighed to other targets (validation text:
+  a comparison of the margin, not a choice made on it);
+- ``--bound TASK``: how far any choice of English pieces could take a Korean task: its agreement with no
+  English piece, and with every piece left out that re-cuts a word of its validation text (chosen on that
+  text: a bound, not a policy), with what that costs every other task.
+
+    PYTHONPATH=. python benchmarks/koenbert_teacher_agreement.py [--out DIR] [--leave-one-out] [--targets T,...] [--bound klue/sts]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
@@ -24,6 +34,9 @@ from harness.testing import tiny
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="where the stand-ins and the extended model go")
+    parser.add_argument("--leave-one-out", action="store_true", help="weigh on all but one Korean training source, in turn")
+    parser.add_argument("--targets", default="", help="other weighing targets to compare, e.g. 0.992,0.994")
+    parser.add_argument("--bound", default=None, help="a Korean task (e.g. klue/sts): how far any choice of English pieces could take it")
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="koenbert-agreement-"))
     ko = tiny.train_korean_wordpiece(korean_sentences(SHARED_DATA, training_only=True), root / "ko-32k", 32_000)
@@ -32,7 +45,95 @@ def main() -> None:
     result = CliRunner().invoke(app, ["koenbert", "extend", "--ko", str(ko_bert), "--en", str(en_bert),
                                       "--out", str(root / "extended"), "--force", "--data-dir", str(SHARED_DATA)])
     print(result.output)
+    if result.exit_code == 0 and (args.leave_one_out or args.targets or args.bound):
+        stand = StandIn(root / "extended", ko_bert, en_bert)
+        if args.leave_one_out:
+            print(json.dumps({"leave one Korean training source out": stand.leave_one_out()}, indent=1))
+        if args.targets:
+            print(json.dumps({"other targets": stand.targets([float(t) for t in args.targets.split(",")])}, indent=1))
+        if args.bound:
+            print(json.dumps({"bound": stand.bound(args.bound)}, indent=1))
     raise SystemExit(result.exit_code)
+
+
+class StandIn:
+    """The two teachers, the student step 1 made of them, and every task's validation text."""
+
+    def __init__(self, extended: Path, ko_bert: Path, en_bert: Path):
+        from transformers import AutoTokenizer
+
+        from harness.koenbert import segmentation as S
+        from harness.koenbert import vocab as V
+        from harness.koenbert import weighing
+
+        self.ko, self.en = (V.wordpiece_json(AutoTokenizer.from_pretrained(p), str(p)) for p in (ko_bert, en_bert))
+        student = json.loads((extended / "tokenizer.json").read_text(encoding="utf-8"))
+        self.first = V.with_pieces(self.ko, [])[1]
+        vocab = student["model"]["vocab"]
+        self.korean = {**student, "model": {**student["model"], "vocab": {p: i for p, i in vocab.items() if i < self.first}}}
+        self.kept = sorted((p for p, i in vocab.items() if i >= self.first), key=vocab.get)
+        self.candidates = V.candidate_pieces(self.korean, self.en)[1]
+        self.training, _ = weighing.reference_text(SHARED_DATA)
+        self.texts = S.validation_texts(SHARED_DATA)
+
+    def agreement(self, pieces: list[str], tasks=None, texts=None) -> dict:
+        """Token agreement of each task's teacher (or of the Korean teacher on ``texts``) with ``pieces`` added."""
+        from harness.koenbert import segmentation as S
+        from harness.koenbert import vocab as V
+        from harness.koenbert.corpus import piece_table
+
+        spec = V.with_pieces(self.korean, pieces)[0]
+        texts = texts or {t: self.texts[t] for t in (tasks or self.texts)}
+        out = {}
+        for name, (lang, lines) in texts.items():
+            teacher = self.ko if lang == "ko" else self.en
+            table = piece_table(spec["model"]["vocab"], teacher["model"]["vocab"], V.fold)
+            out[name] = S.teacher_reads_own(spec, teacher, table, lines).as_dict()["token_agreement"]
+        return out
+
+    def leave_one_out(self) -> dict:
+        """Per Korean training source: its agreement with every piece, and with the pieces weighed on the others (the
+        student's Korean half as step 1 made it on all of them)."""
+        from harness.koenbert import weighing
+
+        out = {}
+        for held, lines in self.training.korean.items():
+            seen = weighing.ReferenceText({n: v for n, v in self.training.korean.items() if n != held}, self.training.english)
+            keep, evidence = weighing.weigh(self.korean, self.ko, self.en, self.candidates, seen)
+            every, weighed = (self.agreement(p, texts={held: ("ko", lines)})[held] for p in (self.candidates, keep))
+            out[held] = {"every piece": every, "weighed on the others": weighed, "left out": evidence["left_out"],
+                         "the others reached": {n: a["agreement"] for n, a in evidence["korean_sources"].items()}}
+        return out
+
+    def targets(self, targets: list[float]) -> dict:
+        from harness.koenbert import weighing
+
+        out = {}
+        for target in targets:
+            keep, evidence = weighing.weigh(self.korean, self.ko, self.en, self.candidates, self.training, target)
+            out[f"{target:g}"] = {"left out": evidence["left_out"], "agreement": self.agreement(keep)}
+        return out
+
+    def bound(self, task: str) -> dict:
+        """``task``'s agreement with no English piece, and with every English piece left out that is the first added
+        piece on the student's cut of a word of its validation text (again until none is), with every task's then."""
+        from harness.koenbert import vocab as V
+        from harness.koenbert import weighing
+
+        words = weighing.Side({task: self.texts[task][1]}, self.ko)
+        keep, left_out = list(self.kept), []
+        while True:
+            culprits = set()
+            for _, ids, same in words.reads(V.with_pieces(self.korean, keep)[0], self.ko, list(range(len(words.words)))):
+                added = [j for j in ids if j >= self.first]
+                if not same and added:
+                    culprits.add(keep[added[0] - self.first])
+            if not culprits:
+                break
+            left_out += sorted(culprits)
+            keep = [p for p in keep if p not in culprits]
+        return {"task": task, "no English piece": self.agreement([], [task])[task], "left out too": len(left_out),
+                "left out too, e.g.": left_out[:20], "every task then": self.agreement(keep)}
 
 
 if __name__ == "__main__":

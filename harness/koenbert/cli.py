@@ -26,8 +26,8 @@ def extend(
     force: bool = typer.Option(False, "--force", help="Replace --out if it is an earlier extend output."),
     seed: int = typer.Option(0, help="Seed of the held-out split and of --init random."),
     heldout_fraction: float = typer.Option(0.1, help="Share of the shared pieces held out to score every init method."),
-    vocab: str = typer.Option(DEFAULT_POLICY, "--vocab", help=f"Which missing English pieces to add: {' | '.join(POLICIES)} (see harness/koenbert/vocab.py)."),
-    data_dir: Path = typer.Option(SHARED_DATA, "--data-dir", help="Shared data folder: Korean reference text (klue/, raw/ko/) and SST-2 train for the report."),
+    vocab: str = typer.Option(DEFAULT_POLICY, "--vocab", help=f"Which missing English pieces to add: {' | '.join(POLICIES)} (weighed: those whose cost to the Korean teacher's cut does not exceed their use to the English teacher, on training text; see harness/koenbert/weighing.py and vocab.py)."),
+    data_dir: Path = typer.Option(SHARED_DATA, "--data-dir", help="Shared data folder: the training text the weighed vocabulary is chosen on (KLUE and GLUE train splits, raw/ko/) and the validation text the report measures on."),
 ) -> None:
     """Add the English model's WordPieces to the Korean model and initialise their embeddings (step 1)."""
     from rich.console import Console
@@ -66,7 +66,7 @@ def _user_errors() -> tuple:
 
 @app.command()
 def distill(
-    student: str = typer.Option(..., "--student", help="Step 1's output: the Korean model whose vocabulary holds every English piece (a folder, hub id or models.yaml name)."),
+    student: str = typer.Option(..., "--student", help="Step 1's output: the Korean model whose vocabulary also holds the English pieces (a folder, hub id or models.yaml name)."),
     ko_teacher: str = typer.Option(..., "--ko-teacher", help="Korean teacher: hub id, local folder or models.yaml name, e.g. klue/bert-base."),
     en_teacher: str = typer.Option(..., "--en-teacher", help="English teacher: hub id, local folder or models.yaml name, e.g. bert-base-uncased."),
     ko_corpus: List[str] = typer.Option(..., "--ko-corpus", help="Korean UTF-8 text, one text per line; a file or a directory of *.txt (repeatable)."),

@@ -141,7 +141,7 @@ class StudentIds:
             lacked = sorted({self.teacher.convert_ids_to_tokens(int(t)) for t in np.asarray(chunks)[ids < 0][:1000]})
             raise CorpusError(f"{self.flag}: the student lacks {len(lacked)} piece(s) its teacher cuts this text into "
                               f"(e.g. {', '.join(map(repr, lacked[:5]))}); make the student with `bench koenbert extend` "
-                              "from this teacher")
+                              "from this teacher, with every English piece (--vocab all)")
         return ids
 
 

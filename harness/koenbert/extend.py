@@ -1,7 +1,7 @@
 """`bench koenbert extend`: a Korean BERT that also holds an English BERT's WordPiece pieces.
 
 Reads top to bottom: check the inputs, case-fold the Korean vocabulary and give it the
-student's normaliser, grow the vocabulary (vocab.py), measure on every task's validation text
+student's normaliser, grow the vocabulary (vocab.py; the pieces weighed on training text, weighing.py), measure on every task's validation text
 how each teacher reads the student's pieces (segmentation.py), score every init method on held-out shared pieces
 and initialise the new rows (init.py), grow the Korean MLM model, save it with its tokenizer
 and the report.
@@ -21,7 +21,7 @@ import numpy as np
 
 from harness.core.paths import SHARED_DATA
 from harness.koenbert import init as initmod
-from harness.koenbert import segmentation, sources
+from harness.koenbert import segmentation, sources, weighing
 from harness.koenbert import vocab as vocabmod
 from harness.koenbert.init import CHOICES, DEFAULT_INIT
 from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES, ExtendError
@@ -29,7 +29,7 @@ from harness.run.models import ResolvedModel, portable_id
 
 REPORT_NAME = "koenbert_extend_report.json"
 SCHEMA = "koenbench.koenbert-extend/4"  # 4: each model named by {id, revision, source}, the output folder by its portable id
-AGREEMENT_GOAL = 0.99  # share of each teacher's own tokens it should read as its own tokenizer cuts them
+AGREEMENT_GOAL = segmentation.AGREEMENT_GOAL
 EXCLUDED_SHOWN = 200  # excluded pieces listed in the report (the count is always complete)
 
 
@@ -81,8 +81,10 @@ def extend_model(
     if measured:
         log("reading and tokenizing the Korean reference text")
         reference = vocabmod.KoreanReference(korean, vocabmod.korean_sentences(data_dir))
+    requested = policy
+    policy, weigh, note = vocabulary_policy(policy, design, korean, inputs, data_dir if measured else None, log)
     log(f"extending the vocabulary ({policy})")
-    ext = vocabmod.extend_vocab(korean, inputs.en_spec, policy, reference)
+    ext = vocabmod.extend_vocab(korean, inputs.en_spec, policy, reference, weigh)
     if measured:
         log("measuring on every task's validation text how each teacher reads the student's pieces")
         seg = measure_segmentation(inputs, ext.spec, data_dir, design)
@@ -98,7 +100,7 @@ def extend_model(
                    "hidden_size": int(inputs.ko_table.shape[1])},
         "english": {"model": sources.provenance(inputs.en_source), "pieces": ext.english_size,
                     "hidden_size": int(inputs.en_table.shape[1])},
-        "vocab": _vocab_report(ext),
+        "vocab": {**_vocab_report(ext), **({"requested": requested, "requested_note": note} if requested != policy else {})},
         "segmentation": seg,
         "init": init_report,
         "output": {"dir": portable_id(str(out)), "vocab_size": ext.size, "mlm_head": "newly initialised: not in the Korean checkpoint"
@@ -166,6 +168,26 @@ def student_korean(ko_spec: dict, design: str, data_dir: Optional[Path], log) ->
     folded, folding = segmentation.casefold_vocab(ko_spec, counts)
     log(f"case-folded {len(folding.renamed):,} Korean pieces; {len(folding.unreachable):,} left unreachable")
     return segmentation.uncased(folded), folding
+
+
+def vocabulary_policy(policy: str, design: str, korean: dict, inputs: Inputs, data_dir: Optional[Path],
+                      log) -> tuple[str, Optional[Callable], str]:
+    """The policy to extend with, and for ``weighed`` the function that weighs the candidates on the training text of
+    ``data_dir``. Without that text ``weighed`` cannot weigh: every piece is added, and the log and report say why
+    (the third value). The cased design takes every piece: there the student reads each teacher's own pieces
+    (corpus.StudentIds)."""
+    if policy != "weighed":
+        return policy, None, ""
+    text, note = None, "the cased design reads every English teacher piece; every piece added"
+    if design != "cased":
+        text, why = weighing.reference_text(data_dir) if data_dir is not None else (None, "no shared data")
+        note = f"{why} to weigh on; every piece added"
+    if text is None:
+        log(f"--vocab weighed: {note}")
+        return "all", None, note
+    log("weighing each English piece's cost to the Korean teacher against its use to the English teacher "
+        f"(training text: {', '.join([*text.korean, *text.english])})")
+    return policy, lambda candidates: weighing.weigh(korean, inputs.ko_spec, inputs.en_spec, candidates, text, log=log), ""
 
 
 def measure_segmentation(inputs: Inputs, student_spec: dict, data_dir: Path, design: str = segmentation.DESIGN) -> dict:
@@ -334,7 +356,8 @@ def render_report(report: dict):
             ("Korean pieces", f"{report['korean']['pieces']:,}  (hidden {report['korean']['hidden_size']})"),
             ("English pieces", f"{report['english']['pieces']:,}  (hidden {report['english']['hidden_size']})"),
             ("shared pieces", f"{v['shared']:,}"), ("English pieces missing", f"{v['english_missing']:,}"),
-            ("added pieces", f"{v['added']:,}  (policy {v['policy']}; {v['excluded']:,} left out)"),
+            ("added pieces", f"{v['added']:,}  (policy {v['policy']}; {v['excluded']:,} left out)"
+             + (f"; --vocab {v['requested']}: {v['requested_note']}" if v.get("requested") else "")),
             ("final vocab size", f"{v['final_size']:,}"), ("segmentation", seg["design"])]
     for name, value in rows:
         vocab.add_row(name, Text(value))
@@ -342,7 +365,8 @@ def render_report(report: dict):
         vocab.add_row("teacher-side agreement", Text(str(seg["measured_on"])))
         return Group(vocab, _fit_table(i))
     vocab.add_row("Korean pieces case-folded", f"{seg['korean_pieces']['renamed']:,}")
-    vocab.add_row("Korean pieces unreachable", f"{seg['korean_pieces']['unreachable']:,}  (why: in the report)")
+    unreachable = seg["korean_pieces"]["unreachable"]
+    vocab.add_row("Korean pieces unreachable", f"{unreachable:,}" + ("  (each below, with why)" if unreachable else ""))
     vocab.add_row("Hangul words cut differently", f"{seg['hangul_words_changed']:,}")
     table = Table(title="teacher-side agreement: share of each teacher's own validation tokens (sentences) "
                         "it reads exactly as its own tokenizer cuts them")
@@ -357,7 +381,42 @@ def render_report(report: dict):
     low = {t: a["token_agreement"] for t, a in seg["agreement"].items() if a["token_agreement"] < AGREEMENT_GOAL}
     verdict = "yes" if not low else "no: " + ", ".join(f"{t} {a:.2%}" for t, a in low.items())
     vocab.add_row(f"agreement >= {AGREEMENT_GOAL:.0%} on every task", Text(verdict))
-    return Group(vocab, table, _fit_table(i))
+    parts = [vocab, table, _weighing_table(v), _unreachable_table(seg["korean_pieces"]), _fit_table(i)]
+    return Group(*(part for part in parts if part is not None))
+
+
+def _weighing_table(v: dict):
+    """The weighed policy's evidence: each training source's agreement with every English piece and with those kept."""
+    from rich.table import Table
+    from rich.text import Text
+
+    check = v.get("korean_check", {})
+    if "korean_sources" not in check:
+        return None
+    table = Table(title=Text(f"weighing on training text: {v['excluded']:,} English pieces left out, until each Korean "
+                             f"source reached {check['target']:.1%} ({'met' if check['met'] else 'not met'})"))
+    table.add_column("training text", overflow="fold")
+    for column in ("teacher", "sentences", "every English piece", "weighed (used)"):
+        table.add_column(column, justify="left" if column == "teacher" else "right")
+    for teacher, key in (("Korean", "korean_sources"), ("English", "english_sources")):
+        for name, a in check[key].items():
+            table.add_row(Text(name), teacher, f"{a['sentences']:,}", f"{a['agreement_every_piece']:.2%}", f"{a['agreement']:.2%}")
+    return table
+
+
+def _unreachable_table(pieces: dict):
+    """Each Korean piece the student's tokenizer never produces, and why (the report holds the first 200)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not pieces.get("unreachable_pieces"):
+        return None
+    table = Table(title=f"Korean pieces left unreachable: {pieces['unreachable']:,}")
+    table.add_column("piece")
+    table.add_column("why")
+    for piece, why in pieces["unreachable_pieces"].items():
+        table.add_row(Text(piece), Text(why))
+    return table
 
 
 def _named(model: dict) -> str:

@@ -31,7 +31,7 @@ class ExtendSection(BaseModel):
     en: str  # the English model whose WordPieces are added
     out: str  # step 1's output directory = step 2's student
     init: Optional[str] = None  # how new embedding rows are initialised; None: step 1's default
-    policy: Optional[str] = None  # which English pieces are added (`--vocab` of `bench koenbert extend`); None: all
+    policy: Optional[str] = None  # which English pieces are added (`--vocab` of `bench koenbert extend`); None: step 1's default
     seed: int = 0
     heldout_fraction: float = Field(0.1, gt=0, lt=1)  # shared pieces held out to score the init methods
 

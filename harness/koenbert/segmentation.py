@@ -13,7 +13,8 @@ fail is the teacher side: does the teacher read what its own tokenizer would giv
   own ``LG``. Where two pieces fold to one text (``##A``, ``##a``), one of them stays unreachable.
 - English pieces added to the vocabulary win longest matches inside Korean words with digits or
   Latin letters (``2021`` instead of ``202 ##1``): the Korean teacher reads those through step 1's
-  rows. Words written in Hangul alone are cut exactly as the Korean teacher cuts them.
+  rows. Words written in Hangul alone are cut exactly as the Korean teacher cuts them. Which English
+  pieces are added is weighed on training text (weighing.py).
 - The English teacher reads the rare piece it lacks (a Korean piece of Latin letters winning a
   longest match in an English word) as [UNK].
 
@@ -33,6 +34,7 @@ from harness.koenbert.corpus import piece_table, task_texts
 from harness.koenbert.vocab import UNUSED, backend, candidate_pieces, fold, special_pieces, with_pieces
 
 DESIGN = "student"
+AGREEMENT_GOAL = 0.99  # share of each teacher's own tokens it should read as its own tokenizer cuts them
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 UNREACHABLE = "[{}]"  # a piece's new text that no word can be cut into (the pre-tokenizer splits off brackets)
 ONLY_HANGUL = re.compile(r"[\uac00-\ud7a3]+")
@@ -221,11 +223,14 @@ def hangul_words_changed(student_spec: dict, korean_spec: dict, texts: Iterable[
     return sum(x.tokens != y.tokens for x, y in zip(a, b))
 
 
-FOLDED, UNFOLDED, CASED = "student, case-folded", "student, not case-folded", "cased"
+FOLDED, EVERY, UNFOLDED, CASED = ("student, case-folded", "student, case-folded, every English piece",
+                                  "student, not case-folded", "cased")
 MEANING = {
     FOLDED: "teacher side: share of the teacher's own tokens (sentences) it reads exactly as its own tokenizer cuts "
             "the text, when the student's tokenizer cuts all text (Korean vocabulary case-folded; the recipe)",
-    UNFOLDED: "teacher side, as above, with the Korean vocabulary left cased (the earlier recipe: cased pieces unreachable)",
+    EVERY: "teacher side, as above, with every missing English piece added (no weighing: the earlier recipe)",
+    UNFOLDED: "teacher side, as above, with every English piece and the Korean vocabulary left cased (cased pieces "
+              "unreachable)",
     CASED: "student side: share of the student's tokens cut in evaluation as distillation presented them (each teacher "
            "cuts its own text, so the teacher side is complete by construction; the first design)",
 }
@@ -236,14 +241,19 @@ def agreement_options(ko_spec: dict, en_spec: dict, texts: dict[str, tuple[str, 
     """Every design's agreement (``MEANING``) on each task's validation text.
 
     ``texts``: task id -> (language "ko" or "en", validation texts); ``built``: design -> the tokenizer.json
-    step 1 made for it (the others are built here with every English piece added).
+    step 1 made for it (the others are built here with every English piece added). ``EVERY`` is measured where
+    ``FOLDED`` left English pieces out; it is built from ``FOLDED``'s Korean half (ids below the first English one).
     """
-    built = built or {}
+    built = dict(built or {})
     candidates = candidate_pieces(ko_spec, en_spec)[1]
     if FOLDED not in built:
         folded = casefold_vocab(ko_spec)[0]
         built[FOLDED] = uncased(with_pieces(folded, candidate_pieces(folded, en_spec)[1])[0])
-    students = {FOLDED: built[FOLDED], UNFOLDED: built.get(UNFOLDED) or uncased(with_pieces(ko_spec, candidates)[0])}
+    students = {FOLDED: built[FOLDED]}
+    every = built.get(EVERY) or _with_every_piece(built[FOLDED], ko_spec, en_spec)
+    if every["model"]["vocab"] != built[FOLDED]["model"]["vocab"]:
+        students[EVERY] = every
+    students[UNFOLDED] = built.get(UNFOLDED) or uncased(with_pieces(ko_spec, candidates)[0])
     teachers = {"ko": ko_spec, "en": en_spec}
     out: dict = {}
     for design, student in students.items():
@@ -253,6 +263,14 @@ def agreement_options(ko_spec: dict, en_spec: dict, texts: dict[str, tuple[str, 
     cased = built.get(CASED) or with_pieces(ko_spec, candidates)[0]
     out[CASED] = {task: agreement(cased, teachers[lang], lines).as_dict() for task, (lang, lines) in texts.items()}
     return out
+
+
+def _with_every_piece(student: dict, ko_spec: dict, en_spec: dict) -> dict:
+    """``student``'s Korean half (the ids of ``ko_spec``) with every missing English piece appended."""
+    first = with_pieces(ko_spec, [])[1]
+    korean = copy.deepcopy(student)
+    korean["model"]["vocab"] = {p: i for p, i in student["model"]["vocab"].items() if i < first}
+    return with_pieces(korean, candidate_pieces(korean, en_spec)[1])[0]
 
 
 def validation_texts(data_dir, tasks: Optional[list[str]] = None) -> dict[str, tuple[str, list[str]]]:

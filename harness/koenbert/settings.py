@@ -22,7 +22,7 @@ class DistillConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Models as `bench run --model` names them: a hub id (resolved once to one commit), a local folder, a models.yaml name.
-    student: str  # step 1's output: a Korean BERT whose vocabulary also holds every English piece
+    student: str  # step 1's output: a Korean BERT whose vocabulary also holds the English pieces
     ko_teacher: str  # frozen; reads the Korean corpus (klue/bert-base)
     en_teacher: str  # frozen; reads the English corpus (bert-base-uncased)
     ko_corpus: list[str]  # plain-text files (one text per line) or directories of *.txt

@@ -19,11 +19,15 @@ What does hold, and the tests check it on every Korean sentence of the shared KL
 word written in Hangul syllables alone is split exactly as before (no English piece contains a
 precomposed syllable); only words with digits, Latin letters or symbols can change.
 
-Two policies, both reported:
-- ``all`` (default): every missing piece, as decided; step 2 needs it (the distillation maps
-  every English teacher piece into the student's vocabulary). The report counts the Korean
-  reference sentences that change; a change only ever comes from an added piece winning a
-  longest match (the tests check this on every sentence).
+Three policies, all reported:
+- ``weighed`` (default): the pieces whose Korean cost does not exceed their English use, weighed on
+  training text (weighing.py); the Korean teacher then reads its own cut of Korean validation text
+  where ``all`` leaves it pieces it lacks. Distillation needs no English piece in particular: the
+  English teacher reads whatever the student cuts (a word without its piece costs agreement, which
+  the report measures).
+- ``all``: every missing piece. The report counts the Korean reference sentences that change; a
+  change only ever comes from an added piece winning a longest match (the tests check this on every
+  sentence).
 - ``korean-safe``: leave out the pieces that change the tokenization of a Korean reference
   text (every Korean sentence of the shared KLUE and raw files). `korean_safe_pieces` finds
   the largest such subset (a piece is dropped only where it is the longest match, so no
@@ -46,12 +50,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from tokenizers import Tokenizer, normalizers
 
-POLICIES = ("all", "korean-safe")
-DEFAULT_POLICY = "all"
+POLICIES = ("weighed", "all", "korean-safe")
+DEFAULT_POLICY = "weighed"
 UNUSED = re.compile(r"\[unused\d+\]")
 
 
@@ -257,8 +261,12 @@ def _drop_conflicts(words: Iterable[str], ko_spec: dict, keep: list[str]) -> lis
 
 
 def extend_vocab(ko_spec: dict, en_spec: dict, policy: str = DEFAULT_POLICY,
-                 reference: Optional[KoreanReference] = None) -> VocabExtension:
-    """Append the English pieces missing from the Korean WordPiece vocab (see the module doc)."""
+                 reference: Optional[KoreanReference] = None,
+                 weigh: Optional[Callable[[list[str]], tuple[list[str], dict]]] = None) -> VocabExtension:
+    """Append the English pieces missing from the Korean WordPiece vocab (see the module doc).
+
+    ``weigh`` (for ``weighed``): candidates -> (the ones to add, in order; the evidence), e.g. weighing.weigh
+    with the teachers and the training text bound."""
     if policy not in POLICIES:
         raise ExtendError(f"vocabulary policy {policy!r} is unknown; choose one of {', '.join(POLICIES)}")
     shared, candidates = candidate_pieces(ko_spec, en_spec)
@@ -268,11 +276,14 @@ def extend_vocab(ko_spec: dict, en_spec: dict, policy: str = DEFAULT_POLICY,
             raise ExtendError("the korean-safe vocabulary needs Korean reference text; none was given")
         added, check = korean_safe_pieces(reference, candidates)
     else:
-        added = list(candidates)
+        if policy == "weighed" and weigh is None:
+            raise ExtendError("the weighed vocabulary needs training text to weigh the pieces on; none was given")
+        added, check = weigh(candidates) if policy == "weighed" else (list(candidates), {})
         if reference is not None:
             changed = len(reference.changed(with_pieces(ko_spec, added)[0]))
-            check = {"reference_sentences": len(reference.sentences), "sentences_changed_if_all_added": changed,
-                     "sentences_changed": changed}
+            every = changed if len(added) == len(candidates) else len(reference.changed(with_pieces(ko_spec, candidates)[0]))
+            check = {"reference_sentences": len(reference.sentences), "sentences_changed_if_all_added": every,
+                     "sentences_changed": changed, **check}
     spec, first = with_pieces(ko_spec, added)
     kept = set(added)
     return VocabExtension(
@@ -304,26 +315,33 @@ def _records(data_dir: Path, path: Path, format: str, **options) -> list[dict]:
 def korean_sentences(data_dir: Path, training_only: bool = False) -> list[str]:
     """Every Korean sentence of the shared KLUE files (klue/*) and raw Korean text (raw/ko/*);
     with ``training_only``, those of the files named as training splits (no validation text)."""
+    return [s for sentences in korean_texts(data_dir, training_only).values() for s in sentences]
+
+
+def korean_texts(data_dir: Path, training_only: bool = False) -> dict[str, list[str]]:
+    """`korean_sentences` file by file: the file's path under ``data_dir`` -> its sentences, in that order."""
     data_dir = Path(data_dir)
-    out: list[str] = []
+    out: dict[str, list[str]] = {}
 
     def files(pattern: str) -> list[Path]:
         return [p for p in sorted(data_dir.glob(pattern)) if not training_only or "train" in p.name]
 
+    def put(path: Path, sentences: list[str]) -> None:
+        out[path.relative_to(data_dir).as_posix()] = [s for s in sentences if s.strip()]
+
     for path in files("raw/ko/*.tsv"):  # guid \t sentence, quotes are characters
-        out += [r["sentence"] for r in _records(data_dir, path, "glue-tsv", header=False, names=["guid", "sentence"])]
+        put(path, [r["sentence"] for r in _records(data_dir, path, "glue-tsv", header=False, names=["guid", "sentence"])])
     for path in files("klue/ynat/*.tsv"):  # label \t title; train has a header row, dev none
         rows = _records(data_dir, path, "tsv", header=False, names=["label", "text"])
-        out += [r["text"] for r in rows if r != {"label": "label", "text": "text"}]
+        put(path, [r["text"] for r in rows if r != {"label": "label", "text": "text"}])
     for path in files("klue/*/*.csv"):  # sentence1,sentence2,label
-        for row in _records(data_dir, path, "csv"):
-            out += [row["sentence1"], row["sentence2"]]
+        put(path, [s for row in _records(data_dir, path, "csv") for s in (row["sentence1"], row["sentence2"])])
     for path in files("klue/*/*.json"):  # KLUE sts (sentence1/2), nli (premise/hypothesis)
-        for ex in _records(data_dir, path, "klue-json"):
-            out += [ex[k] for k in ("sentence1", "sentence2", "premise", "hypothesis") if k in ex]
+        put(path, [ex[k] for ex in _records(data_dir, path, "klue-json")
+                   for k in ("sentence1", "sentence2", "premise", "hypothesis") if k in ex])
     for path in files("klue/ner/*.tsv"):  # one "char \t tag" line per character
-        out += ["".join(r["tokens"]) for r in _records(data_dir, path, "klue-ner-tsv")]
-    return [s for s in out if s.strip()]
+        put(path, ["".join(r["tokens"]) for r in _records(data_dir, path, "klue-ner-tsv")])
+    return {name: sentences for name, sentences in out.items() if sentences}
 
 
 def data_files_missing(data_dir: Path) -> list[str]:

@@ -36,7 +36,8 @@ def test_cli_end_to_end_report(extended):
     out, text, report = extended
     for words in ("Korean pieces", "shared pieces", "added pieces", "final vocab size", "teacher-side agreement",
                   "case-folded", "unreachable", "agreement >= 99% on every task", "held-out fit", "centred cosine", "R²",
-                  "ridge alpha", "subword-mean"):
+                  "ridge alpha", "subword-mean", "weighing on training text",
+                  "Korean pieces left unreachable"):
         assert words in text
     v = report["vocab"]
     assert report["schema"] == "koenbench.koenbert-extend/4"
@@ -45,20 +46,29 @@ def test_cli_end_to_end_report(extended):
     assert report["korean"]["model"]["source"] == report["english"]["model"]["source"] == "local"
     assert report["korean"]["model"]["revision"].startswith("sha256:") and report["korean"]["model"]["id"].startswith(".../")
     assert f"{report['english']['model']['id']}@{report['english']['model']['revision'][:19]}" in text
-    assert v["policy"] == "all" and v["excluded"] == 0
-    assert v["added"] == v["english_missing"] and v["final_size"] == 4000 + v["added"]
-    assert v["shared"] + v["added"] == 30522 - 999  # bert-base-uncased: 994 [unusedN] and 5 specials
+    assert v["policy"] == "weighed" and v["excluded"] > 0 and len(v["excluded_pieces"]) == min(200, v["excluded"])
+    assert v["added"] + v["excluded"] == v["english_missing"] and v["final_size"] == 4000 + v["added"]
+    assert v["shared"] + v["english_missing"] == 30522 - 999  # bert-base-uncased: 994 [unusedN] and 5 specials
+    weighed = v["korean_check"]
+    assert set(weighed["korean_sources"]) == {"raw/ko/train-raw-sent.tsv", "klue/ynat/ynat_train.tsv", "klue/sts/klue_sts_train.csv"}
+    assert set(weighed["english_sources"]) == {"glue/mrpc", "glue/sst2", "glue/stsb"} and weighed["left_out"] == v["excluded"]
     seg = report["segmentation"]
     assert seg["design"] == "student" and len(seg["agreement"]) == 8  # every task's validation text
     assert seg["agreement_design"] == "student, case-folded" and seg["agreement"] == seg["options"]["student, case-folded"]
-    english = {t: a for t, a in seg["agreement"].items() if t.startswith("glue/")}
-    assert all(a["token_agreement"] >= 0.99 for a in english.values()), english
+    every = seg["options"]["student, case-folded, every English piece"]
+    assert all(every[t]["token_agreement"] >= 0.99 for t in every if t.startswith("glue/")), every
+    # weighing keeps the English training text at its target, and so the tasks it comes from (QNLI has none here:
+    # against this small Korean vocabulary it falls below 99%; see docs/koenbert-segmentation.md for the 32k one)
+    assert all(a["agreement"] >= 0.993 for a in weighed["english_sources"].values())
+    assert all(seg["agreement"][t]["token_agreement"] >= 0.99 for t in ("glue/mrpc", "glue/sst2", "glue/stsb"))
     # the 4,000-piece test vocabulary cuts Korean words with digits or Latin letters into few pieces, which
-    # English pieces then replace: the figure fails here, and the table says so
-    assert seg["agreement"]["klue/ynat"]["token_agreement"] < 0.99 and "no: " in text and "klue/ynat" in text
+    # English pieces then replace: weighing raises the figure, which still fails here, and the table says so
+    assert every["klue/ynat"]["token_agreement"] < seg["agreement"]["klue/ynat"]["token_agreement"] < 0.99
+    assert "no: " in text and "klue/ynat" in text
     assert seg["options"]["cased"]["glue/mrpc"]["token_agreement"] < 0.9  # the earlier design's flaw, measured
     assert seg["hangul_words_changed"] == 0
-    assert seg["korean_pieces"]["unreachable"] == len(seg["korean_pieces"]["unreachable_pieces"])
+    assert seg["korean_pieces"]["unreachable"] == len(seg["korean_pieces"]["unreachable_pieces"]) > 0
+    assert all(piece in text for piece in seg["korean_pieces"]["unreachable_pieces"])  # each listed, with why
     h = report["init"]["heldout"]
     assert set(h["centred_cosine"]) == set(I.METHODS) == set(h["r2"]) and abs(h["centred_cosine"]["mean"]) < 0.05  # a constant: ~0
     assert h["r2"]["mean"] <= 0.0  # the mean of other rows explains none of the held-out rows' variance
@@ -235,6 +245,10 @@ def test_extend_without_the_shared_data_builds_the_model_and_says_what_was_not_m
     assert result.exit_code == 0, text
     report = json.loads((tmp_path / "out" / REPORT_NAME).read_text(encoding="utf-8"))
     assert report["vocab"]["added"] == 29_296 and report["vocab"]["korean_check"] == {}  # 3 shared once case-folded
+    # nothing to weigh on: every English piece, and the report and log say so
+    assert report["vocab"]["policy"] == "all" and report["vocab"]["requested"] == "weighed"
+    assert report["vocab"]["requested_note"] == "no shared data to weigh on; every piece added"
+    assert "--vocab weighed" in text
     assert report["segmentation"]["korean_pieces"]["renamed"] > 0  # folded all the same (collisions: the lower-case piece)
     assert report["segmentation"]["measured_on"].startswith("not measured")
     assert "not measured" in text

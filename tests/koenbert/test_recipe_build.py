@@ -91,7 +91,9 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     summary = json.loads((out / "distill.json").read_text())
     assert summary["finished"]
     agreement = summary["segmentation_agreement"]  # step 1's measure, kept in the recipe's report
-    assert len(agreement) == 8 and all(a["token_agreement"] >= 0.99 for t, a in agreement.items() if t.startswith("glue/"))
+    # English: >= 99% where the weighed vocabulary had training text (QNLI has none; against this small Korean
+    # vocabulary the weighing leaves out pieces it needs, test_extend.py)
+    assert len(agreement) == 8 and all(agreement[t]["token_agreement"] >= 0.99 for t in ("glue/mrpc", "glue/sst2", "glue/stsb"))
     # the teacher-side figure can fail: the small test vocabulary loses Korean words with digits to English pieces
     assert any(a["token_agreement"] < 1.0 for a in agreement.values())
     model = AutoModelForSequenceClassification.from_pretrained(out, num_labels=3)
