@@ -48,6 +48,9 @@ DEFAULT_INIT = AUTO
 CHOICES = (AUTO, *METHODS)
 WORDLIKE = re.compile(r"(##)?[^\W\d_]{3,}")  # letters only, 3 or more: what most added English pieces look like
 MIN_WORDLIKE_HELDOUT = 5  # fewer word-like shared pieces than this: hold out from all shared pieces instead
+# The score centres on the held-out rows' mean: one held-out piece is its own centre and every method scores 0,
+# so at least this many are held out (all of a smaller word-like pool) whatever `fraction` gives.
+MIN_HELDOUT = 5
 RIDGE_ALPHAS = np.logspace(-4, 4, 17)  # searched by RidgeCV's leave-one-out GCV; embeddings are ~1e-2 in scale
 
 
@@ -156,7 +159,7 @@ def heldout_score(src: np.ndarray, tgt: np.ndarray, pieces: list[str], korean: K
     n = len(pieces)
     wordlike = [i for i, p in enumerate(pieces) if WORDLIKE.fullmatch(p)]
     pool = wordlike if len(wordlike) >= MIN_WORDLIKE_HELDOUT else list(range(n))
-    n_held = max(1, round(fraction * len(pool)))
+    n_held = min(len(pool), max(MIN_HELDOUT, round(fraction * len(pool))))
     if n - n_held < 2:
         raise ValueError(f"{n} shared pieces are too few to fit on and hold out {fraction:.0%} of")
     held = np.sort(np.random.default_rng(seed).permutation(pool)[:n_held])

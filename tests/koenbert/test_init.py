@@ -138,3 +138,14 @@ def test_baselines_mean_and_random():
 def test_unknown_method():
     with pytest.raises(ValueError, match="choose one of"):
         new_rows("lasso", np.zeros((3, 2)), np.zeros((3, 2)), np.zeros((1, 2)), ["a"], korean_side(np.zeros((3, 2))))
+
+
+def test_a_small_word_like_pool_still_holds_out_enough_pieces_to_score():
+    # 6 word-like pieces among 400 shared: 10% of them rounds to one piece, which is its own centre
+    # (every method would score 0 and "auto" would pick by the order of METHODS)
+    x, y, _, _ = planted_linear(400, 16, 12)
+    pieces = [f"{i}" for i in range(394)] + words(6)
+    h = heldout_score(x, y, pieces, KoreanSide(y, {p: i for i, p in enumerate(pieces)}), fraction=0.1, seed=0)
+    assert h["heldout_from"] == "word-like shared pieces"
+    assert h["heldout_pieces"] == 5 and h["fitted_pieces"] == 395
+    assert h["centred_cosine"]["ols"] > 0.9 and h["best"] in ("ols", "ridge")
