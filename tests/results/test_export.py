@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 from huggingface_hub import ModelCard, metadata_load, parse_eval_result_entries
-from huggingface_hub.errors import EntryNotFoundError
 from huggingface_hub.repocard_data import model_index_to_eval_results
 from typer.testing import CliRunner
 
@@ -144,46 +143,65 @@ def test_unknown_model_and_format_are_user_errors(tiny_run, tmp_path):
     assert result.exit_code == 2 and "eval-results, model-index, csv, json" in result.output
 
 
-class FakeHubApi:
-    """Stands in for HfApi: records what would be sent; the model repo has no README yet."""
+@pytest.fixture
+def hub_server(monkeypatch):
+    """huggingface_hub's real client, online, against the Hub's HTTP side on 127.0.0.1 (tests/hubserver.py)."""
+    from huggingface_hub import constants
 
-    sent: list[dict] = []
+    import hubserver
 
-    def hf_hub_download(self, repo_id, filename, repo_type):
-        raise EntryNotFoundError(f"{repo_id} has no {filename}")
+    server, url, state = hubserver.serve()
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # the conftest's offline switch, for this test only
+    # what HF_ENDPOINT=url sets when huggingface_hub is imported (it was imported before this test)
+    monkeypatch.setattr(constants, "ENDPOINT", url)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", url + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setenv("HF_TOKEN", "hf_fixture")
+    yield state
+    server.shutdown()
 
-    def create_commit(self, **kwargs):
-        FakeHubApi.sent.append(kwargs)
-        return type("CommitInfo", (), {"pr_url": f"https://huggingface.co/{kwargs['repo_id']}/discussions/1"})()
 
-
-def test_push_sends_every_file_as_one_pull_request(tiny_run, tmp_path, monkeypatch):
-    import huggingface_hub
-
+def test_push_sends_every_file_as_one_pull_request(tiny_run, tmp_path, hub_server):
     output, model_id = tiny_run
-    FakeHubApi.sent = []
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeHubApi)
-    monkeypatch.setattr(export, "_token", lambda: "hf_fixture")
     result = bench("export", "--model", model_id, "--format", "eval-results", "--out", str(tmp_path),
                    "--results", str(output), "--include-deviations", "--push", "fixture/model-a", "--create-pr")
     assert result.exit_code == 0, result.output
-    (commit,) = FakeHubApi.sent
-    assert commit["repo_id"] == "fixture/model-a" and commit["repo_type"] == "model" and commit["create_pr"] is True
-    sent = {op.path_in_repo: Path(op.path_or_fileobj).read_text(encoding="utf-8") for op in commit["operations"]}
+    (commit,) = hub_server.commits
+    assert commit["repo"] == "fixture/model-a" and commit["query"] == {"create_pr": ["1"]}
+    assert commit["header"]["summary"] == "Add koenbench evaluation results"
+    sent = {path: content.decode("utf-8") for path, content in commit["files"].items()}
     local = {f".eval_results/{p.name}": p.read_text(encoding="utf-8") for p in (tmp_path / ".eval_results").glob("*.yaml")}
     assert sent == local and len(sent) == 2  # each task's primary metric
     assert "discussions/1" in result.output
 
 
+def test_push_merges_the_model_index_into_the_repo_card(tiny_run, tmp_path, hub_server):
+    output, model_id = tiny_run
+    theirs = ModelCard("---\nlicense: mit\nmodel-index:\n- name: theirs\n  results:\n  - task: {type: fill-mask}\n"
+                       "    dataset: {name: Other, type: org/other}\n    metrics:\n    - {type: accuracy, value: 12.5}\n"
+                       "---\n# Their model\n\nTheir own words.\n")
+    hub_server.files["fixture/model-a"] = {"README.md": str(theirs).encode("utf-8")}
+    result = bench("export", "--model", model_id, "--format", "model-index", "--out", str(tmp_path),
+                   "--results", str(output), "--include-deviations", "--push", "fixture/model-a")
+    assert result.exit_code == 0, result.output
+    (commit,) = hub_server.commits
+    assert commit["query"] == {} and set(commit["files"]) == {"README.md"}
+    assert hub_server.validated == [commit["files"]["README.md"].decode("utf-8")]  # the Hub checks a card's YAML first
+    pushed = ModelCard(commit["files"]["README.md"].decode("utf-8"))
+    assert "Their own words." in pushed.text and pushed.data.license == "mit"
+    datasets = {r.dataset_type for r in pushed.data.eval_results}
+    assert "org/other" in datasets and len(datasets) > 1  # theirs kept beside ours
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == commit["files"]["README.md"].decode("utf-8")
+
+
 def test_push_without_token_or_network_keeps_the_files(tiny_run, tmp_path, monkeypatch):
     output, model_id = tiny_run
-    monkeypatch.setattr(export, "_token", lambda: None)
+    monkeypatch.delenv("HF_TOKEN", raising=False)  # and the run's HF_HOME holds no token file
     args = ["export", "--model", model_id, "--format", "model-index", "--out", str(tmp_path), "--results", str(output),
             "--include-deviations", "--push", "fixture/model-a", "--create-pr"]
     result = bench(*args)
     assert result.exit_code == 2 and "no Hugging Face token" in result.output and "Traceback" not in result.output
     assert (tmp_path / "README.md").exists()
-    monkeypatch.setattr(export, "_token", lambda: "hf_fixture")  # a token, but HF_HUB_OFFLINE=1: no network
+    monkeypatch.setenv("HF_TOKEN", "hf_fixture")  # a token, but HF_HUB_OFFLINE=1: no network
     result = bench(*args)
     assert result.exit_code == 1 and "push failed" in result.output and "Traceback" not in result.output
     assert (tmp_path / "README.md").exists()
