@@ -18,45 +18,12 @@ import csv
 import json
 import resource
 import sys
-import threading
 import time
 from pathlib import Path
 
-import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
-
-
-def rss_bytes() -> int:
-    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096
-
-
-class PeakRSS(threading.Thread):
-    """Resident memory sampled every 5 ms while preparing: ru_maxrss would also hold the peak of what came before."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.peak, self.running = rss_bytes(), True
-
-    def run(self):
-        while self.running:
-            self.peak = max(self.peak, rss_bytes())
-            time.sleep(0.005)
-
-    def stop(self) -> int:
-        self.running = False
-        self.join()
-        return max(self.peak, rss_bytes())
-
-
-def english(path: Path, tokenizer, lines: int, seed: int = 0) -> None:
-    words = np.array(sorted(w for w in tokenizer.get_vocab() if w.isascii() and w.isalpha() and len(w) >= 3))
-    rng = np.random.default_rng(seed)
-    with open(path, "w", encoding="utf-8") as f:
-        for start in range(0, lines, 100_000):
-            picks = words[rng.integers(0, len(words), size=(min(100_000, lines - start), 24))]
-            f.write("\n".join(" ".join(row) for row in picks) + "\n")
 
 
 def korean(path: Path, data_dir: Path) -> None:
@@ -73,6 +40,7 @@ def main(argv=None) -> int:
     from harness.koenbert.corpus import corpus_files
     from harness.koenbert.settings import DistillConfig
     from harness.testing import tiny
+    from harness.testing.scale import PeakRSS, word_salad
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=2_000_000, help="English lines of 24 words (~25 tokens each)")
@@ -83,7 +51,7 @@ def main(argv=None) -> int:
 
     args.work.mkdir(parents=True, exist_ok=True)
     tokenizer = AutoTokenizer.from_pretrained(tiny.minilm_dir())
-    english(args.work / "en.txt", tokenizer, args.lines)
+    word_salad(args.work / "en.txt", tokenizer, args.lines)
     korean(args.work / "ko.txt", args.data_dir)
     cfg = DistillConfig(student="fixture/student", ko_teacher="fixture/ko", en_teacher="fixture/en",
                         ko_corpus=[str(args.work / "ko.txt")], en_corpus=[str(args.work / "en.txt")],
@@ -95,13 +63,13 @@ def main(argv=None) -> int:
     screen_s = time.perf_counter() - started
     for stale in (args.work / "model.work" / "chunks").glob("*"):
         stale.unlink()
-    before, sampler = rss_bytes(), PeakRSS()
-    sampler.start()
     started = time.perf_counter()
-    manifests = prepare.prepare(cfg, files, {lang: ("fixture/student@0", lambda: tokenizer) for lang in files}, tokenizer,
-                                processes=1, resuming=False, log=lambda message: print(message, file=sys.stderr))
+    with PeakRSS(interval_s=0.005) as rss:
+        manifests = prepare.prepare(cfg, files, {lang: ("fixture/student@0", lambda: tokenizer) for lang in files},
+                                    tokenizer, processes=1, resuming=False,
+                                    log=lambda message: print(message, file=sys.stderr))
     seconds = time.perf_counter() - started
-    peak = sampler.stop()
+    before, peak = rss.start, rss.peak
     tokens = {lang: m["chunks"] * m["seq_len"] for lang, m in manifests.items()}
     data = {lang: prepare.cache_paths(prepare.work_dir(cfg), lang)[0].stat().st_size for lang in manifests}
     print(json.dumps({

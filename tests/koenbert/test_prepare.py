@@ -3,7 +3,6 @@ streamed into the chunk file, with memory that does not grow with the corpus; an
 kept out of it, line by line."""
 
 import json
-import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -15,51 +14,9 @@ from transformers import AutoTokenizer
 from harness.koenbert import prepare
 from harness.koenbert.corpus import build_chunks, corpus_files, task_texts
 from harness.koenbert.settings import DistillConfig
+from harness.testing.scale import PeakRSS, word_salad
 
-PAGE = 4096  # bytes of a page in /proc/self/statm (Linux x86-64 and arm64)
 SEQ_LEN = 128
-
-
-class PeakRSS:
-    """The process's resident memory sampled every millisecond while the block runs: its peak above the start.
-
-    RSS counts what tracemalloc cannot see (the Rust tokenizer's encodings, numpy's and the allocator's own
-    pages); a spike shorter than a millisecond would be missed, which is why tracemalloc is asserted too."""
-
-    def __enter__(self):
-        self.start = self.peak = self.now()
-        self.running = True
-        self.thread = threading.Thread(target=self.sample, daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.running = False
-        self.thread.join()
-        self.peak = max(self.peak, self.now())
-
-    @staticmethod
-    def now() -> int:
-        return int(Path("/proc/self/statm").read_text().split()[1]) * PAGE
-
-    def sample(self):
-        while self.running:
-            self.peak = max(self.peak, self.now())
-            time.sleep(0.001)
-
-    @property
-    def growth(self) -> int:
-        return self.peak - self.start
-
-
-def synthetic_corpus(path: Path, tokenizer, lines: int, seed: int) -> None:
-    """Lines of 24 whole English words (one piece each; marked synthetic by being word salad)."""
-    words = np.array(sorted(w for w in tokenizer.get_vocab() if w.isascii() and w.isalpha() and len(w) >= 3))
-    rng = np.random.default_rng(seed)
-    with open(path, "w", encoding="utf-8") as f:
-        for start in range(0, lines, 10_000):
-            picks = words[rng.integers(0, len(words), size=(min(10_000, lines - start), 24))]
-            f.write("\n".join(" ".join(row) for row in picks) + "\n")
 
 
 def settings(root: Path, en_corpus: Path, **overrides) -> DistillConfig:
@@ -87,7 +44,7 @@ def test_millions_of_tokens_are_prepared_in_memory_that_does_not_grow_with_the_c
     measured = {}
     for name, lines in sizes.items():
         corpus = tmp_path / f"{name}.txt"
-        synthetic_corpus(corpus, tokenizer, lines, seed=len(name))
+        word_salad(corpus, tokenizer, lines, seed=len(name))
         cfg = settings(tmp_path / name, corpus)
         (tmp_path / name).mkdir()
         (tmp_path / name / "ko.txt").write_bytes((tmp_path / "ko.txt").read_bytes())
