@@ -80,7 +80,10 @@ def piece_table(student_vocab: dict, teacher_vocab: dict, fold: Optional[Callabl
 
     With ``fold`` (the student's normaliser on a piece), a student piece is the teacher's piece of
     the same id if that piece folds to it: step 1 renames a cased Korean piece (``LG``) to its
-    folded text (``lg``) at the same id, and the teacher reads it as its own ``LG``.
+    folded text (``lg``) at the same id, and the teacher reads it as its own ``LG``. A student piece
+    the teacher lacks is then read as the teacher's piece of its folded text, if it has one: an
+    uncased teacher reads a cased student's ``The`` as its ``the`` (for the student step 1 makes,
+    whose pieces are folded already, this adds nothing).
     """
     table = np.full(max(student_vocab.values()) + 1, -1, dtype=np.int64)
     by_id = {i: p for p, i in teacher_vocab.items()}
@@ -89,6 +92,8 @@ def piece_table(student_vocab: dict, teacher_vocab: dict, fold: Optional[Callabl
             table[sid] = sid  # renamed by step 1; its text may also be another teacher piece's (LG -> lg)
         elif piece in teacher_vocab:
             table[sid] = teacher_vocab[piece]
+        elif fold is not None and fold(piece) in teacher_vocab:
+            table[sid] = teacher_vocab[fold(piece)]
     return table
 
 

@@ -55,6 +55,13 @@ def table(student, teacher):
     return piece_table(student["model"]["vocab"], teacher["model"]["vocab"], V.fold)
 
 
+def test_an_uncased_teacher_reads_a_cased_piece_it_lacks_as_its_folded_piece():
+    teacher = {"[UNK]": 0, "the": 1, "lg": 2, "##ing": 3}
+    student = {"[UNK]": 0, "The": 1, "THE": 2, "LG": 3, "lg": 4, "##ING": 5, "Zq": 6}
+    assert piece_table(student, teacher, V.fold).tolist() == [0, 1, 1, 2, 2, 3, -1]
+    assert piece_table(student, teacher).tolist() == [0, -1, -1, -1, 2, -1, -1]  # no fold: text only
+
+
 def test_casefolding_keeps_ids_and_leaves_no_cased_piece_reachable_but_collisions(specs):
     ko, student, folding = specs["ko"], specs["student"], specs["folding"]
     by_id = {i: p for p, i in student["model"]["vocab"].items()}
