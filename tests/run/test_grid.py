@@ -16,9 +16,10 @@ from harness.tasks import data, spec
 import worker_faults
 
 
-def test_shards_partition_the_grid_exactly():
-    specs = spec.load_tasks(["all"])
-    jobs = grid.plan(specs, [42, 43, 44])
+def test_shards_partition_the_grid_exactly(tmp_path):
+    unused = models.ResolvedModel(id="fixture/unused", path="fixture/unused", revision="0")
+    opts = runner.RunOptions(seeds=[42, 43, 44], output_dir=tmp_path)
+    jobs = grid.plan([grid.Unit(task, unused, opts) for task in spec.load_tasks(["all"])])
     assert len(jobs) == 24
     for count in (1, 2, 3, 5, 24, 30):
         shards = [grid.shard(jobs, i, count) for i in range(count)]
@@ -242,3 +243,4 @@ def test_a_damaged_seed_cache_file_is_named_and_that_seed_runs_again(tmp_path, m
     assert str(damaged) in printed and "runs again" in printed
     again = [s.scores for s in records.read_result(record_file).seeds]
     assert again == [s.scores for s in records.read_result(next(sequential.glob("*/glue__stsb.json"))).seeds]
+
