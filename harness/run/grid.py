@@ -1,10 +1,11 @@
 """The (task, seed) grid of a `bench run`: which seeds run, where, and in what order.
 
 ``run`` prepares every selected task of one model once (its data loaded once, its failure
-recorded once if it cannot load), skips finished work, trains the missing seeds in this
-process, in N processes per GPU, or only one shard of the grid (a cluster job array), and
-then writes one record per task whose seeds are all done. ``run_many`` does the same for a
-plan across models whose tasks each have their own options, in one pool.
+recorded once if it cannot load), refuses usage mistakes before any training, skips finished
+work, trains the missing seeds in this process, in N processes per GPU, or only one shard of
+the grid (a cluster job array), and then writes one record per task whose seeds are all
+done. ``run_many`` is the same loop over a plan across models whose tasks each have their
+own options (a ``Unit`` each), in one pool; ``run`` is that plan for one model's tasks.
 
 One fine-tuning run of a base-size encoder is bound by per-step overhead and leaves a
 large GPU mostly idle, so several runs share each card, each in its own process (a crash
@@ -48,10 +49,19 @@ MAX_JOBS_PER_GPU = 8
 
 
 @dataclass(frozen=True)
+class Unit:
+    """One (task, model, options) of a plan across models: what `bench run --model M --tasks T ...` would run."""
+
+    spec: TaskSpec
+    model: ResolvedModel
+    opts: RunOptions
+
+
+@dataclass(frozen=True)
 class Job:
     task_id: str
     seed: int
-    unit: int = 0  # which (task, model, options) of a run_many plan; 0 in a run of one model
+    unit: int = 0  # the index of its Unit in the plan
 
     @property
     def group(self) -> tuple[int, str]:
@@ -59,8 +69,9 @@ class Job:
         return self.unit, self.task_id
 
 
-def plan(specs: list[TaskSpec], seeds: list[int]) -> list[Job]:
-    return [Job(spec.id, seed) for spec in specs for seed in seeds]
+def plan(units: list[Unit]) -> list[Job]:
+    """Every (task, seed) of the plan: unit by unit, each with its own seeds."""
+    return [Job(u.spec.id, seed, i) for i, u in enumerate(units) for seed in u.opts.seeds]
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -102,48 +113,12 @@ def worker_devices(jobs_per_gpu: int, device: str) -> list[str]:
 
 def run(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: Optional[Console] = None,
         jobs: int = 1, shard_range: Optional[tuple[int, int]] = None) -> list[TaskOutcome]:
-    """Every task of ``specs`` with every seed: in this process, in ``jobs`` processes per device, or one shard."""
-    from transformers import AutoTokenizer
+    """Every task of ``specs`` with every seed: in this process, in ``jobs`` processes per device, or one shard.
 
-    console = console or Console()
-    datasets.disable_progress_bars()  # our own bars say what runs; one per map() call is noise
-    started_at = runner.now()
-    tokenizer = AutoTokenizer.from_pretrained(model.path)
-    prepared, outcomes = _prepare_all(specs, model, opts, console, started_at)
-    planned = plan(specs, opts.seeds)
-    if shard_range is not None:
-        planned = shard(planned, *shard_range)
-        console.print(f"shard {shard_range[0]}/{shard_range[1]}: {len(planned)} of {len(specs) * len(opts.seeds)} "
-                      "(task, seed) runs")
-    mine = {job.task_id for job in planned}
-    refusals = [why for task in prepared.values() if (why := refusal(task))]
-    if refusals:  # before any training: nothing is written
-        raise UsageError(refusals)
-    for task in prepared.values():
-        if (why := damaged(task)) is not None:
-            console.print(Text(f"{why}: this run writes a new record in its place", style="yellow"))
-    for task_id in list(prepared):
-        record = None if opts.force else prepared[task_id].finished_record()
-        if record is not None:
-            outcomes[task_id] = TaskOutcome(task_id, "skipped", record.scores, record.std, prepared[task_id].record_path,
-                                            baseline=record.baseline.scores if record.baseline else {})
-        if record is not None or task_id not in mine:
-            del prepared[task_id]  # finished, or another shard's
-    todo = [job for job in planned if job.task_id in prepared and _needs(prepared[job.task_id], job.seed, console)]
-    if jobs == 1:
-        outcomes.update(_run_here(prepared, todo, tokenizer, opts, console))
-    else:
-        outcomes.update(_run_in_workers(prepared, todo, tokenizer, jobs, opts, console, started_at))
-    return [outcomes[s.id] for s in specs if s.id in outcomes]
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One (task, model, options) of a plan across models: what `bench run --model M --tasks T ...` would run."""
-
-    spec: TaskSpec
-    model: ResolvedModel
-    opts: RunOptions
+    One outcome per task in the order of ``specs``; a task of another shard whose record is not
+    finished has none.
+    """
+    return _schedule([Unit(spec, model, opts) for spec in specs], console or Console(), jobs, shard_range)
 
 
 def run_many(units: list[Unit], console: Optional[Console] = None, jobs: int = 1) -> list[TaskOutcome]:
@@ -152,48 +127,64 @@ def run_many(units: list[Unit], console: Optional[Console] = None, jobs: int = 1
     Each unit runs as `bench run` runs it (finished records skipped, usage refused before any
     training, a record written once its seeds are done); with ``jobs`` > 1 the seeds of every
     unit share one pool of that many processes per device, so no model waits for another's
-    last seed. Every unit runs on one device (the first unit's ``--device``).
+    last seed. Every unit then runs on one device (the first unit's ``--device``).
     """
-    if jobs == 1:
-        return [run([u.spec], u.model, u.opts, console)[0] for u in units]
+    return _schedule(units, console or Console(), jobs, None)
+
+
+def _schedule(units: list[Unit], console: Console, jobs: int,
+              shard_range: Optional[tuple[int, int]]) -> list[TaskOutcome]:
+    """The loop of ``run`` and ``run_many``: each unit prepared once, usage refused before any training,
+    finished units skipped, this shard's missing seeds trained here or in workers, one outcome per unit."""
     from transformers import AutoTokenizer
 
-    console = console or Console()
-    datasets.disable_progress_bars()
+    if not units:
+        return []
+    datasets.disable_progress_bars()  # our own bars say what runs; one per map() call is noise
     started_at = runner.now()
-    prepared, outcomes = {}, {}
-    for i, u in enumerate(units):
-        ready, failed = _prepare_all([u.spec], u.model, u.opts, console, started_at)
-        prepared.update({i: task for task in ready.values()})
-        outcomes.update({i: outcome for outcome in failed.values()})
+    tokenizers = {u.model.path: AutoTokenizer.from_pretrained(u.model.path) for u in units}
+    prepared, outcomes = _prepare_all(units, console, started_at)
+    planned = _my_share(plan(units), shard_range, console)
+    _refuse_or_warn(prepared, console)
+    outcomes.update(_skip_finished(prepared))
+    mine = {job.unit for job in planned}
+    prepared = {i: task for i, task in prepared.items() if i in mine and i not in outcomes}  # not finished, not another shard's
+    todo = [job for job in planned if job.unit in prepared and _needs(prepared[job.unit], job.seed, console)]
+    if jobs == 1:
+        outcomes.update(_run_here(prepared, todo, tokenizers, console))
+    else:
+        outcomes.update(_run_in_workers(prepared, todo, tokenizers, jobs, units[0].opts.device, console, started_at))
+    return [outcomes[i] for i in range(len(units)) if i in outcomes]
+
+
+def _my_share(planned: list[Job], shard_range: Optional[tuple[int, int]], console: Console) -> list[Job]:
+    """The runs of the plan this process does: all of them, or its shard's."""
+    if shard_range is None:
+        return planned
+    mine = shard(planned, *shard_range)
+    console.print(f"shard {shard_range[0]}/{shard_range[1]}: {len(mine)} of {len(planned)} (task, seed) runs")
+    return mine
+
+
+def _refuse_or_warn(prepared: dict[int, PreparedTask], console: Console) -> None:
+    """Before any training: raise UsageError if a record must not be replaced; name each damaged record."""
     refusals = [why for task in prepared.values() if (why := refusal(task))]
-    if refusals:
+    if refusals:  # nothing is written
         raise UsageError(refusals)
-    seed_jobs = {}
-    for i, task in list(prepared.items()):
-        record = None if task.opts.force else task.finished_record()
-        seeds = [] if record is not None else [seed for seed in task.opts.seeds if _needs(task, seed, console)]
-        if record is not None:
-            outcomes[i] = TaskOutcome(task.spec.id, "skipped", record.scores, record.std, task.record_path,
-                                      baseline=record.baseline.scores if record.baseline else {})
-            del prepared[i]
-        elif seeds:
-            try:  # encoded here, once, as in `run`
-                encoded = runner.encode(task, AutoTokenizer.from_pretrained(task.model.path))
-            except Exception as err:  # this unit's features: its failure, the others go on
-                outcomes[i] = runner.record_failure(task.spec, task.model, task.opts, err, started_at, console)
-                del prepared[i]
-                continue
-            seed_jobs.update({Job(task.spec.id, seed, i): SeedJob(_lean(task), encoded, seed, i) for seed in seeds})
-    console.print(f"{len(seed_jobs)} run(s) of {len(units)} (model, task) pairs in {jobs} process(es) per device")
-    errors = run_parallel(seed_jobs, jobs, units[0].opts.device, console)
-    device = environment.pick_device(units[0].opts.device)
+    for task in prepared.values():
+        if (why := damaged(task)) is not None:
+            console.print(Text(f"{why}: this run writes a new record in its place", style="yellow"))
+
+
+def _skip_finished(prepared: dict[int, PreparedTask]) -> dict[int, TaskOutcome]:
+    """A "skipped" outcome for each unit whose record already holds its seeds under its run key (unless --force)."""
+    skipped = {}
     for i, task in prepared.items():
-        if (i, task.spec.id) in errors:
-            outcomes[i] = runner.record_failure(task.spec, task.model, task.opts, errors[i, task.spec.id], started_at, console)
-        else:
-            outcomes[i] = _gather_or_fail(task, device, started_at, console)
-    return [outcomes[i] for i in range(len(units))]
+        record = None if task.opts.force else task.finished_record()
+        if record is not None:
+            skipped[i] = TaskOutcome(task.spec.id, "skipped", record.scores, record.std, task.record_path,
+                                     baseline=record.baseline.scores if record.baseline else {})
+    return skipped
 
 
 def _needs(task: PreparedTask, seed: int, console: Console) -> bool:
@@ -238,32 +229,32 @@ def damaged(task: PreparedTask) -> Optional[str]:
     return None
 
 
-def _prepare_all(specs: list[TaskSpec], model: ResolvedModel, opts: RunOptions, console: Console,
-                 started_at: str) -> tuple[dict[str, PreparedTask], dict[str, TaskOutcome]]:
-    """Each task prepared once; a task that cannot be prepared is failed here, once, with its reason."""
+def _prepare_all(units: list[Unit], console: Console,
+                 started_at: str) -> tuple[dict[int, PreparedTask], dict[int, TaskOutcome]]:
+    """Each unit prepared once; a unit that cannot be prepared is failed here, once, with its reason."""
     prepared, failed = {}, {}
-    for spec in specs:
+    for i, u in enumerate(units):
         try:
-            prepared[spec.id] = runner.prepare(spec, model, opts)
+            prepared[i] = runner.prepare(u.spec, u.model, u.opts)
         except KeyboardInterrupt:
             raise
         except Exception as err:  # this task's data or settings: recorded as its failure, the others go on
-            failed[spec.id] = runner.record_failure(spec, model, opts, err, started_at, console)
+            failed[i] = runner.record_failure(u.spec, u.model, u.opts, err, started_at, console)
     return prepared, failed
 
 
-def _run_here(prepared: dict[str, PreparedTask], todo: list[Job], tokenizer, opts: RunOptions,
-              console: Console) -> dict[str, TaskOutcome]:
-    """Seeds in this process, task by task; each task's record is written as soon as its seeds are done."""
-    device = environment.pick_device(opts.device)
-    seeds_of = {task_id: [job.seed for job in todo if job.task_id == task_id] for task_id in prepared}
+def _run_here(prepared: dict[int, PreparedTask], todo: list[Job], tokenizers: dict[str, object],
+              console: Console) -> dict[int, TaskOutcome]:
+    """Seeds in this process, unit by unit; each unit's record is written as soon as its seeds are done."""
+    seeds_of = {i: [job.seed for job in todo if job.unit == i] for i in prepared}
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     outcomes = {}
     with Progress(*columns, console=console, transient=True) as progress:
-        tasks_bar = progress.add_task(f"{escape(next(iter(prepared.values())).model.id) if prepared else ''}: tasks",
-                                      total=len(prepared))
-        for task_id, task in prepared.items():
-            outcomes[task_id] = _run_task_here(task, seeds_of[task_id], tokenizer, device, console, progress, runner.now())
+        tasks_bar = progress.add_task("tasks", total=len(prepared))
+        for i, task in prepared.items():
+            progress.update(tasks_bar, description=f"{escape(task.model.id)}: tasks")
+            outcomes[i] = _run_task_here(task, seeds_of[i], tokenizers[task.model.path],
+                                         environment.pick_device(task.opts.device), console, progress, runner.now())
             progress.advance(tasks_bar)
     return outcomes
 
@@ -369,31 +360,32 @@ def train(job: SeedJob) -> None:
         _slots.put(device)
 
 
-def _run_in_workers(prepared: dict[str, PreparedTask], todo: list[Job], tokenizer, workers: int, opts: RunOptions,
-                    console: Console, started_at: str) -> dict[str, TaskOutcome]:
-    """Seeds in worker processes; then one record per task whose seeds all finished."""
-    outcomes: dict[str, TaskOutcome] = {}
+def _run_in_workers(prepared: dict[int, PreparedTask], todo: list[Job], tokenizers: dict[str, object], workers: int,
+                    device: str, console: Console, started_at: str) -> dict[int, TaskOutcome]:
+    """Seeds in worker processes on ``device``; then one record per unit whose seeds all finished."""
+    outcomes: dict[int, TaskOutcome] = {}
     seed_jobs = {}
-    for task_id in dict.fromkeys(job.task_id for job in todo):
+    for i in dict.fromkeys(job.unit for job in todo):
+        task = prepared[i]
         try:  # encoded here, once, so the workers share one on-disk cache instead of racing to write it
-            encoded = runner.encode(prepared[task_id], tokenizer)
-        except Exception as err:  # this task's features: recorded as its failure, the others go on
-            outcomes[task_id] = runner.record_failure(prepared[task_id].spec, prepared[task_id].model, opts, err,
-                                                      started_at, console)
+            encoded = runner.encode(task, tokenizers[task.model.path])
+        except Exception as err:  # this unit's features: recorded as its failure, the others go on
+            outcomes[i] = runner.record_failure(task.spec, task.model, task.opts, err, started_at, console)
             continue
-        lean = _lean(prepared[task_id])
-        seed_jobs.update({job: SeedJob(lean, encoded, job.seed) for job in todo if job.task_id == task_id})
+        lean = _lean(task)
+        seed_jobs.update({job: SeedJob(lean, encoded, job.seed, i) for job in todo if job.unit == i})
     console.print(f"{len(seed_jobs)} run(s) to do in {workers} process(es) per device")
-    errors = run_parallel(seed_jobs, workers, opts.device, console)
-    device = environment.pick_device(opts.device)
-    for task_id, task in prepared.items():
-        if task_id in outcomes:
+    errors = run_parallel(seed_jobs, workers, device, console)
+    picked = environment.pick_device(device)
+    for i, task in prepared.items():
+        if i in outcomes:
             continue
-        if (0, task_id) in errors:
-            outcomes[task_id] = runner.record_failure(task.spec, task.model, opts, errors[0, task_id], started_at, console)
+        if (i, task.spec.id) in errors:
+            outcomes[i] = runner.record_failure(task.spec, task.model, task.opts, errors[i, task.spec.id], started_at,
+                                                console)
         else:
             # the seeds took their own time in the workers; this process only gathers them
-            outcomes[task_id] = _gather_or_fail(task, device, started_at, console)
+            outcomes[i] = _gather_or_fail(task, picked, started_at, console)
     return outcomes
 
 

@@ -16,9 +16,10 @@ from harness.tasks import data, spec
 import worker_faults
 
 
-def test_shards_partition_the_grid_exactly():
-    specs = spec.load_tasks(["all"])
-    jobs = grid.plan(specs, [42, 43, 44])
+def test_shards_partition_the_grid_exactly(tmp_path):
+    unused = models.ResolvedModel(id="fixture/unused", path="fixture/unused", revision="0")
+    opts = runner.RunOptions(seeds=[42, 43, 44], output_dir=tmp_path)
+    jobs = grid.plan([grid.Unit(task, unused, opts) for task in spec.load_tasks(["all"])])
     assert len(jobs) == 24
     for count in (1, 2, 3, 5, 24, 30):
         shards = [grid.shard(jobs, i, count) for i in range(count)]
@@ -242,3 +243,18 @@ def test_a_damaged_seed_cache_file_is_named_and_that_seed_runs_again(tmp_path, m
     assert str(damaged) in printed and "runs again" in printed
     again = [s.scores for s in records.read_result(record_file).seeds]
     assert again == [s.scores for s in records.read_result(next(sequential.glob("*/glue__stsb.json"))).seeds]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_run_many_names_a_damaged_record_and_writes_a_good_one(tmp_path, model, jobs):
+    (sst2,) = spec.load_tasks(["glue/sst2"])
+    opts = _opts(tmp_path, seeds=[1], limit=32, eval_limit=32)
+    path = records.record_path(tmp_path, model.record_dir, "glue/sst2")
+    path.parent.mkdir(parents=True)
+    path.write_text('{"schema": "koenbench.result/2", "model": {"id": "x"', encoding="utf-8")  # cut short
+    console = Console(record=True, width=400)
+    (outcome,) = grid.run_many([grid.Unit(sst2, model, opts)], console, jobs=jobs)
+    assert outcome.status == "done"
+    printed = console.export_text()
+    assert str(path) in printed and "not a readable record" in printed and "writes a new record in its place" in printed
+    assert records.read_result(path).task.id == "glue/sst2" and [s.seed for s in records.read_result(path).seeds] == [1]
