@@ -11,9 +11,12 @@ Then, on request, what the weighed vocabulary's choices do (harness/koenbert/wei
   a comparison of the margin, not a choice made on it);
 - ``--bound TASK``: how far any choice of English pieces could take a Korean task: its agreement with no
   English piece, and with every piece left out that re-cuts a word of its validation text (chosen on that
-  text: a bound, not a policy), with what that costs every other task.
+  text: a bound, not a policy), with what that costs every other task;
+- ``--cased-variants``: the cased alternative to case-folding: the Korean vocabulary as it is (cased, as
+  klue/bert-base reads Korean) and each English piece added as English text writes it (``the``, ``The``,
+  ``THE``), weighed as step 1 weighs; its agreement and its vocabulary size.
 
-    PYTHONPATH=. python benchmarks/koenbert_teacher_agreement.py [--out DIR] [--leave-one-out] [--targets T,...] [--bound klue/sts]
+    PYTHONPATH=. python benchmarks/koenbert_teacher_agreement.py [--out DIR] [--leave-one-out] [--targets T,...] [--bound klue/sts] [--cased-variants]
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def main() -> None:
     parser.add_argument("--leave-one-out", action="store_true", help="weigh on all but one Korean training source, in turn")
     parser.add_argument("--targets", default="", help="other weighing targets to compare, e.g. 0.992,0.994")
     parser.add_argument("--bound", default=None, help="a Korean task (e.g. klue/sts): how far any choice of English pieces could take it")
+    parser.add_argument("--cased-variants", action="store_true", help="the cased student with English pieces in three cases")
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="koenbert-agreement-"))
     ko = tiny.train_korean_wordpiece(korean_sentences(SHARED_DATA, training_only=True), root / "ko-32k", 32_000)
@@ -45,7 +49,7 @@ def main() -> None:
     result = CliRunner().invoke(app, ["koenbert", "extend", "--ko", str(ko_bert), "--en", str(en_bert),
                                       "--out", str(root / "extended"), "--force", "--data-dir", str(SHARED_DATA)])
     print(result.output)
-    if result.exit_code == 0 and (args.leave_one_out or args.targets or args.bound):
+    if result.exit_code == 0 and (args.leave_one_out or args.targets or args.bound or args.cased_variants):
         stand = StandIn(root / "extended", ko_bert, en_bert)
         if args.leave_one_out:
             print(json.dumps({"leave one Korean training source out": stand.leave_one_out()}, indent=1))
@@ -53,6 +57,8 @@ def main() -> None:
             print(json.dumps({"other targets": stand.targets([float(t) for t in args.targets.split(",")])}, indent=1))
         if args.bound:
             print(json.dumps({"bound": stand.bound(args.bound)}, indent=1))
+        if args.cased_variants:
+            print(json.dumps({"cased variants": stand.cased_variants()}, indent=1))
     raise SystemExit(result.exit_code)
 
 
@@ -76,13 +82,14 @@ class StandIn:
         self.training, _ = weighing.reference_text(SHARED_DATA)
         self.texts = S.validation_texts(SHARED_DATA)
 
-    def agreement(self, pieces: list[str], tasks=None, texts=None) -> dict:
-        """Token agreement of each task's teacher (or of the Korean teacher on ``texts``) with ``pieces`` added."""
+    def agreement(self, pieces: list[str], tasks=None, texts=None, korean: dict = None) -> dict:
+        """Token agreement of each task's teacher (or of the Korean teacher on ``texts``) with ``pieces`` added to
+        ``korean`` (the student's Korean half step 1 made, unless another is given)."""
         from harness.koenbert import segmentation as S
         from harness.koenbert import vocab as V
         from harness.koenbert.corpus import piece_table
 
-        spec = V.with_pieces(self.korean, pieces)[0]
+        spec = V.with_pieces(korean or self.korean, pieces)[0]
         texts = texts or {t: self.texts[t] for t in (tasks or self.texts)}
         out = {}
         for name, (lang, lines) in texts.items():
@@ -134,6 +141,34 @@ class StandIn:
             keep = [p for p in keep if p not in culprits]
         return {"task": task, "no English piece": self.agreement([], [task])[task], "left out too": len(left_out),
                 "left out too, e.g.": left_out[:20], "every task then": self.agreement(keep)}
+
+    def cased_variants(self) -> dict:
+        """The student left cased (the Korean teacher's vocabulary and normaliser as they are: no piece unreachable)
+        with each English piece added in the cases English text writes it, lower, Capitalised (word-initial pieces)
+        and UPPER; the uncased English teacher reads each as its lower-case piece (``corpus.piece_table``)."""
+        from harness.koenbert import vocab as V
+        from harness.koenbert import weighing
+
+        shared, missing = V.candidate_pieces(self.ko, self.en)
+        present, candidates = set(self.ko["model"]["vocab"]), []
+        for piece in sorted(shared + missing, key=self.en["model"]["vocab"].get):  # English id order
+            for variant in case_variants(piece):
+                if variant not in present:
+                    present.add(variant)
+                    candidates.append(variant)
+        keep, evidence = weighing.weigh(self.ko, self.ko, self.en, candidates, self.training)
+        return {"korean pieces": len(self.ko["model"]["vocab"]), "candidates": len(candidates), "added": len(keep),
+                "left out": evidence["left_out"], "korean training text": {n: a["agreement"] for n, a in evidence["korean_sources"].items()},
+                "every variant": self.agreement(candidates, korean=self.ko), "weighed": self.agreement(keep, korean=self.ko),
+                "the recipe's student, for comparison": {"added": len(self.kept), "agreement": self.agreement(self.kept)}}
+
+
+def case_variants(piece: str) -> list[str]:
+    """``the`` -> the, The, THE; ``##ing`` -> ##ing, ##ING (a continuation piece is never capitalised)."""
+    prefix = "##" if piece.startswith("##") and len(piece) > 2 else ""
+    body = piece[len(prefix):]
+    forms = [piece, prefix + body.upper()] if prefix else [piece, body[:1].upper() + body[1:], body.upper()]
+    return list(dict.fromkeys(forms))
 
 
 if __name__ == "__main__":
