@@ -22,13 +22,14 @@ import numpy as np
 from harness.core.paths import SHARED_DATA
 from harness.koenbert import init as initmod
 from harness.koenbert import segmentation, sources, weighing
+from harness.koenbert.corpus import piece_table
 from harness.koenbert import vocab as vocabmod
 from harness.koenbert.init import CHOICES, DEFAULT_INIT
 from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES, ExtendError
 from harness.run.models import ResolvedModel, portable_id
 
 REPORT_NAME = "koenbert_extend_report.json"
-SCHEMA = "koenbench.koenbert-extend/4"  # 4: each model named by {id, revision, source}, the output folder by its portable id
+SCHEMA = "koenbench.koenbert-extend/5"  # 5: segmentation.shortfall (why a teacher does not read a task as its own); 4: each model named by {id, revision, source}
 AGREEMENT_GOAL = segmentation.AGREEMENT_GOAL
 EXCLUDED_SHOWN = 200  # excluded pieces listed in the report (the count is always complete)
 
@@ -205,9 +206,20 @@ def measure_segmentation(inputs: Inputs, student_spec: dict, data_dir: Path, des
         "agreement_design": used,
         "agreement_means": segmentation.MEANING[used],
         "options": options,
+        "shortfall": _shortfall(inputs, student_spec, texts) if used == segmentation.FOLDED else {},
         "hangul_words_changed": segmentation.hangul_words_changed(student_spec, inputs.ko_spec, korean_lines),
         "measured_on": {task: {"language": lang, "texts": len(lines)} for task, (lang, lines) in texts.items()},
     }
+
+
+def _shortfall(inputs: Inputs, student_spec: dict, texts: dict) -> dict:
+    """Per task, the teacher's tokens it does not read as its own, by cause, with the costliest words."""
+    first_added = vocabmod.with_pieces(inputs.ko_spec, [])[1]
+    teachers = {"ko": inputs.ko_spec, "en": inputs.en_spec}
+    tables = {lang: piece_table(student_spec["model"]["vocab"], t["model"]["vocab"], vocabmod.fold)
+              for lang, t in teachers.items()}
+    return {task: segmentation.shortfall(student_spec, teachers[lang], tables[lang], lines, first_added, lang)
+            for task, (lang, lines) in texts.items()}
 
 
 def init_rows(inputs: Inputs, ext, init: str, heldout_fraction: float, seed: int, log) -> tuple[dict, np.ndarray]:
@@ -381,8 +393,31 @@ def render_report(report: dict):
     low = {t: a["token_agreement"] for t, a in seg["agreement"].items() if a["token_agreement"] < AGREEMENT_GOAL}
     verdict = "yes" if not low else "no: " + ", ".join(f"{t} {a:.2%}" for t, a in low.items())
     vocab.add_row(f"agreement >= {AGREEMENT_GOAL:.0%} on every task", Text(verdict))
-    parts = [vocab, table, _weighing_table(v), _unreachable_table(seg["korean_pieces"]), _fit_table(i)]
+    parts = [vocab, table, _shortfall_table(seg.get("shortfall", {}), low), _weighing_table(v),
+             _unreachable_table(seg["korean_pieces"]), _fit_table(i)]
     return Group(*(part for part in parts if part is not None))
+
+
+def _shortfall_table(shortfall: dict, low: dict):
+    """For each task below the goal: its teacher's lost tokens by cause, and the words that cost the most."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    tables = []
+    for task in (t for t in low if t in shortfall):
+        f = shortfall[task]
+        causes = "; ".join(f"{cause}: {n:,}" for cause, n in f["by_cause"].items())
+        ceiling = (f"; with no English piece it would read {f['without_english_pieces']:.2%}"
+                   if "without_english_pieces" in f else "")
+        table = Table(title=Text(f"why {task} misses the {AGREEMENT_GOAL:.0%} goal: {f['lost']:,} of its teacher's "
+                                 f"{f['tokens']:,} tokens lost ({causes}){ceiling}; the costliest words"))
+        for column in ("word", "teacher's cut", "student's cut", "tokens", "cause"):
+            table.add_column(column, overflow="fold", justify="right" if column == "tokens" else "left")
+        for w in f["words"]:
+            table.add_row(Text(w["word"]), Text(w["teacher"]), Text(w["student"]), f"{w['tokens']:,}", Text(w["cause"]))
+        tables.append(table)
+    return Group(*tables) if tables else None
 
 
 def _weighing_table(v: dict):

@@ -195,6 +195,82 @@ def teacher_reads_own(student_spec: dict, teacher_spec: dict, table, texts: list
     return Agreement(len(texts), tokens, sentences_same, tokens_same)
 
 
+SHORTFALL_WORDS = 12  # the costliest words shown for a task below the goal (the counts by cause are complete)
+# Why a teacher's word is lost (``shortfall``): an added English piece wins a longest match in it; the student's
+# case-folded Korean pieces alone already cut it otherwise; the student lacks a piece of the English teacher's cut
+# (left out by the weighing); any other cut (a Korean piece winning a longest match, an accent kept).
+ENGLISH_WINS, FOLDED_AWAY, LEFT_OUT, OTHER = "English piece wins", "case-folding", "piece left out", "other cut"
+
+
+def shortfall(student_spec: dict, teacher_spec: dict, table, texts: list[str], first_added: int, language: str,
+              shown: int = SHORTFALL_WORDS) -> dict:
+    """Why a teacher reads less than all of ``texts`` as its own: its lost tokens by cause, and the costliest words.
+
+    A word is lost when it reaches the teacher otherwise than its own tokenizer cuts it (``teacher_reads_own``).
+    Korean teacher: an added English piece (id >= ``first_added``) wins a longest match in it, or the student's
+    Korean pieces alone already cut it otherwise (case-folding: a collision, or a cased piece now matching
+    lower-case text); ``without_english_pieces`` is the teacher's agreement with no English piece added, the most any
+    choice of English pieces could give. English teacher: the student lacks a piece the teacher's cut uses (one
+    the weighing left out), or another cut.
+    """
+    from collections import Counter
+
+    student = backend(student_spec).encode_batch(texts, add_special_tokens=False)
+    own = backend(teacher_spec).encode_batch(texts, add_special_tokens=False)
+    lost: Counter = Counter()
+    tokens = 0
+    for text, s, t in zip(texts, student, own):
+        tokens += len(t.ids)
+        read, mine = _words(s, ids=True), _words(t, ids=True)
+        if len(read) != len(mine):
+            continue  # cannot happen with one pre-tokenizer; counted nowhere rather than guessed
+        for (start, end), ids, own_ids, cut, own_cut in zip(_word_spans(t), read, mine, _words(s), _words(t)):
+            if [int(table[i]) for i in ids] != own_ids:
+                lost[(text[start:end], " ".join(own_cut), " ".join(cut), max(ids) >= first_added)] += len(own_ids)
+    causes = _causes(lost, student_spec, teacher_spec, table, first_added, language)
+    by_cause: Counter = Counter()
+    for key, n in lost.items():
+        by_cause[causes[key]] += n
+    out = {"tokens": tokens, "lost": sum(lost.values()), "by_cause": dict(by_cause.most_common()),
+           "words": [{"word": word, "teacher": own_cut, "student": cut, "cause": causes[(word, own_cut, cut, added)],
+                      "tokens": n} for (word, own_cut, cut, added), n in lost.most_common(shown)]}
+    if language == "ko":
+        korean_half = _below(student_spec, first_added)
+        out["without_english_pieces"] = teacher_reads_own(korean_half, teacher_spec, table, texts).as_dict()["token_agreement"]
+    return out
+
+
+def _word_spans(encoding) -> list[tuple[int, int]]:
+    """Each word's (start, end) in the text, in word order."""
+    spans: dict[int, tuple[int, int]] = {}
+    for word, (start, end) in zip(encoding.word_ids, encoding.offsets):
+        first, last = spans.get(word, (start, end))
+        spans[word] = (min(first, start), max(last, end))
+    return [spans[w] for w in sorted(spans)]
+
+
+def _causes(lost, student_spec: dict, teacher_spec: dict, table, first_added: int, language: str) -> dict:
+    """The cause of each lost (word, teacher's cut, student's cut, an English piece in it)."""
+    if language == "ko":
+        korean_half = backend(_below(student_spec, first_added))
+        own = backend(teacher_spec)
+        causes = {}
+        for key in lost:
+            word, _, _, added = key
+            alone = [int(table[i]) for i in korean_half.encode(word, add_special_tokens=False).ids]
+            causes[key] = ENGLISH_WINS if added and alone == own.encode(word, add_special_tokens=False).ids else FOLDED_AWAY
+        return causes
+    student_pieces = set(student_spec["model"]["vocab"])
+    return {key: LEFT_OUT if any(p not in student_pieces for p in key[1].split(" ")) else OTHER for key in lost}
+
+
+def _below(spec: dict, first_added: int) -> dict:
+    """``spec`` with only the pieces whose id is below ``first_added`` (the student's Korean half)."""
+    out = copy.deepcopy(spec)
+    out["model"]["vocab"] = {p: i for p, i in spec["model"]["vocab"].items() if i < first_added}
+    return out
+
+
 def agreement(student_spec: dict, presented_spec: dict, texts: list[str]) -> Agreement:
     """Compare, word by word, the student's pieces with the pieces distillation presented.
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 import hubcache
 from harness.cli import app
 from harness.koenbert import init as I
+from harness.koenbert import segmentation as S
 from harness.koenbert import vocab as V
 from harness.koenbert.extend import REPORT_NAME
 
@@ -40,7 +41,7 @@ def test_cli_end_to_end_report(extended):
                   "Korean pieces left unreachable"):
         assert words in text
     v = report["vocab"]
-    assert report["schema"] == "koenbench.koenbert-extend/4"
+    assert report["schema"] == "koenbench.koenbert-extend/5"
     assert report["korean"]["pieces"] == 4000 and report["english"]["pieces"] == 30522
     # each model by its portable id and the sha256 of its files (a hub model: id and commit, test_sources.py)
     assert report["korean"]["model"]["source"] == report["english"]["model"]["source"] == "local"
@@ -66,6 +67,19 @@ def test_cli_end_to_end_report(extended):
     assert every["klue/ynat"]["token_agreement"] < seg["agreement"]["klue/ynat"]["token_agreement"] < 0.99
     assert "no: " in text and "klue/ynat" in text
     assert seg["options"]["cased"]["glue/mrpc"]["token_agreement"] < 0.9  # the earlier design's flaw, measured
+    # why each task is not read whole, counted apart from the agreement figure: the two must tell the same story
+    causes = {S.ENGLISH_WINS, S.FOLDED_AWAY, S.LEFT_OUT, S.OTHER}
+    for task, f in seg["shortfall"].items():
+        a = seg["agreement"][task]
+        assert f["tokens"] == a["tokens"] and round(1 - f["lost"] / f["tokens"], 4) == a["token_agreement"], task
+        assert sum(f["by_cause"].values()) == f["lost"] and set(f["by_cause"]) <= causes
+        assert sum(w["tokens"] for w in f["words"]) <= f["lost"] and len(f["words"]) <= S.SHORTFALL_WORDS
+        if task.startswith("klue/"):  # a word lost without any English piece is the case-folding's, never an English piece's
+            assert f["by_cause"].get(S.FOLDED_AWAY, 0) <= round((1 - f["without_english_pieces"]) * f["tokens"]) + 1
+            assert a["token_agreement"] <= f["without_english_pieces"] + 0.001
+    ynat = seg["shortfall"]["klue/ynat"]
+    assert ynat["by_cause"][S.ENGLISH_WINS] > 0 and "why klue/ynat misses the 99% goal" in text
+    assert all(w["word"] in text for w in ynat["words"][:3])  # the costliest words, each with both cuts
     assert seg["hangul_words_changed"] == 0
     assert seg["korean_pieces"]["unreachable"] == len(seg["korean_pieces"]["unreachable_pieces"]) > 0
     assert all(piece in text for piece in seg["korean_pieces"]["unreachable_pieces"])  # each listed, with why
