@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from harness.koenbert.vocab import fold
+from harness.koenbert.vocab import fold, reading, reads
 
 # Pieces a WordPiece tokenizer never produces from text; step 1 does not copy them into the student.
 NEVER_PRODUCED = re.compile(r"^\[unused\d+\]$")
@@ -75,15 +75,16 @@ def read_texts(files: Iterable[Path], flag: str) -> Iterator[str]:
                     yield line
 
 
-def piece_table(student_vocab: dict, teacher_vocab: dict, fold: Optional[Callable[[str], str]] = None) -> np.ndarray:
+def piece_table(student_vocab: dict, teacher_vocab: dict, fold: Optional[Callable[[str], str]] = None,
+                read: Optional[Callable[[str], str]] = None) -> np.ndarray:
     """Student id -> the teacher's id of the same piece, -1 where the teacher lacks it.
 
     With ``fold`` (the student's normaliser on a piece), a student piece is the teacher's piece of
     the same id if that piece folds to it: step 1 renames a cased Korean piece (``LG``) to its
-    folded text (``lg``) at the same id, and the teacher reads it as its own ``LG``. A student piece
-    the teacher lacks is then read as the teacher's piece of its folded text, if it has one: an
-    uncased teacher reads a cased student's ``The`` as its ``the`` (for the student step 1 makes,
-    whose pieces are folded already, this adds nothing).
+    folded text (``lg``) at the same id, and the teacher reads it as its own ``LG``. With ``read``
+    (the teacher's normaliser on a piece), a piece the teacher lacks is read as the teacher's piece
+    of the text its normaliser makes of it: the uncased English teacher reads ``##ü`` as its ``##u``
+    and a cased student's ``The`` as its ``the``.
     """
     table = np.full(max(student_vocab.values()) + 1, -1, dtype=np.int64)
     by_id = {i: p for p, i in teacher_vocab.items()}
@@ -92,9 +93,14 @@ def piece_table(student_vocab: dict, teacher_vocab: dict, fold: Optional[Callabl
             table[sid] = sid  # renamed by step 1; its text may also be another teacher piece's (LG -> lg)
         elif piece in teacher_vocab:
             table[sid] = teacher_vocab[piece]
-        elif fold is not None and fold(piece) in teacher_vocab:
-            table[sid] = teacher_vocab[fold(piece)]
+        elif read is not None and read(piece) in teacher_vocab:
+            table[sid] = teacher_vocab[read(piece)]
     return table
+
+
+def reading_table(student_spec: dict, teacher_spec: dict) -> np.ndarray:
+    """``piece_table`` of two tokenizer.json dicts: how the teacher reads each of the student's pieces."""
+    return piece_table(student_spec["model"]["vocab"], teacher_spec["model"]["vocab"], fold, reading(teacher_spec))
 
 
 def teacher_map(student_tokenizer, teacher_tokenizer) -> tuple[np.ndarray, list[str]]:
@@ -106,7 +112,8 @@ def teacher_map(student_tokenizer, teacher_tokenizer) -> tuple[np.ndarray, list[
     student_vocab = student_tokenizer.get_vocab()
     teacher_vocab = teacher_tokenizer.get_vocab()
     specials = set(student_tokenizer.all_special_tokens)
-    table = piece_table(student_vocab, teacher_vocab, fold)
+    normalizer = getattr(getattr(teacher_tokenizer, "backend_tokenizer", None), "normalizer", None)
+    table = piece_table(student_vocab, teacher_vocab, fold, reads(normalizer))
     missing = [piece for piece, sid in sorted(student_vocab.items(), key=lambda kv: kv[1])
                if table[sid] < 0 and piece not in specials and not NEVER_PRODUCED.match(piece)]
     table[table < 0] = teacher_tokenizer.unk_token_id

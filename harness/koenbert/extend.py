@@ -22,7 +22,7 @@ import numpy as np
 from harness.core.paths import SHARED_DATA
 from harness.koenbert import init as initmod
 from harness.koenbert import segmentation, sources, weighing
-from harness.koenbert.corpus import piece_table
+from harness.koenbert.corpus import reading_table
 from harness.koenbert import vocab as vocabmod
 from harness.koenbert.init import CHOICES, DEFAULT_INIT
 from harness.koenbert.vocab import DEFAULT_POLICY, POLICIES, ExtendError
@@ -216,8 +216,7 @@ def _shortfall(inputs: Inputs, student_spec: dict, texts: dict) -> dict:
     """Per task, the teacher's tokens it does not read as its own, by cause, with the costliest words."""
     first_added = vocabmod.with_pieces(inputs.ko_spec, [])[1]
     teachers = {"ko": inputs.ko_spec, "en": inputs.en_spec}
-    tables = {lang: piece_table(student_spec["model"]["vocab"], t["model"]["vocab"], vocabmod.fold)
-              for lang, t in teachers.items()}
+    tables = {lang: reading_table(student_spec, t) for lang, t in teachers.items()}
     return {task: segmentation.shortfall(student_spec, teachers[lang], tables[lang], lines, first_added, lang)
             for task, (lang, lines) in texts.items()}
 
@@ -236,7 +235,9 @@ def init_rows(inputs: Inputs, ext, init: str, heldout_fraction: float, seed: int
     except ValueError as e:
         raise ExtendError(f"--ko {inputs.ko} and --en {inputs.en}: {e}") from None
     method = initmod.resolve(init, heldout)
-    rows = initmod.new_rows(method, src, tgt, inputs.en_table[[en_vocab[p] for p in ext.added]], ext.added, korean)
+    english = vocabmod.reading(inputs.en_spec)  # an accented letter's row: its base letter's, as the teacher reads it
+    english_ids = [en_vocab[p] if p in en_vocab else en_vocab[english(p)] for p in ext.new_pieces]
+    rows = initmod.new_rows(method, src, tgt, inputs.en_table[english_ids], ext.new_pieces, korean)
     report = {"method": method, "requested": init, "default": DEFAULT_INIT, "heldout": heldout,
               "added_mean_chars": round(float(np.mean([len(p.removeprefix("##")) for p in ext.added])), 2) if ext.added else None}
     if method == "ridge":
@@ -250,6 +251,8 @@ def _vocab_report(ext) -> dict:
         "shared": len(ext.shared),
         "english_missing": len(ext.candidates),
         "added": len(ext.added),
+        "accented_letters": len(ext.letters),
+        "accented_letter_pieces": ext.letters,
         "excluded": len(ext.excluded),
         "final_size": ext.size,
         "first_new_id": ext.first_new_id,
@@ -370,6 +373,7 @@ def render_report(report: dict):
             ("shared pieces", f"{v['shared']:,}"), ("English pieces missing", f"{v['english_missing']:,}"),
             ("added pieces", f"{v['added']:,}  (policy {v['policy']}; {v['excluded']:,} left out)"
              + (f"; --vocab {v['requested']}: {v['requested_note']}" if v.get("requested") else "")),
+            ("accented letters added", f"{v.get('accented_letters', 0):,}  (read by the English teacher as their base letter)"),
             ("final vocab size", f"{v['final_size']:,}"), ("segmentation", seg["design"])]
     for name, value in rows:
         vocab.add_row(name, Text(value))

@@ -30,8 +30,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
-from harness.koenbert.corpus import piece_table, task_texts
-from harness.koenbert.vocab import UNUSED, backend, candidate_pieces, fold, special_pieces, with_pieces
+from harness.koenbert.corpus import reading_table, task_texts
+from harness.koenbert.vocab import UNUSED, backend, extend_vocab, fold, special_pieces, with_pieces
 
 DESIGN = "student"
 AGREEMENT_GOAL = 0.99  # share of each teacher's own tokens it should read as its own tokenizer cuts them
@@ -321,32 +321,27 @@ def agreement_options(ko_spec: dict, en_spec: dict, texts: dict[str, tuple[str, 
     ``FOLDED`` left English pieces out; it is built from ``FOLDED``'s Korean half (ids below the first English one).
     """
     built = dict(built or {})
-    candidates = candidate_pieces(ko_spec, en_spec)[1]
     if FOLDED not in built:
-        folded = casefold_vocab(ko_spec)[0]
-        built[FOLDED] = uncased(with_pieces(folded, candidate_pieces(folded, en_spec)[1])[0])
+        built[FOLDED] = _every_piece(uncased(casefold_vocab(ko_spec)[0]), en_spec)
     students = {FOLDED: built[FOLDED]}
-    every = built.get(EVERY) or _with_every_piece(built[FOLDED], ko_spec, en_spec)
+    every = built.get(EVERY) or _every_piece(_below(built[FOLDED], with_pieces(ko_spec, [])[1]), en_spec)
     if every["model"]["vocab"] != built[FOLDED]["model"]["vocab"]:
         students[EVERY] = every
-    students[UNFOLDED] = built.get(UNFOLDED) or uncased(with_pieces(ko_spec, candidates)[0])
+    students[UNFOLDED] = built.get(UNFOLDED) or _every_piece(uncased(ko_spec), en_spec)
     teachers = {"ko": ko_spec, "en": en_spec}
     out: dict = {}
     for design, student in students.items():
-        tables = {lang: piece_table(student["model"]["vocab"], t["model"]["vocab"], fold) for lang, t in teachers.items()}
+        tables = {lang: reading_table(student, t) for lang, t in teachers.items()}
         out[design] = {task: teacher_reads_own(student, teachers[lang], tables[lang], lines).as_dict()
                        for task, (lang, lines) in texts.items()}
-    cased = built.get(CASED) or with_pieces(ko_spec, candidates)[0]
+    cased = built.get(CASED) or _every_piece(ko_spec, en_spec)
     out[CASED] = {task: agreement(cased, teachers[lang], lines).as_dict() for task, (lang, lines) in texts.items()}
     return out
 
 
-def _with_every_piece(student: dict, ko_spec: dict, en_spec: dict) -> dict:
-    """``student``'s Korean half (the ids of ``ko_spec``) with every missing English piece appended."""
-    first = with_pieces(ko_spec, [])[1]
-    korean = copy.deepcopy(student)
-    korean["model"]["vocab"] = {p: i for p, i in student["model"]["vocab"].items() if i < first}
-    return with_pieces(korean, candidate_pieces(korean, en_spec)[1])[0]
+def _every_piece(korean: dict, en_spec: dict) -> dict:
+    """The student step 1 makes of ``korean`` with every missing English piece (``--vocab all``)."""
+    return extend_vocab(korean, en_spec, "all").spec
 
 
 def validation_texts(data_dir, tasks: Optional[list[str]] = None) -> dict[str, tuple[str, list[str]]]:

@@ -39,8 +39,11 @@ Three policies, all reported:
   would not choose.
 
 Case handling is no longer this module's: step 1 gives the extended tokenizer the student's
-normaliser, which lowercases and strips accents like the English teacher and keeps Hangul whole
-(segmentation.py measures the designs considered on every task's validation text).
+normaliser, which lowercases like the English teacher but keeps accents, and so Hangul whole
+(segmentation.py measures the designs considered on every task's validation text). Keeping accents
+leaves letters with marks (``ü``, ``é``) that neither vocabulary holds: the English teacher's was
+built on text it had stripped. `accented_letters` adds each as a piece the English teacher reads as
+its base letter, so that a word with one is not a single [UNK] for the student.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
@@ -128,10 +132,49 @@ def greedy_wordpiece(word: str, vocab, continuation: bool = False, max_chars: in
 _FOLD = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=False, lowercase=True)
 
 
+def reads(normalizer) -> Callable[[str], str]:
+    """A piece -> its text as ``normalizer`` writes it, "##" kept (no normaliser: as it is)."""
+
+    def read(piece: str) -> str:
+        prefix = "##" if piece.startswith("##") and len(piece) > 2 else ""
+        body = piece[len(prefix):]
+        return prefix + (normalizer.normalize_str(body) if normalizer is not None else body)
+
+    return read
+
+
+_folded = reads(_FOLD)
+
+
 def fold(piece: str) -> str:
     """A WordPiece piece as the student's normaliser writes its text ("##" kept): ``##LG`` -> ``##lg``."""
-    prefix = "##" if piece.startswith("##") and len(piece) > 2 else ""
-    return prefix + _FOLD.normalize_str(piece[len(prefix):])
+    return _folded(piece)
+
+
+def reading(spec: dict) -> Callable[[str], str]:
+    """How the tokenizer of ``spec`` writes a piece's text: the English teacher reads ``##Ü`` as its ``##u``."""
+    return reads(backend(spec).normalizer)
+
+
+# Latin-1 Supplement to Latin Extended-B, and Latin Extended Additional (Vietnamese): the letters with marks.
+LATIN_WITH_MARKS = (*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00))
+
+
+def accented_letters(student_spec: dict, en_spec: dict) -> list[str]:
+    """Letters with marks the student's normaliser keeps and its vocabulary lacks, each as a piece and a continuation
+    piece, that the English teacher reads as one of its pieces (``ü`` as ``u``, stripped as its own normaliser strips
+    it). Without them a word with such a letter is one [UNK] for the student (``Temüjin``) where the teacher reads
+    ``te ##mu ##jin``."""
+    student = reading(student_spec)
+    english = reading(en_spec)
+    vocab, en_vocab = student_spec["model"]["vocab"], en_spec["model"]["vocab"]
+    letters: dict[str, None] = {}
+    for code in LATIN_WITH_MARKS:
+        letter = student(chr(code))
+        if len(letter) == 1 and unicodedata.category(letter).startswith("L") and english(letter) != letter \
+                and english(letter) in en_vocab:
+            letters[letter] = None
+    return [piece for letter in letters for piece in (letter, "##" + letter) if piece not in vocab]
 
 
 # --- the extension ----------------------------------------------------------------------
@@ -149,10 +192,16 @@ class VocabExtension:
     spec: dict                       # the extended tokenizer.json
     policy: str
     check: dict = field(default_factory=dict)  # what the Korean reference text showed
+    letters: list[str] = field(default_factory=list)  # accented letters, after the English pieces (accented_letters)
+
+    @property
+    def new_pieces(self) -> list[str]:
+        """Every appended piece, in id order from first_new_id."""
+        return self.added + self.letters
 
     @property
     def size(self) -> int:
-        return self.first_new_id + len(self.added)
+        return self.first_new_id + len(self.new_pieces)
 
 
 def candidate_pieces(ko_spec: dict, en_spec: dict) -> tuple[list[str], list[str]]:
@@ -284,7 +333,8 @@ def extend_vocab(ko_spec: dict, en_spec: dict, policy: str = DEFAULT_POLICY,
             every = changed if len(added) == len(candidates) else len(reference.changed(with_pieces(ko_spec, candidates)[0]))
             check = {"reference_sentences": len(reference.sentences), "sentences_changed_if_all_added": every,
                      "sentences_changed": changed, **check}
-    spec, first = with_pieces(ko_spec, added)
+    letters = accented_letters(with_pieces(ko_spec, added)[0], en_spec)
+    spec, first = with_pieces(ko_spec, added + letters)
     kept = set(added)
     return VocabExtension(
         korean_size=len(ko_spec["model"]["vocab"]),
@@ -297,6 +347,7 @@ def extend_vocab(ko_spec: dict, en_spec: dict, policy: str = DEFAULT_POLICY,
         spec=spec,
         policy=policy,
         check=check,
+        letters=letters,
     )
 
 

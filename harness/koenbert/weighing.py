@@ -33,9 +33,9 @@ from typing import Optional
 import numpy as np
 from tokenizers import normalizers, pre_tokenizers
 
-from harness.koenbert.corpus import piece_table, task_texts
+from harness.koenbert.corpus import reading_table, task_texts
 from harness.koenbert.segmentation import AGREEMENT_GOAL, ONLY_HANGUL
-from harness.koenbert.vocab import backend, fold, korean_texts, with_pieces
+from harness.koenbert.vocab import backend, korean_texts, with_pieces
 
 # The goal plus 0.3 points, for text the weighing has not seen: weighed on the two other Korean training sources,
 # YNAT's was read 0.26 points below the target (docs/koenbert-segmentation.md, which also compares other margins).
@@ -93,7 +93,7 @@ class Side:
 
     def reads(self, student: dict, teacher: dict, among: list[int]) -> list[tuple[int, list[int], bool]]:
         """For the words ``among``: (word, the student's ids, whether the teacher reads them as its own cut)."""
-        table = piece_table(student["model"]["vocab"], teacher["model"]["vocab"], fold)
+        table = reading_table(student, teacher)
         encodings = backend(student).encode_batch([self.words[i] for i in among], add_special_tokens=False)
         return [(i, e.ids, table[e.ids].tolist() == self.own[i]) for i, e in zip(among, encodings)]
 

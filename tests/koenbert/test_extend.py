@@ -48,7 +48,10 @@ def test_cli_end_to_end_report(extended):
     assert report["korean"]["model"]["revision"].startswith("sha256:") and report["korean"]["model"]["id"].startswith(".../")
     assert f"{report['english']['model']['id']}@{report['english']['model']['revision'][:19]}" in text
     assert v["policy"] == "weighed" and v["excluded"] > 0 and len(v["excluded_pieces"]) == min(200, v["excluded"])
-    assert v["added"] + v["excluded"] == v["english_missing"] and v["final_size"] == 4000 + v["added"]
+    assert v["added"] + v["excluded"] == v["english_missing"]
+    assert v["final_size"] == 4000 + v["added"] + v["accented_letters"] and "accented letters added" in text
+    # the letters with marks the English teacher strips: each as a piece and a continuation piece
+    assert {"ü", "##ü", "ö"} <= set(v["accented_letter_pieces"]) and v["accented_letters"] > 100
     assert v["shared"] + v["english_missing"] == 30522 - 999  # bert-base-uncased: 994 [unusedN] and 5 specials
     weighed = v["korean_check"]
     assert set(weighed["korean_sources"]) == {"raw/ko/train-raw-sent.tsv", "klue/ynat/ynat_train.tsv", "klue/sts/klue_sts_train.csv"}
@@ -124,8 +127,11 @@ def test_saved_model_reloads_and_runs(extended, tiny_korean_bert, tiny_english_b
     ko_table = korean.get_input_embeddings().weight.detach().double().numpy()
     en_table = english.get_input_embeddings().weight.detach().double().numpy()
     en_vocab = en_spec["model"]["vocab"]
+    strip = english_tok.backend_tokenizer.normalizer.normalize_str  # an accented letter's row: its base letter's
+    from_english = [en_vocab[p] if p in en_vocab else en_vocab[p[:2] + strip(p[2:]) if p.startswith("##") else strip(p)]
+                    for p in added]
     expected = I.new_rows(report["init"]["method"], en_table[[en_vocab[p] for p in shared]], ko_table[[ko_vocab[p] for p in shared]],
-                          en_table[[en_vocab[p] for p in added]], added, I.KoreanSide(ko_table, ko_vocab))
+                          en_table[from_english], added, I.KoreanSide(ko_table, ko_vocab))
     assert np.allclose(rows[4000:], expected, atol=1e-6)
 
 
@@ -146,6 +152,20 @@ def test_the_saved_student_loads_to_the_same_ids_three_ways_with_hangul_intact(e
         assert not any("\u1100" <= ch <= "\u11ff" for p in pieces for ch in p), pieces  # never decomposed into jamo
     assert loaded[2].tokenize("서울 한국어") == loaded[0].tokenize("서울 한국어") and "서울" in loaded[2].tokenize("서울 한국어")
     assert loaded[2].tokenize("KBS") == loaded[0].tokenize("kbs")  # lowercased, whatever the class
+
+
+def test_a_word_with_an_accented_letter_is_no_unknown_and_the_english_teacher_reads_its_base_letter(extended,
+                                                                                                  tiny_english_bert):
+    from harness.koenbert.corpus import teacher_map
+
+    out, _, _ = extended
+    student, teacher = AutoTokenizer.from_pretrained(out), AutoTokenizer.from_pretrained(tiny_english_bert)
+    pieces = student.tokenize("Temüjin met Börte in Zürich")
+    assert "[UNK]" not in pieces and "##ü" in pieces and "##ö" in pieces, pieces
+    assert teacher.tokenize("Temüjin") == ["te", "##mu", "##jin"]  # the teacher strips the accent
+    table, missing = teacher_map(student, teacher)
+    read = teacher.convert_ids_to_tokens(table[student.convert_tokens_to_ids(pieces)].tolist())
+    assert "##u" in read and "##o" in read and "[UNK]" not in read and "##ü" not in missing
 
 
 def test_korean_tokenization_changes_only_through_added_pieces(extended, tiny_korean_bert, shared_data):

@@ -36,7 +36,10 @@ def test_added_pieces_in_english_order_and_stable(specs):
     ext_vocab = a.spec["model"]["vocab"]
     assert all(ext_vocab[p] == i for p, i in ko_vocab.items())  # Korean ids 0..N-1 unchanged
     assert [ext_vocab[p] for p in a.added] == list(range(len(ko_vocab), len(ko_vocab) + len(a.added)))
-    assert a.size == len(ko_vocab) + len(a.added) == len(ext_vocab)
+    # then the accented letters neither vocabulary holds, each a piece and a continuation piece
+    assert [ext_vocab[p] for p in a.letters] == list(range(len(ko_vocab) + len(a.added), a.size))
+    assert {"ü", "##ü"} <= set(a.letters) and not set(a.letters) & (set(ko_vocab) | set(a.added))
+    assert a.size == len(ko_vocab) + len(a.added) + len(a.letters) == len(ext_vocab)
     assert a.spec["normalizer"] == ko["normalizer"] and a.spec["pre_tokenizer"] == ko["pre_tokenizer"]
     assert a.spec["added_tokens"] == ko["added_tokens"]  # pieces go into the WordPiece vocab, not added_tokens
 

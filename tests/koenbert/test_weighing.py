@@ -13,7 +13,7 @@ from transformers import AutoTokenizer
 from harness.koenbert import segmentation as S
 from harness.koenbert import vocab as V
 from harness.koenbert import weighing as W
-from harness.koenbert.corpus import piece_table
+from harness.koenbert.corpus import reading_table
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -131,7 +131,7 @@ def test_weighing_on_the_real_training_text_leaves_out_a_planted_piece_and_raise
     def reads(spec, task):
         lang, lines = sample[task]
         teacher = ko if lang == "ko" else en
-        return S.teacher_reads_own(spec, teacher, piece_table(spec["model"]["vocab"], teacher["model"]["vocab"], V.fold),
+        return S.teacher_reads_own(spec, teacher, reading_table(spec, teacher),
                                    lines).as_dict()["token_agreement"]
 
     for task in ("klue/ynat", "klue/ner"):
