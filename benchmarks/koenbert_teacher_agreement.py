@@ -87,14 +87,14 @@ class StandIn:
         ``korean`` (the student's Korean half step 1 made, unless another is given)."""
         from harness.koenbert import segmentation as S
         from harness.koenbert import vocab as V
-        from harness.koenbert.corpus import piece_table
+        from harness.koenbert.corpus import reading_table
 
         spec = V.with_pieces(korean or self.korean, pieces)[0]
         texts = texts or {t: self.texts[t] for t in (tasks or self.texts)}
         out = {}
         for name, (lang, lines) in texts.items():
             teacher = self.ko if lang == "ko" else self.en
-            table = piece_table(spec["model"]["vocab"], teacher["model"]["vocab"], V.fold)
+            table = reading_table(spec, teacher)
             out[name] = S.teacher_reads_own(spec, teacher, table, lines).as_dict()["token_agreement"]
         return out
 
