@@ -160,7 +160,8 @@ class StandIn:
         return {"korean pieces": len(self.ko["model"]["vocab"]), "candidates": len(candidates), "added": len(keep),
                 "left out": evidence["left_out"], "korean training text": {n: a["agreement"] for n, a in evidence["korean_sources"].items()},
                 "every variant": self.agreement(candidates, korean=self.ko), "weighed": self.agreement(keep, korean=self.ko),
-                "the recipe's student, for comparison": {"added": len(self.kept), "agreement": self.agreement(self.kept)}}
+                "the recipe's student, for comparison": {"appended (English pieces and accented letters)": len(self.kept),
+                                                        "agreement": self.agreement(self.kept)}}
 
 
 def case_variants(piece: str) -> list[str]:

@@ -15,8 +15,9 @@ fail is the teacher side: does the teacher read what its own tokenizer would giv
   Latin letters (``2021`` instead of ``202 ##1``): the Korean teacher reads those through step 1's
   rows. Words written in Hangul alone are cut exactly as the Korean teacher cuts them. Which English
   pieces are added is weighed on training text (weighing.py).
-- The English teacher reads the rare piece it lacks (a Korean piece of Latin letters winning a
-  longest match in an English word) as [UNK].
+- The English teacher reads a piece it lacks as the piece its own normaliser makes of it (an accented
+  letter step 1 adds, ``##ü``, as its ``##u``), or else as [UNK] (the rare Korean piece of Latin letters
+  winning a longest match in an English word).
 
 The first design (``cased``: the Korean teacher's normaliser, each teacher cutting its own
 text) agrees on the teacher side by construction, but cuts English differently in evaluation
