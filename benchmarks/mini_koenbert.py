@@ -625,8 +625,9 @@ def run_lines(summary: dict, names: dict, tasks) -> list[str]:
                 "; not scored at this scale (the GLUE ceiling is no claim)."),
              f"- Control: `extend_model` of the Korean teacher with MiniLM's vocabulary, init {c['init']} (fitted on the "
              f"{c['shared']:,} shared pieces, {c['heldout_pieces']} {c['heldout_from']} held out; centred cosine "
-             + ", ".join(f"{k} {v}" for k, v in c["centred_cosine"].items()) + f"), {c['added']:,} English pieces added "
-             f"(vocabulary {c['final_size']:,}); scored as it is, not distilled.",
+             + ", ".join(f"{k} {v}" for k, v in c["centred_cosine"].items()) + f"), {c['added']:,} English pieces and "
+             f"{c['final_size'] - t['pieces'] - c['added']:,} accented letters added (vocabulary {c['final_size']:,}); "
+             "scored as it is, not distilled.",
              f"- Students: `distill` of the control, {s['distill_steps']} steps × {s['distill_batch']} chunks × "
              f"{s['distill_seq_len']} tokens, lr {s['distill_lr']}, {s['relation_heads']} relation heads, p(Korean) 0.5, "
              f"distillation seeds {', '.join(map(str, s['distill_seeds']))}; Korean text as above, English text: "
