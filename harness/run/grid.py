@@ -269,7 +269,7 @@ def _run_task_here(task: PreparedTask, seeds: list[int], tokenizer, device: torc
             result = runner.train_seed(task, tokenizer, encoded, seed, device, progress)
             console.print(f"  {escape(task.spec.id)} seed {seed}: {result.scores} "
                           f"(epoch {result.epoch}, {result.train_s:.0f} s)", highlight=False)
-        return _gather(task, device, started_at, time.perf_counter() - began if seeds else None)
+        return _gather(task, tokenizer, device, started_at, time.perf_counter() - began if seeds else None)
     except KeyboardInterrupt:
         raise
     except Exception as err:  # one task's failure must not stop the others
@@ -277,15 +277,13 @@ def _run_task_here(task: PreparedTask, seeds: list[int], tokenizer, device: torc
                                      time.perf_counter() - began)
 
 
-def _gather(task: PreparedTask, device: torch.device, started_at: str, wall_s: Optional[float]) -> TaskOutcome:
+def _gather(task: PreparedTask, tokenizer, device: torch.device, started_at: str, wall_s: Optional[float]) -> TaskOutcome:
     """The task's record when all its seeds are cached; otherwise it waits for other shards."""
     missing = [seed for seed in task.opts.seeds if not task.has_seed(seed)]
     if missing:
         return TaskOutcome(task.spec.id, "pending", error=f"seeds {missing} of other shards not finished yet")
     if heads.get(task.spec.head).kind == "tags" and task.unk_sentences is None:
-        from transformers import AutoTokenizer
-
-        runner.encode(task, AutoTokenizer.from_pretrained(task.model.path))  # from the cache: counts the unknown pieces
+        runner.encode(task, tokenizer)  # from the cache: counts the unknown pieces
     return runner.assemble(task, started_at, device, wall_s)
 
 
@@ -385,7 +383,7 @@ def _run_in_workers(prepared: dict[int, PreparedTask], todo: list[Job], tokenize
                                                 console)
         else:
             # the seeds took their own time in the workers; this process only gathers them
-            outcomes[i] = _gather_or_fail(task, picked, started_at, console)
+            outcomes[i] = _gather_or_fail(task, tokenizers[task.model.path], picked, started_at, console)
     return outcomes
 
 
@@ -395,9 +393,10 @@ def _lean(task: PreparedTask) -> PreparedTask:
     return replace(task, loaded=replace(loaded, dataset=datasets.DatasetDict(validation=loaded.dataset["validation"])))
 
 
-def _gather_or_fail(task: PreparedTask, device: torch.device, started_at: str, console: Console) -> TaskOutcome:
+def _gather_or_fail(task: PreparedTask, tokenizer, device: torch.device, started_at: str,
+                    console: Console) -> TaskOutcome:
     try:
-        return _gather(task, device, started_at, None)
+        return _gather(task, tokenizer, device, started_at, None)
     except Exception as err:  # a seed cache that cannot be read: this task's failure
         return runner.record_failure(task.spec, task.model, task.opts, err, started_at, console)
 
