@@ -235,8 +235,10 @@ def init_rows(inputs: Inputs, ext, init: str, heldout_fraction: float, seed: int
     except ValueError as e:
         raise ExtendError(f"--ko {inputs.ko} and --en {inputs.en}: {e}") from None
     method = initmod.resolve(init, heldout)
-    english = vocabmod.reading(inputs.en_spec)  # an accented letter's row: its base letter's, as the teacher reads it
-    english_ids = [en_vocab[p] if p in en_vocab else en_vocab[english(p)] for p in ext.new_pieces]
+    # each new piece from the English row the teacher reads it as (an accented letter: its base letter's)
+    english_ids = reading_table(ext.spec, inputs.en_spec)[ext.first_new_id:ext.size]
+    if (english_ids < 0).any():  # every new piece is an English piece or a letter the English teacher reads
+        raise ValueError(f"new pieces the English teacher cannot read: {np.array(ext.new_pieces)[english_ids < 0][:5]}")
     rows = initmod.new_rows(method, src, tgt, inputs.en_table[english_ids], ext.new_pieces, korean)
     report = {"method": method, "requested": init, "default": DEFAULT_INIT, "heldout": heldout,
               "added_mean_chars": round(float(np.mean([len(p.removeprefix("##")) for p in ext.added])), 2) if ext.added else None}

@@ -228,15 +228,15 @@ def shortfall(student_spec: dict, teacher_spec: dict, table, texts: list[str], f
         for (start, end), ids, own_ids, cut, own_cut in zip(_word_spans(t), read, mine, _words(s), _words(t)):
             if [int(table[i]) for i in ids] != own_ids:
                 lost[(text[start:end], " ".join(own_cut), " ".join(cut), max(ids) >= first_added)] += len(own_ids)
-    causes = _causes(lost, student_spec, teacher_spec, table, first_added, language)
+    korean_half = _below(student_spec, first_added) if language == "ko" else None
+    causes = _causes(lost, student_spec, teacher_spec, table, korean_half)
     by_cause: Counter = Counter()
     for key, n in lost.items():
         by_cause[causes[key]] += n
     out = {"tokens": tokens, "lost": sum(lost.values()), "by_cause": dict(by_cause.most_common()),
            "words": [{"word": word, "teacher": own_cut, "student": cut, "cause": causes[(word, own_cut, cut, added)],
                       "tokens": n} for (word, own_cut, cut, added), n in lost.most_common(shown)]}
-    if language == "ko":
-        korean_half = _below(student_spec, first_added)
+    if korean_half is not None:
         out["without_english_pieces"] = teacher_reads_own(korean_half, teacher_spec, table, texts).as_dict()["token_agreement"]
     return out
 
@@ -250,15 +250,16 @@ def _word_spans(encoding) -> list[tuple[int, int]]:
     return [spans[w] for w in sorted(spans)]
 
 
-def _causes(lost, student_spec: dict, teacher_spec: dict, table, first_added: int, language: str) -> dict:
-    """The cause of each lost (word, teacher's cut, student's cut, an English piece in it)."""
-    if language == "ko":
-        korean_half = backend(_below(student_spec, first_added))
+def _causes(lost, student_spec: dict, teacher_spec: dict, table, korean_half: Optional[dict]) -> dict:
+    """The cause of each lost (word, teacher's cut, student's cut, an English piece in it); ``korean_half``: the
+    student's Korean pieces alone, for the Korean teacher (None for the English one)."""
+    if korean_half is not None:
+        alone_cut = backend(korean_half)
         own = backend(teacher_spec)
         causes = {}
         for key in lost:
             word, _, _, added = key
-            alone = [int(table[i]) for i in korean_half.encode(word, add_special_tokens=False).ids]
+            alone = [int(table[i]) for i in alone_cut.encode(word, add_special_tokens=False).ids]
             causes[key] = ENGLISH_WINS if added and alone == own.encode(word, add_special_tokens=False).ids else FOLDED_AWAY
         return causes
     student_pieces = set(student_spec["model"]["vocab"])
