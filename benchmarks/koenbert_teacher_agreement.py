@@ -91,12 +91,10 @@ class StandIn:
 
         spec = V.with_pieces(korean or self.korean, pieces)[0]
         texts = texts or {t: self.texts[t] for t in (tasks or self.texts)}
-        out = {}
-        for name, (lang, lines) in texts.items():
-            teacher = self.ko if lang == "ko" else self.en
-            table = reading_table(spec, teacher)
-            out[name] = S.teacher_reads_own(spec, teacher, table, lines).as_dict()["token_agreement"]
-        return out
+        teachers = {"ko": self.ko, "en": self.en}
+        tables = {lang: reading_table(spec, teachers[lang]) for lang in {lang for lang, _ in texts.values()}}
+        return {name: S.teacher_reads_own(spec, teachers[lang], tables[lang], lines).as_dict()["token_agreement"]
+                for name, (lang, lines) in texts.items()}
 
     def leave_one_out(self) -> dict:
         """Per Korean training source: its agreement with every piece, and with the pieces weighed on the others (the
