@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The hub tests on the LOWEST versions pyproject.toml allows of the Hugging Face libraries (transformers,
+# The hub tests, and koenbert's saved student loading three ways, on the LOWEST versions pyproject.toml allows of the Hugging Face libraries (transformers,
 # datasets, huggingface_hub, tokenizers), so that its floors are tested, not hoped for. The floors are read from
 # pyproject.toml, installed into .floor/ and put ahead of .venv's own versions with PYTHONPATH.
 #   bash scripts/test-floor.sh            # after scripts/setup.sh --test
@@ -22,4 +22,5 @@ PYTHONPATH=.floor .venv/bin/python - <<'PY'
 import datasets, huggingface_hub, tokenizers, transformers
 print("testing with", *(f"{m.__name__} {m.__version__}" for m in (transformers, datasets, huggingface_hub, tokenizers)))
 PY
-PYTHONPATH=.floor .venv/bin/python -m pytest -q tests/core/test_hub.py tests/run/test_models.py tests/tasks/test_data_hub.py
+PYTHONPATH=.floor .venv/bin/python -m pytest -q tests/core/test_hub.py tests/run/test_models.py tests/tasks/test_data_hub.py \
+  "tests/koenbert/test_extend.py::test_the_saved_student_loads_to_the_same_ids_three_ways_with_hangul_intact"
