@@ -12,11 +12,14 @@ Then, on request, what the weighed vocabulary's choices do (harness/koenbert/wei
 - ``--bound TASK``: how far any choice of English pieces could take a Korean task: its agreement with no
   English piece, and with every piece left out that re-cuts a word of its validation text (chosen on that
   text: a bound, not a policy), with what that costs every other task;
+- ``--case-aware``: the Korean teacher reading each student piece in the case the text writes it (``##d`` in
+  ``youngtomorrow`` as its own ``##d``, not the ``##D`` the collision gave the text): how much of the shortfall is
+  the collisions' id choice rather than a different cut;
 - ``--cased-variants``: the cased alternative to case-folding: the Korean vocabulary as it is (cased, as
   klue/bert-base reads Korean) and each English piece added as English text writes it (``the``, ``The``,
   ``THE``), weighed as step 1 weighs; its agreement and its vocabulary size.
 
-    PYTHONPATH=. python benchmarks/koenbert_teacher_agreement.py [--out DIR] [--leave-one-out] [--targets T,...] [--bound klue/sts] [--cased-variants]
+    PYTHONPATH=. python benchmarks/koenbert_teacher_agreement.py [--out DIR] [--leave-one-out] [--targets T,...] [--bound klue/sts] [--case-aware] [--cased-variants]
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ def main() -> None:
     parser.add_argument("--leave-one-out", action="store_true", help="weigh on all but one Korean training source, in turn")
     parser.add_argument("--targets", default="", help="other weighing targets to compare, e.g. 0.992,0.994")
     parser.add_argument("--bound", default=None, help="a Korean task (e.g. klue/sts): how far any choice of English pieces could take it")
+    parser.add_argument("--case-aware", action="store_true", help="the Korean teacher reading each piece in the text's case")
     parser.add_argument("--cased-variants", action="store_true", help="the cased student with English pieces in three cases")
     args = parser.parse_args()
     root = args.out or Path(tempfile.mkdtemp(prefix="koenbert-agreement-"))
@@ -49,7 +53,8 @@ def main() -> None:
     result = CliRunner().invoke(app, ["koenbert", "extend", "--ko", str(ko_bert), "--en", str(en_bert),
                                       "--out", str(root / "extended"), "--force", "--data-dir", str(SHARED_DATA)])
     print(result.output)
-    if result.exit_code == 0 and (args.leave_one_out or args.targets or args.bound or args.cased_variants):
+    if result.exit_code == 0 and (args.leave_one_out or args.targets or args.bound or args.case_aware
+                                   or args.cased_variants):
         stand = StandIn(root / "extended", ko_bert, en_bert)
         if args.leave_one_out:
             print(json.dumps({"leave one Korean training source out": stand.leave_one_out()}, indent=1))
@@ -57,6 +62,8 @@ def main() -> None:
             print(json.dumps({"other targets": stand.targets([float(t) for t in args.targets.split(",")])}, indent=1))
         if args.bound:
             print(json.dumps({"bound": stand.bound(args.bound)}, indent=1))
+        if args.case_aware:
+            print(json.dumps({"case-aware reading": stand.case_aware()}, indent=1))
         if args.cased_variants:
             print(json.dumps({"cased variants": stand.cased_variants()}, indent=1))
     raise SystemExit(result.exit_code)
@@ -139,6 +146,36 @@ class StandIn:
             keep = [p for p in keep if p not in culprits]
         return {"task": task, "no English piece": self.agreement([], [task])[task], "left out too": len(left_out),
                 "left out too, e.g.": left_out[:20], "every task then": self.agreement(keep)}
+
+    def case_aware(self) -> dict:
+        """Each Korean task's agreement when the Korean teacher reads a student piece as the piece of its own
+        vocabulary the text writes at that place (the case kept; the ``##`` of a continuation), else through
+        ``reading_table``: the most a reading that knows the text's case could recover with the same cut."""
+        from harness.koenbert import segmentation as S
+        from harness.koenbert import vocab as V
+        from harness.koenbert.corpus import reading_table
+
+        student = V.with_pieces(self.korean, self.kept)[0]
+        table, own_vocab = reading_table(student, self.ko), self.ko["model"]["vocab"]
+        out = {}
+        for task, (lang, lines) in self.texts.items():
+            if lang != "ko":
+                continue
+            cut = V.backend(student).encode_batch(lines, add_special_tokens=False)
+            own = V.backend(self.ko).encode_batch(lines, add_special_tokens=False)
+            tokens = same = 0
+            for text, s, t in zip(lines, cut, own):
+                read = [own_vocab.get(("##" if p.startswith("##") else "") + text[a:b], int(table[i]))
+                        for p, i, (a, b) in zip(s.tokens, s.ids, s.offsets)]
+                words: dict = {}
+                for piece, word in zip(read, s.word_ids):
+                    words.setdefault(word, []).append(piece)
+                mine = S._words(t, ids=True)
+                tokens += len(t.ids)
+                if len(words) == len(mine):
+                    same += sum(len(m) for w, m in zip(sorted(words), mine) if words[w] == m)
+            out[task] = {"by the table": self.agreement(self.kept, [task])[task], "case-aware": round(same / tokens, 4)}
+        return out
 
     def cased_variants(self) -> dict:
         """The student left cased (the Korean teacher's vocabulary and normaliser as they are: no piece unreachable)
