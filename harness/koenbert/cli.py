@@ -39,7 +39,7 @@ def extend(
 
     hf_logging.set_verbosity_error()  # the load reports list the pooler/MLM keys a base model skips: expected here
     hf_logging.disable_progress_bar()
-    console = Console(stderr=True)
+    console = Console(stderr=True, markup=False)  # the log names files and models: '[/x]' prints as written
     try:
         report = extend_model(ko, en, out, init=init, force=force, seed=seed, heldout_fraction=heldout_fraction,
                               policy=vocab, data_dir=data_dir, log=lambda m: console.log(m, highlight=False))

@@ -258,12 +258,12 @@ def setup(cfg: DistillConfig, resume: bool) -> Run:
     if begun.latest is not None:
         resume_from_checkpoint(run)
     elif resume:
-        console.print(f"--resume: no checkpoint in {begun.work / 'checkpoints'}; starting at step 0")
+        console.print(f"--resume: no checkpoint in {begun.work / 'checkpoints'}; starting at step 0", markup=False)
     console.print(
         f"student {cfg.student}: {sum(p.numel() for p in trainable):,} parameters trained, {len(frozen)} tensors frozen "
         f"(unreachable by the loss); {accelerator.num_processes} process(es), precision {begun.precision}; chunks: "
         f"ko {len(chunks['ko']):,}, en {len(chunks['en']):,} of {cfg.seq_len} tokens; teachers read as [UNK]: "
-        + ", ".join(f"{k} {v['unknown_share']:.3%}" for k, v in teacher_pieces.items()))
+        + ", ".join(f"{k} {v['unknown_share']:.3%}" for k, v in teacher_pieces.items()), markup=False)
     return run
 
 
@@ -509,7 +509,7 @@ def save(run: Run, first_loss: Optional[float], last_record: dict, tokens_before
         run.student.save_pretrained(run.out)
         run.student_tokenizer.save_pretrained(run.out)
         (run.out / "distill.json").write_text(json.dumps(summary, indent=2) + "\n")
-        run.console.print(f"saved the distilled student to {run.out}")
+        run.console.print(f"saved the distilled student to {run.out}", markup=False)
     elif accelerator.is_main_process:
         run.console.print(f"stopped at step {state.step:,} of {cfg.steps:,}; the same command with --resume goes on")
     accelerator.wait_for_everyone()

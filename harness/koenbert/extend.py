@@ -392,7 +392,7 @@ def render_report(report: dict):
     designs = list(seg["options"])
     for design in designs:
         used = " (used)" if design == seg["agreement_design"] else ""
-        table.add_column(design + used + (" [student side]" if design == segmentation.CASED else ""), justify="right")
+        table.add_column(Text(design + used + (" [student side]" if design == segmentation.CASED else "")), justify="right")
     for task in seg["agreement"]:
         table.add_row(task, *(f"{seg['options'][d][task]['token_agreement']:.2%} ({seg['options'][d][task]['sentence_agreement']:.1%})"
                               for d in designs))

@@ -96,7 +96,8 @@ def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = Tr
 
     # the same processes distill() will use, with its timeout: the others wait while step 1 runs
     state = PartialState(cpu=not torch.cuda.is_available(), **process_group_kwargs(recipe.distill.process_group_timeout).to_kwargs())
-    console = Console(stderr=True, soft_wrap=True, quiet=not state.is_main_process)
+    # markup off: its lines name the recipe's files and models, and '[/x]' in a path prints as written
+    console = Console(stderr=True, soft_wrap=True, quiet=not state.is_main_process, markup=False)
     with state.main_process_first():
         if state.is_main_process:
             _extend_step(path, recipe.extend, resume, console)

@@ -291,3 +291,19 @@ def test_prepare_only_makes_the_chunks_the_run_then_reads_without_tokenizing_aga
     summary = distill(cfg.model_copy(update={"batch_size": 8}), show_progress=False)  # 4 x 2 = 1 x 8: the same global batch
     assert summary["finished"] and "tokenizing" not in capsys.readouterr().err  # the prepared chunks, read as they are
     assert summary["corpus"]["en"] == prepare.load(cfg, "en")[1]["report"]
+
+
+def test_names_with_rich_markup_print_as_written(world, tmp_path):
+    from harness.cli import app
+
+    student, out = tmp_path / "a[" / "]student", tmp_path / "[red]x[" / "red]out"
+    shutil.copytree(world["student"], student)
+    args = ["koenbert", "distill", "--student", str(student), "--ko-teacher", world["ko_teacher"], "--en-teacher",
+            world["en_teacher"], "--ko-corpus", world["ko_corpus"][0], "--en-corpus", world["en_corpus"][0], "--out",
+            str(out), "--seq-len", "32", "--batch-size", "2", "--steps", "1", "--relation-heads", "4", "--no-progress"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"student {student}: " in result.output and f"saved the distilled student to {out}" in result.output
+    resumed = CliRunner().invoke(app, args + ["--resume", "--out", str(tmp_path / "[bold]new[" / "]run")])
+    assert resumed.exit_code == 0, resumed.output
+    assert f"--resume: no checkpoint in {tmp_path / '[bold]new[' / ']run.work' / 'checkpoints'}; starting" in resumed.output

@@ -297,3 +297,27 @@ def test_an_unknown_design_is_refused_with_the_other_options_before_anything_loa
         check_options("ols", "all", 2.0, tmp_path / "out", False, tmp_path, design="lowercase")
     assert "design 'lowercase': use 'student' (the recipe) or 'cased' (the first design)" in str(err.value)
     assert "--heldout-fraction 2.0" in str(err.value)  # every problem at once
+
+
+def test_names_with_rich_markup_print_as_written(tmp_path, tiny_korean_bert, tiny_english_bert):
+    import shutil
+
+    ko, en, out = tmp_path / "[red]x[" / "red]ko", tmp_path / "a[" / "]en", tmp_path / "[bold]o[" / "]out"
+    shutil.copytree(tiny_korean_bert, ko)
+    shutil.copytree(tiny_english_bert, en)
+    result, text = bench("--ko", ko, "--en", en, "--out", out, "--data-dir", tmp_path / "nothing-here")
+    assert result.exit_code == 0, text
+    flat = "".join(text.split())  # the log wraps long lines
+    assert ".../[red]x[/red]ko@" in flat and ".../a[/]en@" in flat and ".../[bold]o[/]out@" in flat
+
+
+def test_the_agreement_table_names_the_cased_option_as_the_student_side(extended):
+    import io
+
+    from rich.console import Console
+
+    from harness.koenbert.extend import render_report
+
+    console = Console(file=io.StringIO(), width=400)
+    console.print(render_report(extended[2]))
+    assert "cased [student side]" in console.file.getvalue()

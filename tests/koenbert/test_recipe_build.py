@@ -69,9 +69,10 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
                                   max_position_embeddings=128))
     (tmp_path / "ko.txt").write_text("\n".join(list(tiny.korean_sentences(shared_data))[:800]) + "\n")
     (tmp_path / "en.txt").write_text("\n".join(tiny.sst2_sentences(shared_data, 1000)) + "\n")
+    extended = tmp_path / "[bold]s[" / "]extended"  # rich markup in a path prints as it is
     recipe = {
         "name": "tiny",
-        "extend": {"ko": ko_model, "en": str(english_model_dir), "out": str(tmp_path / "extended")},
+        "extend": {"ko": ko_model, "en": str(english_model_dir), "out": str(extended)},
         "distill": {"ko_teacher": ko_model, "en_teacher": str(english_model_dir), "ko_corpus": [str(tmp_path / "ko.txt")],
                     "en_corpus": [str(tmp_path / "en.txt")], "out": str(tmp_path / "koenbert"), "seq_len": 32,
                     "batch_size": 4, "steps": 6, "lr": 1e-2, "relation_heads": 4, "save_every": 3, "log_every": 1},
@@ -83,11 +84,11 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     prepared = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress", "--prepare-only"])
     assert prepared.exit_code == 0, prepared.output
     out = tmp_path / "koenbert"
-    assert (tmp_path / "extended" / "model.safetensors").exists() and not out.exists()
+    assert (extended / "model.safetensors").exists() and not out.exists()
     assert sorted(p.name for p in (tmp_path / "koenbert.work" / "chunks").iterdir()) == ["en.bin", "en.json", "ko.bin", "ko.json"]
     result = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--no-progress", "--resume"])
     assert result.exit_code == 0, result.output
-    assert "step 1: reusing" in result.output and "tokenizing" not in result.output
+    assert f"step 1: reusing {extended}" in result.output and "tokenizing" not in result.output
     summary = json.loads((out / "distill.json").read_text())
     assert summary["finished"]
     agreement = summary["segmentation_agreement"]  # step 1's measure, kept in the recipe's report
@@ -103,9 +104,9 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     # Step 1 keeps the Korean model whole, and step 2's Korean teacher reads the English pieces the
     # student finds in Korean text through step 1's rows, so before any distillation the student reads
     # the Korean corpus exactly as its Korean teacher: the loss is 0. Both steps' ids fit together.
-    cfg = load_recipe(path).distill.for_student(str(tmp_path / "extended"))
-    student = AutoModelForMaskedLM.from_pretrained(tmp_path / "extended").eval()
-    teacher, t_tap, table, pieces = load_teacher(cfg, "ko", student, AutoTokenizer.from_pretrained(tmp_path / "extended"))
+    cfg = load_recipe(path).distill.for_student(str(extended))
+    student = AutoModelForMaskedLM.from_pretrained(extended).eval()
+    teacher, t_tap, table, pieces = load_teacher(cfg, "ko", student, AutoTokenizer.from_pretrained(extended))
     ids = torch.as_tensor(prepare.load(cfg, "ko")[0][:64].astype(np.int64))  # the chunks in the work folder
     assert pieces["lacked"] > 0 and pieces["rows_added"] == pieces["lacked"]
     assert any(i >= len(AutoTokenizer.from_pretrained(ko_model)) for i in table[ids].flatten().tolist())  # rows were needed
