@@ -110,6 +110,11 @@ def distill(cfg: DistillConfig, resume: bool = False, show_progress: bool = True
         return {"processes": n, "corpus": {lang: manifest["report"] for lang, (_, manifest) in corpora.items()},
                 "work": str(begun.work)}
     run = setup(cfg, resume)
+    if run.state.step >= cfg.steps and (run.out / "distill.json").is_file():
+        # a finished run resumed: its summary stays, not one of a session that trained nothing
+        run.console.print(f"the run finished at step {run.state.step:,} of {cfg.steps:,}; {run.out} is kept as it is",
+                          markup=False)
+        return json.loads((run.out / "distill.json").read_text())
     tokens_before, started = run.state.tokens, time.perf_counter()
     first_loss, last_record = train(run, show_progress)
     return save(run, first_loss, last_record, tokens_before, started)

@@ -307,3 +307,15 @@ def test_names_with_rich_markup_print_as_written(world, tmp_path):
     resumed = CliRunner().invoke(app, args + ["--resume", "--out", str(tmp_path / "[bold]new[" / "]run")])
     assert resumed.exit_code == 0, resumed.output
     assert f"--resume: no checkpoint in {tmp_path / '[bold]new[' / ']run.work' / 'checkpoints'}; starting" in resumed.output
+
+
+def test_resuming_a_finished_run_keeps_its_summary(world, tmp_path, capsys):
+    out = tmp_path / "run"
+    summary = distill(config(world, out, steps=2, save_every=2), show_progress=False)
+    written = (out / "distill.json").read_text()
+    assert summary["first_loss"] is not None and summary["last"]
+    capsys.readouterr()
+    again = distill(config(world, out, steps=2, save_every=2), resume=True, show_progress=False)
+    assert (out / "distill.json").read_text() == written  # not replaced by a summary of a session that trained nothing
+    assert again == json.loads(written)
+    assert f"finished at step 2 of 2; {out} is kept as it is" in " ".join(capsys.readouterr().err.split())
