@@ -72,7 +72,7 @@ def extend_model(
     """
     started = time.time()
     out, data_dir = Path(out), Path(data_dir or SHARED_DATA)
-    missing = check_options(init, policy, heldout_fraction, out, force, data_dir, design)
+    missing = check_options(init, policy, heldout_fraction, out, force, data_dir, design, models={"--ko": ko, "--en": en})
     inputs = load_inputs(ko, en, log)
     measured = not missing  # the measurements need the shared data; without it the model is built all the same
     if not measured:
@@ -113,9 +113,16 @@ def extend_model(
 
 
 def check_options(init: str, policy: str, heldout_fraction: float, out: Path, force: bool, data_dir: Path,
-                  design: str = segmentation.DESIGN) -> list[str]:
-    """Every problem with the options at once (ExtendError), before loading anything; returns the data files missing."""
+                  design: str = segmentation.DESIGN, models: Optional[dict[str, Union[str, Path]]] = None) -> list[str]:
+    """Every problem with the options at once (ExtendError), before loading anything; returns the data files missing.
+
+    ``models``: flag -> the model as typed; a local folder among them is never inside --out, which --force replaces."""
     problems = []
+    for flag, name in (models or {}).items():
+        folder = Path(str(name)).expanduser()
+        if folder.is_dir() and (out.resolve() == folder.resolve() or out.resolve() in folder.resolve().parents):
+            problems.append(f"--out {out}: is the {flag} model's folder or holds it; writing there would replace the model "
+                            "extend reads: choose another --out")
     if init not in CHOICES:
         problems.append(f"--init {init!r} is unknown; choose one of {', '.join(CHOICES)}")
     if policy not in POLICIES:
@@ -124,11 +131,11 @@ def check_options(init: str, policy: str, heldout_fraction: float, out: Path, fo
         problems.append(f"design {design!r}: use 'student' (the recipe) or 'cased' (the first design)")
     if not 0.0 < heldout_fraction < 1.0:
         problems.append(f"--heldout-fraction {heldout_fraction} must be between 0 and 1 (0.1 holds out 10%)")
-    if out.exists() and not force:
-        problems.append(f"--out {out} exists; pass --force to replace it, or choose another directory")
-    elif out.exists() and not _replaceable(out):
-        problems.append(f"--out {out} is not an earlier extend output (no {REPORT_NAME} in it); "
+    if out.exists() and not _replaceable(out):
+        problems.append(f"--out {out} exists and is not an earlier extend output (no {REPORT_NAME} in it); "
                         "--force only replaces those: remove it yourself or choose another directory")
+    elif out.exists() and not force:
+        problems.append(f"--out {out} exists; pass --force to replace it, or choose another directory")
     missing = vocabmod.data_files_missing(data_dir)
     if missing and policy == "korean-safe":
         problems.append(f"--data-dir {data_dir}: {', '.join(missing)} not found; --vocab korean-safe needs the Korean "
@@ -143,6 +150,9 @@ def load_inputs(ko: Union[str, Path], en: Union[str, Path], log: Callable[[str],
     log("resolving the models")
     ko_source = sources.resolve(str(ko), "--ko", ExtendError)
     en_source = sources.resolve(str(en), "--en", ExtendError)
+    if ko_source.revision == en_source.revision:
+        raise ExtendError(f"--ko and --en are the same model ({sources.shown(ko_source)}); --ko is the Korean BERT that is "
+                          "extended, --en the English BERT whose pieces are added (e.g. bert-base-uncased)")
     log(f"loading tokenizers: --ko {sources.shown(ko_source)}, --en {sources.shown(en_source)}")
     ko_tok, en_tok = _load(ko_source, "ko", "tokenizer"), _load(en_source, "en", "tokenizer")
     ko_spec = vocabmod.wordpiece_json(ko_tok, f"--ko {ko}")

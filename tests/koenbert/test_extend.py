@@ -321,3 +321,38 @@ def test_the_agreement_table_names_the_cased_option_as_the_student_side(extended
     console = Console(file=io.StringIO(), width=400)
     console.print(render_report(extended[2]))
     assert "cased [student side]" in console.file.getvalue()
+
+
+def test_out_never_replaces_a_model_it_reads(tmp_path, tiny_korean_bert, tiny_english_bert):
+    import shutil
+
+    parent = tmp_path / "earlier"  # an earlier extend output, used as --ko, with another model inside it
+    shutil.copytree(tiny_korean_bert, parent)
+    (parent / REPORT_NAME).write_text("{}", encoding="utf-8")
+    shutil.copytree(tiny_english_bert, parent / "en")
+    before = sorted(p.name for p in parent.rglob("*"))
+    for out, flag in ((parent, "--ko"), (parent, "--en")):
+        result, text = bench("--ko", parent, "--en", parent / "en", "--out", out, "--force", "--data-dir", tmp_path / "none")
+        assert result.exit_code == 2 and "Traceback" not in text, text
+        assert f"--out {out}: is the {flag} model's folder or holds it" in " ".join(text.split())
+    assert sorted(p.name for p in parent.rglob("*")) == before
+
+
+def test_an_existing_folder_that_is_no_extend_output_is_refused_without_suggesting_force_first(tmp_path):
+    from harness.koenbert.extend import check_options
+    from harness.koenbert.vocab import ExtendError
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(ExtendError, match=r"exists and is not an earlier extend output .*remove it yourself or choose another"):
+        check_options("ols", "all", 0.1, tmp_path / "mine", False, tmp_path)
+
+
+def test_the_same_model_as_korean_and_english_is_refused(tmp_path, tiny_korean_bert):
+    import shutil
+
+    shutil.copytree(tiny_korean_bert, tmp_path / "copy")  # the same files: the same model
+    result, text = bench("--ko", tiny_korean_bert, "--en", tmp_path / "copy", "--out", tmp_path / "out",
+                         "--data-dir", tmp_path / "none")
+    assert result.exit_code == 2 and "Traceback" not in text
+    assert "--ko and --en are the same model" in " ".join(text.split()) and not (tmp_path / "out").exists()
