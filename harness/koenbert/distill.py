@@ -45,7 +45,7 @@ from harness.koenbert.settings import CHANGEABLE_ON_RESUME, LANGS, DistillConfig
 from harness.run import optim
 from harness.run.models import ResolvedModel, max_positions
 
-__all__ = ["DistillConfig", "DistillError", "distill", "check_folders", "is_korean"]
+__all__ = ["DistillConfig", "DistillError", "distill", "check_folders", "check_same_settings", "is_korean"]
 MAX_UNKNOWN = 0.05  # share of a corpus's tokens a teacher may read as [UNK]; more means the wrong student or teacher
 
 
@@ -153,7 +153,7 @@ def start(cfg: DistillConfig, resume: bool) -> Start:
     models = {role: sources.resolve(getattr(cfg, role), "--" + role.replace("_", "-"), DistillError) for role in ROLES}
     resolved = {role: sources.provenance(m) for role, m in models.items()}
     if latest is not None:
-        _check_same_settings(cfg, work, resolved)
+        check_same_settings(cfg, work, resolved)
     accelerator.wait_for_everyone()  # every process has checked the folders before the main one writes into them
     student_tokenizer = _load(AutoTokenizer, cfg.student, "--student", source=models["student"].path)
     if accelerator.is_main_process:
@@ -300,12 +300,13 @@ def process_group_kwargs(timeout_s: int):
     return InitProcessGroupKwargs(timeout=timedelta(seconds=timeout_s))
 
 
-def _check_same_settings(cfg: DistillConfig, work: Path, resolved: Optional[dict] = None) -> None:
+def check_same_settings(cfg: DistillConfig, work: Path, resolved: Optional[dict] = None) -> None:
     """The resumed run's settings, and the models they resolve to now (``resolved``: role -> id, revision, source),
     are the run's."""
     saved = json.loads((work / "distill-config.json").read_text())
     now = {**cfg.model_dump(mode="json"), **({"resolved": resolved} if resolved is not None else {})}
-    changed = sorted(k for k in saved if k not in CHANGEABLE_ON_RESUME and saved[k] != now.get(k))
+    compared = set(saved) - CHANGEABLE_ON_RESUME - ({"resolved"} if resolved is None else set())
+    changed = sorted(k for k in compared if saved[k] != now.get(k))
     if changed:
         diffs = "; ".join(f"{k}: {saved[k]!r} -> {now.get(k)!r}" for k in changed)
         raise DistillError(f"--resume {cfg.out}: the settings differ from the run's ({work / 'distill-config.json'}): {diffs}. "
@@ -529,6 +530,13 @@ def check_folders(cfg, resume: bool) -> Optional[Path]:
     (``check_work``) and --out, which a new run finds missing or empty. ``cfg``: the settings (or a recipe's
     distill section)."""
     out, work = Path(cfg.out), work_dir(cfg)
+    for role in ROLES:
+        name = getattr(cfg, role, None)  # a recipe's distill section has no student: it is step 1's output
+        model = Path(name).expanduser().resolve() if name else None
+        for flag, folder in (("--out", out), ("--work", work)):
+            if model is not None and model.is_dir() and folder.resolve() == model:
+                raise DistillError(f"{flag} {folder}: is the --{role.replace('_', '-')} model's folder; the run would write "
+                                   f"over it: choose another {flag}")
     if (out / "checkpoints").is_dir():
         raise DistillError(f"--out {out}: holds checkpoints/ (an earlier version kept the whole run there); move "
                            f"checkpoints/, chunks/, log.jsonl and distill-config.json into {work} (the work folder) and "

@@ -82,15 +82,21 @@ def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = Tr
     from rich.console import Console
 
     from harness.koenbert.corpus import CorpusError, corpus_files
-    from harness.koenbert.distill import DistillError, check_folders, distill, process_group_kwargs
+    from harness.koenbert.distill import DistillError, check_folders, check_same_settings, distill, process_group_kwargs
     from harness.koenbert.minilm import AttentionError
+    from harness.koenbert.prepare import work_dir
 
     recipe = load_recipe(path)
     # Step 2's inputs are checked before step 1's minutes of work.
+    for key, folder in (("distill.out", Path(recipe.distill.out)), ("distill.work", work_dir(recipe.distill))):
+        if folder.resolve() == Path(recipe.extend.out).resolve():
+            raise RecipeError(f"{path}: {key} {folder}: is extend.out, step 1's output and step 2's student; "
+                              f"choose another {key}")
     try:
         for lang in ("ko", "en"):
             corpus_files(getattr(recipe.distill, f"{lang}_corpus"), f"distill.{lang}_corpus")
-        check_folders(recipe.distill, resume)
+        if check_folders(recipe.distill, resume) is not None:  # a run to resume: with its settings
+            check_same_settings(recipe.distill.for_student(recipe.extend.out), work_dir(recipe.distill))
     except (CorpusError, DistillError) as err:
         raise RecipeError(f"{path}: {err}") from None
 
@@ -118,10 +124,19 @@ def _named(model) -> str:
     return f"{model['id']}@{model['revision']}" if model.get("source") == "hub" else f"a local folder @{model['revision']}"
 
 
+def _made_from(report, report_path: Path) -> dict:
+    """What step 1's report says it was made from; a report that does not say is an error naming the file."""
+    try:
+        return {"ko": _named(report["korean"]["model"]), "en": _named(report["english"]["model"]),
+                "init": report["init"].get("requested", report["init"]["method"]), "policy": report["vocab"]["policy"],
+                "default_init": report["init"]["default"]}
+    except (KeyError, TypeError, AttributeError):
+        raise RecipeError(f"{report_path}: not a report of `bench koenbert extend` (no korean.model, english.model, init "
+                          "or vocab.policy)") from None
+
+
 def _extend_step(path: Path, ext: ExtendSection, resume: bool, console) -> None:
     """Run step 1, or with ``resume`` reuse its finished output if it was made from the recipe's inputs."""
-    import json
-
     from harness.koenbert.extend import REPORT_NAME, extend_model, render_report
     from harness.koenbert.vocab import ExtendError
 
@@ -134,12 +149,14 @@ def _extend_step(path: Path, ext: ExtendSection, resume: bool, console) -> None:
         if not report_path.exists():
             raise RecipeError(f"{path}: extend.out {student} exists but holds no {REPORT_NAME}, so it is not a "
                               "finished step 1; remove it or point extend.out elsewhere")
-        report = json.loads(report_path.read_text(encoding="utf-8"))
-        made_from = {"ko": _named(report["korean"]["model"]), "en": _named(report["english"]["model"]),
-                     "init": report["init"].get("requested", report["init"]["method"]), "policy": report["vocab"]["policy"]}
+        try:
+            made_from = _made_from(checked.read_json(report_path, error=RecipeError), report_path)
+        except RecipeError as err:
+            raise RecipeError(f"{path}: {err}; so extend.out is not a finished step 1: remove it or point extend.out "
+                              "elsewhere") from None
         wanted = {"ko": _named(sources.provenance(sources.resolve(ext.ko, "extend.ko", RecipeError))),
                   "en": _named(sources.provenance(sources.resolve(ext.en, "extend.en", RecipeError))),
-                  "init": ext.init or report["init"]["default"], "policy": ext.policy or made_from["policy"]}
+                  "init": ext.init or made_from["default_init"], "policy": ext.policy or made_from["policy"]}
         differ = [f"extend.{k}: {made_from[k]!r} in {report_path}, {wanted[k]!r} in the recipe"
                   for k in wanted if made_from[k] != wanted[k]]
         if differ:

@@ -319,3 +319,15 @@ def test_resuming_a_finished_run_keeps_its_summary(world, tmp_path, capsys):
     assert (out / "distill.json").read_text() == written  # not replaced by a summary of a session that trained nothing
     assert again == json.loads(written)
     assert f"finished at step 2 of 2; {out} is kept as it is" in " ".join(capsys.readouterr().err.split())
+
+
+def test_out_or_work_is_never_a_model_the_run_reads(world, tmp_path):
+    student = tmp_path / "student"
+    shutil.copytree(world["student"], student)
+    before = local_revision(student)
+    for overrides in ({"out": str(student)}, {"work": str(student)}, {"out": world["ko_teacher"]}):
+        cfg = config(world, tmp_path / "run", steps=1, student=str(student)).model_copy(update=overrides)
+        with pytest.raises(DistillError, match=r"is the (--student|--ko-teacher) model's folder; the run would write over it"):
+            distill(cfg, resume=True, show_progress=False)
+    assert local_revision(student) == before and sorted(p.name for p in student.iterdir()) == sorted(
+        p.name for p in Path(world["student"]).iterdir())

@@ -344,18 +344,18 @@ def test_resume_refuses_changed_settings_and_names_each_change(tmp_path):
     resolved = {"student": {"id": "fixture/model-a", "revision": "0" * 40, "source": "hub"}}
     (out / "distill-config.json").write_text(json.dumps({**first.model_dump(mode="json"), "resolved": resolved}, indent=2) + "\n")
     # what may change on resume: where it writes, how often it saves and logs, where it stops
-    distill._check_same_settings(settings(out, seq_len=256, lr=0.1, save_every=7, keep_checkpoints=1, log_every=3,
+    distill.check_same_settings(settings(out, seq_len=256, lr=0.1, save_every=7, keep_checkpoints=1, log_every=3,
                                           stop_at=5, work=str(out), data_dir="hub", process_group_timeout=60), out, resolved)
-    distill._check_same_settings(settings(out, seq_len=256, lr=0.1, betas=[0.9, 0.98]), out, resolved)
+    distill.check_same_settings(settings(out, seq_len=256, lr=0.1, betas=[0.9, 0.98]), out, resolved)
     with pytest.raises(DistillError) as caught:
-        distill._check_same_settings(settings(out, seq_len=128, lr=0.01, save_every=7), out, resolved)
+        distill.check_same_settings(settings(out, seq_len=128, lr=0.01, save_every=7), out, resolved)
     assert str(caught.value) == (
         f"--resume {out}: the settings differ from the run's ({out / 'distill-config.json'}): "
         "lr: 0.1 -> 0.01; seq_len: 256 -> 128. An exact resume needs the same settings and models; change them back, "
         "or start a new --out")
     moved = {"student": {**resolved["student"], "revision": "1" * 40}}  # the hub's main moved since the run started
     with pytest.raises(DistillError, match=r"resolved: .*'0000000000.*'1111111111"):
-        distill._check_same_settings(settings(out, seq_len=256, lr=0.1), out, moved)
+        distill.check_same_settings(settings(out, seq_len=256, lr=0.1), out, moved)
 
 
 # ---------------------------------------------------------------------------------------------

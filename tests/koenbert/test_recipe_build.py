@@ -122,3 +122,52 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     resumed = CliRunner().invoke(app, ["koenbert", "build", "--recipe", str(path), "--resume", "--no-progress"])
     assert resumed.exit_code == 0, resumed.output
     assert "step 1: reusing" in resumed.output and "at step 6 of 6" in resumed.output.replace("\n", "")
+
+
+def small_recipe(tmp_path, **distill) -> Path:
+    """A recipe over models that need not exist: these tests stop before step 1 loads anything."""
+    for name in ("ko.txt", "en.txt"):
+        (tmp_path / name).write_text("한 줄\n" if name == "ko.txt" else "a line\n", encoding="utf-8")
+    recipe = {"extend": {"ko": "fixture/ko-model", "en": "fixture/en-model", "out": str(tmp_path / "extended")},
+              "distill": {"ko_teacher": "fixture/ko-model", "en_teacher": "fixture/en-model", "ko_corpus": [str(tmp_path / "ko.txt")],
+                          "en_corpus": [str(tmp_path / "en.txt")], "out": str(tmp_path / "koenbert"), "steps": 5, **distill}}
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def build(*args):
+    result = CliRunner().invoke(app, ["koenbert", "build", "--no-progress", *map(str, args)])
+    return result, " ".join((result.output + (result.stderr if result.stderr_bytes is not None else "")).split())
+
+
+def test_step_2_never_writes_into_step_1s_output(tmp_path):
+    for key in ("out", "work"):
+        path = small_recipe(tmp_path, **{key: str(tmp_path / "extended")})
+        result, text = build("--recipe", path)
+        assert result.exit_code == 2 and "Traceback" not in text, text
+        assert f"distill.{key} {tmp_path / 'extended'}: is extend.out" in text
+        assert not (tmp_path / "extended").exists()
+
+
+def test_resume_with_other_step_2_settings_is_refused_before_step_1(tmp_path):
+    path = small_recipe(tmp_path)
+    work = tmp_path / "koenbert.work"
+    (work / "checkpoints" / "step-00000002").mkdir(parents=True)
+    saved = load_recipe(path).distill.for_student(str(tmp_path / "extended")).model_dump(mode="json")
+    (work / "distill-config.json").write_text(json.dumps({**saved, "steps": 4, "resolved": {}}))
+    result, text = build("--recipe", path, "--resume")
+    assert result.exit_code == 2 and "Traceback" not in text, text
+    assert "the settings differ from the run's" in text and "steps: 4 -> 5" in text
+    assert not (tmp_path / "extended").exists()  # step 1 did not run
+
+
+def test_a_step_1_report_that_cannot_be_read_is_named_with_the_fix(tmp_path):
+    path = small_recipe(tmp_path)
+    report = tmp_path / "extended" / "koenbert_extend_report.json"
+    report.parent.mkdir()
+    for content in ("garbage", '{"a": 1}', "[]"):
+        report.write_text(content)
+        result, text = build("--recipe", path, "--resume")
+        assert result.exit_code == 2 and "Traceback" not in text, text
+        assert f"{report}:" in text and "remove" in text and "extend.out" in text
