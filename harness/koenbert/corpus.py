@@ -59,7 +59,37 @@ def corpus_files(paths: Sequence[str | Path], flag: str) -> list[Path]:
             files.append(p)
         else:
             raise CorpusError(f"{flag} {p}: no such file or directory")
+    for path in files:
+        check_start(path, flag)
     return files
+
+
+HEAD_BYTES = 1 << 16  # what is read of each corpus file before anything loads: enough to tell a wrong file
+ID_LINES = 100  # lines looked at for an id column
+
+
+def check_start(path: Path, flag: str) -> None:
+    """Refuse, from its first ``HEAD_BYTES``, a file that is not a corpus: empty, binary, not UTF-8, or a
+    ``guid<TAB>sentence`` file. The whole file is read only while preparing, minutes later."""
+    with open(path, "rb") as f:
+        head = f.read(HEAD_BYTES)
+    if len(head) < HEAD_BYTES and not head.strip():
+        raise CorpusError(f"{flag} {path}: empty (no non-blank line); a corpus file holds one text per line")
+    if b"\x00" in head:
+        raise CorpusError(f"{flag} {path}: holds NUL bytes: a binary file, not text; pass UTF-8 text, one text per line")
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.start < len(head) - 3:  # not merely a character cut at the end of the block
+            raise CorpusError(f"{flag} {path}: not UTF-8 text (byte {head[err.start]:#04x} at offset {err.start}); "
+                              "convert the file to UTF-8") from None
+        text = head[:err.start].decode("utf-8")
+    lines = [line for line in text.splitlines()[:ID_LINES] if line.strip()]
+    ids = [line.split("\t", 1)[0] for line in lines if "\t" in line]
+    if len(lines) > 1 and len(ids) == len(lines) and all(i and not any(c.isspace() for c in i) for i in ids):
+        raise CorpusError(f"{flag} {path}: every one of its first {len(lines)} lines starts with an id and a tab, as "
+                          "KLUE's guid<TAB>sentence files do; each line is read whole, so the ids would be read as text: "
+                          f"cut the text column out first, e.g. cut -f2 {path} > {path.stem}.txt")
 
 
 def read_texts(files: Iterable[Path], flag: str) -> Iterator[str]:

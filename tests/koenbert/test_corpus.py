@@ -1,6 +1,8 @@
 """Corpora -> chunks of student ids, the ids each teacher reads for them, and the chunk order
 (harness/koenbert/corpus.py), on real text and vocabularies."""
 
+import re
+
 import numpy as np
 import pytest
 from transformers import AutoTokenizer
@@ -146,3 +148,25 @@ def test_the_first_design_needs_every_piece_the_teacher_cuts_in_the_student(toke
     cut = build_chunks([tmp_path / "en.txt"], english, 32, "--en-corpus")
     with pytest.raises(CorpusError, match="--en-corpus: the student lacks .*bench koenbert extend"):
         to_student_ids(cut, english, korean, "--en-corpus")  # a Korean-only student lacks English pieces
+
+
+def test_a_corpus_file_that_is_not_plain_text_is_refused_before_anything_is_loaded(tmp_path, shared_data):
+    def refused(name: str, content: bytes, reason: str):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(CorpusError, match=rf"^--ko-corpus {re.escape(str(path))}: {reason}"):
+            corpus_files([tmp_path / "good.txt", path], "--ko-corpus")
+
+    (tmp_path / "good.txt").write_text("한국어 문장 하나\n", encoding="utf-8")
+    refused("blank.txt", b"\n \n", r"empty \(no non-blank line\)")
+    refused("zeros.txt", bytes(4096), r"holds NUL bytes: a binary file, not text")
+    refused("cp949.txt", "한국어 문장 하나\n".encode("cp949"), r"not UTF-8 text \(byte 0xc7 at offset 0\); convert the file to UTF-8")
+    # the KLUE raw files: an id, a tab, the sentence; the ids would become corpus text
+    raw = (shared_data / "raw/ko/train-raw-sent.tsv").read_bytes()[:20_000]
+    refused("raw.tsv", raw, r"every one of its first \d+ lines starts with an id and a tab.*cut -f2")
+    # a long file whose first block ends inside a character, and text with a tab inside a sentence, are fine
+    long = tmp_path / "long.txt"
+    long.write_bytes(("가" * 70_000 + "\n").encode("utf-8"))
+    tabs = tmp_path / "tabs.txt"
+    tabs.write_text("a sentence\twith a tab\nanother sentence\n", encoding="utf-8")
+    assert corpus_files([long, tabs], "--ko-corpus") == [long, tabs]
