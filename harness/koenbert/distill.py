@@ -232,6 +232,13 @@ def setup(cfg: DistillConfig, resume: bool) -> Run:
             cfg, lang, student, student_tokenizer, source=models[f"{lang}_teacher"])
         teachers[lang].to(accelerator.device)
 
+    if cfg.segmentation == "student":  # a teacher lacking the student's pieces is named before the corpora are prepared
+        for lang in LANGS:
+            sample = _first_lines_ids(begun.files[lang], student_tokenizer, f"--{lang}-corpus")
+            _check_teacher_reads(cfg, lang, _unknown_share(sample, tables[lang], teacher_pieces[lang]["unk_id"],
+                                                           student_tokenizer.unk_token_id),
+                                 teacher_pieces[lang]["lacked"], f" (in its first {SAMPLE_LINES:,} lines, read before preparing it)")
+
     corpora = prepared(cfg, begun, accelerator.num_processes)
     chunks, orders = {lang: c for lang, (c, _) in corpora.items()}, {}
     global_batch = cfg.batch_size * accelerator.num_processes
@@ -243,12 +250,7 @@ def setup(cfg: DistillConfig, resume: bool) -> Run:
         orders[lang] = ChunkOrder(len(chunks[lang]), global_batch, cfg.seed, LANGS.index(lang))
         teacher_pieces[lang]["unknown_share"] = _unknown_share(chunks[lang], tables[lang], teacher_pieces[lang].pop("unk_id"),
                                                              student_tokenizer.unk_token_id)
-        if teacher_pieces[lang]["unknown_share"] > MAX_UNKNOWN:
-            raise CorpusError(
-                f"--{lang}-teacher {getattr(cfg, f'{lang}_teacher')} would read {teacher_pieces[lang]['unknown_share']:.1%} "
-                f"of the --{lang}-corpus tokens as [UNK]: the student --student {cfg.student} cuts the text into "
-                f"pieces the teacher lacks ({teacher_pieces[lang]['lacked']:,} of them); make the student with "
-                "`bench koenbert extend` from these teachers, or pass the teacher it was extended with")
+        _check_teacher_reads(cfg, lang, teacher_pieces[lang]["unknown_share"], teacher_pieces[lang]["lacked"], "")
 
     frozen = _freeze_unreachable(student, student_tap, student_tokenizer.cls_token_id, accelerator.device)
     trainable = [p for p in student.parameters() if p.requires_grad]
@@ -352,6 +354,30 @@ def _extended_from(student, teacher, table: np.ndarray, unk_id: int) -> bool:
         return False
     shared = np.flatnonzero(table[: len(s)] != unk_id)[:2000]
     return bool(torch.allclose(s[shared], t[torch.as_tensor(table[shared])], atol=1e-6))
+
+
+SAMPLE_LINES = 2_000  # corpus lines cut before preparing: enough to tell a teacher that lacks the student's pieces
+
+
+def _first_lines_ids(files: list[Path], student_tokenizer, flag: str) -> np.ndarray:
+    """The student's ids of the first ``SAMPLE_LINES`` lines of a corpus (read before the whole is prepared)."""
+    from itertools import islice
+
+    from harness.koenbert.corpus import read_texts
+
+    lines = list(islice(read_texts(files, flag), SAMPLE_LINES))
+    ids = student_tokenizer(lines, add_special_tokens=False)["input_ids"] if lines else []
+    return np.fromiter((i for row in ids for i in row), dtype=np.int64)
+
+
+def _check_teacher_reads(cfg: DistillConfig, lang: str, share: float, lacked: int, where: str) -> None:
+    """A CorpusError if the ``lang`` teacher reads more than ``MAX_UNKNOWN`` of the corpus tokens (``where``: which of them) as [UNK]."""
+    if share > MAX_UNKNOWN:
+        raise CorpusError(
+            f"--{lang}-teacher {getattr(cfg, f'{lang}_teacher')} would read {share:.1%} of the --{lang}-corpus tokens{where} "
+            f"as [UNK]: the student --student {cfg.student} cuts the text into pieces the teacher lacks "
+            f"({lacked:,} of them); make the student with `bench koenbert extend` from these teachers, or pass the "
+            "teacher it was extended with")
 
 
 def _unknown_share(chunks: np.ndarray, table: np.ndarray, unk_id: int, student_unk_id: int) -> float:
