@@ -80,6 +80,21 @@ def train_korean_wordpiece(texts: Iterable[str], out_dir: Path, vocab_size: int 
     return out_dir
 
 
+def wordpiece_spec(pieces: list[str], lowercase: bool) -> dict:
+    """A BERT-style WordPiece tokenizer.json over the five specials and ``pieces`` (ids in that order), built with the
+    real tokenizers library: hand-made vocabularies for the koenbert tests, cased or lowercasing (accents kept)."""
+    import json
+
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece({p: i for i, p in enumerate(specials + pieces)}, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=False)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.add_special_tokens(specials)
+    return json.loads(tok.to_str())
+
+
 def alphabet(texts: list[str], limit: int) -> list[str]:
     """The ``limit`` most frequent characters, ties broken by the character.
 

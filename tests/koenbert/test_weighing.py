@@ -2,35 +2,22 @@
 for each rule, then the test vocabularies (a cased 32k Korean WordPiece from the shared training text,
 bert-base-uncased's) on the real training text, with a planted English piece."""
 
-import json
 import re
 from collections import Counter
 
 import pytest
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 from transformers import AutoTokenizer
 
 from harness.koenbert import segmentation as S
 from harness.koenbert import vocab as V
 from harness.koenbert import weighing as W
 from harness.koenbert.corpus import reading_table
-
-SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-
-
-def wordpiece(pieces: list[str], lowercase: bool) -> dict:
-    """A BERT-style WordPiece tokenizer.json (the real tokenizers library) over ``pieces``."""
-    tok = Tokenizer(models.WordPiece({p: i for i, p in enumerate(SPECIALS + pieces)}, unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.add_special_tokens(SPECIALS)
-    return json.loads(tok.to_str())
-
+from harness.testing import tiny
 
 # fixture vocabularies (synthetic): a cased Korean teacher that cuts "2021년" as 20 ##21 ##년, and an English
 # teacher with a whole piece for 2021
-KOREAN = wordpiece(["20", "##21", "##년", "예산", "계획", "경제", "한국", "A", "a", "##b", "the"], lowercase=False)
-ENGLISH = wordpiece(["2021", "the", "year", "was", "cat", "ab", "a", "##b"], lowercase=True)
+KOREAN = tiny.wordpiece_spec(["20", "##21", "##년", "예산", "계획", "경제", "한국", "A", "a", "##b", "the"], lowercase=False)
+ENGLISH = tiny.wordpiece_spec(["2021", "the", "year", "was", "cat", "ab", "a", "##b"], lowercase=True)
 
 
 def weigh(korean_text: list[str], english_text: list[str], target: float = W.TARGET):
@@ -55,8 +42,8 @@ def test_a_piece_costing_korean_more_than_it_gives_english_is_left_out():
 
 def test_a_piece_giving_english_more_than_it_costs_korean_is_kept_even_below_the_target():
     digits = [d for i in range(10) for d in (str(i), f"##{i}")]
-    korean_teacher = wordpiece(digits + ["##년", "예산", "A", "a", "##b"], lowercase=False)
-    english_teacher = wordpiece([str(year) for year in range(2011, 2022)] + ["the", "cat", "was"], lowercase=True)
+    korean_teacher = tiny.wordpiece_spec(digits + ["##년", "예산", "A", "a", "##b"], lowercase=False)
+    english_teacher = tiny.wordpiece_spec([str(year) for year in range(2011, 2022)] + ["the", "cat", "was"], lowercase=True)
     student_korean = S.uncased(S.casefold_vocab(korean_teacher)[0])
     candidates = V.candidate_pieces(student_korean, english_teacher)[1]
     # each year a Korean word once (~0.5% of the tokens); "Ab" (a collision, lost whatever is added) keeps the Korean
@@ -152,3 +139,29 @@ def test_the_weighed_policy_needs_its_function(specs_4k):
 def specs_4k(korean_tokenizer_dir, english_model_dir):
     return (V.wordpiece_json(AutoTokenizer.from_pretrained(korean_tokenizer_dir), "ko"),
             V.wordpiece_json(AutoTokenizer.from_pretrained(english_model_dir), "en"))
+
+
+def test_a_piece_costing_only_korean_text_already_at_the_target_is_kept():
+    # "news" falls short for 2021년 alone; "films" holds one 2020년 among many words: at the target with every piece
+    korean = {"news": ["2021년 예산"] * 5 + ["한국 경제"] * 100, "films": ["2020년 예산"] + ["한국 경제"] * 400}
+    teacher = tiny.wordpiece_spec(["20", "##20", "##21", "##년", "예산", "한국", "경제"], lowercase=False)
+    english = tiny.wordpiece_spec(["2020", "2021", "the", "cat", "was"], lowercase=True)
+    student_korean = S.uncased(S.casefold_vocab(teacher)[0])
+    candidates = V.candidate_pieces(student_korean, english)[1]
+    # 2021 gives English a little (so 2020, which gives none, is weighed first), less than it costs Korean
+    keep, evidence = W.weigh(student_korean, teacher, english, candidates,
+                             W.ReferenceText(korean, {"en": ["the cat was"] * 100 + ["2021"]}))
+    assert "2021" not in keep and "2020" in keep and evidence["left_out"] == 1
+    films = evidence["korean_sources"]["films"]
+    assert films["agreement"] == films["agreement_every_piece"] >= W.TARGET
+
+
+def test_a_piece_giving_english_as_much_as_it_costs_korean_is_kept():
+    # 2021년: 3 of the Korean teacher's 600 tokens (0.5%), "Ab" (a collision) keeps the text below the target;
+    # 2021: 1 of the English teacher's 200 tokens (0.5%), within the room English has above the target
+    teacher = tiny.wordpiece_spec(["20", "##21", "##년", "예산", "A", "a", "##b"], lowercase=False)
+    english = tiny.wordpiece_spec(["2021", "the"], lowercase=True)
+    student_korean = S.uncased(S.casefold_vocab(teacher)[0])
+    text = W.ReferenceText({"ko": ["2021년"] + ["Ab"] * 2 + ["예산"] * 593}, {"en": ["2021"] + ["the"] * 199})
+    keep, evidence = W.weigh(student_korean, teacher, english, V.candidate_pieces(student_korean, english)[1], text)
+    assert keep == ["2021", "the"] and evidence["left_out"] == 0 and not evidence["met"]
