@@ -2,6 +2,8 @@
 real validation text with the test vocabularies (a cased 32k Korean WordPiece from the shared training text,
 bert-base-uncased's)."""
 
+import json
+
 import pytest
 from tokenizers import normalizers
 from transformers import AutoTokenizer
@@ -9,6 +11,7 @@ from transformers import AutoTokenizer
 from harness.koenbert import segmentation as S
 from harness.koenbert import vocab as V
 from harness.koenbert.corpus import piece_table, reading_table
+from harness.testing import tiny
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +36,13 @@ def test_the_normaliser_lowercases_and_keeps_accents_and_hangul(specs):
     english = V.backend(specs["en"]).normalizer
     assert english.normalize_str("한국어") != "한국어"  # the uncased English normaliser breaks syllables into jamo
     assert S.is_uncased(specs["student"]) and S.uncased(specs["student"]) is specs["student"]
+    # the Korean teacher's cleaning and CJK spacing are kept; another kind of normaliser gives BERT's defaults
+    flags = {"clean_text": False, "handle_chinese_chars": False}
+    korean = {"type": "BertNormalizer", **flags, "strip_accents": None, "lowercase": False}
+    assert S.uncased_normalizer(korean) == {"type": "BertNormalizer", **flags, "strip_accents": False, "lowercase": True}
+    default = {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True, "strip_accents": False,
+               "lowercase": True}
+    assert S.uncased_normalizer({"type": "NFC"}) == S.uncased_normalizer(None) == default
 
 
 def test_the_earlier_cased_design_disagrees_on_english_and_the_student_design_agrees(specs, texts):
@@ -86,6 +96,8 @@ def test_a_collision_goes_to_the_piece_the_korean_teacher_uses_more():
     folded, folding = S.casefold_vocab(spec, {"##A": 9, "##a": 2, "Lg": 1})
     assert folded["model"]["vocab"] == {"[UNK]": 0, "[##a]": 1, "##a": 2, "LG": 3, "lg": 4}
     assert set(folding.unreachable) == {"##a", "LG"} and folding.renamed == {"##A": "##a", "Lg": "lg"}
+    # the teacher reads the student's ##a as its own ##A (the piece its tokenizer produces), not as its ##a
+    assert piece_table(folded["model"]["vocab"], spec["model"]["vocab"], V.fold).tolist() == [0, -1, 2, 3, 4]
     folded, _ = S.casefold_vocab(spec)  # no counts: the piece already lower-case, else the lowest id
     assert folded["model"]["vocab"] == {"[UNK]": 0, "##a": 1, "##A": 2, "lg": 3, "Lg": 4}
 
@@ -117,3 +129,71 @@ def test_hangul_words_are_cut_as_the_korean_teacher_cuts_them(specs, texts):
     korean = [line for lang, lines in texts.values() if lang == "ko" for line in lines]
     assert S.hangul_words_changed(specs["student"], specs["ko"], korean) == 0
     assert S.hangul_words_changed(specs["en"], specs["ko"], korean) > 0  # a check that can fail
+
+
+def test_a_hangul_word_counts_as_changed_wherever_its_cut_differs():
+    teacher = tiny.wordpiece_spec(["서울", "##시", "##민", "##시민"], lowercase=False)
+    student = tiny.wordpiece_spec(["서울", "##시", "##민"], lowercase=True)  # 서울시민: 서울 ##시 ##민, not 서울 ##시민
+    assert S.hangul_words_changed(student, teacher, ["서울시민 서울시민 서울", "서울시"]) == 1  # distinct words
+
+
+def test_the_english_teachers_normaliser_is_not_the_students_and_is_replaced(specs):
+    en = specs["en"]  # bert-base-uncased's: lowercase, strip_accents unset (which strips, as lowercase then does)
+    assert en["normalizer"]["strip_accents"] is None and not S.is_uncased(en)
+    student = S.uncased(en)
+    assert S.is_uncased(student) and V.backend(student).normalizer.normalize_str("Café 한국어") == "café 한국어"
+
+
+def test_a_saved_cased_tokenizer_loads_the_same_in_every_class_and_keeps_pairs_apart(korean_32k_tokenizer_dir, tmp_path):
+    """write_tokenizer_config for the first design (the cased Korean teacher's normaliser): BertTokenizer rebuilds its
+    normaliser from the config, which must say that tokenizer.json keeps case; a pair keeps its token_type_ids."""
+    import shutil
+
+    from transformers import BertTokenizer, BertTokenizerFast
+
+    cased = shutil.copytree(korean_32k_tokenizer_dir, tmp_path / "cased")
+    S.write_tokenizer_config(cased)
+    reference = V.backend(json.loads((cased / "tokenizer.json").read_text(encoding="utf-8")))
+    pair = ("KBS 뉴스에서 LG를 봤다", "Zürich 서울")
+    expected = reference.encode(*pair)
+    assert expected.ids != reference.encode(*(p.lower() for p in pair)).ids  # case shows in the ids
+    for cls in (AutoTokenizer, BertTokenizerFast, BertTokenizer):
+        got = cls.from_pretrained(cased)(*pair)
+        assert got["input_ids"] == expected.ids, cls.__name__
+        assert got["token_type_ids"] == expected.type_ids and 1 in got["token_type_ids"], cls.__name__
+
+
+# fixture vocabularies (synthetic): a cased Korean teacher that cuts "2021년" as 20 ##21 ##년 and holds both "A" and
+# "a" (one of them unreachable once folded); an English teacher with whole pieces for 2021
+KOREAN = tiny.wordpiece_spec(["20", "##20", "##21", "##년", "예산", "A", "a", "##b"], lowercase=False)
+ENGLISH = tiny.wordpiece_spec(["2021", "##2021", "the", "##s", "a", "##b"], lowercase=True)
+
+
+def small_student():
+    """The Korean half case-folded, then the English pieces 2021 and ##2021 (the first at the first added id)."""
+    student, first = V.with_pieces(S.uncased(S.casefold_vocab(KOREAN)[0]), ["2021", "##2021"])
+    assert student["model"]["vocab"]["2021"] == first
+    return student, first
+
+
+def test_the_teacher_side_counts_the_teachers_own_tokens_word_by_word():
+    student, _ = small_student()
+    texts = ["2021년 예산", "Ab2021"]  # 20 ##21 ##년 | 예산 and A ##b ##20 ##21: 8 tokens of the teacher's, 6 of the student's
+    got = S.teacher_reads_own(student, KOREAN, reading_table(student, KOREAN), texts)
+    assert (got.tokens, got.tokens_same, got.sentences, got.sentences_same) == (8, 1, 2, 0)  # only 예산 reaches it whole
+    own = S.teacher_reads_own(KOREAN, KOREAN, reading_table(KOREAN, KOREAN), texts)
+    assert (own.tokens, own.tokens_same, own.sentences_same) == (8, 8, 2)
+
+
+def test_the_shortfall_names_the_cause_of_each_lost_word():
+    student, first = small_student()
+    korean = S.shortfall(student, KOREAN, reading_table(student, KOREAN), ["2021년 예산", "Ab2021"], first, "ko")
+    # 2021년: the Korean pieces alone cut it as the teacher does, the added 2021 (the first added id) wins;
+    # Ab2021: the Korean pieces alone already read "a" for the teacher's "A", the added ##2021 notwithstanding
+    assert korean["by_cause"] == {S.FOLDED_AWAY: 4, S.ENGLISH_WINS: 3} and (korean["lost"], korean["tokens"]) == (7, 8)
+    assert [(w["word"], w["teacher"], w["student"], w["cause"]) for w in korean["words"]] == [
+        ("Ab2021", "A ##b ##20 ##21", "a ##b ##2021", S.FOLDED_AWAY), ("2021년", "20 ##21 ##년", "2021 ##년", S.ENGLISH_WINS)]
+    assert korean["without_english_pieces"] == round(4 / 8, 4)  # 2021년 and 예산 read whole by the Korean half
+    english = S.shortfall(student, ENGLISH, reading_table(student, ENGLISH), ["the 2021s", "a20"], first, "en")
+    # the and 2021s (2021 ##s): the student lacks the and ##s; a20: the teacher's [UNK], the student's a ##20
+    assert english["by_cause"] == {S.LEFT_OUT: 3, S.OTHER: 1} and "without_english_pieces" not in english
