@@ -1,13 +1,17 @@
 """Corpora -> chunks of student ids, the ids each teacher reads for them, and the chunk order
 (harness/koenbert/corpus.py), on real text and vocabularies."""
 
+import json
 import re
+import unicodedata
 
 import numpy as np
 import pytest
 from transformers import AutoTokenizer
 
-from harness.koenbert.corpus import ChunkOrder, CorpusError, build_chunks, corpus_files, teacher_map, to_student_ids
+from harness.koenbert.corpus import (LINES_PER_BATCH, ChunkOrder, ChunkStream, CorpusError, StudentIds, TaskIndex,
+                                     TaskScreen, TaskText, build_chunks, corpus_files, id_dtype, teacher_map, text_batches,
+                                     to_student_ids)
 from harness.koenbert.vocab import fold
 from harness.testing import tiny
 
@@ -102,6 +106,9 @@ def test_chunk_order_gives_each_process_its_slice_of_the_global_batch():
     a, _ = two.take([0, 0], 0, 4)
     b, _ = two.take([0, 0], 4, 4)
     assert rows.tolist() == a.tolist() + b.tolist()
+    other_language, _ = ChunkOrder(100, 8, seed=3, lang_index=1).take([0, 0], 0, 8)
+    next_epoch, _ = ChunkOrder(100, 8, seed=3, lang_index=0).take([1, 0], 0, 8)
+    assert len({tuple(rows.tolist()), tuple(other_language.tolist()), tuple(next_epoch.tolist())}) == 3
 
 
 def test_bad_corpora_are_refused_with_the_flag_and_the_fix(tokenizers, tmp_path):
@@ -170,3 +177,70 @@ def test_a_corpus_file_that_is_not_plain_text_is_refused_before_anything_is_load
     tabs = tmp_path / "tabs.txt"
     tabs.write_text("a sentence\twith a tab\nanother sentence\n", encoding="utf-8")
     assert corpus_files([long, tabs], "--ko-corpus") == [long, tabs]
+
+
+def test_a_remainder_waits_for_the_next_batch_of_lines(tokenizers):
+    """Lines are tokenized a batch at a time (text_batches): the pieces after a batch's last whole chunk start the
+    next batch's first chunk, so the chunks are the whole stream cut in order, whatever the batches."""
+    texts = [f"line {i} of many ." for i in range(LINES_PER_BATCH + 7)]
+    tokenizer = tokenizers["en"]
+    pieces = [ids + [tokenizer.sep_token_id] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    first = len(next(text_batches(texts)))
+    assert first < len(texts) and sum(map(len, pieces[:first])) % 35  # the first batch ends inside a chunk
+    stream = [i for ids in pieces for i in ids]
+    chunks = np.concatenate(list(ChunkStream(texts, tokenizer, 37)))  # 35 pieces a chunk
+    assert len(chunks) == len(stream) // 35
+    assert chunks[:, 1:-1].reshape(-1).tolist() == stream[: len(chunks) * 35]
+
+
+def test_ids_are_stored_in_two_bytes_up_to_65536_pieces_and_four_beyond():
+    assert id_dtype(62_000) == id_dtype(1 << 16) == np.uint16 and np.iinfo(np.uint16).max == (1 << 16) - 1  # ids 0..65,535
+    assert id_dtype((1 << 16) + 1) == np.uint32
+
+
+def test_special_tokens_map_by_role_to_a_teacher_that_writes_them_otherwise():
+    """A teacher whose special tokens are <s>, </s>, ... at other ids: each of the student's specials is read as the
+    teacher's of the same role, and a piece the teacher lacks as the teacher's <unk>, never as the student's [UNK] id."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<pad>", "<s>", "</s>", "<unk>", "<mask>"]
+    core = Tokenizer(models.WordPiece({p: i for i, p in enumerate(specials + ["the", "film", "##s"])}, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    teacher = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", bos_token="<s>", cls_token="<s>",
+                                      sep_token="</s>", eos_token="</s>", unk_token="<unk>", mask_token="<mask>")
+    student = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(
+        tiny.wordpiece_spec(["the", "film", "##s", "서울"], lowercase=True))), pad_token="[PAD]", cls_token="[CLS]",
+        sep_token="[SEP]", unk_token="[UNK]", mask_token="[MASK]")
+    table, missing = teacher_map(student, teacher)
+    read = teacher.convert_ids_to_tokens(table.tolist())
+    assert read == ["<pad>", "<unk>", "<s>", "</s>", "<mask>", "the", "film", "##s", "<unk>"]
+    assert missing == ["서울"]
+    # and back (the first design): the teacher's cut <s> the film </s> in the student's ids, its specials by role
+    assert to_student_ids(np.array([[1, 5, 6, 2]]), teacher, student, "--en-corpus").tolist() == [[2, 5, 6, 3]]
+
+
+def test_the_first_design_streams_the_teachers_cut_in_student_ids_between_the_students_cls_and_sep(tokenizers, shared_data):
+    """prepare's path for ``segmentation: teachers``: the English teacher cuts, each batch is converted to student
+    ids, and every chunk is wrapped in the student's [CLS] and [SEP] (not the teacher's ids of them)."""
+    texts = tiny.sst2_sentences(shared_data, 300)
+    teacher, student = tokenizers["en"], tokenizers["student"]
+    assert (teacher.cls_token_id, teacher.sep_token_id) != (student.cls_token_id, student.sep_token_id)
+    stream = ChunkStream(texts, teacher, 32, convert=StudentIds(teacher, student, "--en-corpus"),
+                         cls_id=student.cls_token_id, sep_id=student.sep_token_id)
+    chunks = np.concatenate(list(stream))
+    cut = np.concatenate(list(ChunkStream(texts, teacher, 32)))  # in the teacher's ids, its own [CLS] and [SEP]
+    assert np.array_equal(chunks, to_student_ids(cut, teacher, student, "--en-corpus")) and len(chunks) > 50
+    assert (chunks[:, 0] == student.cls_token_id).all() and (chunks[:, -1] == student.sep_token_id).all()
+
+
+def test_the_screen_drops_a_validation_text_whatever_its_unicode_form_and_spacing():
+    index = TaskIndex({"klue/ynat": TaskText("ko", ["한국 경제 성장", "a b c"], ["훈련 문장"], carved=False),
+                       "klue/ner": TaskText("ko", ["가나다라마바사아자차카타파하"], ["나"], carved=True)})  # the longest: 14
+    screen = TaskScreen(index)
+    lines = [unicodedata.normalize("NFD", "한국 경제 성장"),  # 18 characters: the same text decomposed into jamo
+             "a" + " " * 20 + "b c",  # 24 characters, longer than any task's text: only spacing differs
+             "훈련  문장", "나", "다른 문장", "a b c d"]
+    assert list(screen(lines)) == ["훈련  문장", "다른 문장", "a b c d"]  # a train text is kept (and counted)
+    assert screen.report() == {"validation_lines_dropped": {"klue/ner": 1, "klue/ynat": 2},
+                               "train_lines_kept": {"klue/ynat": 1}, "checked_against": ["klue/ner", "klue/ynat"]}
