@@ -79,6 +79,9 @@ def test_heldout_scores_every_method_and_is_seeded():
     assert a["heldout_pieces"] == 80 and a["fitted_pieces"] == 720
     assert a["centred_cosine"]["ols"] > 0.99 and a["centred_cosine"]["ridge"] > 0.99
     assert abs(a["centred_cosine"]["random"]) < 0.2
+    # the held-out rows are hidden from the baselines: each held-out piece is a Korean piece of its own, whose row
+    # subword-mean would otherwise return (1.0); without it the split fails and it falls back to the mean row
+    assert abs(a["centred_cosine"]["subword-mean"]) < 0.2 and a["notes"]["subword_mean_fallbacks"] == 80
     assert a["best"] in ("ols", "ridge") and a["ridge_alpha"] in RIDGE_ALPHAS
     assert resolve(AUTO, a) == a["best"] and resolve("mean", a) == "mean" and DEFAULT_INIT == AUTO
 
@@ -148,4 +151,7 @@ def test_a_small_word_like_pool_still_holds_out_enough_pieces_to_score():
     h = heldout_score(x, y, pieces, KoreanSide(y, {p: i for i, p in enumerate(pieces)}), fraction=0.1, seed=0)
     assert h["heldout_from"] == "word-like shared pieces"
     assert h["heldout_pieces"] == 5 and h["fitted_pieces"] == 395
+    pieces = [f"{i}" for i in range(395)] + words(5)  # exactly MIN_WORDLIKE_HELDOUT word-like pieces: still the pool
+    h = heldout_score(x, y, pieces, KoreanSide(y, {p: i for i, p in enumerate(pieces)}), fraction=0.1, seed=0)
+    assert h["heldout_from"] == "word-like shared pieces" and sorted(h["heldout_examples"]) == sorted(words(5))
     assert h["centred_cosine"]["ols"] > 0.9 and h["best"] in ("ols", "ridge")

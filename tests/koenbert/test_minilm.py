@@ -193,3 +193,11 @@ def test_a_tap_that_lost_a_projection_is_an_error_not_a_smaller_loss():
     teacher, student, mask = random_batch(0)
     with pytest.raises(ValueError):
         minilm_loss([teacher] * 3, [student] * 2, mask, 8)
+
+
+def test_the_teachers_side_carries_no_gradient():
+    teacher, student, mask = random_batch(0)
+    teacher.requires_grad_(True)
+    student.requires_grad_(True)
+    minilm_loss([teacher] * 3, [student] * 3, mask, 4).backward()
+    assert teacher.grad is None and student.grad.abs().sum() > 0

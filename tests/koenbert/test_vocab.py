@@ -54,6 +54,14 @@ def test_korean_safe_keeps_every_korean_sentence_unchanged(specs, korean_text):
     assert "2013" in ext.excluded and "…" in ext.excluded  # "2013년" and "…" occur in the Korean text
 
 
+def test_new_pieces_start_after_every_id_the_korean_tokenizer_uses_added_tokens_included():
+    spec = tiny.wordpiece_spec(["a", "##b"], lowercase=False)  # ids 0-6
+    spec["added_tokens"].append({**spec["added_tokens"][0], "id": 9, "content": "<extra>"})  # beyond the vocab
+    extended, first = V.with_pieces(spec, ["x", "##y"])
+    assert first == 10 and [extended["model"]["vocab"][p] for p in ("x", "##y")] == [10, 11]
+    assert spec["model"]["vocab"] == {p: i for p, i in extended["model"]["vocab"].items() if i < 7}  # a copy, grown
+
+
 def test_without_reference_text_the_report_has_an_empty_korean_check(specs):
     ko, en = specs
     ext = V.extend_vocab(ko, en, policy="all")
@@ -145,3 +153,12 @@ def test_korean_sentences_are_read_from_every_kind_of_file(tmp_path):
     put("klue/ner/train.tsv", "## a\r\n하\tO\r\n\r\n## b\r\n늘\tO\r\n")  # CRLF line ends
     assert V.korean_sentences(tmp_path) == ["첫 문장", '"따옴표" 그대로', "둘째 파일", "제목, 하나", "마", "바",
                                             "다", "라", "가", "나", "서울 간다", "하", "늘"]
+
+
+def test_an_accented_letter_is_added_only_where_the_english_teacher_reads_its_base_letter(specs):
+    ko, en = specs
+    student = V.with_pieces(ko, [])[0]
+    assert {"ü", "##ü", "ö", "##ö"} <= set(V.accented_letters(student, en))
+    vocab = {p: i for p, i in en["model"]["vocab"].items() if p not in ("u", "##u")}  # a teacher without u
+    without_u = V.accented_letters(student, {**en, "model": {**en["model"], "vocab": vocab}})
+    assert {"ö", "##ö"} <= set(without_u) and not {"ü", "##ü", "ú", "û"} & set(without_u)
