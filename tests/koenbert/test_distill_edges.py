@@ -740,6 +740,52 @@ def test_the_chunk_cache_is_built_once_in_the_work_folder_memory_mapped_and_desc
     (work / "chunks" / "ko.bin").unlink()  # a cache half removed is built again
     again, logged, _ = prepared(cfg, resuming=True)
     assert np.array_equal(prepare.load(cfg, "ko")[0], whole) and len(logged) == 1
+    data = work / "chunks" / "ko.bin"
+    data.write_bytes(data.read_bytes()[: whole.size])  # cut short (a full disk, a partial copy): built again too
+    again, logged, _ = prepared(cfg, resuming=True)
+    assert np.array_equal(prepare.load(cfg, "ko")[0], whole) and len(logged) == 1
+
+
+def test_each_language_is_cut_by_its_own_teacher_in_the_first_design_and_by_the_student_in_the_recipe(tmp_path):
+    from harness.koenbert import prepare
+    from harness.run.models import ResolvedModel
+
+    models = {role: ResolvedModel(id=f"fixture/{role}", path=f"fixture/{role}", revision=f"r-{role}", source="hub")
+              for role in ("student", "ko_teacher", "en_teacher")}
+    load = lambda model, flag: (model.id, flag)  # noqa: E731  (what loading the cutter's tokenizer was asked)
+
+    def called(cutters):
+        return {lang: (name, cut()) for lang, (name, cut) in cutters.items()}
+
+    teachers = prepare.cutters(settings(tmp_path, segmentation="teachers"), models, "the student's tokenizer", load)
+    assert called(teachers) == {"ko": ("fixture/ko_teacher@r-ko_teacher", ("fixture/ko_teacher", "--ko-teacher")),
+                                "en": ("fixture/en_teacher@r-en_teacher", ("fixture/en_teacher", "--en-teacher"))}
+    recipe = prepare.cutters(settings(tmp_path), models, "the student's tokenizer", load)
+    assert called(recipe) == {lang: ("fixture/student@r-student", "the student's tokenizer") for lang in ("ko", "en")}
+
+
+def test_a_student_beyond_65536_pieces_is_stored_in_four_bytes_whoever_cuts_the_text(tiny_english_bert, corpora, tmp_path):
+    """The chunks hold the student's ids: the student's vocabulary, not the cutter's, decides their width (with
+    ``segmentation: teachers`` a 30,522-piece teacher cuts the text for a student of 100,522 pieces)."""
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    from harness.koenbert import prepare
+    from harness.koenbert.corpus import build_chunks, to_student_ids
+
+    teacher = AutoTokenizer.from_pretrained(tiny_english_bert)
+    spec = json.loads(teacher.backend_tokenizer.to_str())  # the teacher's pieces at ids 70,000 and up (synthetic)
+    spec["model"]["vocab"] = {**{f"[fill{i}]": i for i in range(70_000)},
+                              **{p: 70_000 + i for p, i in spec["model"]["vocab"].items()}}
+    spec["added_tokens"] = [{**t, "id": 70_000 + t["id"]} for t in spec["added_tokens"]]
+    PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(json.dumps(spec)), unk_token="[UNK]", cls_token="[CLS]",
+                            sep_token="[SEP]", pad_token="[PAD]", mask_token="[MASK]").save_pretrained(tmp_path / "student")
+    cfg = tiny_settings(tmp_path / "student", corpora, tmp_path / "run", segmentation="teachers")
+    manifests, _, student = prepared(cfg, cutter=teacher)
+    chunks = prepare.load(cfg, "en")[0]
+    cut = build_chunks([corpora / "long.txt"], teacher, 16, "--en-corpus")
+    expected = to_student_ids(cut, teacher, student, "--en-corpus")
+    assert manifests["en"]["dtype"] == "uint32" and np.array_equal(chunks, expected) and chunks.min() >= 1 << 16
 
 
 def test_a_language_is_read_only_up_to_the_chunks_the_run_draws_of_it(tiny_english_bert, corpora, tmp_path):

@@ -356,3 +356,42 @@ def test_the_same_model_as_korean_and_english_is_refused(tmp_path, tiny_korean_b
                          "--data-dir", tmp_path / "none")
     assert result.exit_code == 2 and "Traceback" not in text
     assert "--ko and --en are the same model" in " ".join(text.split()) and not (tmp_path / "out").exists()
+
+
+def test_the_verdict_holds_a_task_read_at_exactly_the_goal_as_meeting_it(extended):
+    """The terminal table says "yes" when every task reaches AGREEMENT_GOAL (a task at exactly 99% included), else
+    names the tasks below it."""
+    import copy
+
+    from rich.console import Console
+
+    from harness.koenbert.extend import AGREEMENT_GOAL, render_report
+
+    _, _, report = extended
+
+    def verdict(agreements: dict) -> str:
+        shown = copy.deepcopy(report)
+        for task, a in agreements.items():
+            shown["segmentation"]["agreement"][task]["token_agreement"] = a
+        console = Console(record=True, width=400)
+        console.print(render_report(shown))
+        return next(line for line in console.export_text().splitlines() if "on every task" in line)
+
+    tasks = list(report["segmentation"]["agreement"])
+    assert "yes" in verdict({t: AGREEMENT_GOAL for t in tasks})
+    assert "no: klue/ynat 98.99%" in verdict({**{t: 1.0 for t in tasks}, "klue/ynat": 0.9899})
+
+
+def test_growing_the_korean_model_fills_the_new_rows_and_gives_them_the_korean_mean_mlm_bias(tiny_korean_bert):
+    from harness.koenbert.extend import _grow
+
+    model = AutoModelForMaskedLM.from_pretrained(tiny_korean_bert)
+    before = model.get_input_embeddings().weight.detach().clone()
+    with torch.no_grad():
+        model.get_output_embeddings().bias.copy_(torch.linspace(-1.0, 2.0, 4000))  # a trained head's bias is not 0
+    rows = np.random.default_rng(0).normal(size=(3, before.shape[1])).astype(np.float32)
+    assert _grow(model, 4000, rows) == "Korean mean bias" and model.config.vocab_size == 4003
+    weight, bias = model.get_input_embeddings().weight.detach(), model.get_output_embeddings().bias.detach()
+    assert torch.equal(weight[:4000], before) and torch.equal(weight[4000:], torch.from_numpy(rows))
+    assert model.get_output_embeddings().weight.data_ptr() == weight.data_ptr()  # the decoder stays tied
+    assert torch.allclose(bias[4000:], torch.full((3,), 0.5)) and torch.equal(bias[:4000], torch.linspace(-1.0, 2.0, 4000))
