@@ -244,3 +244,11 @@ def test_the_screen_drops_a_validation_text_whatever_its_unicode_form_and_spacin
     assert list(screen(lines)) == ["훈련  문장", "다른 문장", "a b c d"]  # a train text is kept (and counted)
     assert screen.report() == {"validation_lines_dropped": {"klue/ner": 1, "klue/ynat": 2},
                                "train_lines_kept": {"klue/ynat": 1}, "checked_against": ["klue/ner", "klue/ynat"]}
+
+
+def test_the_screen_drops_the_longest_validation_text_decomposed_and_spread_out():
+    longest = "강남역 삼성동"  # every syllable three jamo: decomposed, the text is nearly three times as long
+    screen = TaskScreen(TaskIndex({"klue/sts": TaskText("ko", [longest], ["짧은 글"], carved=False)}))
+    lines = [unicodedata.normalize("NFD", longest), "  ".join(unicodedata.normalize("NFD", longest).split()) + "\t\t", "짧은 글"]
+    assert list(screen(lines)) == ["짧은 글"]
+    assert screen.report()["validation_lines_dropped"] == {"klue/sts": 2}
