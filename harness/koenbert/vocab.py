@@ -128,8 +128,10 @@ def greedy_wordpiece(word: str, vocab, continuation: bool = False, max_chars: in
     return pieces, True
 
 
-# The student's normaliser (segmentation.uncased_normalizer) without cleaning and spaces around CJK: what it does to a piece.
-_FOLD = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=False, lowercase=True)
+# The student's normaliser (segmentation.uncased_normalizer) without the spaces around CJK, which the pre-tokenizer
+# splits on: what it does to a piece. Cleaning kept: a piece of control or format characters (``\u200b``) folds to
+# nothing, as the student's tokenizer erases it from text.
+_FOLD = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=True)
 
 
 def reads(normalizer) -> Callable[[str], str]:

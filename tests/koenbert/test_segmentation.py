@@ -197,3 +197,14 @@ def test_the_shortfall_names_the_cause_of_each_lost_word():
     english = S.shortfall(student, ENGLISH, reading_table(student, ENGLISH), ["the 2021s", "a20"], first, "en")
     # the and 2021s (2021 ##s): the student lacks the and ##s; a20: the teacher's [UNK], the student's a ##20
     assert english["by_cause"] == {S.LEFT_OUT: 3, S.OTHER: 1} and "without_english_pieces" not in english
+
+
+def test_a_piece_the_students_normaliser_erases_is_named_unreachable():
+    """A Korean piece of a format character (zero-width space) or U+FFFD: the student's tokenizer removes it from
+    text (BertNormalizer's cleaning), so it is never produced, and case-folding says so."""
+    spec = tiny.wordpiece_spec(["가", "\u200b", "##\ufffd", "##나"], lowercase=False)
+    folded, folding = S.casefold_vocab(spec)
+    assert set(folding.unreachable) == {"\u200b", "##\ufffd"}
+    assert all(why == "the normaliser erases it" for why in folding.unreachable.values())
+    student = V.backend(S.uncased(folded))
+    assert student.encode("가\u200b 가\ufffd나", add_special_tokens=False).tokens == ["가", "가", "##나"]
