@@ -151,6 +151,7 @@ def start(cfg: DistillConfig, resume: bool) -> Start:
     latest = check_folders(cfg, resume)
     files = {lang: corpus_files(getattr(cfg, f"{lang}_corpus"), f"--{lang}-corpus") for lang in LANGS}
     models = {role: sources.resolve(getattr(cfg, role), "--" + role.replace("_", "-"), DistillError) for role in ROLES}
+    check_teachers(models["ko_teacher"], models["en_teacher"], DistillError)
     resolved = {role: sources.provenance(m) for role, m in models.items()}
     if latest is not None:
         check_same_settings(cfg, work, resolved)
@@ -160,6 +161,13 @@ def start(cfg: DistillConfig, resume: bool) -> Start:
         work.mkdir(parents=True, exist_ok=True)
         (work / "distill-config.json").write_text(json.dumps({**cfg.model_dump(mode="json"), "resolved": resolved}, indent=2) + "\n")
     return Start(accelerator, precision, console, work, latest, files, models, student_tokenizer)
+
+
+def check_teachers(ko_teacher, en_teacher, error=None, flags=("--ko-teacher", "--en-teacher")) -> None:
+    """One model passed as both teachers would teach the student both corpora: an error before anything loads."""
+    sources.check_distinct((flags[0], ko_teacher), (flags[1], en_teacher), error or DistillError,
+                           "the Korean teacher teaches the Korean corpus and the English one the English corpus: pass "
+                           "two models (klue/bert-base and bert-base-uncased, or those --student was extended from)")
 
 
 def prepared(cfg: DistillConfig, begun: Start, processes: int) -> dict[str, tuple[np.ndarray, dict]]:

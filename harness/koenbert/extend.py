@@ -150,9 +150,9 @@ def load_inputs(ko: Union[str, Path], en: Union[str, Path], log: Callable[[str],
     log("resolving the models")
     ko_source = sources.resolve(str(ko), "--ko", ExtendError)
     en_source = sources.resolve(str(en), "--en", ExtendError)
-    if ko_source.revision == en_source.revision:
-        raise ExtendError(f"--ko and --en are the same model ({sources.shown(ko_source)}); --ko is the Korean BERT that is "
-                          "extended, --en the English BERT whose pieces are added (e.g. bert-base-uncased)")
+    sources.check_distinct(("--ko", ko_source), ("--en", en_source), ExtendError,
+                           "--ko is the Korean BERT that is extended, --en the English BERT whose pieces are added "
+                           "(e.g. bert-base-uncased)")
     log(f"loading tokenizers: --ko {sources.shown(ko_source)}, --en {sources.shown(en_source)}")
     ko_tok, en_tok = _load(ko_source, "ko", "tokenizer"), _load(en_source, "en", "tokenizer")
     ko_spec = vocabmod.wordpiece_json(ko_tok, f"--ko {ko}")

@@ -82,7 +82,8 @@ def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = Tr
     from rich.console import Console
 
     from harness.koenbert.corpus import CorpusError, corpus_files
-    from harness.koenbert.distill import DistillError, check_folders, check_same_settings, distill, process_group_kwargs
+    from harness.koenbert.distill import (DistillError, check_folders, check_same_settings, check_teachers, distill,
+                                         process_group_kwargs)
     from harness.koenbert.minilm import AttentionError
     from harness.koenbert.prepare import work_dir
 
@@ -97,6 +98,9 @@ def build_from_recipe(path: Path, resume: bool = False, show_progress: bool = Tr
             corpus_files(getattr(recipe.distill, f"{lang}_corpus"), f"distill.{lang}_corpus")
         if check_folders(recipe.distill, resume) is not None:  # a run to resume: with its settings
             check_same_settings(recipe.distill.for_student(recipe.extend.out), work_dir(recipe.distill))
+        ko_teacher = sources.resolve(recipe.distill.ko_teacher, "distill.ko_teacher", DistillError)
+        en_teacher = sources.resolve(recipe.distill.en_teacher, "distill.en_teacher", DistillError)
+        check_teachers(ko_teacher, en_teacher, flags=("distill.ko_teacher", "distill.en_teacher"))
     except (CorpusError, DistillError) as err:
         raise RecipeError(f"{path}: {err}") from None
 

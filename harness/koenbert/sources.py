@@ -23,6 +23,15 @@ def resolve(name: str, flag: str, error: Type[Exception]) -> ResolvedModel:
         raise error(f"{flag}: {err}") from None
 
 
+def check_distinct(first: tuple[str, ResolvedModel], second: tuple[str, ResolvedModel], error: Type[Exception],
+                   fix: str) -> None:
+    """Two roles that need two models (``(flag, model)`` each) given one: the same folder, a copy of it, or the same hub
+    commit (the same revision); raises ``error`` naming both flags and ``fix``."""
+    (flag_a, a), (flag_b, b) = first, second
+    if a.revision == b.revision:
+        raise error(f"{flag_a} and {flag_b} are the same model ({shown(a)}); {fix}")
+
+
 def provenance(model: ResolvedModel) -> dict[str, str]:
     """What a report says of a model: ``{"id", "revision", "source"}``."""
     return model.as_record()

@@ -19,6 +19,7 @@ from harness.koenbert.distill import DistillConfig, DistillError, distill
 from harness.koenbert.minilm import AttentionError
 from harness.run.models import local_revision, portable_id
 from harness.testing import tiny
+from harness.testing import tiny
 
 
 
@@ -223,12 +224,13 @@ def test_bad_input_stops_before_any_step(world, tmp_path):
         distill(config(world, tmp_path / "b", en_corpus=[str(tmp_path / "missing.txt")]), show_progress=False)
     assert not (tmp_path / "b").exists() and not work(tmp_path / "b").exists()
 
-    # the English teacher passed as the Korean one: it lacks the student's Hangul pieces; found on the corpus's first
+    # an English BERT passed as the Korean teacher: it lacks the student's Hangul pieces; found on the corpus's first
     # lines, before the corpora are prepared (a real corpus takes minutes)
+    english = tiny.tiny_bert(world["en_teacher"], tmp_path / "another-english-bert", seed=7)
     with pytest.raises(CorpusError, match=r"--ko-teacher .* would read [\d.]+% of the --ko-corpus tokens \(in its first "
                                           r"2,000 lines, read before preparing it\) as \[UNK\]: "
                                           r"the student --student .*student cuts the text into pieces the teacher lacks"):
-        distill(config(world, tmp_path / "c", ko_teacher=world["en_teacher"]), show_progress=False)
+        distill(config(world, tmp_path / "c", ko_teacher=str(english)), show_progress=False)
     assert_nothing_trained(tmp_path / "c")
     assert not (work(tmp_path / "c") / "chunks").exists()
 

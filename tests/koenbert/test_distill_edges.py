@@ -6,6 +6,7 @@ test_distill.py runs the same code end to end on real tokenizers and text."""
 import io
 import json
 import pickle
+import shutil
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -687,8 +688,21 @@ def corpora(tmp_path_factory):
     return root
 
 
+def as_second_teacher(model) -> Path:
+    """A copy of ``model`` that is another model (its config says so, so its revision differs): distill refuses one
+    model as both teachers, and these runs need two that read alike."""
+    copy = Path(f"{model}-as-en-teacher")
+    if not copy.exists():
+        shutil.copytree(model, copy)
+        if (copy / "config.json").exists():  # (a tokenizer-only folder is never loaded as a teacher)
+            config = json.loads((copy / "config.json").read_text())
+            (copy / "config.json").write_text(json.dumps({**config, "fixture_note": "synthetic: a copy as the second teacher"}))
+    return copy
+
+
 def tiny_settings(model, corpora, out, **overrides) -> DistillConfig:
-    values = dict(student=str(model), ko_teacher=str(model), en_teacher=str(model), ko_corpus=[str(corpora / "short.txt")],
+    values = dict(student=str(model), ko_teacher=str(model), en_teacher=str(as_second_teacher(model)),
+                  ko_corpus=[str(corpora / "short.txt")],
                   en_corpus=[str(corpora / "long.txt")], out=str(out), seq_len=16, batch_size=2,
                   steps=1000,  # a budget beyond the corpora: every chunk of them is prepared
                   relation_heads=2, precision="fp32")
@@ -850,9 +864,10 @@ def test_setup_reports_what_it_built_and_a_resume_with_nothing_to_resume(tiny_en
     work = tmp_path / "nested" / "run.work"
     cfg = tiny_settings(tiny_english_bert, corpora, out)
     run = distill.setup(cfg, resume=True)
-    model = {"id": portable_id(str(tiny_english_bert)), "revision": local_revision(tiny_english_bert), "source": "local"}
+    model, second = ({"id": portable_id(str(m)), "revision": local_revision(m), "source": "local"}
+                     for m in (tiny_english_bert, as_second_teacher(tiny_english_bert)))
     assert (work / "distill-config.json").read_text() == json.dumps(
-        {**cfg.model_dump(mode="json"), "resolved": {"student": model, "ko_teacher": model, "en_teacher": model}}, indent=2) + "\n"
+        {**cfg.model_dump(mode="json"), "resolved": {"student": model, "ko_teacher": model, "en_teacher": second}}, indent=2) + "\n"
     assert not out.exists()  # the published folder is written at the end only
     assert run.latest is None and run.state == TrainState() and run.precision == "no" and run.work == work
     trained_count = f"{sum(p.numel() for p in run.trainable):,}"
@@ -1041,3 +1056,14 @@ def test_a_teacher_the_student_was_not_extended_from_reads_the_new_pieces_as_unk
     assert pieces == {"lacked": 3, "rows_added": 0, "unk_id": 100}
     assert table[tokenizer.convert_tokens_to_ids(NEW_PIECES)].tolist() == [100, 100, 100]
     assert teacher.get_input_embeddings().weight.shape == (30522, 32)
+
+
+def test_one_model_as_both_teachers_is_refused_before_anything_loads(tiny_english_bert, corpora, tmp_path):
+    """The same folder, or a copy of it with the same files, as --ko-teacher and --en-teacher: the Korean corpus
+    would be taught by the English teacher (or the reverse) without a word said; refused before any work."""
+    shutil.copytree(tiny_english_bert, tmp_path / "copy")
+    for teacher in (tiny_english_bert, tmp_path / "copy"):
+        cfg = tiny_settings(tiny_english_bert, corpora, tmp_path / "run", en_teacher=str(teacher))
+        with pytest.raises(DistillError, match=r"--ko-teacher and --en-teacher are the same model .*pass two models"):
+            distill.distill(cfg, show_progress=False)
+        assert not (tmp_path / "run").exists() and not (tmp_path / "run.work").exists()

@@ -124,12 +124,17 @@ def test_build_extends_then_distils_into_a_model_bench_run_loads(tmp_path, korea
     assert "step 1: reusing" in resumed.output and "at step 6 of 6" in resumed.output.replace("\n", "")
 
 
-def small_recipe(tmp_path, **distill) -> Path:
-    """A recipe over models that need not exist: these tests stop before step 1 loads anything."""
+@pytest.fixture
+def teachers(tiny_korean_bert, tiny_english_bert) -> dict:
+    return {"ko": str(tiny_korean_bert), "en": str(tiny_english_bert)}
+
+
+def small_recipe(tmp_path, teachers, **distill) -> Path:
+    """A recipe over two tiny teachers: these tests stop before step 1 loads anything."""
     for name in ("ko.txt", "en.txt"):
         (tmp_path / name).write_text("한 줄\n" if name == "ko.txt" else "a line\n", encoding="utf-8")
-    recipe = {"extend": {"ko": "fixture/ko-model", "en": "fixture/en-model", "out": str(tmp_path / "extended")},
-              "distill": {"ko_teacher": "fixture/ko-model", "en_teacher": "fixture/en-model", "ko_corpus": [str(tmp_path / "ko.txt")],
+    recipe = {"extend": {"ko": teachers["ko"], "en": teachers["en"], "out": str(tmp_path / "extended")},
+              "distill": {"ko_teacher": teachers["ko"], "en_teacher": teachers["en"], "ko_corpus": [str(tmp_path / "ko.txt")],
                           "en_corpus": [str(tmp_path / "en.txt")], "out": str(tmp_path / "koenbert"), "steps": 5, **distill}}
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))
@@ -141,17 +146,17 @@ def build(*args):
     return result, " ".join((result.output + (result.stderr if result.stderr_bytes is not None else "")).split())
 
 
-def test_step_2_never_writes_into_step_1s_output(tmp_path):
+def test_step_2_never_writes_into_step_1s_output(tmp_path, teachers):
     for key in ("out", "work"):
-        path = small_recipe(tmp_path, **{key: str(tmp_path / "extended")})
+        path = small_recipe(tmp_path, teachers, **{key: str(tmp_path / "extended")})
         result, text = build("--recipe", path)
         assert result.exit_code == 2 and "Traceback" not in text, text
         assert f"distill.{key} {tmp_path / 'extended'}: is extend.out" in text
         assert not (tmp_path / "extended").exists()
 
 
-def test_resume_with_other_step_2_settings_is_refused_before_step_1(tmp_path):
-    path = small_recipe(tmp_path)
+def test_resume_with_other_step_2_settings_is_refused_before_step_1(tmp_path, teachers):
+    path = small_recipe(tmp_path, teachers)
     work = tmp_path / "koenbert.work"
     (work / "checkpoints" / "step-00000002").mkdir(parents=True)
     saved = load_recipe(path).distill.for_student(str(tmp_path / "extended")).model_dump(mode="json")
@@ -162,8 +167,8 @@ def test_resume_with_other_step_2_settings_is_refused_before_step_1(tmp_path):
     assert not (tmp_path / "extended").exists()  # step 1 did not run
 
 
-def test_a_step_1_report_that_cannot_be_read_is_named_with_the_fix(tmp_path):
-    path = small_recipe(tmp_path)
+def test_a_step_1_report_that_cannot_be_read_is_named_with_the_fix(tmp_path, teachers):
+    path = small_recipe(tmp_path, teachers)
     report = tmp_path / "extended" / "koenbert_extend_report.json"
     report.parent.mkdir()
     for content in ("garbage", '{"a": 1}', "[]"):
@@ -171,3 +176,11 @@ def test_a_step_1_report_that_cannot_be_read_is_named_with_the_fix(tmp_path):
         result, text = build("--recipe", path, "--resume")
         assert result.exit_code == 2 and "Traceback" not in text, text
         assert f"{report}:" in text and "remove" in text and "extend.out" in text
+
+
+def test_one_model_as_both_teachers_is_refused_before_step_1(tmp_path, teachers):
+    path = small_recipe(tmp_path, teachers, en_teacher=teachers["ko"])
+    result, text = build("--recipe", path)
+    assert result.exit_code == 2 and "Traceback" not in text, text
+    assert "distill.ko_teacher and distill.en_teacher are the same model" in text
+    assert not (tmp_path / "extended").exists()  # step 1 did not run
