@@ -20,7 +20,8 @@ def resolve(name: str, flag: str, error: Type[Exception]) -> ResolvedModel:
     try:
         return resolve_model(str(name), flag=flag)
     except checked.InputError as err:
-        raise error(f"{flag}: {err}") from None
+        message = str(err)  # most name the flag already (--ko './x': no such model folder)
+        raise error(message if message.startswith(flag) else f"{flag}: {message}") from None
 
 
 def check_distinct(first: tuple[str, ResolvedModel], second: tuple[str, ResolvedModel], error: Type[Exception],

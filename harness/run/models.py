@@ -222,7 +222,8 @@ def reference(name: str, models_file: Optional[Path] = None, *, flag: str = "--m
         return ModelReference(model_id, "local", directory=directory)
     if _looks_like_a_path(target):
         where = f"{models_file.name}: id {checked.shorten(target)}" if entry else f"{flag} {checked.shorten(target)}"
-        raise NoSuchFolder(f"{where}: no such model folder (a hub id has the form 'org/name')")
+        what = "a file, not a model folder" if Path(target).expanduser().is_file() else "no such model folder"
+        raise NoSuchFolder(f"{where}: {what} (a model is the folder save_pretrained wrote; a hub id has the form 'org/name')")
     return ModelReference(target, "hub", revision=entry.revision if entry else None)
 
 

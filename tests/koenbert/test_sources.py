@@ -102,3 +102,7 @@ def test_a_hub_id_not_in_the_cache_is_refused_before_anything_loads_naming_the_f
         distill(DistillConfig(student=repos["ko"], ko_teacher=missing, en_teacher=repos["en"], ko_corpus=["text.txt"],
                               en_corpus=["text.txt"], out="run"), show_progress=False)
     assert not (here / "run").exists() and not (here / "run.work").exists()
+    # a folder that is not there: the flag named once, as `bench run` names --model
+    result = CliRunner().invoke(app, ["koenbert", "extend", "--ko", "./no-such-folder", "--en", repos["en"], "--out", "out"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2 and "--ko './no-such-folder': no such model folder" in text and "--ko: --ko" not in text

@@ -184,6 +184,9 @@ def test_a_missing_path_is_not_sent_to_the_hub(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ModelUnavailable, match="no such model folder"):
         models.resolve("./runs/missing")
+    (tmp_path / "weights.safetensors").write_bytes(b"")
+    with pytest.raises(ModelUnavailable, match=r"--model './weights.safetensors': a file, not a model folder"):
+        models.resolve("./weights.safetensors")
 
 
 # --------------------------------------------------------------------------------------
