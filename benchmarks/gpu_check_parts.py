@@ -64,7 +64,8 @@ def prepare(plan: Plan, save: Save) -> None:
     started = time.perf_counter()
     _minilm_fp32(plan)
     suite_speed.random_bert(plan.path("base"), plan.path("minilm"), seed=0, **plan.model_shape)
-    suite_speed.random_bert(plan.path("teacher"), plan.path("minilm"), seed=1, with_mlm_head=False, **plan.model_shape)
+    for seed, teacher in enumerate(("ko-teacher", "en-teacher"), start=1):  # two models: distill refuses one as both
+        suite_speed.random_bert(plan.path(teacher), plan.path("minilm"), seed=seed, with_mlm_head=False, **plan.model_shape)
     out["models_s"] = round(time.perf_counter() - started, 1)
     out["default_jobs_per_gpu"] = grid.default_jobs_per_gpu()  # on the idle card, as `bench run` would choose
     out["run_memory_gib"] = grid.RUN_MEMORY_GIB
@@ -285,8 +286,8 @@ def _corpora(plan: Plan) -> dict[str, Path]:
 def distill_config(plan: Plan, corpora: dict, batch: int, steps: int, out: Path):
     from harness.koenbert.distill import DistillConfig
 
-    return DistillConfig(student=str(plan.path("base")), ko_teacher=str(plan.path("teacher")),
-                         en_teacher=str(plan.path("teacher")), ko_corpus=[str(corpora["ko"])],
+    return DistillConfig(student=str(plan.path("base")), ko_teacher=str(plan.path("ko-teacher")),
+                         en_teacher=str(plan.path("en-teacher")), ko_corpus=[str(corpora["ko"])],
                          en_corpus=[str(corpora["en"])], out=str(out), seq_len=plan.distill_seq_len,
                          batch_size=batch, steps=steps, relation_heads=plan.relation_heads,
                          log_every=plan.distill_log_every, save_every=steps, keep_checkpoints=1,
@@ -333,7 +334,7 @@ def flops_per_token(plan: Plan, corpora: dict) -> dict:
     from transformers import AutoModel
 
     student, teacher = (sum(p.numel() for n, p in AutoModel.from_pretrained(plan.path(m)).named_parameters()
-                            if "embeddings" not in n) for m in ("base", "teacher"))
+                            if "embeddings" not in n) for m in ("base", "ko-teacher"))
     return {"counted_per_token": counted, "estimate_6n_2n_per_token": 6 * student + 2 * teacher,
             "method": "torch.utils.flop_counter.FlopCounterMode over one optimizer step (2-step run minus 1-step run)"}
 
