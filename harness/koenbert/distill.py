@@ -151,7 +151,7 @@ def start(cfg: DistillConfig, resume: bool) -> Start:
     latest = check_folders(cfg, resume)
     files = {lang: corpus_files(getattr(cfg, f"{lang}_corpus"), f"--{lang}-corpus") for lang in LANGS}
     models = {role: sources.resolve(getattr(cfg, role), "--" + role.replace("_", "-"), DistillError) for role in ROLES}
-    check_teachers(models["ko_teacher"], models["en_teacher"], DistillError)
+    check_teachers(models["ko_teacher"], models["en_teacher"])
     resolved = {role: sources.provenance(m) for role, m in models.items()}
     if latest is not None:
         check_same_settings(cfg, work, resolved)
@@ -163,9 +163,9 @@ def start(cfg: DistillConfig, resume: bool) -> Start:
     return Start(accelerator, precision, console, work, latest, files, models, student_tokenizer)
 
 
-def check_teachers(ko_teacher, en_teacher, error=None, flags=("--ko-teacher", "--en-teacher")) -> None:
+def check_teachers(ko_teacher, en_teacher, flags=("--ko-teacher", "--en-teacher")) -> None:
     """One model passed as both teachers would teach the student both corpora: an error before anything loads."""
-    sources.check_distinct((flags[0], ko_teacher), (flags[1], en_teacher), error or DistillError,
+    sources.check_distinct((flags[0], ko_teacher), (flags[1], en_teacher), DistillError,
                            "the Korean teacher teaches the Korean corpus and the English one the English corpus: pass "
                            "two models (klue/bert-base and bert-base-uncased, or those --student was extended from)")
 
