@@ -567,8 +567,10 @@ def check_folders(cfg, resume: bool) -> Optional[Path]:
     for role in ROLES:
         name = getattr(cfg, role, None)  # a recipe's distill section has no student: it is step 1's output
         model = Path(name).expanduser().resolve() if name else None
+        if model is None or not model.is_dir():  # a hub id, or a folder not there yet
+            continue
         for flag, folder in (("--out", out), ("--work", work)):
-            if model is not None and model.is_dir() and folder.resolve() == model:
+            if folder.resolve() == model:
                 raise DistillError(f"{flag} {folder}: is the --{role.replace('_', '-')} model's folder; the run would write "
                                    f"over it: choose another {flag}")
     if (out / "checkpoints").is_dir():
