@@ -157,10 +157,10 @@ class StandIn:
 
         student = V.with_pieces(self.korean, self.kept)[0]
         table, own_vocab = reading_table(student, self.ko), self.ko["model"]["vocab"]
+        korean = {task: lines for task, (lang, lines) in self.texts.items() if lang == "ko"}
+        by_table = self.agreement(self.kept, list(korean))
         out = {}
-        for task, (lang, lines) in self.texts.items():
-            if lang != "ko":
-                continue
+        for task, lines in korean.items():
             cut = V.backend(student).encode_batch(lines, add_special_tokens=False)
             own = V.backend(self.ko).encode_batch(lines, add_special_tokens=False)
             tokens = same = 0
@@ -174,7 +174,7 @@ class StandIn:
                 tokens += len(t.ids)
                 if len(words) == len(mine):
                     same += sum(len(m) for w, m in zip(sorted(words), mine) if words[w] == m)
-            out[task] = {"by the table": self.agreement(self.kept, [task])[task], "case-aware": round(same / tokens, 4)}
+            out[task] = {"by the table": by_table[task], "case-aware": round(same / tokens, 4)}
         return out
 
     def cased_variants(self) -> dict:
