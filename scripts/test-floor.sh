@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The hub tests, and koenbert's saved student loading three ways, on the LOWEST versions pyproject.toml allows of the Hugging Face libraries (transformers,
-# datasets, huggingface_hub, tokenizers), so that its floors are tested, not hoped for. The floors are read from
+# The hub tests, and koenbert's saved student loading three ways, on the LOWEST versions pyproject.toml allows
+# of the Hugging Face libraries (transformers, datasets, huggingface_hub, tokenizers), so that its floors are
+# tested, not hoped for. The floors are read from
 # pyproject.toml, installed into .floor/ and put ahead of .venv's own versions with PYTHONPATH.
 #   bash scripts/test-floor.sh            # after scripts/setup.sh --test
 set -euo pipefail
